@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { RollbackError } from '../core/errors.js';
+import { driverFor, drivers } from '../drivers/registry.js';
+import type { DriverEnvironment } from '../drivers/types.js';
+import { envSchema, type Env } from './env.js';
+import { rollbackFileSchema } from './rollback-file.js';
+
+export type Mode = 'all' | 'app' | 'worker';
+
+export interface TargetConfig {
+  name: string;
+  kind: string;
+  /** The target's entry, validated by its driver's schema. */
+  settings: Record<string, unknown>;
+}
+
+export interface Rules {
+  incidentChannel: string;
+  approvers: string[];
+  allowSelfApproval: boolean;
+  requestTtlMs: number;
+}
+
+export interface Config {
+  mode: Mode;
+  slack: {
+    botToken: string;
+    signingSecret: string | undefined;
+    appToken: string | undefined;
+    apiUrl: string | undefined;
+    socketMode: boolean;
+    port: number;
+  };
+  redisUrl: string;
+  logLevel: Env['LOG_LEVEL'];
+  configFile: string;
+  rules: Rules;
+  targets: TargetConfig[];
+  driverEnvironment: DriverEnvironment;
+}
+
+export class ConfigError extends RollbackError {
+  constructor(readonly problems: string[]) {
+    super('CONFIG_INVALID', problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+function describeIssues(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join('.');
+    return `${prefix}${path ? `${path}: ` : ''}${issue.message}`;
+  });
+}
+
+/**
+ * Reads the environment and rollback.yml once, at start-up, and fails fast with one line per problem
+ * that names the setting and says how to fix it.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode?: Mode; file?: string } = {}): Config {
+  const mode = options.mode ?? 'all';
+  // An empty value (`SLACK_APP_TOKEN=` in a .env file) means "not set", as people expect.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const parsedEnv = envSchema.safeParse(present);
+  if (!parsedEnv.success) throw new ConfigError(describeIssues('', parsedEnv.error));
+  const e = parsedEnv.data;
+
+  const socketMode = Boolean(e.SLACK_APP_TOKEN);
+  if (mode !== 'worker' && !socketMode && !e.SLACK_SIGNING_SECRET) {
+    throw new ConfigError([
+      'SLACK_SIGNING_SECRET is missing: copy the Signing Secret from the Slack app (Basic Information > App Credentials), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead of HTTP.',
+    ]);
+  }
+
+  const file = options.file ?? e.ROLLBACK_CONFIG;
+  const driverEnvironment: DriverEnvironment = {
+    fastly: e.FASTLY_API_TOKEN ? { token: e.FASTLY_API_TOKEN, baseUrl: e.FASTLY_API_URL } : undefined,
+  };
+  const { rules, targets } = readRollbackFile(file, driverEnvironment);
+
+  return {
+    mode,
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN,
+      signingSecret: e.SLACK_SIGNING_SECRET,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+      socketMode,
+      port: e.PORT,
+    },
+    redisUrl: e.REDIS_URL,
+    logLevel: e.LOG_LEVEL,
+    configFile: resolve(file),
+    rules,
+    targets,
+    driverEnvironment,
+  };
+}
+
+export function readRollbackFile(file: string, driverEnvironment: DriverEnvironment): { rules: Rules; targets: TargetConfig[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError([
+      `${file} not found: copy rollback.example.yml to rollback.yml and name your targets, or point ROLLBACK_CONFIG at your file.`,
+    ]);
+  }
+  // uniqueKeys (the default) makes a target named twice an error instead of a silent overwrite.
+  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(document.errors.map((err) => `${file}: ${err.message.split('\n')[0]}`));
+  }
+  const parsed = rollbackFileSchema.safeParse(document.toJS());
+  if (!parsed.success) throw new ConfigError(describeIssues(`${file}: `, parsed.error));
+
+  const problems: string[] = [];
+  const targets: TargetConfig[] = [];
+  const needed = new Set<string>();
+  for (const [name, entry] of Object.entries(parsed.data.targets)) {
+    const driver = driverFor(entry.kind);
+    if (!driver) {
+      const known = drivers.map((d) => d.kind).join(', ');
+      problems.push(`${file}: targets.${name}.kind: unknown kind "${entry.kind}"; known kinds: ${known}`);
+      continue;
+    }
+    const settings = driver.targetSchema.safeParse(entry);
+    if (!settings.success) {
+      problems.push(...describeIssues(`${file}: targets.${name}.`, settings.error));
+      continue;
+    }
+    const missing = driver.requiredEnv(driverEnvironment);
+    if (missing) needed.add(missing);
+    targets.push({ name, kind: driver.kind, settings: settings.data as Record<string, unknown> });
+  }
+  if (targets.length === 0 && problems.length === 0) problems.push(`${file}: targets: name at least one target`);
+  problems.push(...needed);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const { incidentChannel, approvers, allowSelfApproval, requestTtl } = parsed.data;
+  return { rules: { incidentChannel, approvers, allowSelfApproval, requestTtlMs: requestTtl }, targets };
+}

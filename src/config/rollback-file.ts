@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+
+export const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it like 90s, 15m or 1h` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
+ * rollback.yml without its targets' provider-specific fields: each target is checked afterwards
+ * by its driver's own schema (drivers/<kind>/), so a new provider needs no change here.
+ */
+export const rollbackFileSchema = z
+  .object({
+    incidentChannel: z
+      .string({ error: 'is required: the channel ID (C…) or #name where the "Rolling back" notice and its thread go' })
+      .regex(/^([CG][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$/, 'must be a channel ID such as C0123INCIDENT or a #name'),
+    approvers: z
+      .array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)'), {
+        error: 'is required: a list of Slack user IDs (U…) or user-group IDs (S…) who may approve',
+      })
+      .min(1, 'must name at least one approver'),
+    allowSelfApproval: z.boolean().default(false),
+    requestTtl: duration.default(15 * 60_000),
+    targets: z.record(
+      z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits, ".", "_" or "-" (at most 63)'),
+      z.looseObject({ kind: z.string({ error: 'is required (fastly)' }) }),
+      { error: 'is required: a map of target names to providers' },
+    ),
+  })
+  .strict();
+
+export type RollbackFile = z.infer<typeof rollbackFileSchema>;

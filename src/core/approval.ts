@@ -1,0 +1,49 @@
+import { RollbackError } from './errors.js';
+import type { RollbackRequest } from './request.js';
+
+export interface ApprovalRules {
+  approvers: readonly string[];
+  allowSelfApproval: boolean;
+}
+
+/** Answers whether a user may approve: listed directly, or a member of a listed user group. */
+export interface ApproverDirectory {
+  isApprover(userId: string, approvers: readonly string[]): Promise<boolean>;
+}
+
+export function describeApprovers(approvers: readonly string[]): string {
+  return approvers.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
+}
+
+/** Throws the refusal a clicker will read, or returns when they may approve. */
+export async function checkApprover(
+  request: RollbackRequest,
+  userId: string,
+  rules: ApprovalRules,
+  directory: ApproverDirectory,
+): Promise<void> {
+  if (userId === request.requester && !rules.allowSelfApproval) {
+    throw new RollbackError('SELF_APPROVAL', 'You asked for this rollback, so someone else must approve it.', {
+      hint: `Ask one of: ${describeApprovers(rules.approvers)}.`,
+    });
+  }
+  if (!(await directory.isApprover(userId, rules.approvers))) {
+    throw new RollbackError('NOT_AUTHORIZED', 'You are not an approver for rollbacks.', {
+      hint: `Approvers: ${describeApprovers(rules.approvers)}. Nothing was queued.`,
+    });
+  }
+}
+
+/** The requester and approvers may cancel; anyone else may not. */
+export async function checkCanceller(
+  request: RollbackRequest,
+  userId: string,
+  rules: ApprovalRules,
+  directory: ApproverDirectory,
+): Promise<void> {
+  if (userId === request.requester) return;
+  if (await directory.isApprover(userId, rules.approvers)) return;
+  throw new RollbackError('NOT_AUTHORIZED', 'Only the requester or an approver can cancel this rollback.', {
+    hint: `The request stays open for <@${request.requester}> and ${describeApprovers(rules.approvers)}.`,
+  });
+}

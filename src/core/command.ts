@@ -1,0 +1,80 @@
+import { TARGET_NAME } from '../config/rollback-file.js';
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'list' }
+  | { kind: 'rollback'; target: string; toVersion: string | undefined; reason: string }
+  | { kind: 'invalid'; message: string };
+
+export const MAX_REASON_LENGTH = 500;
+const MAX_TEXT_LENGTH = 4_000;
+
+/**
+ * Parses the text after `/rollback`. Pure and total: every input, however hostile, gets an answer.
+ *
+ *   help | list | <target> [reason…] | <target> to v<N> [reason…]
+ */
+export function parseCommand(raw: string): Command {
+  if (raw.length > MAX_TEXT_LENGTH) {
+    return { kind: 'invalid', message: `That command is ${raw.length} characters long; keep it under ${MAX_TEXT_LENGTH}.` };
+  }
+  // Control characters never mean anything here; treat them as spaces so they cannot hide a word.
+  const text = raw.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g, ' ').trim();
+  const words = text.split(/\s+/).filter(Boolean);
+  const first = words[0]?.toLowerCase();
+  if (first === undefined || first === 'help' || first === '-h' || first === '--help') return { kind: 'help' };
+  if (first === 'list' || first === 'targets') return { kind: 'list' };
+
+  if (!TARGET_NAME.test(first)) {
+    const shown = first.length > 40 ? `${first.slice(0, 40)}…` : first;
+    return {
+      kind: 'invalid',
+      message: `"${escapeForSlack(shown)}" is not a target name. Usage: \`/rollback <target> [reason]\`, \`/rollback <target> to v<N> [reason]\`, \`/rollback list\`.`,
+    };
+  }
+
+  let rest = words.slice(1);
+  let toVersion: string | undefined;
+  if (rest[0]?.toLowerCase() === 'to') {
+    const match = /^v?(\d{1,9})$/i.exec(rest[1] ?? '');
+    if (!match) {
+      return { kind: 'invalid', message: `After "to", name a version like \`v41\`: \`/rollback ${first} to v41 [reason]\`.` };
+    }
+    toVersion = String(Number(match[1]));
+    rest = rest.slice(2);
+  }
+  const reason = rest.join(' ');
+  if (reason.length > MAX_REASON_LENGTH) {
+    return { kind: 'invalid', message: `The reason is ${reason.length} characters long; keep it under ${MAX_REASON_LENGTH} (link the incident instead).` };
+  }
+  return { kind: 'rollback', target: first, toVersion, reason };
+}
+
+/** Makes user text inert in Slack mrkdwn: no mentions, links or formatting sneak through. */
+export function escapeForSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The closest known name, for "did you mean". */
+export function closestName(input: string, names: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = levenshtein(input, name);
+    if (distance <= Math.max(2, Math.floor(name.length / 3)) && (!best || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+function levenshtein(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 10) return Number.POSITIVE_INFINITY;
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? Number.POSITIVE_INFINITY;
+}

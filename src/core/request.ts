@@ -1,0 +1,87 @@
+import type { Plan, RollbackRecord } from './types.js';
+
+/**
+ * The life of a rollback request:
+ *
+ *   pending ──approve──▶ approved ──worker──▶ running ──▶ succeeded | failed | stale
+ *      ├──cancel──▶ cancelled
+ *      └──ttl─────▶ expired
+ *
+ * Only `pending` can be approved or cancelled, exactly once; the store enforces that atomically.
+ */
+export type RequestState = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'stale' | 'cancelled' | 'expired';
+
+export const OPEN_STATES: readonly RequestState[] = ['pending'];
+export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'stale', 'cancelled', 'expired'];
+
+/** Where the request lives in the chat (or the CLI): enough to update it and to check a click came from it. */
+export interface RequestOrigin {
+  channel: string;
+  messageTs?: string | undefined;
+}
+
+export interface ThreadRef {
+  channel: string;
+  ts: string;
+  /** What the thread hangs under: the "Rolling back" notice (the usual case) or the request itself. */
+  root?: 'notice' | 'request' | undefined;
+}
+
+export interface RollbackRequest {
+  id: string;
+  target: string;
+  plan: Plan;
+  reason: string;
+  requester: string;
+  origin: RequestOrigin;
+  createdAt: number;
+  expiresAt: number;
+  state: RequestState;
+  approver?: string | undefined;
+  approvedAt?: number | undefined;
+  closedBy?: string | undefined;
+  closedAt?: number | undefined;
+  thread?: ThreadRef | undefined;
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
+  outcome?: string | undefined;
+}
+
+export type ApproveResult =
+  | { ok: true; request: RollbackRequest }
+  | { ok: false; reason: 'unknown' }
+  | { ok: false; reason: 'expired' | 'closed'; request: RollbackRequest }
+  | { ok: false; reason: 'locked'; request: RollbackRequest; holder: string };
+
+export type CloseResult =
+  | { ok: true; request: RollbackRequest }
+  | { ok: false; reason: 'unknown' }
+  | { ok: false; reason: 'closed'; request: RollbackRequest };
+
+/** Durable request state. Implementations must make approve/close atomic (one winner per request). */
+export interface RequestStore {
+  create(request: RollbackRequest): Promise<void>;
+  get(id: string): Promise<RollbackRequest | undefined>;
+  setOrigin(id: string, origin: RequestOrigin): Promise<void>;
+  /** pending → approved and take the target's lock, atomically; `lockTtlMs` bounds a lock whose holder died. */
+  approve(id: string, approver: string, now: number, lockTtlMs: number): Promise<ApproveResult>;
+  /** approved → pending and drop the lock: used when the job could not be queued, so nothing is left half-done. */
+  unapprove(id: string): Promise<void>;
+  close(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseResult>;
+  setThread(id: string, thread: ThreadRef): Promise<void>;
+  /** approved|running → running; returns the request as it was before, or undefined if unknown. */
+  markRunning(id: string, now: number): Promise<RollbackRequest | undefined>;
+  /** → succeeded|failed|stale, releases the target's lock if this request holds it. */
+  finish(id: string, state: 'succeeded' | 'failed' | 'stale', outcome: string, now: number): Promise<void>;
+  lockHolder(target: string): Promise<string | undefined>;
+  lastRollback(target: string): Promise<RollbackRecord | undefined>;
+  recordRollback(record: RollbackRecord): Promise<void>;
+}
+
+export function newRequestId(now = Date.now()): string {
+  // Readable, sortable, and free of ':' (BullMQ job ids cannot contain it).
+  const random = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
+  return `rb-${now.toString(36)}-${random}`;
+}
+
+export const REQUEST_ID = /^rb-[a-z0-9]{6,12}-[a-z0-9]{6}$/;

@@ -1,0 +1,244 @@
+import type { Rules, TargetConfig } from '../config/load-config.js';
+import type { DriverContext, RollbackDriver } from '../drivers/types.js';
+import type { Logger } from '../log.js';
+import { checkApprover, checkCanceller, type ApproverDirectory } from './approval.js';
+import { closestName } from './command.js';
+import { formatDuration } from './duration.js';
+import { RollbackError, toRollbackError } from './errors.js';
+import { newRequestId, type RequestOrigin, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
+import type { RollbackJobData } from './run-rollback.js';
+import type { VersionInfo } from './types.js';
+
+/** Hands an approved rollback to whoever runs it (a BullMQ queue in production). */
+export interface JobQueue {
+  enqueue(job: RollbackJobData): Promise<void>;
+}
+
+export interface RollbackServiceDeps {
+  rules: Rules;
+  targets: readonly TargetConfig[];
+  drivers: ReadonlyMap<string, RollbackDriver>;
+  store: RequestStore;
+  directory: ApproverDirectory;
+  queue: JobQueue;
+  log: Logger;
+  now?: () => number;
+  /** How long a provider may take to answer while planning. */
+  planTimeoutMs?: number;
+  /** Upper bound on a target lock whose holder died without releasing it. */
+  lockTtlMs?: number;
+}
+
+export interface TargetStatus {
+  name: string;
+  kind: string;
+  resource?: string | undefined;
+  current?: VersionInfo | undefined;
+  error?: string | undefined;
+  runningRequest?: string | undefined;
+}
+
+/**
+ * Requests, approvals and cancellations: everything between a person asking and a job being queued.
+ * Knows nothing of Slack or of the queue's implementation; every refusal is a coded RollbackError.
+ */
+export class RollbackService {
+  private readonly now: () => number;
+  private readonly planTimeoutMs: number;
+  private readonly lockTtlMs: number;
+
+  constructor(private readonly deps: RollbackServiceDeps) {
+    this.now = deps.now ?? Date.now;
+    this.planTimeoutMs = deps.planTimeoutMs ?? 20_000;
+    this.lockTtlMs = deps.lockTtlMs ?? 60 * 60_000;
+  }
+
+  get rules(): Rules {
+    return this.deps.rules;
+  }
+
+  targetNames(): string[] {
+    return this.deps.targets.map((t) => t.name);
+  }
+
+  driver(target: string): RollbackDriver {
+    const driver = this.deps.drivers.get(target);
+    if (driver) return driver;
+    const names = this.targetNames();
+    const guess = closestName(target, names);
+    throw new RollbackError('TARGET_UNKNOWN', `There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`, {
+      hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')}. Nothing was queued.`,
+    });
+  }
+
+  private context(log: Logger): DriverContext & { done(): void } {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new RollbackError('PROVIDER_TIMEOUT', 'The provider took too long to answer.')), this.planTimeoutMs);
+    return { log, signal: controller.signal, report: () => undefined, done: () => clearTimeout(timer) };
+  }
+
+  async request(input: { target: string; toVersion?: string | undefined; reason: string; requester: string; origin: RequestOrigin }): Promise<RollbackRequest> {
+    const driver = this.driver(input.target);
+    await this.refuseIfLocked(input.target);
+    const id = newRequestId(this.now());
+    const log = this.deps.log.child({ requestId: id, target: input.target });
+    const ctx = this.context(log);
+    let plan;
+    try {
+      plan = await driver.plan(ctx, { toVersion: input.toVersion });
+    } finally {
+      ctx.done();
+    }
+    if (!input.toVersion) {
+      const last = await this.deps.store.lastRollback(input.target);
+      if (last && last.to.id === plan.from.id && last.from.id === plan.to.id) {
+        throw new RollbackError(
+          'UNDO_REFUSED',
+          `${input.target} is on ${plan.from.label} because of a rollback from ${last.from.label} (approved by <@${last.by}>, ${last.at}). A rollback cannot be undone from the same pipeline.`,
+          { hint: `Fix forward: revert in git and deploy a new version. If you really mean to bring ${last.from.label} back, say so explicitly: \`/rollback ${input.target} to ${last.from.label}\`.` },
+        );
+      }
+    }
+    const createdAt = this.now();
+    const request: RollbackRequest = {
+      id,
+      target: input.target,
+      plan,
+      reason: input.reason,
+      requester: input.requester,
+      origin: input.origin,
+      createdAt,
+      expiresAt: createdAt + this.deps.rules.requestTtlMs,
+      state: 'pending',
+    };
+    await this.deps.store.create(request);
+    log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
+    return request;
+  }
+
+  private async refuseIfLocked(target: string, self?: string): Promise<void> {
+    const holder = await this.deps.store.lockHolder(target);
+    if (!holder || holder === self) return;
+    const running = await this.deps.store.get(holder);
+    throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${running.plan.from.label} → ${running.plan.to.label}, approved by <@${running.approver}>)` : ''}.`, {
+      hint: 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
+      details: { holder, thread: running?.thread },
+    });
+  }
+
+  /** Remembers which message holds the request, so clicks from any other message are refused. */
+  async recordOrigin(id: string, origin: RequestOrigin): Promise<void> {
+    await this.deps.store.setOrigin(id, origin);
+  }
+
+  /** Loads a request and checks a click really came from its message. */
+  async find(id: string, clickedFrom?: RequestOrigin): Promise<RollbackRequest> {
+    const request = await this.deps.store.get(id);
+    const fromElsewhere =
+      request &&
+      clickedFrom &&
+      (clickedFrom.channel !== request.origin.channel || (request.origin.messageTs !== undefined && clickedFrom.messageTs !== request.origin.messageTs));
+    if (!request || fromElsewhere) {
+      throw new RollbackError('REQUEST_UNKNOWN', 'That rollback request does not exist (or this button does not belong to it).', {
+        hint: 'Nothing was queued. Run `/rollback <target>` to make a new request.',
+      });
+    }
+    return request;
+  }
+
+  async approve(id: string, user: string, clickedFrom?: RequestOrigin): Promise<RollbackRequest> {
+    const request = await this.find(id, clickedFrom);
+    this.refuseIfClosed(request);
+    if (this.now() > request.expiresAt) {
+      await this.deps.store.close(id, 'expired', 'ttl', this.now());
+      throw this.expired(request);
+    }
+    await checkApprover(request, user, this.deps.rules, this.deps.directory);
+    const result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
+    if (result.ok) {
+      this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
+      return result.request;
+    }
+    if (result.reason === 'unknown') return this.find(id);
+    if (result.reason === 'locked') {
+      await this.refuseIfLocked(request.target, id);
+    }
+    if (result.reason === 'expired') throw this.expired(result.request);
+    this.refuseIfClosed(result.request);
+    throw new RollbackError('REQUEST_CLOSED', 'This request can no longer be approved.');
+  }
+
+  /** Queues an approved request; if that fails the approval is undone so nothing is left half-done. */
+  async start(request: RollbackRequest, thread: ThreadRef | undefined): Promise<void> {
+    if (!request.approver || request.approvedAt === undefined) throw new Error(`request ${request.id} is not approved`);
+    try {
+      if (thread) await this.deps.store.setThread(request.id, thread);
+      await this.deps.queue.enqueue({
+        requestId: request.id,
+        plan: request.plan,
+        requester: request.requester,
+        approver: request.approver,
+        approvedAt: request.approvedAt,
+        reason: request.reason,
+        thread,
+      });
+    } catch (error) {
+      this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');
+      await this.deps.store.unapprove(request.id).catch(() => undefined);
+      throw new RollbackError('QUEUE_UNAVAILABLE', `The rollback of ${request.target} could not be queued, so it did NOT start.`, {
+        hint: 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.',
+        cause: error,
+      });
+    }
+  }
+
+  async cancel(id: string, user: string, clickedFrom?: RequestOrigin): Promise<RollbackRequest> {
+    const request = await this.find(id, clickedFrom);
+    this.refuseIfClosed(request);
+    await checkCanceller(request, user, this.deps.rules, this.deps.directory);
+    const result = await this.deps.store.close(id, 'cancelled', user, this.now());
+    if (result.ok) return result.request;
+    if (result.reason === 'unknown') return this.find(id);
+    this.refuseIfClosed(result.request);
+    throw new RollbackError('REQUEST_CLOSED', 'This request can no longer be cancelled.');
+  }
+
+  private expired(request: RollbackRequest): RollbackError {
+    return new RollbackError('REQUEST_EXPIRED', `This request expired at ${new Date(request.expiresAt).toISOString().slice(11, 16)} UTC, so it can no longer be approved.`, {
+      hint: `Nothing was queued. Run \`/rollback ${request.target}\` again for a fresh plan.`,
+    });
+  }
+
+  private refuseIfClosed(request: RollbackRequest): void {
+    const when = (t: number | undefined) => (t === undefined ? '' : ` ${formatDuration(this.now() - t)} ago`);
+    switch (request.state) {
+      case 'pending':
+        return;
+      case 'cancelled':
+        throw new RollbackError('REQUEST_CLOSED', `This request was cancelled by <@${request.closedBy}>${when(request.closedAt)}.`, { hint: 'Nothing was queued.' });
+      case 'expired':
+        throw this.expired(request);
+      default:
+        throw new RollbackError('REQUEST_CLOSED', `This request was already approved by <@${request.approver}>${when(request.approvedAt)}; it is ${request.state}.`, {
+          hint: 'Nothing more was queued: one approval runs one rollback.',
+        });
+    }
+  }
+
+  async status(): Promise<TargetStatus[]> {
+    return Promise.all(
+      this.deps.targets.map(async (target): Promise<TargetStatus> => {
+        const base: TargetStatus = { name: target.name, kind: target.kind };
+        const ctx = this.context(this.deps.log.child({ target: target.name }));
+        try {
+          const [live, holder] = await Promise.all([this.driver(target.name).live(ctx), this.deps.store.lockHolder(target.name)]);
+          return { ...base, resource: live.resource, current: live.current, runningRequest: holder };
+        } catch (error) {
+          return { ...base, error: toRollbackError(error).message };
+        } finally {
+          ctx.done();
+        }
+      }),
+    );
+  }
+}

@@ -1,0 +1,55 @@
+/** A version of a deployable thing as people talk about it: "v41", "revision 7". */
+export interface VersionInfo {
+  /** Stable identifier the provider understands (Fastly version number, Helm revision…), as text. */
+  id: string;
+  /** How people say it in Slack: "v41". */
+  label: string;
+  /** One line of context: the version comment, chart and app version, image tags. */
+  description?: string | undefined;
+}
+
+/** How the version to restore was chosen; shown in the plan so nobody has to guess. */
+export type Selection = 'history' | 'inferred' | 'explicit';
+
+/** A pinned rollback plan: what is live now and exactly what will come back. */
+export interface Plan {
+  target: string;
+  kind: string;
+  /** The thing being rolled back, for people: "Fastly service www-prod (SU1Z…)". */
+  resource: string;
+  from: VersionInfo;
+  to: VersionInfo;
+  selection: Selection;
+  /** Facts the approver should know: "chosen from the activation history", "v43 skipped: never activated". */
+  notes: string[];
+  /** What will run, in order, in plain words. */
+  steps: string[];
+  /** The runbook's time budget from approval to verified ("under 60 seconds" for Fastly). */
+  budgetMs: number;
+}
+
+/** A rollback that happened, remembered so that it is not undone from the same pipeline. */
+export interface RollbackRecord {
+  requestId: string;
+  target: string;
+  from: VersionInfo;
+  to: VersionInfo;
+  at: string;
+  by: string;
+}
+
+export type StepStatus = 'ok' | 'failed' | 'info' | 'progress';
+
+/** One line in the incident thread. */
+export interface StepReport {
+  status: StepStatus;
+  text: string;
+  durationMs?: number;
+}
+
+/** One verification check with the figure it saw. */
+export interface VerifyCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}

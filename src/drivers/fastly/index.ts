@@ -1,0 +1,97 @@
+import { RollbackError } from '../../core/errors.js';
+import type { Plan, VersionInfo } from '../../core/types.js';
+import type { DriverContext, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import { FastlyClient, type FastlyService, type FastlyVersion } from './client.js';
+import { chooseRestoreVersion } from './select-version.js';
+import { fastlyTargetSchema, type FastlyTarget } from './target-schema.js';
+
+export const fastlyDriver: DriverModule<typeof fastlyTargetSchema> = {
+  kind: 'fastly',
+  displayName: 'Fastly service',
+  targetSchema: fastlyTargetSchema,
+  requiredEnv: (environment) =>
+    environment.fastly ? undefined : 'FASTLY_API_TOKEN is missing: create an API token with global (or engineer) scope in Fastly under Account > API tokens.',
+  create(name, target, environment, log) {
+    if (!environment.fastly) throw new RollbackError('CONFIG_INVALID', 'FASTLY_API_TOKEN is not set.');
+    const client = new FastlyClient({ token: environment.fastly.token, baseUrl: environment.fastly.baseUrl, log });
+    return new FastlyDriver(name, target, client);
+  },
+};
+
+function versionInfo(version: FastlyVersion): VersionInfo {
+  return { id: String(version.number), label: `v${version.number}`, description: version.comment || undefined };
+}
+
+export class FastlyDriver implements RollbackDriver {
+  readonly kind = 'fastly';
+
+  constructor(
+    private readonly name: string,
+    private readonly target: FastlyTarget,
+    private readonly client: FastlyClient,
+  ) {}
+
+  private resource(service: FastlyService): string {
+    return `Fastly service ${service.name} (${service.id})`;
+  }
+
+  async live(ctx: DriverContext): Promise<LiveState> {
+    const service = await this.client.getService(this.target.serviceId, ctx.signal);
+    const active = service.versions.find((v) => v.number === service.activeVersion);
+    if (!active) {
+      throw new RollbackError('NOTHING_TO_ROLL_BACK', `${service.name} has no active version.`, {
+        hint: 'Check the service in the Fastly UI.',
+      });
+    }
+    return { resource: this.resource(service), current: versionInfo(active) };
+  }
+
+  async plan(ctx: DriverContext, options: PlanOptions): Promise<Plan> {
+    const explicit = options.toVersion === undefined ? undefined : Number(options.toVersion);
+    const [service, activations] = await Promise.all([
+      this.client.getService(this.target.serviceId, ctx.signal),
+      // The history is needed only to find the previous version; an explicit version skips it.
+      explicit === undefined ? this.readHistory(ctx) : Promise.resolve(null),
+    ]);
+    const choice = chooseRestoreVersion(service, activations, explicit);
+    const from = versionInfo(choice.from);
+    const to = versionInfo(choice.to);
+    return {
+      target: this.name,
+      kind: this.kind,
+      resource: this.resource(service),
+      from,
+      to,
+      selection: choice.selection,
+      notes: choice.notes,
+      budgetMs: 60_000,
+      steps: [
+        `Check that ${from.label} is still the active version of ${service.name}`,
+        `Activate ${to.label}`,
+        `Read the service back and confirm ${to.label} is active`,
+      ],
+    };
+  }
+
+  private async readHistory(ctx: DriverContext) {
+    try {
+      return await this.client.listActivations(this.target.serviceId, ctx.signal);
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      ctx.log.warn({ err: error }, 'fastly activation history unreadable; inferring the previous version');
+      return null;
+    }
+  }
+
+  async execute(ctx: DriverContext, plan: Plan): Promise<void> {
+    await this.client.activateVersion(this.target.serviceId, Number(plan.to.id), ctx.signal);
+  }
+
+  async verify(ctx: DriverContext, plan: Plan) {
+    const service = await this.client.getService(this.target.serviceId, ctx.signal);
+    const ok = service.activeVersion === Number(plan.to.id);
+    const seen = service.activeVersion === null ? 'no active version' : `v${service.activeVersion} active`;
+    return [{ name: 'Active version', ok, detail: ok ? `Fastly reports ${plan.to.label} active` : `expected ${plan.to.label}, Fastly reports ${seen}` }];
+  }
+}
+

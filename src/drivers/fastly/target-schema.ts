@@ -1,0 +1,14 @@
+import { z } from 'zod';
+
+/** One `kind: fastly` entry under `targets:` in rollback.yml. */
+export const fastlyTargetSchema = z
+  .object({
+    kind: z.literal('fastly'),
+    serviceId: z
+      .string({ error: 'is required: the Fastly service ID (Fastly UI, or `fastly service list`)' })
+      .regex(/^[A-Za-z0-9]{10,40}$/, 'must be a Fastly service ID such as SU1Z0isxPaozGVKXdv0eY'),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export type FastlyTarget = z.infer<typeof fastlyTargetSchema>;

@@ -1,0 +1,60 @@
+import type { z } from 'zod';
+import type { Logger } from '../log.js';
+import type { Plan, StepReport, VerifyCheck, VersionInfo } from '../core/types.js';
+
+/** What a driver gets for every call: a child logger, a signal that aborts the call, a way to say what it is doing. */
+export interface DriverContext {
+  log: Logger;
+  signal: AbortSignal;
+  report(step: StepReport): void;
+}
+
+/** The live state of a target. */
+export interface LiveState {
+  resource: string;
+  current: VersionInfo;
+}
+
+export interface PlanOptions {
+  /** An explicit version asked for with `/rollback <target> to v<N>`. */
+  toVersion?: string | undefined;
+}
+
+/**
+ * The contract every provider implements. It is the whole of what the core knows about a provider.
+ *
+ * Part of the contract:
+ * - `plan` reads and never changes anything; it pins `from` (live now) and `to` (what comes back) and
+ *   throws a RollbackError (VERSION_UNKNOWN, VERSION_NOT_RESTORABLE, NOTHING_TO_ROLL_BACK…) when it cannot.
+ * - `live` reads the state the stale-plan check compares with `plan.from`.
+ * - `execute` makes `plan.to` live and returns when the provider has accepted it. It is called only after
+ *   `live` confirmed `plan.from` is still current, at most once per job run; it must not retry a call whose
+ *   effect is unknown (the core re-reads instead).
+ * - `verify` reads back and returns one check per thing it looked at; it throws only when it cannot look.
+ * - Every outside call honours `ctx.signal` and has its own timeout.
+ *
+ * Not part of it: Slack, queues, locks, approval, the no-undo rule: the core owns those.
+ */
+export interface RollbackDriver {
+  readonly kind: string;
+  live(ctx: DriverContext): Promise<LiveState>;
+  plan(ctx: DriverContext, options: PlanOptions): Promise<Plan>;
+  execute(ctx: DriverContext, plan: Plan): Promise<void>;
+  verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]>;
+}
+
+/** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */
+export interface DriverEnvironment {
+  fastly?: { token: string; baseUrl: string } | undefined;
+}
+
+/** What each provider folder exports from its index.ts: metadata, the target schema, a factory. */
+export interface DriverModule<Schema extends z.ZodType = z.ZodType> {
+  readonly kind: string;
+  readonly displayName: string;
+  /** Validates one entry of `targets:` in rollback.yml whose `kind` is this driver's. */
+  readonly targetSchema: Schema;
+  /** Says which environment settings this driver needs, so start-up can name a missing one. */
+  requiredEnv(environment: DriverEnvironment): string | undefined;
+  create(name: string, target: z.infer<Schema>, environment: DriverEnvironment, log: Logger): RollbackDriver;
+}

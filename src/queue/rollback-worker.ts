@@ -1,0 +1,62 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { toRollbackError } from '../core/errors.js';
+import type { RequestStore } from '../core/request.js';
+import { runRollback, type ProgressReporter, type RollbackJobData } from '../core/run-rollback.js';
+import type { RollbackDriver } from '../drivers/types.js';
+import type { Logger } from '../log.js';
+import { JOB_NAME, QUEUE_NAME, rollbackJobSchema } from './job-schema.js';
+
+export interface WorkerOptions {
+  /** Needs `maxRetriesPerRequest: null` (BullMQ blocks on Redis). */
+  connection: Redis;
+  prefix?: string;
+  concurrency?: number;
+  store: RequestStore;
+  driverFor(target: string): RollbackDriver;
+  reporterFor(job: RollbackJobData, log: Logger): ProgressReporter;
+  log: Logger;
+  /** How long the thread may lag behind once the rollback is done before the job completes anyway. */
+  flushTimeoutMs?: number;
+}
+
+function jobTimeoutMs(job: RollbackJobData): number {
+  return Math.max(job.plan.budgetMs * 5, 5 * 60_000);
+}
+
+/** The consumer side: one BullMQ job = one pinned plan carried out by core/run-rollback. */
+export function startRollbackWorker(options: WorkerOptions): Worker {
+  const flushTimeoutMs = options.flushTimeoutMs ?? 30_000;
+  const process = async (job: Job): Promise<string> => {
+    if (job.name !== JOB_NAME) throw new Error(`unknown job ${job.name}`);
+    const data = rollbackJobSchema.parse(job.data);
+    const log = options.log.child({ requestId: data.requestId, target: data.plan.target, jobId: job.id });
+    const reporter = options.reporterFor(data, log);
+    const signal = AbortSignal.timeout(jobTimeoutMs(data));
+    try {
+      const outcome = await runRollback(data, { store: options.store, driver: options.driverFor(data.plan.target), reporter, log, signal });
+      log.info({ status: outcome?.status ?? 'skipped' }, 'rollback job done');
+      return outcome?.status ?? 'skipped';
+    } catch (error) {
+      // Something outside the plan broke (Redis, a bug): say so where people are looking.
+      const coded = toRollbackError(error);
+      log.error({ err: error }, 'rollback job crashed');
+      reporter.report({ status: 'failed', text: `The worker hit an error it did not expect: ${coded.message}. Check ${data.plan.target} by hand before trying again.` });
+      await options.store.finish(data.requestId, 'failed', coded.message, Date.now()).catch(() => undefined);
+      throw error;
+    } finally {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([reporter.flush(), new Promise((resolve) => (timer = setTimeout(resolve, flushTimeoutMs)))]);
+      clearTimeout(timer);
+    }
+  };
+  const worker = new Worker(QUEUE_NAME, process, {
+    connection: options.connection,
+    prefix: options.prefix ?? 'bull',
+    concurrency: options.concurrency ?? 8,
+    // A job whose worker died is handed to another worker once; run-rollback re-reads before acting.
+    maxStalledCount: 1,
+  });
+  worker.on('error', (err) => options.log.error({ err }, 'worker error'));
+  return worker;
+}

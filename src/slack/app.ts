@@ -1,0 +1,84 @@
+import bolt, { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import type { Server } from 'node:http';
+import type { RollbackService } from '../core/rollback-service.js';
+import type { Logger } from '../log.js';
+import { registerDecisionActions } from './listeners/decision-actions.js';
+import { registerRollbackCommand } from './listeners/rollback-command.js';
+
+const { App } = bolt;
+
+export interface SlackSettings {
+  botToken: string;
+  signingSecret?: string | undefined;
+  appToken?: string | undefined;
+  apiUrl?: string | undefined;
+  socketMode: boolean;
+  port: number;
+}
+
+/** Bolt's logger interface on top of pino, so Bolt's own lines come out as JSON with ours. */
+function boltLogger(log: Logger): BoltLogger {
+  const child = log.child({ component: 'bolt' });
+  let level = LogLevel.INFO;
+  const text = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  return {
+    debug: (...parts) => child.debug(text(parts)),
+    info: (...parts) => child.info(text(parts)),
+    warn: (...parts) => child.warn(text(parts)),
+    error: (...parts) => child.error(text(parts)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+/** A Web API client for the bot token; the worker uses one too, to write in threads. */
+export function createSlackClient(settings: Pick<SlackSettings, 'botToken' | 'apiUrl'>, log: Logger): WebClient {
+  return new WebClient(settings.botToken, {
+    slackApiUrl: settings.apiUrl,
+    logger: boltLogger(log),
+    timeout: 10_000,
+    retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
+  });
+}
+
+export interface SlackApp {
+  start(): Promise<{ port?: number }>;
+  stop(): Promise<void>;
+}
+
+/** The Bolt app: transport (HTTP or Socket Mode) and listeners. Listeners ack at once and hand off. */
+export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger): SlackApp {
+  const common = {
+    token: settings.botToken,
+    logger: boltLogger(log),
+    clientOptions: { slackApiUrl: settings.apiUrl, timeout: 10_000 },
+    // Start-up must not depend on Slack answering: the token is checked on the first request.
+    tokenVerificationEnabled: false,
+  };
+  const app = settings.socketMode
+    ? new App({ ...common, socketMode: true, appToken: settings.appToken })
+    : new App({ ...common, signingSecret: settings.signingSecret ?? '', processBeforeResponse: false });
+
+  registerRollbackCommand(app, service, log);
+  registerDecisionActions(app, service, log);
+  app.error(async (error) => {
+    log.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+
+  return {
+    async start() {
+      if (settings.socketMode) {
+        await app.start();
+        return {};
+      }
+      const server = (await app.start(settings.port)) as Server;
+      const address = server.address();
+      return { port: typeof address === 'object' && address ? address.port : settings.port };
+    },
+    stop: () => app.stop().then(() => undefined),
+  };
+}

@@ -1,0 +1,51 @@
+import { formatDuration } from '../../core/duration.js';
+import type { FinishedRollback } from '../../core/run-rollback.js';
+import type { StepReport } from '../../core/types.js';
+
+const ICON: Record<StepReport['status'], string> = { ok: '✅', failed: '❌', info: 'ℹ️', progress: '⏳' };
+
+export function stepText(step: StepReport): string {
+  const took = step.durationMs === undefined ? '' : ` (${formatDuration(step.durationMs)})`;
+  return `${ICON[step.status]} ${step.text}${took}`;
+}
+
+/** The budget line: "4.2 s from approval, within the 60 s target". */
+export function budgetText(result: FinishedRollback): string {
+  const { sinceApprovalMs } = result;
+  const budget = result.job.plan.budgetMs;
+  const within = sinceApprovalMs <= budget;
+  return `${formatDuration(sinceApprovalMs)} from approval, ${within ? 'within' : '⚠️ over'} the ${formatDuration(budget)} target`;
+}
+
+/** The last message in the thread: the outcome, the time against the runbook's target, what next. */
+export function finishText(result: FinishedRollback): string {
+  const { plan } = result.job;
+  const { outcome } = result;
+  switch (outcome.status) {
+    case 'succeeded':
+    case 'already-done':
+      return [
+        `✅ *${plan.target} is back on ${plan.to.label}*, verified. ${budgetText(result)}.`,
+        `This rollback cannot be undone from the same pipeline. Git and ${plan.target} now disagree: revert the changes after ${plan.to.label} in git and redeploy, or fix forward.`,
+      ].join('\n');
+    case 'stale':
+      return `⚠️ *Rollback of ${plan.target} stopped*: the plan no longer matches what is live. Nothing was changed. Run \`/rollback ${plan.target}\` for a fresh plan.`;
+    case 'failed': {
+      const live = outcome.live ? ` Live now: *${outcome.live.label}*.` : '';
+      const hint = outcome.error?.hint ? `\n${outcome.error.hint}` : '';
+      return `❌ *Rollback of ${plan.target} failed* after ${formatDuration(result.runMs)}: ${outcome.error?.message ?? 'verification failed'}${live}${hint}`;
+    }
+  }
+}
+
+export function noticeStatus(result: FinishedRollback): string {
+  switch (result.outcome.status) {
+    case 'succeeded':
+    case 'already-done':
+      return `✅ done in ${formatDuration(result.sinceApprovalMs)}`;
+    case 'stale':
+      return '⚠️ stopped: stale plan, nothing changed';
+    case 'failed':
+      return '❌ failed — see thread';
+  }
+}

@@ -1,0 +1,137 @@
+import type { types } from '@slack/bolt';
+import { describeApprovers } from '../../core/approval.js';
+import { escapeForSlack } from '../../core/command.js';
+import type { RollbackRequest } from '../../core/request.js';
+import type { Plan, VersionInfo } from '../../core/types.js';
+
+type KnownBlock = types.KnownBlock;
+
+export const APPROVE_ACTION = 'rollback_approve';
+export const CANCEL_ACTION = 'rollback_cancel';
+
+const SELECTION_NOTE: Record<Plan['selection'], string> = {
+  history: 'Chosen from the activation history',
+  inferred: '⚠️ Inferred, not read from history',
+  explicit: 'Asked for explicitly',
+};
+
+export function utcTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+function version(v: VersionInfo): string {
+  return v.description ? `*${v.label}* — ${escapeForSlack(v.description)}` : `*${v.label}*`;
+}
+
+function planSections(request: RollbackRequest): KnownBlock[] {
+  const { plan } = request;
+  const reason = request.reason ? escapeForSlack(request.reason) : '_no reason given_';
+  return [
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${escapeForSlack(plan.resource)}\n*Live now:* ${version(plan.from)}\n*Restore:* ${version(plan.to)}  📌 pinned`,
+      },
+    },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: [SELECTION_NOTE[plan.selection], ...plan.notes.map(escapeForSlack)].join(' · ') }] },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Requested by* <@${request.requester}>\n*Reason:* ${reason}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*What will run*\n${plan.steps.map((s, i) => `${i + 1}. ${escapeForSlack(s)}`).join('\n')}` } },
+  ];
+}
+
+/** The approval request, posted where `/rollback` was typed, visible to everyone. */
+export function approvalRequestMessage(request: RollbackRequest, rules: { approvers: readonly string[]; allowSelfApproval: boolean }) {
+  const { plan } = request;
+  const text = `Rollback requested: ${plan.target} ${plan.from.label} → ${plan.to.label}, waiting for approval`;
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `⏪ Rollback requested: ${plan.target}` } },
+    ...planSections(request),
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Approvers: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
+        },
+      ],
+    },
+    {
+      type: 'actions',
+      block_id: 'rollback_decision',
+      elements: [
+        {
+          type: 'button',
+          action_id: APPROVE_ACTION,
+          style: 'primary',
+          text: { type: 'plain_text', text: `Approve rollback to ${plan.to.label}` },
+          value: request.id,
+          confirm: {
+            title: { type: 'plain_text', text: 'Roll back now?' },
+            text: {
+              type: 'mrkdwn',
+              text: `${plan.target} goes from ${plan.from.label} to ${plan.to.label} at once. A rollback cannot be undone from the same pipeline.`,
+            },
+            confirm: { type: 'plain_text', text: 'Roll back' },
+            deny: { type: 'plain_text', text: 'Not yet' },
+          },
+        },
+        { type: 'button', action_id: CANCEL_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Cancel' }, value: request.id },
+      ],
+    },
+  ];
+  return { text, blocks };
+}
+
+/** The request after a decision: same facts, no buttons, who decided and when. */
+export function decidedRequestMessage(request: RollbackRequest, decision: string) {
+  const { plan } = request;
+  const text = `Rollback of ${plan.target} ${plan.from.label} → ${plan.to.label}: ${decision}`;
+  const blocks: KnownBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: `⏪ Rollback: ${plan.target}` } },
+    ...planSections(request),
+    { type: 'section', text: { type: 'mrkdwn', text: decision } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `\`${request.id}\`` }] },
+  ];
+  return { text, blocks };
+}
+
+export function approvedDecision(request: RollbackRequest, thread: { channel: string } | undefined): string {
+  const where = thread ? ` Follow it in <#${thread.channel}>.` : '';
+  return `✅ *Approved* by <@${request.approver}> at ${utcTime(request.approvedAt ?? Date.now())}: rolling back now.${where}`;
+}
+
+export function cancelledDecision(request: RollbackRequest): string {
+  return `✖️ *Cancelled* by <@${request.closedBy}> at ${utcTime(request.closedAt ?? Date.now())}. Nothing was run.`;
+}
+
+export function expiredDecision(request: RollbackRequest): string {
+  return `⌛ *Expired* at ${utcTime(request.expiresAt)} without approval. Nothing was run. Run \`/rollback ${request.target}\` for a fresh plan.`;
+}
+
+/** The notice in the incident channel; its thread carries every step. Words from the runbook. */
+export interface NoticeFacts {
+  plan: Plan;
+  requester: string;
+  approver?: string | undefined;
+  reason: string;
+}
+
+export function rollingBackNotice(request: NoticeFacts, status?: string) {
+  const { plan } = request;
+  const text = `Rolling back ${plan.target} to ${plan.to.label}`;
+  const reason = request.reason ? ` · ${escapeForSlack(request.reason)}` : '';
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${text}*${status ? `  ${status}` : ''}` } },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `from ${plan.from.label} · ${escapeForSlack(plan.resource)} · requested by <@${request.requester}>, approved by <@${request.approver}>${reason}`,
+        },
+      ],
+    },
+  ];
+  return { text, blocks };
+}

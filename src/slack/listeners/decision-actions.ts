@@ -1,0 +1,122 @@
+import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { isRollbackError, toRollbackError, type RollbackError } from '../../core/errors.js';
+import type { RequestOrigin, RollbackRequest, ThreadRef } from '../../core/request.js';
+import type { RollbackService } from '../../core/rollback-service.js';
+import type { Logger } from '../../log.js';
+import {
+  APPROVE_ACTION,
+  CANCEL_ACTION,
+  approvalRequestMessage,
+  approvedDecision,
+  cancelledDecision,
+  decidedRequestMessage,
+  expiredDecision,
+  rollingBackNotice,
+} from '../blocks/request-blocks.js';
+import { postInChannel } from '../post-to-channel.js';
+
+interface Click {
+  requestId: string;
+  user: string;
+  from: RequestOrigin;
+  respond: RespondFn;
+  client: WebClient;
+}
+
+function clickOf(body: BlockAction, action: ButtonAction, respond: RespondFn, client: WebClient): Click {
+  return {
+    requestId: action.value ?? '',
+    user: body.user.id,
+    from: { channel: body.channel?.id ?? body.container?.channel_id ?? '', messageTs: body.message?.ts ?? body.container?.message_ts },
+    respond,
+    client,
+  };
+}
+
+/** Only the clicker sees it; never throws. */
+async function tellClicker(click: Click, text: string, log: Logger): Promise<void> {
+  await click.respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: unknown) => log.warn({ err }, 'could not answer the clicker'));
+}
+
+/** Rewrites the request message: by the Web API when the bot posted it, else through the response_url. */
+async function rewrite(click: Click, request: RollbackRequest, message: { text: string; blocks: unknown[] }, log: Logger): Promise<void> {
+  try {
+    if (request.origin.messageTs) {
+      await click.client.chat.update({ channel: request.origin.channel, ts: request.origin.messageTs, ...(message as { text: string }) });
+    } else {
+      await click.respond({ replace_original: true, ...(message as { text: string }) });
+    }
+  } catch (err) {
+    log.warn({ err, requestId: request.id }, 'could not update the request message');
+  }
+}
+
+export function registerDecisionActions(app: App, service: RollbackService, log: Logger): void {
+  app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }));
+  });
+
+  app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const click = clickOf(body, action, respond, client);
+    try {
+      const request = await service.cancel(click.requestId, click.user, click.from);
+      await rewrite(click, request, decidedRequestMessage(request, cancelledDecision(request)), log);
+    } catch (error) {
+      await refuse(click, error, service, log);
+    }
+  });
+}
+
+async function refuse(click: Click, error: unknown, service: RollbackService, log: Logger): Promise<void> {
+  const coded = toRollbackError(error);
+  if (!isRollbackError(error)) log.error({ err: error, requestId: click.requestId }, 'decision failed');
+  await tellClicker(click, `❌ ${coded.toUserText()}`, log);
+  if (coded.code === 'REQUEST_EXPIRED') {
+    const request = await service.find(click.requestId, click.from).catch(() => undefined);
+    if (request) await rewrite(click, request, decidedRequestMessage(request, expiredDecision(request)), log);
+  }
+}
+
+async function approve(click: Click, service: RollbackService, log: Logger): Promise<void> {
+  let request: RollbackRequest;
+  try {
+    request = await service.approve(click.requestId, click.user, click.from);
+  } catch (error) {
+    await refuse(click, error, service, log);
+    return;
+  }
+
+  // The runbook's first step: tell the incident channel. Its message roots the progress thread.
+  let thread: ThreadRef | undefined;
+  let noticeProblem: RollbackError | undefined;
+  try {
+    const posted = await postInChannel(click.client, { channel: service.rules.incidentChannel, ...rollingBackNotice(request), unfurl_links: false });
+    thread = { ...posted, root: 'notice' };
+  } catch (error) {
+    noticeProblem = toRollbackError(error);
+    log.warn({ err: error }, 'could not post the notice in the incident channel; using the request thread');
+    if (request.origin.messageTs) thread = { channel: request.origin.channel, ts: request.origin.messageTs, root: 'request' };
+  }
+
+  try {
+    await service.start(request, thread);
+  } catch (error) {
+    const coded = toRollbackError(error);
+    await tellClicker(click, `❌ ${coded.toUserText()}`, log);
+    const reopened = await service.find(request.id).catch(() => undefined);
+    if (reopened?.state === 'pending') await rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log);
+    if (thread) {
+      await click.client.chat
+        .postMessage({ channel: thread.channel, thread_ts: thread.ts, text: `❌ ${coded.toUserText()}` })
+        .catch((err: unknown) => log.warn({ err }, 'could not report the queue failure in the thread'));
+    }
+    return;
+  }
+
+  let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
+  if (noticeProblem) decision += `\n⚠️ ${noticeProblem.toUserText()} Progress is in this message's thread.`;
+  await rewrite(click, request, decidedRequestMessage(request, decision), log);
+}

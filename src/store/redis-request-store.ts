@@ -1,0 +1,222 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ApproveResult, CloseResult, RequestOrigin, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
+import type { RollbackRecord } from '../core/types.js';
+
+const versionSchema = z.object({ id: z.string(), label: z.string(), description: z.string().optional() });
+const planSchema = z.object({
+  target: z.string(),
+  kind: z.string(),
+  resource: z.string(),
+  from: versionSchema,
+  to: versionSchema,
+  selection: z.enum(['history', 'inferred', 'explicit']),
+  notes: z.array(z.string()),
+  steps: z.array(z.string()),
+  budgetMs: z.number(),
+});
+const recordSchema = z.object({
+  requestId: z.string(),
+  target: z.string(),
+  from: versionSchema,
+  to: versionSchema,
+  at: z.string(),
+  by: z.string(),
+});
+const num = z.coerce.number().optional();
+const str = z.string().optional();
+/** A request as stored: immutable facts in `data` (JSON), mutable state in hash fields Lua can change. */
+const storedSchema = z.object({
+  data: z.string().transform((text) =>
+    z
+      .object({ id: z.string(), target: z.string(), plan: planSchema, reason: z.string(), requester: z.string(), createdAt: z.number(), expiresAt: z.number() })
+      .parse(JSON.parse(text)),
+  ),
+  state: z.enum(['pending', 'approved', 'running', 'succeeded', 'failed', 'stale', 'cancelled', 'expired']),
+  originChannel: z.string(),
+  originTs: str,
+  approver: str,
+  approvedAt: num,
+  closedBy: str,
+  closedAt: num,
+  threadChannel: str,
+  threadTs: str,
+  startedAt: num,
+  finishedAt: num,
+  outcome: str,
+});
+
+// KEYS[1] request hash, KEYS[2] target lock. ARGV: approver, now, lockTtlMs.
+const APPROVE = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'unknown'} end
+if state ~= 'pending' then return {'closed'} end
+if tonumber(ARGV[2]) > tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) then
+  redis.call('HSET', KEYS[1], 'state', 'expired', 'closedBy', 'ttl', 'closedAt', ARGV[2])
+  return {'expired'}
+end
+local id = redis.call('HGET', KEYS[1], 'id')
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= id then return {'locked', holder} end
+redis.call('SET', KEYS[2], id, 'PX', ARGV[3])
+redis.call('HSET', KEYS[1], 'state', 'approved', 'approver', ARGV[1], 'approvedAt', ARGV[2])
+return {'ok'}
+`;
+// KEYS[1] request hash, KEYS[2] target lock.
+const UNAPPROVE = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'approved' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'pending')
+redis.call('HDEL', KEYS[1], 'approver', 'approvedAt')
+if redis.call('GET', KEYS[2]) == redis.call('HGET', KEYS[1], 'id') then redis.call('DEL', KEYS[2]) end
+return 1
+`;
+// KEYS[1] request hash. ARGV: state, by, now.
+const CLOSE = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 'unknown' end
+if state ~= 'pending' then return 'closed' end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'closedBy', ARGV[2], 'closedAt', ARGV[3])
+return 'ok'
+`;
+// KEYS[1] request hash. ARGV: now. Returns the state before.
+const MARK_RUNNING = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return false end
+if state == 'approved' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[1]) end
+return state
+`;
+// KEYS[1] request hash, KEYS[2] target lock. ARGV: state, outcome, now.
+const FINISH = `
+if not redis.call('HGET', KEYS[1], 'state') then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'outcome', ARGV[2], 'finishedAt', ARGV[3])
+if redis.call('GET', KEYS[2]) == redis.call('HGET', KEYS[1], 'id') then redis.call('DEL', KEYS[2]) end
+return 1
+`;
+
+export interface RedisRequestStoreOptions {
+  /** Namespace for every key; tests use a unique one per file. */
+  prefix?: string;
+  /** How long a request and its record are kept after creation. */
+  retentionMs?: number;
+}
+
+/** RequestStore on Redis: one hash per request, a plain key per target lock, Lua for every state change. */
+export class RedisRequestStore implements RequestStore {
+  private readonly prefix: string;
+  private readonly retentionMs: number;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisRequestStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'rr';
+    this.retentionMs = options.retentionMs ?? 90 * 24 * 3_600_000;
+  }
+
+  private requestKey(id: string): string {
+    return `${this.prefix}:request:${id}`;
+  }
+
+  private lockKey(target: string): string {
+    return `${this.prefix}:lock:${target}`;
+  }
+
+  private async keysFor(id: string): Promise<[string, string] | undefined> {
+    const target = await this.redis.hget(this.requestKey(id), 'target');
+    return target === null ? undefined : [this.requestKey(id), this.lockKey(target)];
+  }
+
+  async create(request: RollbackRequest): Promise<void> {
+    const key = this.requestKey(request.id);
+    const { id, target, plan, reason, requester, createdAt, expiresAt } = request;
+    await this.redis
+      .multi()
+      .hset(key, {
+        id,
+        target,
+        state: request.state,
+        expiresAt: String(expiresAt),
+        originChannel: request.origin.channel,
+        ...(request.origin.messageTs ? { originTs: request.origin.messageTs } : {}),
+        data: JSON.stringify({ id, target, plan, reason, requester, createdAt, expiresAt }),
+      })
+      .pexpire(key, this.retentionMs)
+      .exec();
+  }
+
+  async get(id: string): Promise<RollbackRequest | undefined> {
+    const hash = await this.redis.hgetall(this.requestKey(id));
+    if (!hash.data) return undefined;
+    const s = storedSchema.parse(hash);
+    return {
+      ...s.data,
+      state: s.state,
+      origin: { channel: s.originChannel, messageTs: s.originTs },
+      approver: s.approver,
+      approvedAt: s.approvedAt,
+      closedBy: s.closedBy,
+      closedAt: s.closedAt,
+      thread: s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs } : undefined,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+      outcome: s.outcome,
+    };
+  }
+
+  async setOrigin(id: string, origin: RequestOrigin): Promise<void> {
+    await this.redis.hset(this.requestKey(id), { originChannel: origin.channel, ...(origin.messageTs ? { originTs: origin.messageTs } : {}) });
+  }
+
+  async approve(id: string, approver: string, now: number, lockTtlMs: number): Promise<ApproveResult> {
+    const keys = await this.keysFor(id);
+    if (!keys) return { ok: false, reason: 'unknown' };
+    const [verdict, holder] = (await this.redis.eval(APPROVE, 2, ...keys, approver, String(now), String(lockTtlMs))) as [string, string?];
+    const request = await this.get(id);
+    if (!request) return { ok: false, reason: 'unknown' };
+    if (verdict === 'ok') return { ok: true, request };
+    if (verdict === 'locked') return { ok: false, reason: 'locked', request, holder: holder ?? '' };
+    return { ok: false, reason: verdict === 'expired' ? 'expired' : 'closed', request };
+  }
+
+  async unapprove(id: string): Promise<void> {
+    const keys = await this.keysFor(id);
+    if (keys) await this.redis.eval(UNAPPROVE, 2, ...keys);
+  }
+
+  async close(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseResult> {
+    const verdict = await this.redis.eval(CLOSE, 1, this.requestKey(id), state, by, String(now));
+    const request = await this.get(id);
+    if (!request) return { ok: false, reason: 'unknown' };
+    return verdict === 'ok' ? { ok: true, request } : { ok: false, reason: 'closed', request };
+  }
+
+  async setThread(id: string, thread: ThreadRef): Promise<void> {
+    await this.redis.hset(this.requestKey(id), { threadChannel: thread.channel, threadTs: thread.ts });
+  }
+
+  async markRunning(id: string, now: number): Promise<RollbackRequest | undefined> {
+    const before = await this.redis.eval(MARK_RUNNING, 1, this.requestKey(id), String(now));
+    if (!before) return undefined;
+    const request = await this.get(id);
+    return request ? { ...request, state: before as RollbackRequest['state'] } : undefined;
+  }
+
+  async finish(id: string, state: 'succeeded' | 'failed' | 'stale', outcome: string, now: number): Promise<void> {
+    const keys = await this.keysFor(id);
+    if (keys) await this.redis.eval(FINISH, 2, ...keys, state, outcome, String(now));
+  }
+
+  async lockHolder(target: string): Promise<string | undefined> {
+    return (await this.redis.get(this.lockKey(target))) ?? undefined;
+  }
+
+  async lastRollback(target: string): Promise<RollbackRecord | undefined> {
+    const raw = await this.redis.get(`${this.prefix}:last-rollback:${target}`);
+    return raw ? recordSchema.parse(JSON.parse(raw)) : undefined;
+  }
+
+  async recordRollback(record: RollbackRecord): Promise<void> {
+    await this.redis.set(`${this.prefix}:last-rollback:${record.target}`, JSON.stringify(record), 'PX', this.retentionMs);
+  }
+}
+

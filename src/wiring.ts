@@ -1,0 +1,130 @@
+import type { Worker } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config } from './config/load-config.js';
+import { RollbackError } from './core/errors.js';
+import { RollbackService } from './core/rollback-service.js';
+import type { ProgressReporter } from './core/run-rollback.js';
+import { driverFor } from './drivers/registry.js';
+import type { RollbackDriver } from './drivers/types.js';
+import type { Logger } from './log.js';
+import { RollbackQueue } from './queue/rollback-queue.js';
+import { startRollbackWorker } from './queue/rollback-worker.js';
+import { createSlackApp, createSlackClient, type SlackApp } from './slack/app.js';
+import { SlackApproverDirectory } from './slack/approver-directory.js';
+import { SlackThreadReporter } from './slack/thread-reporter.js';
+import { RedisRequestStore } from './store/redis-request-store.js';
+
+export interface RunOptions {
+  /** Namespace for our keys and BullMQ's; tests use a unique one. */
+  prefix?: string;
+  workerConcurrency?: number;
+}
+
+export interface Running {
+  /** The HTTP receiver's port (HTTP mode with the app running). */
+  port: number | undefined;
+  stop(): Promise<void>;
+}
+
+function createDrivers(config: Config, log: Logger): Map<string, RollbackDriver> {
+  const map = new Map<string, RollbackDriver>();
+  for (const target of config.targets) {
+    const module = driverFor(target.kind);
+    if (!module) throw new RollbackError('CONFIG_INVALID', `unknown kind ${target.kind}`);
+    map.set(target.name, module.create(target.name, module.targetSchema.parse(target.settings), config.driverEnvironment, log.child({ target: target.name })));
+  }
+  return map;
+}
+
+/** Connects to Redis and fails with a sentence, not a stack trace, when nobody answers. */
+async function connectRedis(url: string, options: RedisOptions, log: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3_000, ...options });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    throw new RollbackError('QUEUE_UNAVAILABLE', `Redis does not answer at ${url.replace(/\/\/[^@]*@/, '//***@')}.`, {
+      hint: 'Start it (`redis-server`) or set REDIS_URL to a Redis you can reach.',
+      cause: error,
+    });
+  }
+  return redis;
+}
+
+/** Starts the Slack app, the worker, or both, on one Redis. */
+export async function run(config: Config, log: Logger, options: RunOptions = {}): Promise<Running> {
+  const prefix = options.prefix ?? 'rr';
+  const bullPrefix = `${prefix}-bull`;
+  const drivers = createDrivers(config, log);
+  // Fail fast while Redis is down: a /rollback then gets a clear answer instead of waiting.
+  const redis = await connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
+  const store = new RedisRequestStore(redis, { prefix });
+  const client = createSlackClient(config.slack, log);
+  const closers: Array<() => Promise<unknown>> = [];
+
+  let worker: Worker | undefined;
+  if (config.mode !== 'app') {
+    const workerRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
+    worker = startRollbackWorker({
+      connection: workerRedis,
+      prefix: bullPrefix,
+      concurrency: options.workerConcurrency,
+      store,
+      driverFor: (target) => {
+        const driver = drivers.get(target);
+        if (!driver) throw new RollbackError('TARGET_UNKNOWN', `target ${target} is not in this worker's rollback.yml`);
+        return driver;
+      },
+      reporterFor: (job, jobLog): ProgressReporter =>
+        job.thread
+          ? new SlackThreadReporter(client, job.thread, job.thread.root === 'notice' ? job : undefined, jobLog)
+          : logOnlyReporter(jobLog),
+      log,
+    });
+    closers.push(async () => {
+      await worker?.close();
+      workerRedis.disconnect();
+    });
+  }
+
+  let port: number | undefined;
+  let slackApp: SlackApp | undefined;
+  let queue: RollbackQueue | undefined;
+  if (config.mode !== 'worker') {
+    queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });
+    const service = new RollbackService({
+      rules: config.rules,
+      targets: config.targets,
+      drivers,
+      store,
+      directory: new SlackApproverDirectory(client, log),
+      queue,
+      log,
+    });
+    slackApp = createSlackApp(config.slack, service, log);
+    port = (await slackApp.start()).port;
+    closers.unshift(async () => {
+      await slackApp?.stop();
+      await queue?.close();
+    });
+  }
+  log.info({ mode: config.mode, port, targets: config.targets.map((t) => t.name) }, 'rapid-rollback started');
+
+  return {
+    port,
+    async stop() {
+      for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'error while stopping'));
+      redis.disconnect();
+    },
+  };
+}
+
+function logOnlyReporter(log: Logger): ProgressReporter {
+  return {
+    report: (step) => log.info({ step }, 'rollback step'),
+    finish: (result) => log.info({ status: result.outcome.status, ms: result.sinceApprovalMs }, 'rollback finished'),
+    flush: async () => undefined,
+  };
+}
