@@ -26,7 +26,8 @@ export function parseCommand(raw: string): Command {
   if (first === 'list' || first === 'targets') return { kind: 'list' };
 
   if (!TARGET_NAME.test(first)) {
-    const shown = first.length > 40 ? `${first.slice(0, 40)}…` : first;
+    const original = words[0] ?? first;
+    const shown = original.length > 40 ? `${original.slice(0, 40)}…` : original;
     return {
       kind: 'invalid',
       message: `"${escapeForSlack(shown)}" is not a target name. Usage: \`/rollback <target> [reason]\`, \`/rollback <target> to v<N> [reason]\`, \`/rollback list\`.`,

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { closestName, escapeForSlack, parseCommand } from '../../src/core/command.js';
+
+describe('parseCommand', () => {
+  it('reads a target and a reason', () => {
+    expect(parseCommand('cdn elevated 5xx after deploy')).toEqual({ kind: 'rollback', target: 'cdn', toVersion: undefined, reason: 'elevated 5xx after deploy' });
+  });
+
+  it('reads an explicit version with or without the v', () => {
+    expect(parseCommand('cdn to v41 bad vcl')).toEqual({ kind: 'rollback', target: 'cdn', toVersion: '41', reason: 'bad vcl' });
+    expect(parseCommand('cdn to 041')).toEqual({ kind: 'rollback', target: 'cdn', toVersion: '41', reason: '' });
+  });
+
+  it('is case-insensitive for the target and the keywords', () => {
+    expect(parseCommand('  CDN  To V7 ')).toMatchObject({ kind: 'rollback', target: 'cdn', toVersion: '7' });
+    expect(parseCommand('HELP')).toEqual({ kind: 'help' });
+    expect(parseCommand('List')).toEqual({ kind: 'list' });
+  });
+
+  it('answers an empty command with help', () => {
+    expect(parseCommand('')).toEqual({ kind: 'help' });
+    expect(parseCommand('   \t ')).toEqual({ kind: 'help' });
+  });
+
+  it('explains a missing or malformed version', () => {
+    const result = parseCommand('cdn to latest');
+    expect(result.kind).toBe('invalid');
+    expect(result.kind === 'invalid' && result.message).toContain('/rollback cdn to v41');
+  });
+
+  it('refuses a target that is not a name, without echoing markup', () => {
+    const result = parseCommand('<@U123|bob> now');
+    expect(result.kind).toBe('invalid');
+    if (result.kind === 'invalid') {
+      expect(result.message).not.toContain('<@U123');
+      expect(result.message).toContain('&lt;@U123');
+    }
+    expect(parseCommand('cdn;rm -rf /').kind).toBe('invalid');
+    expect(parseCommand('../etc/passwd').kind).toBe('invalid');
+  });
+
+  it('treats control characters as spaces so they cannot hide a word', () => {
+    expect(parseCommand('cdn\u0000to\u200bv3')).toMatchObject({ kind: 'rollback', target: 'cdn', toVersion: '3' });
+  });
+
+  it('refuses huge inputs and long reasons with a number', () => {
+    const huge = parseCommand(`cdn ${'x'.repeat(5_000)}`);
+    expect(huge.kind === 'invalid' && huge.message).toMatch(/5004 characters/);
+    const long = parseCommand(`cdn ${'y'.repeat(600)}`);
+    expect(long.kind === 'invalid' && long.message).toMatch(/reason is 600 characters/);
+  });
+});
+
+describe('closestName', () => {
+  it('suggests a near miss and nothing for a far one', () => {
+    expect(closestName('cnd', ['cdn', 'api'])).toBe('cdn');
+    expect(closestName('database', ['cdn', 'api'])).toBeUndefined();
+  });
+});
+
+describe('escapeForSlack', () => {
+  it('neutralises mentions and links', () => {
+    expect(escapeForSlack('<!channel> & <https://x|y>')).toBe('&lt;!channel&gt; &amp; &lt;https://x|y&gt;');
+  });
+});

@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rr-config-'));
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const good = file(
+  'good.yml',
+  `incidentChannel: C0123INCIDENT
+approvers: [U0123APPROVER, S0123SRE]
+requestTtl: 10m
+targets:
+  cdn:
+    kind: fastly
+    serviceId: SU1Z0isxPaozGVKXdv0eY
+`,
+);
+const env = { SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', FASTLY_API_TOKEN: 'f', ROLLBACK_CONFIG: good };
+
+function problems(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads a good environment and file, with defaults', () => {
+    const config = loadConfig(env);
+    expect(config.slack.socketMode).toBe(false);
+    expect(config.slack.port).toBe(3000);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.rules).toEqual({ incidentChannel: 'C0123INCIDENT', approvers: ['U0123APPROVER', 'S0123SRE'], allowSelfApproval: false, requestTtlMs: 600_000 });
+    expect(config.targets).toEqual([{ name: 'cdn', kind: 'fastly', settings: { kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' } }]);
+    expect(config.driverEnvironment.fastly).toEqual({ token: 'f', baseUrl: 'https://api.fastly.com' });
+  });
+
+  it('uses Socket Mode when SLACK_APP_TOKEN is set, and then needs no signing secret', () => {
+    const config = loadConfig({ ...env, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1' });
+    expect(config.slack.socketMode).toBe(true);
+  });
+
+  it('names a missing Slack token and says where to get it', () => {
+    const [line] = problems(() => loadConfig({ ...env, SLACK_BOT_TOKEN: undefined }));
+    expect(line).toMatch(/^SLACK_BOT_TOKEN: is missing: create the Slack app from manifest.yml/);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(problems(() => loadConfig({ ...env, SLACK_BOT_TOKEN: '' }))[0]).toMatch(/SLACK_BOT_TOKEN: is missing/);
+    expect(loadConfig({ ...env, SLACK_APP_TOKEN: '' }).slack.socketMode).toBe(false);
+  });
+
+  it('names a missing signing secret in HTTP mode, but not for a worker', () => {
+    expect(problems(() => loadConfig({ ...env, SLACK_SIGNING_SECRET: undefined }))[0]).toMatch(/SLACK_SIGNING_SECRET is missing/);
+    expect(loadConfig({ ...env, SLACK_SIGNING_SECRET: undefined }, { mode: 'worker' }).mode).toBe('worker');
+  });
+
+  it('refuses a bad port and a bad Redis URL by name', () => {
+    const lines = problems(() => loadConfig({ ...env, PORT: 'eighty', REDIS_URL: 'localhost:6379' }));
+    expect(lines.join('\n')).toMatch(/PORT: /);
+    expect(lines.join('\n')).toMatch(/REDIS_URL: must be a redis:\/\//);
+  });
+
+  it('says how to create rollback.yml when it is missing', () => {
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: join(dir, 'nope.yml') }))[0]).toMatch(/not found: copy rollback.example.yml/);
+  });
+
+  it('refuses an unknown kind with the file, the path and the known kinds', () => {
+    const path = file('kind.yml', 'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastlyy\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n');
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([`${path}: targets.cdn.kind: unknown kind "fastlyy"; known kinds: fastly`]);
+  });
+
+  it('refuses a missing serviceId with the path', () => {
+    const path = file('missing.yml', 'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n');
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))[0]).toBe(`${path}: targets.cdn.serviceId: is required: the Fastly service ID (Fastly UI, or \`fastly service list\`)`);
+  });
+
+  it('refuses a target named twice', () => {
+    const path = file('dup.yml', 'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eZ\n');
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))[0]).toMatch(new RegExp(`^${path}: Map keys must be unique`));
+  });
+
+  it('refuses a bad duration and bad approver ids', () => {
+    const path = file('ttl.yml', 'incidentChannel: C1INC\napprovers: [bob]\nrequestTtl: soon\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n');
+    const lines = problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path })).join('\n');
+    expect(lines).toMatch(/approvers.0: must be a Slack user ID/);
+    expect(lines).toMatch(/requestTtl: "soon" is not a duration/);
+  });
+
+  it('asks for FASTLY_API_TOKEN when a Fastly target exists', () => {
+    expect(problems(() => loadConfig({ ...env, FASTLY_API_TOKEN: undefined }))[0]).toMatch(/^FASTLY_API_TOKEN is missing/);
+  });
+});
