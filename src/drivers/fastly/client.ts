@@ -1,0 +1,470 @@
+/**
+ * The three Fastly API calls a rollback needs, on top of the `fastly` npm package, with the
+ * timeouts, retries and error messages the package does not have.
+ *
+ * Quirks of the package (v13) this works around, read from node_modules/fastly/dist:
+ * - Every *Api method passes its own hard-coded base path ('https://api.fastly.com') to
+ *   ApiClient#buildUrl, so `basePath` is ignored; our buildUrl drops that argument.
+ * - Every *Api constructor re-authenticates its ApiClient from process.env.FASTLY_API_TOKEN, and
+ *   ApiClient.instance is a process-wide singleton; each FastlyClient owns its ApiClient and
+ *   authenticates it with the token from options after building the *Api objects.
+ * - Calls cannot be aborted and reject with plain objects, not Errors; a superagent plugin hands us
+ *   each request so a timeout or an AbortSignal can abort it.
+ * - Response bodies are converted into model objects that drop what they do not know; we parse the
+ *   raw `response.body` with zod instead (schema.ts).
+ */
+import {
+  ApiClient,
+  EventsApi,
+  ServiceApi,
+  VersionApi,
+  type FastlyCallFailure,
+  type FastlyHttpInfo,
+  type FastlyRequest,
+} from 'fastly';
+import { RollbackError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+import { activatedVersion, errorText, eventsResponseSchema, serviceDetailSchema, versionSchema, type VersionBody } from './schema.js';
+
+export interface FastlyClientOptions {
+  token: string;
+  /** Default 'https://api.fastly.com'; e.g. a simulator http://127.0.0.1:PORT */
+  baseUrl?: string;
+  /** Per HTTP call, default 10_000. */
+  timeoutMs?: number;
+  /** For 429/5xx/network errors, default 3. */
+  maxRetries?: number;
+  /** Cap for a single wait, default 5_000. */
+  maxBackoffMs?: number;
+  log?: Logger;
+  /** Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface FastlyVersion {
+  number: number;
+  active: boolean;
+  locked: boolean;
+  comment: string;
+  updatedAt: string | null;
+}
+
+export interface FastlyService {
+  id: string;
+  name: string;
+  activeVersion: number | null;
+  versions: FastlyVersion[];
+}
+
+export interface FastlyActivation {
+  version: number;
+  at: string;
+  userId: string | null;
+  description: string;
+}
+
+const DEFAULT_BASE_URL = 'https://api.fastly.com';
+const BACKOFF_BASE_MS = 250;
+/** One page of the audit log is plenty to find the previous activations. */
+const EVENTS_PAGE_SIZE = 100;
+/** Connection errors that prove the request never reached Fastly, so even an activation may be resent. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+interface Call<T> {
+  method: 'GET' | 'PUT';
+  /** For logs and messages; never carries the token. */
+  path: string;
+  /** What we were doing, for messages: "read service X". */
+  what: string;
+  serviceId: string;
+  /** Safe to send again after an uncertain failure (a 5xx, a timeout, a dropped connection). */
+  idempotent: boolean;
+  /** Set for activations, whose uncertain failures need the caller to re-read the service. */
+  activation?: number;
+  send: () => Promise<FastlyHttpInfo>;
+  parse: (body: unknown) => T;
+}
+
+type Outcome =
+  | { kind: 'ok'; status: number; body: unknown }
+  | { kind: 'http'; status: number; body: unknown; headers: Record<string, string | undefined> }
+  | { kind: 'timeout' }
+  | { kind: 'network'; code: string | undefined; message: string };
+
+type Decision = { waitMs: number } | { error: RollbackError };
+
+export class FastlyClient {
+  readonly #token: string;
+  private readonly api: ApiClient;
+  private readonly services: ServiceApi;
+  private readonly versions: VersionApi;
+  private readonly events: EventsApi;
+  private readonly timeoutMs: number;
+  private readonly maxRetries: number;
+  private readonly maxBackoffMs: number;
+  private readonly log: Logger;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(options: FastlyClientOptions) {
+    if (!options.token) {
+      throw new RollbackError('CONFIG_INVALID', 'The Fastly API token is empty.', {
+        hint: 'Set FASTLY_API_TOKEN to an API token with global or engineer scope.',
+      });
+    }
+    this.#token = options.token;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.maxRetries = options.maxRetries ?? 3;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
+    this.log = options.log ?? silentLogger();
+    this.sleep = options.sleep ?? abortableSleep;
+
+    const api = new ApiClient();
+    api.basePath = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    const buildUrl = api.buildUrl.bind(api);
+    api.buildUrl = (path, pathParams, allowReserved) => buildUrl(path, pathParams, allowReserved, null);
+    // Our own timer fires first and aborts the request; superagent's deadline is only a backstop.
+    api.timeout = this.timeoutMs + 1_000;
+    api.defaultHeaders = { ...api.defaultHeaders, 'User-Agent': `rapid-rollback ${api.defaultHeaders['User-Agent'] ?? ''}`.trim() };
+    this.api = api;
+    this.services = new ServiceApi(api);
+    this.versions = new VersionApi(api);
+    this.events = new EventsApi(api);
+    // After the *Api constructors, which may have put process.env.FASTLY_API_TOKEN in its place.
+    api.authenticate(this.#token);
+  }
+
+  /** The service with all its versions; GET /service/{id}/details. */
+  getService(serviceId: string, signal?: AbortSignal): Promise<FastlyService> {
+    return this.call(
+      {
+        method: 'GET',
+        path: `/service/${serviceId}/details`,
+        what: `read service ${serviceId}`,
+        serviceId,
+        idempotent: true,
+        send: () => this.services.getServiceDetailWithHttpInfo({ service_id: serviceId }),
+        parse: (body) => {
+          const detail = serviceDetailSchema.parse(body);
+          const activeVersion = detail.active_version?.number ?? detail.versions.find((v) => v.active)?.number ?? null;
+          return {
+            id: detail.id,
+            name: detail.name,
+            activeVersion,
+            versions: detail.versions
+              .map((v) => toVersion({ ...v, active: v.number === activeVersion }))
+              .sort((a, b) => a.number - b.number),
+          };
+        },
+      },
+      signal,
+    );
+  }
+
+  /** Activations of the service from the audit log, newest first. */
+  async listActivations(serviceId: string, signal?: AbortSignal): Promise<FastlyActivation[]> {
+    const page = await this.call(
+      {
+        method: 'GET',
+        path: '/events',
+        what: `read the activation history of service ${serviceId}`,
+        serviceId,
+        idempotent: true,
+        send: () =>
+          this.events.listEventsWithHttpInfo({
+            filter_service_id: serviceId,
+            filter_event_type: 'version.activate',
+            sort: '-created_at',
+            page_size: EVENTS_PAGE_SIZE,
+            page_number: 1,
+          }),
+        parse: (body) => eventsResponseSchema.parse(body),
+      },
+      signal,
+    );
+    const activations: FastlyActivation[] = [];
+    for (const event of page.data) {
+      const { attributes } = event;
+      // The filters are applied by Fastly; checking again costs nothing and guards the rollback.
+      if (attributes.event_type !== 'version.activate') continue;
+      if (attributes.service_id && attributes.service_id !== serviceId) continue;
+      const version = activatedVersion(event);
+      if (version === undefined) {
+        this.log.warn({ eventId: event.id, description: attributes.description }, 'fastly activation event without a version; skipped');
+        continue;
+      }
+      activations.push({ version, at: attributes.created_at, userId: attributes.user_id ?? null, description: attributes.description });
+    }
+    // Stable sort: events within the same second keep Fastly's (newest-first) order.
+    return activations.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  }
+
+  /**
+   * Activates a version; PUT /service/{id}/version/{n}/activate. Never resent after an uncertain
+   * failure: such errors are not retryable and say that the service must be re-read.
+   */
+  activateVersion(serviceId: string, version: number, signal?: AbortSignal): Promise<FastlyVersion> {
+    if (!Number.isInteger(version) || version < 1) {
+      return Promise.reject(new RollbackError('VERSION_UNKNOWN', `"${version}" is not a Fastly version number.`));
+    }
+    return this.call(
+      {
+        method: 'PUT',
+        path: `/service/${serviceId}/version/${version}/activate`,
+        what: `activate version ${version} of service ${serviceId}`,
+        serviceId,
+        idempotent: false,
+        activation: version,
+        send: () => this.versions.activateServiceVersionWithHttpInfo({ service_id: serviceId, version_id: version }),
+        parse: (body) => toVersion(versionSchema.parse(body)),
+      },
+      signal,
+    );
+  }
+
+  private async call<T>(call: Call<T>, signal: AbortSignal | undefined): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      if (signal?.aborted) throw abortReason(signal);
+      const started = performance.now();
+      const outcome = await this.attempt(call, signal);
+      const durationMs = Math.round(performance.now() - started);
+      const status = 'status' in outcome ? outcome.status : outcome.kind;
+      this.log.debug({ method: call.method, path: call.path, status, durationMs, attempt: attempt + 1 }, 'fastly api call');
+
+      if (outcome.kind === 'ok') return this.parse(call, outcome.body);
+      const decision = this.decide(call, outcome, attempt);
+      if ('error' in decision) throw decision.error;
+      this.log.debug({ method: call.method, path: call.path, status, waitMs: decision.waitMs }, 'fastly api call will be retried');
+      await this.sleep(decision.waitMs, signal);
+    }
+  }
+
+  /** One HTTP exchange, bounded by timeoutMs and the signal. Resolves with what happened. */
+  private attempt(call: Call<unknown>, signal: AbortSignal | undefined): Promise<Outcome> {
+    return new Promise<Outcome>((resolve, reject) => {
+      let request: FastlyRequest | undefined;
+      let pending: Promise<FastlyHttpInfo>;
+      // The package applies plugins synchronously inside the call, so this captures this call's request only.
+      this.api.plugins = [(r) => (request = r)];
+      try {
+        pending = call.send();
+      } catch (error) {
+        reject(error);
+        return;
+      } finally {
+        this.api.plugins = null;
+      }
+
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        request?.abort();
+        resolve({ kind: 'timeout' });
+      }, this.timeoutMs);
+      const onAbort = () => {
+        finish();
+        request?.abort();
+        reject(abortReason(signal));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      pending.then(
+        (info) => {
+          finish();
+          resolve({ kind: 'ok', status: info.response.status, body: info.response.body });
+        },
+        (failure: unknown) => {
+          finish();
+          resolve(classify(failure));
+        },
+      );
+    });
+  }
+
+  private parse<T>(call: Call<T>, body: unknown): T {
+    try {
+      return call.parse(body);
+    } catch (error) {
+      if (call.activation !== undefined) throw this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', 'with a body rapid-rollback could not read', error);
+      throw new RollbackError('PROVIDER_UNAVAILABLE', `Fastly answered with data rapid-rollback could not read when trying to ${call.what}.`, {
+        hint: 'The Fastly API may have changed; retry once, and if it persists report it to the rapid-rollback maintainers.',
+        cause: error,
+        details: { method: call.method, path: call.path },
+      });
+    }
+  }
+
+  private decide(call: Call<unknown>, outcome: Exclude<Outcome, { kind: 'ok' }>, attempt: number): Decision {
+    const retriesLeft = attempt < this.maxRetries;
+    const attempts = attempt + 1;
+    const details = { method: call.method, path: call.path, attempts };
+
+    if (outcome.kind === 'timeout') {
+      if (call.activation !== undefined) return { error: this.uncertainActivation(call, 'PROVIDER_TIMEOUT', `no answer within ${this.timeoutMs} ms`) };
+      if (retriesLeft) return { waitMs: this.backoff(attempt) };
+      return {
+        error: new RollbackError('PROVIDER_TIMEOUT', `Fastly did not answer within ${this.timeoutMs} ms, ${plural(attempts, 'attempt')}, when trying to ${call.what}.`, {
+          hint: 'Check https://www.fastlystatus.com and the network from the worker to api.fastly.com, then try again.',
+          retryable: true,
+          details,
+        }),
+      };
+    }
+
+    if (outcome.kind === 'network') {
+      const notSent = outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code);
+      if (call.activation !== undefined && !notSent) {
+        return { error: this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', `the connection failed (${outcome.code ?? outcome.message})`) };
+      }
+      if (retriesLeft) return { waitMs: this.backoff(attempt) };
+      return {
+        error: new RollbackError('PROVIDER_UNAVAILABLE', `Could not reach the Fastly API (${outcome.code ?? outcome.message}), ${plural(attempts, 'attempt')}, when trying to ${call.what}.`, {
+          hint: 'Check the network and DNS from the worker to api.fastly.com, then try again.',
+          retryable: true,
+          details: { ...details, code: outcome.code },
+        }),
+      };
+    }
+
+    const { status } = outcome;
+    const said = errorText(outcome.body);
+    const fastlySaid = said ? `: ${said}` : '';
+    const httpDetails = { ...details, status };
+
+    if (status === 429) {
+      const now = Date.now();
+      const waitMs = rateLimitWaitMs(outcome.headers, now);
+      if (retriesLeft && (waitMs ?? 0) <= this.maxBackoffMs) return { waitMs: waitMs ?? this.backoff(attempt) };
+      const resetAt = new Date(now + (waitMs ?? 0)).toISOString();
+      return {
+        error: new RollbackError('PROVIDER_RATE_LIMITED', `Fastly's API rate limit is used up (HTTP 429) when trying to ${call.what}; it resets at ${resetAt}.`, {
+          hint: `Try again after ${resetAt}. Other automation using the same token may be spending the hourly limit of write requests.`,
+          retryable: true,
+          details: { ...httpDetails, resetAt },
+        }),
+      };
+    }
+
+    if (status >= 500) {
+      if (call.activation !== undefined) return { error: this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', `HTTP ${status}${fastlySaid}`) };
+      if (retriesLeft) return { waitMs: this.backoff(attempt) };
+      return {
+        error: new RollbackError('PROVIDER_UNAVAILABLE', `Fastly's API failed (HTTP ${status}${fastlySaid}), ${plural(attempts, 'attempt')}, when trying to ${call.what}.`, {
+          hint: 'Check https://www.fastlystatus.com, then try again in a few minutes.',
+          retryable: true,
+          details: httpDetails,
+        }),
+      };
+    }
+
+    if (status === 401 || status === 403) {
+      const hint =
+        call.path === '/events'
+          ? `Check that FASTLY_API_TOKEN may read the account's audit log (in Fastly that takes a superuser's token); without it the activation history of ${call.serviceId} is unavailable.`
+          : `Check that FASTLY_API_TOKEN has global or engineer scope for service ${call.serviceId} and has not expired or been revoked.`;
+      return {
+        error: new RollbackError('PROVIDER_AUTH', `Fastly refused the token (HTTP ${status}${fastlySaid}) when trying to ${call.what}.`, {
+          hint,
+          details: httpDetails,
+        }),
+      };
+    }
+
+    if (status === 404) {
+      const hint =
+        call.activation !== undefined
+          ? `Check serviceId in rollback.yml and that version ${call.activation} exists (fastly service version list --service-id ${call.serviceId}).`
+          : `Check serviceId in rollback.yml, and that the token is not limited to other services.`;
+      return {
+        error: new RollbackError('PROVIDER_NOT_FOUND', `Fastly found nothing (HTTP 404${fastlySaid}) when trying to ${call.what}.`, {
+          hint,
+          details: httpDetails,
+        }),
+      };
+    }
+
+    return {
+      error: new RollbackError('PROVIDER_REJECTED', `Fastly rejected the request to ${call.what} (HTTP ${status}${fastlySaid}).`, {
+        hint: 'Fastly says why above; fix that in Fastly or in rollback.yml, then try again.',
+        details: httpDetails,
+      }),
+    };
+  }
+
+  /** A failure after which nobody knows whether the activation happened. Never retryable. */
+  private uncertainActivation(call: Call<unknown>, code: 'PROVIDER_UNAVAILABLE' | 'PROVIDER_TIMEOUT', what: string, cause?: unknown): RollbackError {
+    return new RollbackError(
+      code,
+      `Activating version ${call.activation} of service ${call.serviceId} failed (${what}): the activation may or may not have happened.`,
+      {
+        hint: 'Do not activate again blindly: re-read the service to see which version is active now, then decide.',
+        retryable: false,
+        cause,
+        details: { method: call.method, path: call.path, uncertain: true },
+      },
+    );
+  }
+
+  /** Exponential backoff with equal jitter, capped at maxBackoffMs. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.maxBackoffMs, BACKOFF_BASE_MS * 2 ** attempt);
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+}
+
+function toVersion(v: VersionBody): FastlyVersion {
+  return { number: v.number, active: v.active, locked: v.locked, comment: v.comment, updatedAt: v.updated_at };
+}
+
+function classify(failure: unknown): Exclude<Outcome, { kind: 'ok' }> {
+  const f = (typeof failure === 'object' && failure !== null ? failure : {}) as FastlyCallFailure;
+  if (f.response && typeof f.response.status === 'number') {
+    return { kind: 'http', status: f.response.status, body: f.response.body, headers: f.response.headers ?? {} };
+  }
+  const error = f.error ?? (failure instanceof Error ? (failure as Error & { code?: string; timeout?: number }) : undefined);
+  if (error?.timeout !== undefined) return { kind: 'timeout' };
+  return { kind: 'network', code: error?.code, message: error?.message ?? String(failure) };
+}
+
+/** How long Fastly asks us to wait: Fastly-RateLimit-Reset (epoch seconds) and Retry-After, the later of the two. */
+function rateLimitWaitMs(headers: Record<string, string | undefined>, now: number): number | undefined {
+  const waits: number[] = [];
+  const reset = Number(headers['fastly-ratelimit-reset']);
+  if (Number.isFinite(reset) && reset > 0) waits.push(reset * 1000 - now);
+  const retryAfter = headers['retry-after']?.trim();
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    const date = Date.parse(retryAfter);
+    if (Number.isFinite(seconds)) waits.push(seconds * 1000);
+    else if (Number.isFinite(date)) waits.push(date - now);
+  }
+  return waits.length === 0 ? undefined : Math.max(0, ...waits);
+}
+
+function abortReason(signal: AbortSignal | undefined): unknown {
+  return signal?.reason ?? new DOMException('The operation was aborted.', 'AbortError');
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
