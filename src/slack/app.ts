@@ -1,4 +1,4 @@
-import bolt, { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { RollbackService } from '../core/rollback-service.js';
@@ -6,7 +6,6 @@ import type { Logger } from '../log.js';
 import { registerDecisionActions } from './listeners/decision-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
 
-const { App } = bolt;
 
 export interface SlackSettings {
   botToken: string;

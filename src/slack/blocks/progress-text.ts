@@ -9,12 +9,17 @@ export function stepText(step: StepReport): string {
   return `${ICON[step.status]} ${step.text}${took}`;
 }
 
+/** "60 s", "5 min": a budget as the runbooks say it. */
+export function formatBudget(ms: number): string {
+  return ms >= 120_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1_000)} s`;
+}
+
 /** The budget line: "4.2 s from approval, within the 60 s target". */
 export function budgetText(result: FinishedRollback): string {
   const { sinceApprovalMs } = result;
   const budget = result.job.plan.budgetMs;
   const within = sinceApprovalMs <= budget;
-  return `${formatDuration(sinceApprovalMs)} from approval, ${within ? 'within' : '⚠️ over'} the ${formatDuration(budget)} target`;
+  return `${formatDuration(sinceApprovalMs)} from approval, ${within ? 'within' : '⚠️ over'} the runbook's ${formatBudget(budget)} target`;
 }
 
 /** The last message in the thread: the outcome, the time against the runbook's target, what next. */

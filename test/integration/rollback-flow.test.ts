@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { textOf } from '../support/slack-simulator.js';
+import { CDN_SERVICE, CHANNELS, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+describe('a Fastly rollback through Slack', () => {
+  it('plans, asks for approval, rolls back to the previous version and reports every step', async () => {
+    h = await startHarness();
+    const command = await h.command('cdn elevated 5xx after deploy');
+    expect(command.status).toBe(200);
+    expect(command.body).toContain('Planning a rollback of `cdn`');
+
+    const request = await h.awaitRequest();
+    const shown = textOf(request.message);
+    expect(shown).toContain('www-prod');
+    expect(shown).toMatch(/Live now:\* \*v42\*/);
+    expect(shown).toMatch(/Restore:\* \*v41\*/);
+    expect(shown).toContain('<@UREQ>');
+    expect(shown).toContain('elevated 5xx after deploy');
+    expect(shown).toContain('Approve rollback to v41');
+    expect(shown).toContain('Cancel');
+    expect(h.fastly.activations).toHaveLength(0);
+
+    const click = await h.click('approve', request, PEOPLE.approver);
+    expect(click.status).toBe(200);
+
+    const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+    expect(notice.text).toBe('Rolling back cdn to v41');
+    const final = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 10_000);
+    expect(textOf(final)).toMatch(/\d+ ms from approval, within the runbook's 60 s target/);
+    expect(h.fastly.activations).toEqual([expect.objectContaining({ serviceId: CDN_SERVICE, version: 41 })]);
+    expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
+
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
+    expect(thread.some((t) => /✅ Checked: v42 is live/.test(t))).toBe(true);
+    expect(thread.some((t) => /✅ Activated v41 \(\d+ ms\)/.test(t))).toBe(true);
+    expect(thread.some((t) => /✅ Verify active version: Fastly reports v41 active/.test(t))).toBe(true);
+
+    const updated = h.slack.messages(CHANNELS.command).find((m) => m.ts === request.ts);
+    expect(textOf(updated!)).toContain('Approved* by <@UAPP>');
+    expect(textOf(updated!)).not.toContain('Approve rollback to v41');
+    await h.slack.waitFor((sim) => /done in/.test(textOf(sim.messages(CHANNELS.incident).find((m) => m.ts === notice.ts)!)));
+  });
+});

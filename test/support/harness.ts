@@ -1,0 +1,157 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config, type Mode } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/log.js';
+import { APPROVE_ACTION, CANCEL_ACTION } from '../../src/slack/blocks/request-blocks.js';
+import { run, type Running } from '../../src/wiring.js';
+import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
+import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
+import { SlackSimulator, textOf, type SimMessage } from './slack-simulator.js';
+
+export const SIGNING_SECRET = 'test-signing-secret';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const CDN_SERVICE = 'SU1Z0isxPaozGVKXdv0eY';
+/** Channels and people in every harness workspace. */
+export const CHANNELS = { command: 'CCMD', incident: 'CINC' } as const;
+export const PEOPLE = { requester: 'UREQ', approver: 'UAPP', groupMember: 'UGRP', stranger: 'UOTHER' } as const;
+
+export interface HarnessOptions {
+  allowSelfApproval?: boolean;
+  requestTtl?: string;
+  services?: SimServiceSpec[];
+  /** Extra `targets:` YAML lines (indented two spaces). */
+  extraTargets?: string;
+  mode?: Mode;
+}
+
+export interface Harness {
+  slack: SlackSimulator;
+  fastly: FastlySimulator;
+  config: Config;
+  redis: Redis;
+  prefix: string;
+  running: Running;
+  eventsUrl: string;
+  logs: string[];
+  /** Types `/rollback <text>` as `user` in `channel`: a signed request to the real app. */
+  command(text: string, options?: { user?: string; channel?: string }): Promise<{ status: number; body: string; ms: number; responseUrl: string }>;
+  /** Clicks a button on the request message. */
+  click(action: 'approve' | 'cancel', request: { id: string; channel: string; ts: string }, user: string): Promise<{ status: number; ms: number; responseUrl: string }>;
+  /** Waits for the approval request message in a channel and returns its id and location. */
+  awaitRequest(channel?: string): Promise<{ id: string; channel: string; ts: string; message: SimMessage }>;
+  /** What only `user` saw (response_url and ephemeral posts), as text. */
+  privateTo(user: string): string[];
+  close(): Promise<void>;
+}
+
+export function defaultServices(): SimServiceSpec[] {
+  return [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 }];
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const slack = await SlackSimulator.start();
+  slack.addChannel({ id: CHANNELS.command, name: 'ops' });
+  slack.addChannel({ id: CHANNELS.incident, name: 'incidents', botIsMember: false });
+  slack.addUserGroup('S0SRE', [PEOPLE.groupMember]);
+  const fastly = await FastlySimulator.start();
+  for (const service of options.services ?? defaultServices()) fastly.addService(service);
+
+  const dir = mkdtempSync(join(tmpdir(), 'rr-harness-'));
+  const file = join(dir, 'rollback.yml');
+  writeFileSync(
+    file,
+    [
+      `incidentChannel: ${CHANNELS.incident}`,
+      `approvers: [${PEOPLE.approver}, S0SRE]`,
+      `allowSelfApproval: ${options.allowSelfApproval ?? false}`,
+      `requestTtl: ${options.requestTtl ?? '15m'}`,
+      'targets:',
+      '  cdn:',
+      '    kind: fastly',
+      `    serviceId: ${CDN_SERVICE}`,
+      options.extraTargets ?? '',
+    ].join('\n'),
+  );
+  const config = loadConfig(
+    {
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: slack.apiUrl,
+      PORT: '0',
+      REDIS_URL,
+      ROLLBACK_CONFIG: file,
+      FASTLY_API_TOKEN: fastly.token,
+      FASTLY_API_URL: fastly.url,
+      LOG_LEVEL: 'debug',
+    },
+    { mode: options.mode ?? 'all' },
+  );
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  const log = createLogger({ level: 'debug', destination: sink });
+  const prefix = `rrtest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const running = await run(config, log, { prefix });
+  const eventsUrl = `http://127.0.0.1:${running.port}/slack/events`;
+  const redis = new Redis(REDIS_URL);
+
+  const harness: Harness = {
+    slack,
+    fastly,
+    config,
+    redis,
+    prefix,
+    running,
+    eventsUrl,
+    logs,
+    async command(text, { user = PEOPLE.requester, channel = CHANNELS.command } = {}) {
+      const responseUrl = slack.newResponseUrl({ channel, userId: user });
+      const body = slashCommand({ text, userId: user, channelId: channel, responseUrl });
+      const response = await sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
+      return { status: response.status, body: response.body, ms: response.ms, responseUrl };
+    },
+    async click(action, request, user) {
+      const responseUrl = slack.newResponseUrl({ channel: request.channel, messageTs: request.ts, userId: user });
+      const body = blockAction({
+        actionId: action === 'approve' ? APPROVE_ACTION : CANCEL_ACTION,
+        value: request.id,
+        userId: user,
+        channelId: request.channel,
+        messageTs: request.ts,
+        responseUrl,
+      });
+      const response = await sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
+      return { status: response.status, ms: response.ms, responseUrl };
+    },
+    async awaitRequest(channel = CHANNELS.command) {
+      const message = await slack.waitFor((sim) =>
+        [...sim.messages(channel)].reverse().find((m) => !m.threadTs && /Rollback requested/.test(textOf(m))),
+      );
+      const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(message))?.[1];
+      if (!id) throw new Error(`no request id in: ${textOf(message)}`);
+      return { id, channel, ts: message.ts, message };
+    },
+    privateTo(user) {
+      return slack.ephemerals(user).map((m) => textOf(m));
+    },
+    async close() {
+      await running.stop();
+      await Promise.all([slack.close(), fastly.close()]);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+        if (keys.length > 0) await redis.del(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      redis.disconnect();
+    },
+  };
+  return harness;
+}
