@@ -37,4 +37,9 @@ function unreachable(channel: string, code: string): RollbackError {
   });
 }
 
+/** A link to a message that works in any workspace (Slack redirects it). */
+export function threadLink(thread: { channel: string; ts: string }): string {
+  return `https://slack.com/archives/${thread.channel}/p${thread.ts.replace('.', '')}`;
+}
+
 export { slackError };

@@ -5,7 +5,8 @@ import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
 import { helpText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
-import { postInChannel } from '../post-to-channel.js';
+import { postInChannel, threadLink } from '../post-to-channel.js';
+import type { ThreadRef } from '../../core/request.js';
 
 function ephemeral(text: string) {
   return { response_type: 'ephemeral' as const, text };
@@ -15,7 +16,10 @@ function ephemeral(text: string) {
 async function refuse(respond: RespondFn, error: unknown, log: Logger): Promise<void> {
   const coded = toRollbackError(error);
   if (!isRollbackError(error)) log.error({ err: error }, 'rollback command failed');
-  await respond(ephemeral(`❌ ${coded.toUserText()}`)).catch((err: unknown) => log.warn({ err }, 'could not answer the requester'));
+  const thread = coded.code === 'TARGET_LOCKED' ? (coded.details.thread as ThreadRef | undefined) : undefined;
+  const link = thread ? `
+Follow it here: ${threadLink(thread)}` : '';
+  await respond(ephemeral(`❌ ${coded.toUserText()}${link}`)).catch((err: unknown) => log.warn({ err }, 'could not answer the requester'));
 }
 
 /**

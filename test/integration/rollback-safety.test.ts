@@ -1,0 +1,259 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
+import { textOf } from '../support/slack-simulator.js';
+import { CDN_SERVICE, CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+async function start(options?: HarnessOptions) {
+  h = await startHarness(options);
+  return h;
+}
+
+/** The incident thread's messages once the rollback's last message is there. */
+async function finishedThread(expect: RegExp = /\*(cdn is back on|Rollback of cdn (failed|stopped))/): Promise<string[]> {
+  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => expect.test(textOf(m))), 10_000);
+  return h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
+}
+
+async function requestOf(text: string, user: string = PEOPLE.requester) {
+  const before = h.slack.messages(CHANNELS.command).length;
+  const command = await h.command(text, { user });
+  expect(command.status).toBe(200);
+  await h.slack.waitFor((sim) => sim.messages(CHANNELS.command).length > before);
+  return h.awaitRequest();
+}
+
+const lastPrivate = async (user: string, pattern: RegExp) =>
+  h.slack.waitFor(() => h.privateTo(user).find((t) => pattern.test(t)));
+
+describe('requests Slack did not send', () => {
+  it('answers 401 to a forged signature or a stale timestamp, and does nothing', async () => {
+    await start();
+    const body = slashCommand({ text: 'cdn', responseUrl: h.slack.newResponseUrl() });
+    expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, forgeSignature: true })).status).toBe(401);
+    expect((await sendToApp(h.eventsUrl, body, { signingSecret: 'not-the-secret' })).status).toBe(401);
+    const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
+    expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: tenMinutesAgo })).status).toBe(401);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(h.fastly.requests).toHaveLength(0);
+  });
+
+  it('refuses a button forged with a request id from another message', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    const forged = blockAction({
+      actionId: 'rollback_approve',
+      value: request.id,
+      userId: PEOPLE.approver,
+      channelId: CHANNELS.command,
+      messageTs: '1111111111.000001',
+      responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
+    });
+    expect((await sendToApp(h.eventsUrl, forged, { signingSecret: SIGNING_SECRET })).status).toBe(200);
+    expect(await lastPrivate(PEOPLE.approver, /does not belong to it/)).toBeTruthy();
+    expect(h.fastly.activations).toHaveLength(0);
+    expect(h.slack.messages(CHANNELS.incident)).toHaveLength(0);
+  });
+});
+
+describe('bad input', () => {
+  it('names the known targets for an unknown one, privately, and queues nothing', async () => {
+    await start();
+    const command = await h.command('cnd spike');
+    expect(command.status).toBe(200);
+    const answer = JSON.parse(command.body) as { response_type: string; text: string };
+    expect(answer.response_type).toBe('ephemeral');
+    expect(answer.text).toContain('There is no target called "cnd". Did you mean `cdn`?');
+    expect(answer.text).toContain('Known targets: `cdn`');
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(h.fastly.requests).toHaveLength(0);
+  });
+
+  it('explains malformed text and answers help', async () => {
+    await start();
+    const bad = JSON.parse((await h.command('cdn to latest')).body) as { text: string };
+    expect(bad.text).toContain('name a version like `v41`');
+    const help = JSON.parse((await h.command('help')).body) as { text: string };
+    expect(help.text).toContain('/rollback <target> to v<N> [reason]');
+    expect(help.text).toContain('`cdn`');
+  });
+
+  it('lists targets with their live version', async () => {
+    await start();
+    await h.command('list');
+    const listed = await lastPrivate(PEOPLE.requester, /Rollback targets/);
+    expect(listed).toContain('`cdn` — Fastly service www-prod');
+    expect(listed).toContain('*v42*');
+  });
+
+  it('refuses an explicit version that never served traffic', async () => {
+    await start({ services: [{ id: CDN_SERVICE, name: 'www-prod', versions: [{ number: 40 }, { number: 41 }, { number: 42 }, { number: 43, locked: false }], active: 42 }] });
+    await h.command('cdn to v43');
+    expect(await lastPrivate(PEOPLE.requester, /v43 of www-prod is a draft that was never activated/)).toBeTruthy();
+    expect(h.slack.messages(CHANNELS.command)).toHaveLength(0);
+  });
+});
+
+describe('who may approve', () => {
+  it('refuses an approver who is not listed, privately; a listed one can still approve after', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    await h.click('approve', request, PEOPLE.stranger);
+    expect(await lastPrivate(PEOPLE.stranger, /You are not an approver/)).toContain('<@UAPP>');
+    expect(h.fastly.activations).toHaveLength(0);
+    expect(h.slack.messages(CHANNELS.incident)).toHaveLength(0);
+
+    await h.click('approve', request, PEOPLE.groupMember);
+    await finishedThread();
+    expect(h.fastly.activations).toHaveLength(1);
+  });
+
+  it('refuses self-approval, even by an approver', async () => {
+    await start();
+    const request = await requestOf('cdn', PEOPLE.approver);
+    await h.click('approve', request, PEOPLE.approver);
+    expect(await lastPrivate(PEOPLE.approver, /You asked for this rollback, so someone else must approve it/)).toBeTruthy();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(h.fastly.activations).toHaveLength(0);
+  });
+
+  it('allows self-approval when configured', async () => {
+    await start({ allowSelfApproval: true });
+    const request = await requestOf('cdn', PEOPLE.approver);
+    await h.click('approve', request, PEOPLE.approver);
+    await finishedThread();
+    expect(h.fastly.activations).toHaveLength(1);
+  });
+
+  it('runs exactly one rollback when two approvers click at once, twice each', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    await Promise.all([
+      h.click('approve', request, PEOPLE.approver),
+      h.click('approve', request, PEOPLE.groupMember),
+      h.click('approve', request, PEOPLE.approver),
+      h.click('approve', request, PEOPLE.groupMember),
+    ]);
+    await finishedThread();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.fastly.activations).toHaveLength(1);
+    expect(h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs)).toHaveLength(1);
+    const refusals = [...h.privateTo(PEOPLE.approver), ...h.privateTo(PEOPLE.groupMember)].filter((t) => /already approved by/.test(t));
+    expect(refusals).toHaveLength(3);
+  });
+});
+
+describe('cancel and expiry', () => {
+  it('lets the requester cancel; a later approval is refused', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    await h.click('cancel', request, PEOPLE.requester);
+    await h.slack.waitFor((sim) => /Cancelled\* by <@UREQ>/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)));
+    await h.click('approve', request, PEOPLE.approver);
+    expect(await lastPrivate(PEOPLE.approver, /was cancelled by <@UREQ>/)).toBeTruthy();
+    expect(h.fastly.activations).toHaveLength(0);
+  });
+
+  it('refuses a stranger cancelling', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    await h.click('cancel', request, PEOPLE.stranger);
+    expect(await lastPrivate(PEOPLE.stranger, /Only the requester or an approver can cancel/)).toBeTruthy();
+  });
+
+  it('says a request expired and updates it', async () => {
+    await start({ requestTtl: '1s' });
+    const request = await requestOf('cdn');
+    await new Promise((r) => setTimeout(r, 1_100));
+    await h.click('approve', request, PEOPLE.approver);
+    expect(await lastPrivate(PEOPLE.approver, /This request expired at/)).toBeTruthy();
+    await h.slack.waitFor((sim) => /Expired\* at/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)));
+    expect(h.fastly.activations).toHaveLength(0);
+  });
+});
+
+describe('rules that keep a rollback safe', () => {
+  it('refuses a second rollback of a target while one runs, and links the running one', async () => {
+    await start();
+    const first = await requestOf('cdn');
+    h.fastly.setLatency(400);
+    await h.click('approve', first, PEOPLE.approver);
+    await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+    await h.command('cdn again');
+    const refusal = await lastPrivate(PEOPLE.requester, /already (running|under way)/);
+    expect(refusal).toContain('v42 → v41');
+    expect(refusal).toContain('slack.com/archives/CINC');
+    h.fastly.setLatency(0);
+    await finishedThread();
+    expect(h.fastly.activations).toHaveLength(1);
+  });
+
+  it('stops without changing anything when the live version moved since the plan', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    h.fastly.activateOutOfBand(CDN_SERVICE, 40);
+    await h.click('approve', request, PEOPLE.approver);
+    const thread = await finishedThread();
+    expect(thread.join('\n')).toContain('Stopped: the plan was made when v42 was live, but Fastly service www-prod (SU1Z0isxPaozGVKXdv0eY) now has v40. Nothing was changed.');
+    expect(h.fastly.activations).toHaveLength(0);
+    expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(40);
+  });
+
+  it('will not undo a rollback from the same pipeline, unless the version is named', async () => {
+    await start();
+    await h.click('approve', await requestOf('cdn'), PEOPLE.approver);
+    await finishedThread();
+    expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
+
+    await h.command('cdn it was fine after all');
+    const refusal = await lastPrivate(PEOPLE.requester, /cannot be undone from the same pipeline/);
+    expect(refusal).toContain('cdn is on v41 because of a rollback from v42');
+    expect(refusal).toContain('`/rollback cdn to v42`');
+    expect(h.slack.messages(CHANNELS.command).filter((m) => !m.threadTs)).toHaveLength(1);
+
+    const explicit = await requestOf('cdn to v42');
+    expect(textOf(explicit.message)).toMatch(/Restore:\* \*v42\*/);
+  });
+
+  it('waits out a Fastly 429 and activates exactly once', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    h.fastly.injectFaults({ status: 429, count: 1, resetSeconds: 1, match: (r) => r.method === 'PUT' });
+    await h.click('approve', request, PEOPLE.approver);
+    const thread = await finishedThread();
+    expect(thread.join('\n')).toMatch(/back on v41/);
+    expect(h.fastly.activations).toHaveLength(1);
+    expect(h.fastly.requests.filter((r) => r.method === 'PUT').map((r) => r.status)).toEqual([429, 200]);
+  });
+
+  it('reports a failed activation, says what is live, and frees the target', async () => {
+    await start();
+    const request = await requestOf('cdn');
+    h.fastly.injectFaults({ status: 500, count: 1, match: (r) => r.method === 'PUT' });
+    await h.click('approve', request, PEOPLE.approver);
+    const thread = (await finishedThread()).join('\n');
+    expect(thread).toContain('❌ Activating v41 failed');
+    expect(thread).toContain('Re-read: v42 is still live; nothing changed.');
+    expect(thread).toMatch(/Rollback of cdn failed.*Live now: \*v42\*/);
+    expect(h.fastly.activations).toHaveLength(0);
+    const again = await requestOf('cdn retry');
+    expect(again.id).not.toBe(request.id);
+  });
+
+  it('falls back to the request thread when the incident channel is private and the bot is not in it', async () => {
+    await start();
+    h.slack.addChannel({ id: CHANNELS.incident, name: 'incidents', isPrivate: true, botIsMember: false });
+    const request = await requestOf('cdn');
+    await h.click('approve', request, PEOPLE.approver);
+    await h.slack.waitFor((sim) => sim.thread(CHANNELS.command, request.ts).some((m) => /back on v41/.test(textOf(m))), 10_000);
+    const updated = textOf(h.slack.messages(CHANNELS.command).find((m) => m.ts === request.ts)!);
+    expect(updated).toContain('I cannot post in <#CINC>');
+    expect(updated).toContain('/invite @Rapid Rollback');
+  });
+});
