@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig, type Mode } from './config/load-config.js';
 import { isRollbackError } from './core/errors.js';
 import { createLogger } from './log.js';
@@ -12,6 +13,8 @@ async function main(): Promise<void> {
     console.error(`Unknown mode "${process.argv[2]}": use one of ${MODES.join(', ')} (default all: the Slack app and a worker in one process).`);
     process.exit(2);
   }
+  // A .env beside the process is read for convenience; real environment variables win over it.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config;
   try {
     config = loadConfig(process.env, { mode });

@@ -15,7 +15,7 @@ import { SlackThreadReporter } from './slack/thread-reporter.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
 export interface RunOptions {
-  /** Namespace for our keys and BullMQ's; tests use a unique one. */
+  /** Overrides REDIS_PREFIX; tests use a unique one. */
   prefix?: string;
   workerConcurrency?: number;
 }
@@ -55,7 +55,7 @@ async function connectRedis(url: string, options: RedisOptions, log: Logger): Pr
 
 /** Starts the Slack app, the worker, or both, on one Redis. */
 export async function run(config: Config, log: Logger, options: RunOptions = {}): Promise<Running> {
-  const prefix = options.prefix ?? 'rr';
+  const prefix = options.prefix ?? config.redisPrefix;
   const bullPrefix = `${prefix}-bull`;
   const drivers = createDrivers(config, log);
   // Fail fast while Redis is down: a /rollback then gets a clear answer instead of waiting.

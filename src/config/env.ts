@@ -18,6 +18,10 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0')
     .default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be letters, digits, "_" or "-" (it starts every Redis key the bot writes)')
+    .default('rr'),
   ROLLBACK_CONFIG: z.string().min(1).default('./rollback.yml'),
   FASTLY_API_TOKEN: z.string().min(1).optional(),
   FASTLY_API_URL: z.url({ error: 'must be a URL such as https://api.fastly.com' }).default('https://api.fastly.com'),

@@ -35,6 +35,8 @@ export interface Config {
     port: number;
   };
   redisUrl: string;
+  /** Starts every Redis key, BullMQ's too, so several bots can share one Redis. */
+  redisPrefix: string;
   logLevel: Env['LOG_LEVEL'];
   configFile: string;
   rules: Rules;
@@ -65,21 +67,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
   // An empty value (`SLACK_APP_TOKEN=` in a .env file) means "not set", as people expect.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
   const parsedEnv = envSchema.safeParse(present);
-  if (!parsedEnv.success) throw new ConfigError(describeIssues('', parsedEnv.error));
-  const e = parsedEnv.data;
-
-  const socketMode = Boolean(e.SLACK_APP_TOKEN);
-  if (mode !== 'worker' && !socketMode && !e.SLACK_SIGNING_SECRET) {
-    throw new ConfigError([
+  // Report every problem at once: at 3 a.m. nobody wants to fix one line, restart, and find the next.
+  const problems = parsedEnv.success ? [] : describeIssues('', parsedEnv.error);
+  const socketMode = Boolean(present.SLACK_APP_TOKEN);
+  if (mode !== 'worker' && !socketMode && !present.SLACK_SIGNING_SECRET) {
+    problems.push(
       'SLACK_SIGNING_SECRET is missing: copy the Signing Secret from the Slack app (Basic Information > App Credentials), or set SLACK_APP_TOKEN (xapp-…) to use Socket Mode instead of HTTP.',
-    ]);
+    );
   }
-
-  const file = options.file ?? e.ROLLBACK_CONFIG;
+  const file = options.file ?? present.ROLLBACK_CONFIG ?? './rollback.yml';
+  const fastlyToken = present.FASTLY_API_TOKEN;
   const driverEnvironment: DriverEnvironment = {
-    fastly: e.FASTLY_API_TOKEN ? { token: e.FASTLY_API_TOKEN, baseUrl: e.FASTLY_API_URL } : undefined,
+    fastly: fastlyToken ? { token: fastlyToken, baseUrl: parsedEnv.data?.FASTLY_API_URL ?? 'https://api.fastly.com' } : undefined,
   };
-  const { rules, targets } = readRollbackFile(file, driverEnvironment);
+  let rollbackFile: ReturnType<typeof readRollbackFile> | undefined;
+  try {
+    rollbackFile = readRollbackFile(file, driverEnvironment);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0 || !parsedEnv.success || !rollbackFile) throw new ConfigError(problems);
+  const e = parsedEnv.data;
+  const { rules, targets } = rollbackFile;
 
   return {
     mode,
@@ -92,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
       port: e.PORT,
     },
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     logLevel: e.LOG_LEVEL,
     configFile: resolve(file),
     rules,
