@@ -18,6 +18,8 @@ export interface RunOptions {
   /** Overrides REDIS_PREFIX; tests use a unique one. */
   prefix?: string;
   workerConcurrency?: number;
+  /** See DecisionOptions; tests shorten it. */
+  pickupWarningMs?: number;
 }
 
 export interface Running {
@@ -103,7 +105,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
       queue,
       log,
     });
-    slackApp = createSlackApp(config.slack, service, log);
+    slackApp = createSlackApp(config.slack, service, log, { pickupWarningMs: options.pickupWarningMs });
     port = (await slackApp.start()).port;
     closers.unshift(async () => {
       await slackApp?.stop();

@@ -3,7 +3,7 @@ import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
-import { registerDecisionActions } from './listeners/decision-actions.js';
+import { registerDecisionActions, type DecisionOptions } from './listeners/decision-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
 
 
@@ -50,7 +50,7 @@ export interface SlackApp {
 }
 
 /** The Bolt app: transport (HTTP or Socket Mode) and listeners. Listeners ack at once and hand off. */
-export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger): SlackApp {
+export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger, options: DecisionOptions = {}): SlackApp {
   const common = {
     token: settings.botToken,
     logger: boltLogger(log),
@@ -63,7 +63,7 @@ export function createSlackApp(settings: SlackSettings, service: RollbackService
     : new App({ ...common, signingSecret: settings.signingSecret ?? '', processBeforeResponse: false });
 
   registerRollbackCommand(app, service, log);
-  registerDecisionActions(app, service, log);
+  registerDecisionActions(app, service, log, options);
   app.error(async (error) => {
     log.error({ err: error }, 'unhandled error in a Slack listener');
   });

@@ -45,4 +45,31 @@ describe('a Fastly rollback through Slack', () => {
     expect(textOf(updated!)).not.toContain('Approve rollback to v41');
     await h.slack.waitFor((sim) => /done in/.test(textOf(sim.messages(CHANNELS.incident).find((m) => m.ts === notice.ts)!)));
   });
+
+  it('works with the Slack app and workers run apart: exactly one worker takes the job', async () => {
+    h = await startHarness({ mode: 'app' });
+    await Promise.all([h.startWorker(), h.startWorker()]);
+    await h.command('cdn split mode');
+    const request = await h.awaitRequest();
+    await h.click('approve', request, PEOPLE.approver);
+    const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.fastly.activations).toHaveLength(1);
+    expect(h.slack.thread(CHANNELS.incident, notice.ts).filter((m) => /Worker started/.test(textOf(m)))).toHaveLength(1);
+  });
+
+  it('queues nothing while no worker runs, and a worker started later picks the job up', async () => {
+    h = await startHarness({ mode: 'app', pickupWarningMs: 200 });
+    await h.command('cdn');
+    const request = await h.awaitRequest();
+    await h.click('approve', request, PEOPLE.approver);
+    await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+    const notice = h.slack.messages(CHANNELS.incident).find((m) => !m.threadTs)!;
+    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /No worker has started this rollback/.test(textOf(m))));
+    expect(h.fastly.activations).toHaveLength(0);
+    await h.startWorker();
+    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 10_000);
+    expect(h.fastly.activations).toHaveLength(1);
+  });
 });

@@ -25,6 +25,7 @@ export interface HarnessOptions {
   /** Extra `targets:` YAML lines (indented two spaces). */
   extraTargets?: string;
   mode?: Mode;
+  pickupWarningMs?: number;
 }
 
 export interface Harness {
@@ -42,6 +43,8 @@ export interface Harness {
   click(action: 'approve' | 'cancel', request: { id: string; channel: string; ts: string }, user: string): Promise<{ status: number; ms: number; responseUrl: string }>;
   /** Waits for the approval request message in a channel and returns its id and location. */
   awaitRequest(channel?: string): Promise<{ id: string; channel: string; ts: string; message: SimMessage }>;
+  /** Starts one more worker process-equivalent (mode worker) on the same Redis and prefix. */
+  startWorker(): Promise<Running>;
   /** What only `user` saw (response_url and ephemeral posts), as text. */
   privateTo(user: string): string[];
   close(): Promise<void>;
@@ -98,9 +101,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const log = createLogger({ level: 'debug', destination: sink });
   const prefix = `rrtest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const running = await run(config, log, { prefix });
+  const running = await run(config, log, { prefix, pickupWarningMs: options.pickupWarningMs });
   const eventsUrl = `http://127.0.0.1:${running.port}/slack/events`;
   const redis = new Redis(REDIS_URL);
+  const extra: Running[] = [];
 
   const harness: Harness = {
     slack,
@@ -138,10 +142,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       if (!id) throw new Error(`no request id in: ${textOf(message)}`);
       return { id, channel, ts: message.ts, message };
     },
+    async startWorker() {
+      const worker = await run({ ...config, mode: 'worker' }, log, { prefix });
+      extra.push(worker);
+      return worker;
+    },
     privateTo(user) {
       return slack.ephemerals(user).map((m) => textOf(m));
     },
     async close() {
+      await Promise.all(extra.map((r) => r.stop()));
       await running.stop();
       await Promise.all([slack.close(), fastly.close()]);
       let cursor = '0';

@@ -30,7 +30,7 @@ export function chooseRestoreVersion(
   if (activations) {
     const previous = previousFromHistory(service, activations, from.number);
     if (previous) {
-      return { from, to: previous, selection: 'history', notes: [`v${previous.number} was active before v${from.number} (activation history).`] };
+      return { from, to: previous, selection: 'history', notes: [`v${previous.number} was live before v${from.number}.`] };
     }
     notes.push(`The activation history has no earlier activation of another version, so the version is inferred.`);
   } else {

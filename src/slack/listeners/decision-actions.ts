@@ -52,10 +52,16 @@ async function rewrite(click: Click, request: RollbackRequest, message: { text: 
   }
 }
 
-export function registerDecisionActions(app: App, service: RollbackService, log: Logger): void {
+export interface DecisionOptions {
+  /** After this long without a worker starting an approved rollback, the thread says so. */
+  pickupWarningMs?: number;
+}
+
+export function registerDecisionActions(app: App, service: RollbackService, log: Logger, options: DecisionOptions = {}): void {
+  const pickupWarningMs = options.pickupWarningMs ?? 10_000;
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
-    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }));
+    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }), pickupWarningMs);
   });
 
   app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond, client }) => {
@@ -80,7 +86,7 @@ async function refuse(click: Click, error: unknown, service: RollbackService, lo
   }
 }
 
-async function approve(click: Click, service: RollbackService, log: Logger): Promise<void> {
+async function approve(click: Click, service: RollbackService, log: Logger, pickupWarningMs: number): Promise<void> {
   let request: RollbackRequest;
   try {
     request = await service.approve(click.requestId, click.user, click.from);
@@ -116,7 +122,25 @@ async function approve(click: Click, service: RollbackService, log: Logger): Pro
     return;
   }
 
+  if (thread) warnIfNobodyPicksUp(click.client, service, request.id, thread, pickupWarningMs, log);
+
   let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
   if (noticeProblem) decision += `\n⚠️ ${noticeProblem.toUserText()} Progress is in this message's thread.`;
   await rewrite(click, request, decidedRequestMessage(request, decision), log);
+}
+
+/** An approved rollback that no worker starts is an outage within the outage: say so where people look. */
+function warnIfNobodyPicksUp(client: WebClient, service: RollbackService, id: string, thread: ThreadRef, afterMs: number, log: Logger): void {
+  const timer = setTimeout(() => {
+    void (async () => {
+      const request = await service.find(id);
+      if (request.state !== 'approved') return;
+      await client.chat.postMessage({
+        channel: thread.channel,
+        thread_ts: thread.ts,
+        text: `⚠️ No worker has started this rollback ${Math.round(afterMs / 1000)} s after approval. It is queued and will run as soon as a worker is up: check \`npm run start:worker\` (or the worker containers) and Redis. If you cannot wait, roll back by hand with the runbook.`,
+      });
+    })().catch((err: unknown) => log.warn({ err }, 'could not check whether a worker picked the rollback up'));
+  }, afterMs);
+  timer.unref();
 }
