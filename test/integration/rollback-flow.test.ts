@@ -44,6 +44,11 @@ describe('a Fastly rollback through Slack', () => {
     expect(textOf(updated!)).toContain('Approved* by <@UAPP>');
     expect(textOf(updated!)).not.toContain('Approve rollback to v41');
     await h.slack.waitFor((sim) => /done in/.test(textOf(sim.messages(CHANNELS.incident).find((m) => m.ts === notice.ts)!)));
+
+    // Debug logs of the whole flow carry no secret.
+    const logs = h.logs.join('');
+    expect(logs.length).toBeGreaterThan(1_000);
+    for (const secret of [h.slack.botToken, h.fastly.token, 'test-signing-secret']) expect(logs).not.toContain(secret);
   });
 
   it('works with the Slack app and workers run apart: exactly one worker takes the job', async () => {

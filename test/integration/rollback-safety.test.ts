@@ -92,6 +92,22 @@ describe('bad input', () => {
     expect(listed).toContain('*v42*');
   });
 
+  it('says when the version was inferred because the activation history is unreadable', async () => {
+    await start({ services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42, activationHistory: [40, 42] }] });
+    h.fastly.setEventsForbidden(true);
+    const request = await requestOf('cdn');
+    const shown = textOf(request.message);
+    expect(shown).toContain('⚠️ Inferred, not read from history');
+    expect(shown).toContain('The activation history could not be read');
+    expect(shown).toMatch(/Restore:\* \*v41\*/);
+  });
+
+  it('follows the activation history rather than version numbers', async () => {
+    await start({ services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42, activationHistory: [38, 42] }] });
+    const request = await requestOf('cdn');
+    expect(textOf(request.message)).toMatch(/Restore:\* \*v38\*/);
+  });
+
   it('refuses an explicit version that never served traffic', async () => {
     await start({ services: [{ id: CDN_SERVICE, name: 'www-prod', versions: [{ number: 40 }, { number: 41 }, { number: 42 }, { number: 43, locked: false }], active: 42 }] });
     await h.command('cdn to v43');
