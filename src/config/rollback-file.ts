@@ -3,7 +3,8 @@ import { parseDuration } from '../core/duration.js';
 
 export const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-const duration = z.string().transform((text, ctx) => {
+/** "90s", "15m", "1h" in rollback.yml, as milliseconds. */
+export const durationSchema = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it like 90s, 15m or 1h` });
@@ -27,7 +28,7 @@ export const rollbackFileSchema = z
       })
       .min(1, 'must name at least one approver'),
     allowSelfApproval: z.boolean().default(false),
-    requestTtl: duration.default(15 * 60_000),
+    requestTtl: durationSchema.default(15 * 60_000),
     targets: z.record(
       z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits, ".", "_" or "-" (at most 63)'),
       z.looseObject({ kind: z.string({ error: 'is required (fastly)' }) }),

@@ -14,6 +14,11 @@ export interface ExecutionOutcome {
   changed: boolean;
 }
 
+/** Live is the version, or a rollback to it (Helm makes a new revision that restores an old one). */
+export function isAt(live: VersionInfo, version: VersionInfo): boolean {
+  return live.id === version.id || live.restores === version.id;
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await work();
@@ -41,7 +46,7 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
   try {
     const { value: live, ms } = await timed(() => driver.live(ctx));
     outcome.live = live.current;
-    if (live.current.id === plan.to.id) {
+    if (isAt(live.current, plan.to)) {
       ctx.report({ status: 'info', text: `${plan.to.label} is already live on ${live.resource}: nothing to activate, verifying.`, durationMs: ms });
       outcome.status = 'already-done';
     } else if (live.current.id !== plan.from.id) {
@@ -67,14 +72,14 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
     try {
       await driver.execute(ctx, plan);
       outcome.changed = true;
-      ctx.report({ status: 'ok', text: `Activated ${plan.to.label}`, durationMs: performance.now() - started });
+      ctx.report({ status: 'ok', text: plan.actionDone, durationMs: performance.now() - started });
     } catch (error) {
-      fail(error, `Activating ${plan.to.label} failed`, performance.now() - started);
+      fail(error, `Rolling back to ${plan.to.label} failed`, performance.now() - started);
       // Whether the change happened is unknown: look, and say what is live now.
       try {
         const after = await driver.live(ctx);
         outcome.live = after.current;
-        const happened = after.current.id === plan.to.id;
+        const happened = isAt(after.current, plan.to);
         ctx.report({
           status: happened ? 'ok' : 'info',
           text: happened

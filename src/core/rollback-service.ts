@@ -3,6 +3,7 @@ import type { DriverContext, RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
 import { checkApprover, checkCanceller, type ApproverDirectory } from './approval.js';
 import { closestName } from './command.js';
+import { isAt } from './executor.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { newRequestId, type RequestOrigin, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
@@ -91,7 +92,7 @@ export class RollbackService {
     }
     if (!input.toVersion) {
       const last = await this.deps.store.lastRollback(input.target);
-      if (last && last.to.id === plan.from.id && last.from.id === plan.to.id) {
+      if (last && isAt(plan.from, last.to) && last.from.id === plan.to.id) {
         throw new RollbackError(
           'UNDO_REFUSED',
           `${input.target} is on ${plan.from.label} because of a rollback from ${last.from.label} (approved by <@${last.by}>, ${last.at}). A rollback cannot be undone from the same pipeline.`,

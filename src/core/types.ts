@@ -6,6 +6,8 @@ export interface VersionInfo {
   label: string;
   /** One line of context: the version comment, chart and app version, image tags. */
   description?: string | undefined;
+  /** This version is itself a rollback to version `restores` (a Helm rollback makes a new revision). */
+  restores?: string | undefined;
 }
 
 /** How the version to restore was chosen; shown in the plan so nobody has to guess. */
@@ -22,6 +24,8 @@ export interface Plan {
   selection: Selection;
   /** Facts the approver should know: "chosen from the activation history", "v43 skipped: never activated". */
   notes: string[];
+  /** The thread's line once the change is made: "Activated v41", "helm rollback app 7 finished". */
+  actionDone: string;
   /** What will run, in order, in plain words. */
   steps: string[];
   /** The runbook's time budget from approval to verified ("under 60 seconds" for Fastly). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { RollbackJobData } from '../core/run-rollback.js';
 
-const version = z.object({ id: z.string(), label: z.string(), description: z.string().optional() });
+const version = z.object({ id: z.string(), label: z.string(), description: z.string().optional(), restores: z.string().optional() });
 
 /** A job's data crosses Redis: parse it on the way out as any outside input. */
 export const rollbackJobSchema = z.object({
@@ -16,6 +16,7 @@ export const rollbackJobSchema = z.object({
     notes: z.array(z.string()),
     steps: z.array(z.string()),
     budgetMs: z.number().positive(),
+    actionDone: z.string(),
   }),
   requester: z.string(),
   approver: z.string(),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ApproveResult, CloseResult, RequestOrigin, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
 import type { RollbackRecord } from '../core/types.js';
 
-const versionSchema = z.object({ id: z.string(), label: z.string(), description: z.string().optional() });
+const versionSchema = z.object({ id: z.string(), label: z.string(), description: z.string().optional(), restores: z.string().optional() });
 const planSchema = z.object({
   target: z.string(),
   kind: z.string(),
@@ -14,6 +14,7 @@ const planSchema = z.object({
   notes: z.array(z.string()),
   steps: z.array(z.string()),
   budgetMs: z.number(),
+  actionDone: z.string(),
 });
 const recordSchema = z.object({
   requestId: z.string(),

@@ -254,7 +254,7 @@ describe('rules that keep a rollback safe', () => {
     h.fastly.injectFaults({ status: 500, count: 1, match: (r) => r.method === 'PUT' });
     await h.click('approve', request, PEOPLE.approver);
     const thread = (await finishedThread()).join('\n');
-    expect(thread).toContain('❌ Activating v41 failed');
+    expect(thread).toContain('❌ Rolling back to v41 failed');
     expect(thread).toContain('Re-read: v42 is still live; nothing changed.');
     expect(thread).toMatch(/Rollback of cdn failed.*Live now: \*v42\*/);
     expect(h.fastly.activations).toHaveLength(0);

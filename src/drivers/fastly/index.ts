@@ -65,6 +65,7 @@ export class FastlyDriver implements RollbackDriver {
       selection: choice.selection,
       notes: choice.notes,
       budgetMs: 60_000,
+      actionDone: `Activated ${to.label}`,
       steps: [
         `Check that ${from.label} is still the active version of ${service.name}`,
         `Activate ${to.label}`,

@@ -1,0 +1,86 @@
+import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
+
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const HASH_LABEL = 'pod-template-hash';
+/** Annotations that describe the Deployment itself, never copied from a ReplicaSet (as in kubectl's rollback). */
+const SKIPPED_ANNOTATIONS = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  REVISION_ANNOTATION,
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+]);
+
+export interface Revision {
+  revision: number;
+  replicaSet: V1ReplicaSet;
+  template: V1PodTemplateSpec;
+  images: string[];
+}
+
+export function revisionOf(object: { metadata?: { annotations?: Record<string, string> } }): number {
+  const value = Number(object.metadata?.annotations?.[REVISION_ANNOTATION]);
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
+export function imagesOf(template: V1PodTemplateSpec | undefined): string[] {
+  return (template?.spec?.containers ?? []).map((c) => c.image ?? '?');
+}
+
+/** The ReplicaSets a Deployment owns, newest revision first. */
+export function revisionsOf(deployment: V1Deployment, replicaSets: V1ReplicaSet[]): Revision[] {
+  const uid = deployment.metadata?.uid;
+  return replicaSets
+    .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && (uid === undefined || o.uid === uid)))
+    .map((rs) => ({ revision: revisionOf(rs), replicaSet: rs, template: rs.spec?.template ?? {}, images: imagesOf(rs.spec?.template) }))
+    .filter((r) => r.revision > 0)
+    .sort((a, b) => b.revision - a.revision);
+}
+
+function withoutHash(template: V1PodTemplateSpec | undefined): unknown {
+  const copy = structuredClone(template ?? {});
+  if (copy.metadata?.labels) delete copy.metadata.labels[HASH_LABEL];
+  return normalise(copy);
+}
+
+/** JSON with sorted keys and no undefined, so two templates compare by content. */
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalise);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, normalise(v)]),
+    );
+  }
+  return value;
+}
+
+export function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec | undefined): boolean {
+  return JSON.stringify(withoutHash(a)) === JSON.stringify(withoutHash(b));
+}
+
+/** The revision whose template the Deployment runs now. */
+export function currentRevision(deployment: V1Deployment, revisions: Revision[]): Revision | undefined {
+  return revisions.find((r) => sameTemplate(r.template, deployment.spec?.template)) ?? revisions.find((r) => r.revision === revisionOf(deployment));
+}
+
+/**
+ * What `kubectl rollout undo` sends: the ReplicaSet's template without its hash label, and the
+ * Deployment's annotations merged with the ReplicaSet's (kubectl pkg/polymorphichelpers/rollback.go).
+ * The `test` operation makes the patch fail if the Deployment moved since the plan.
+ */
+export function undoPatch(deployment: V1Deployment, target: Revision, expectedRevision: number) {
+  const template = structuredClone(target.template);
+  if (template.metadata?.labels) delete template.metadata.labels[HASH_LABEL];
+  const annotations: Record<string, string> = {};
+  for (const [key, value] of Object.entries(deployment.metadata?.annotations ?? {})) if (SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
+  for (const [key, value] of Object.entries(target.replicaSet.metadata?.annotations ?? {})) if (!SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
+  return [
+    { op: 'test' as const, path: `/metadata/annotations/${REVISION_ANNOTATION.replace('/', '~1')}`, value: String(expectedRevision) },
+    { op: 'replace' as const, path: '/spec/template', value: template },
+    { op: 'replace' as const, path: '/metadata/annotations', value: annotations },
+  ];
+}
