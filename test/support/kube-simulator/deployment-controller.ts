@@ -102,17 +102,28 @@ export class DeploymentController {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      if (this.closed) return;
-      const namespaces = [...this.queued];
-      this.queued.clear();
-      for (const ns of namespaces) this.syncNamespace(ns);
+      this.flush();
     });
   }
 
+  private flush(): void {
+    if (this.closed) return;
+    const namespaces = [...this.queued];
+    this.queued.clear();
+    for (const ns of namespaces) this.syncNamespace(ns);
+  }
+
+  /**
+   * Kubelet-side changes (a pod became Ready, a pod finished terminating) are followed at once by a
+   * controller pass, so every intermediate state reaches the API, even when two pods' timers expire in
+   * the same turn of the event loop.
+   */
   private later(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!this.closed) fn();
+      if (this.closed) return;
+      fn();
+      this.flush();
     }, ms);
     this.timers.add(timer);
   }

@@ -28,6 +28,20 @@ export function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
+/**
+ * Go decodes `null` into a zero value and omits it again on output, so to the API server
+ * `creationTimestamp: null` (which kubectl sends back inside pod templates) is no field at all.
+ */
+export function stripNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(stripNulls) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (v !== null) out[k] = stripNulls(v);
+  }
+  return out as T;
+}
+
 export function nowIso(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -78,7 +92,7 @@ export class ObjectStore {
 
   create(resource: string, input: KubeObject, options: { dryRun?: boolean; keepStatus?: boolean } = {}): KubeObject {
     const type = typeOf(resource);
-    const object = clone(input);
+    const object = stripNulls(clone(input));
     object.apiVersion = groupVersion(type);
     object.kind = type.kind;
     object.metadata ??= {};
@@ -125,9 +139,9 @@ export class ObjectStore {
     let object: KubeObject;
     if (options.subresource === 'status') {
       object = clone(existing);
-      object.status = clone(input.status);
+      object.status = stripNulls(clone(input.status));
     } else {
-      object = clone(input);
+      object = stripNulls(clone(input));
       object.apiVersion = groupVersion(type);
       object.kind = type.kind;
       // Fields the server owns survive a client's PUT.

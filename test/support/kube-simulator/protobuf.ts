@@ -59,7 +59,7 @@ const int = (f: Field): number => Number(BigInt.asIntN(64, f.value as bigint));
 
 function mapEntry(buf: Buffer): [string, Buffer] {
   let k = '';
-  let v = Buffer.alloc(0);
+  let v: Buffer = Buffer.alloc(0);
   for (const f of fields(buf)) {
     if (f.field === 1) k = str(f);
     if (f.field === 2) v = bytes(f);
@@ -182,7 +182,7 @@ export function decodeProtobuf(body: Buffer): KubeObject {
   }
   let apiVersion = '';
   let kind = '';
-  let raw = Buffer.alloc(0);
+  let raw: Buffer = Buffer.alloc(0);
   for (const f of fields(body.subarray(4))) {
     if (f.field === 1) {
       for (const t of fields(bytes(f))) {

@@ -1,0 +1,375 @@
+/**
+ * An in-process Kubernetes API server for tests and the demo: enough of the API, with a deployment
+ * controller and a kubelet, that the real kubectl, the real helm and @kubernetes/client-node work
+ * against it unchanged (test/integration/kube-simulator.test.ts proves it with the binaries).
+ *
+ * HTTPS on 127.0.0.1 with a self-signed certificate (client-go sends bearer tokens only over TLS), token
+ * auth, JSON answers (clients that ask for protobuf also accept JSON), protobuf request bodies for the
+ * kinds helm writes. Seeding methods settle at once, as if the
+ * cluster had been running for a while; changes made through the API roll out in (simulated) real time.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { ApiError, reasonFor } from './api-error.js';
+import { discovery, handleResource, parseRoute, readBody, type ApiContext } from './api-server.js';
+import { DeploymentController } from './deployment-controller.js';
+import { serveExec, type ExecHandler, type ExecRequest, type ExecResult } from './exec.js';
+import {
+  readReleaseSecret,
+  releaseObject,
+  releaseSecret,
+  releaseSecretName,
+  renderDeployment,
+  type HelmReleaseRecord,
+  type HelmReleaseSpec,
+} from './helm-release.js';
+import { clone, ObjectStore, type KubeObject } from './object-store.js';
+import { openApiGroupVersion, openApiRoot } from './openapi.js';
+import { parseLabelSelector } from './selectors.js';
+import { selfSignedCertificate } from './tls-cert.js';
+
+export type { ExecRequest, ExecResult, HelmReleaseRecord, HelmReleaseSpec, KubeObject };
+export { readReleaseSecret, releaseSecretName };
+
+export interface KubeSimulatorOptions {
+  /** How long a new pod takes to become Ready, in ms. Default 200. */
+  readyDelayMs?: number;
+  /** Added before every answer, in ms. Default 0. */
+  latencyMs?: number;
+}
+
+export interface KubeRequestRecord {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType?: string;
+  accept?: string;
+  userAgent?: string;
+  status: number;
+}
+
+export interface KubeFaultSpec {
+  status: number;
+  count: number;
+  match?: (req: { method: string; path: string }) => boolean;
+}
+
+const UNAUTHENTICATED_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
+
+export class KubeSimulator {
+  readonly token = `sim-${randomBytes(16).toString('hex')}`;
+  readonly requests: KubeRequestRecord[] = [];
+  /** PEM of the server's self-signed certificate, which is its own CA. */
+  readonly caCert: string;
+  private readonly tlsKey: string;
+  private readonly store = new ObjectStore();
+  private readonly controller: DeploymentController;
+  private readonly faults: KubeFaultSpec[] = [];
+  private readonly watches = new Set<() => void>();
+  private execHandler: ExecHandler | undefined;
+  private latencyMs: number;
+  private server!: https.Server;
+  private baseUrl = '';
+
+  private constructor(options: KubeSimulatorOptions) {
+    this.controller = new DeploymentController(this.store, options.readyDelayMs ?? 200);
+    this.latencyMs = options.latencyMs ?? 0;
+    const { cert, key } = selfSignedCertificate();
+    this.caCert = cert;
+    this.tlsKey = key;
+    this.createNamespace('default');
+    this.createNamespace('kube-system');
+  }
+
+  static async start(options: KubeSimulatorOptions = {}): Promise<KubeSimulator> {
+    const sim = new KubeSimulator(options);
+    sim.server = https.createServer({ cert: sim.caCert, key: sim.tlsKey }, (req, res) => {
+      sim.handle(req, res).catch((error: unknown) => sim.fail(res, error));
+    });
+    sim.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      sim.handleUpgrade(req, socket).catch(() => socket.destroy());
+    });
+    await new Promise<void>((resolve) => sim.server.listen(0, '127.0.0.1', resolve));
+    const { port } = sim.server.address() as AddressInfo;
+    sim.baseUrl = `https://127.0.0.1:${port}`;
+    return sim;
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  /** Writes a kubeconfig (cluster, user and context "sim", token auth) and returns its path. */
+  writeKubeconfig(dir: string = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-'))): string {
+    const file = path.join(dir, 'kubeconfig');
+    const yaml = [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: sim',
+      '  cluster:',
+      `    server: ${this.baseUrl}`,
+      `    certificate-authority-data: ${Buffer.from(this.caCert).toString('base64')}`,
+      'contexts:',
+      '- name: sim',
+      '  context:',
+      '    cluster: sim',
+      '    user: sim',
+      'current-context: sim',
+      'users:',
+      '- name: sim',
+      '  user:',
+      `    token: ${this.token}`,
+      '',
+    ].join('\n');
+    writeFileSync(file, yaml, { mode: 0o600 });
+    // helm warns about group- or world-readable kubeconfigs; keep it private even under a loose umask.
+    chmodSync(file, 0o600);
+    return file;
+  }
+
+  // ---- seeding -----------------------------------------------------------------------------------------
+
+  createNamespace(name: string): void {
+    if (!this.store.get('namespaces', undefined, name)) this.store.create('namespaces', { metadata: { name } });
+  }
+
+  /**
+   * Applies a Deployment as `kubectl apply` would (create, or replace the spec and merge labels and
+   * annotations, recording last-applied-configuration); the controllers then settle at once.
+   */
+  applyDeployment(namespace: string, deployment: object): void {
+    const input = clone(deployment) as KubeObject;
+    const lastApplied = JSON.stringify({ ...input, metadata: { ...input.metadata, namespace } });
+    input.metadata = {
+      ...(input.metadata ?? {}),
+      annotations: { ...(input.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/last-applied-configuration': lastApplied },
+    };
+    this.upsertDeployment(namespace, input);
+  }
+
+  /**
+   * Seeds a Helm release history the way helm stores it (see helm-release.ts). Each revision's
+   * Deployment is applied in order up to the `deployed` one, so the cluster (ReplicaSets with their
+   * revisions, pods) matches the deployed revision; revisions after it are history only.
+   */
+  seedHelmRelease(spec: HelmReleaseSpec): void {
+    this.createNamespace(spec.namespace);
+    const count = spec.revisions.length;
+    const deployedIndex = spec.revisions.map((r) => r.status).lastIndexOf('deployed');
+    const lastApplied = deployedIndex >= 0 ? deployedIndex : count - 1;
+    const firstDeployed = new Date(Date.now() - count * 3600_000);
+    spec.revisions.forEach((revision, index) => {
+      const at = new Date(firstDeployed.getTime() + index * 3600_000);
+      const release = releaseObject(spec, index, firstDeployed, at);
+      const pending = revision.status.startsWith('pending-');
+      const name = releaseSecretName(spec.name, index + 1);
+      const existing = this.store.get('secrets', spec.namespace, name);
+      if (existing) this.store.delete('secrets', spec.namespace, name);
+      this.store.create('secrets', releaseSecret(release, spec.namespace, pending ? undefined : at));
+      if (index <= lastApplied) this.upsertDeployment(spec.namespace, renderDeployment(spec, revision));
+    });
+  }
+
+  private upsertDeployment(namespace: string, input: KubeObject): void {
+    this.createNamespace(namespace);
+    const name: string = input.metadata?.name;
+    if (!name) throw new Error('kube-simulator: a Deployment needs metadata.name');
+    const existing = this.store.get('deployments', namespace, name);
+    if (!existing) {
+      this.store.create('deployments', { ...input, metadata: { ...input.metadata, namespace } });
+    } else {
+      const next = clone(existing);
+      next.metadata.labels = { ...(existing.metadata.labels ?? {}), ...(input.metadata.labels ?? {}) };
+      next.metadata.annotations = { ...(existing.metadata.annotations ?? {}), ...(input.metadata.annotations ?? {}) };
+      next.spec = clone(input.spec);
+      this.store.update('deployments', next);
+    }
+    this.controller.settle(namespace);
+  }
+
+  // ---- inspection -----------------------------------------------------------------------------------
+
+  deployment(namespace: string, name: string): KubeObject | undefined {
+    return this.store.get('deployments', namespace, name);
+  }
+
+  replicaSets(namespace: string): KubeObject[] {
+    return this.store.list('replicasets', namespace);
+  }
+
+  pods(namespace: string, selector?: string): KubeObject[] {
+    const matches = parseLabelSelector(selector);
+    return this.store.list('pods', namespace).filter((p) => matches(p.metadata.labels));
+  }
+
+  secrets(namespace: string): KubeObject[] {
+    return this.store.list('secrets', namespace);
+  }
+
+  /** The decoded release history of `name`, oldest first. */
+  helmReleases(namespace: string, name: string): HelmReleaseRecord[] {
+    return this.secrets(namespace)
+      .filter((s) => s.metadata.labels?.owner === 'helm' && s.metadata.labels?.name === name)
+      .map(readReleaseSecret)
+      .sort((a, b) => a.version - b.version);
+  }
+
+  // ---- fault injection -----------------------------------------------------------------------------
+
+  /** The next rollout of this Deployment never becomes Ready; after progressDeadlineSeconds it fails. */
+  failProgress(namespace: string, name: string): void {
+    this.controller.failProgress(namespace, name);
+  }
+
+  injectFaults(spec: KubeFaultSpec): void {
+    this.faults.push({ ...spec });
+  }
+
+  setReadyDelay(ms: number): void {
+    this.controller.readyDelayMs = ms;
+  }
+
+  onExec(handler: (req: ExecRequest) => ExecResult): void {
+    this.execHandler = handler;
+  }
+
+  async close(): Promise<void> {
+    for (const stop of [...this.watches]) stop();
+    this.controller.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- HTTP ---------------------------------------------------------------------------------------------
+
+  private context(): ApiContext {
+    return {
+      store: this.store,
+      controller: this.controller,
+      serverAddress: this.baseUrl.replace(/^https:\/\//, ''),
+      trackWatch: (stop) => {
+        this.watches.add(stop);
+        return () => this.watches.delete(stop);
+      },
+    };
+  }
+
+  private record(req: IncomingMessage, url: URL): KubeRequestRecord {
+    const entry: KubeRequestRecord = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      status: 0,
+      ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+      ...(req.headers.accept ? { accept: req.headers.accept } : {}),
+      ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+    };
+    this.requests.push(entry);
+    return entry;
+  }
+
+  /** Auth and fault injection, shared by plain requests and upgrades. */
+  private gate(req: IncomingMessage, url: URL): ApiError | undefined {
+    if (!UNAUTHENTICATED_PATHS.has(url.pathname) && req.headers.authorization !== `Bearer ${this.token}`) {
+      return new ApiError(401, 'Unauthorized', 'Unauthorized');
+    }
+    const method = req.method ?? 'GET';
+    const fault = this.faults.find((f) => f.count > 0 && (!f.match || f.match({ method, path: url.pathname })));
+    if (fault) {
+      fault.count -= 1;
+      return new ApiError(fault.status, reasonFor(fault.status), `injected fault: ${fault.status} ${reasonFor(fault.status)}`);
+    }
+    return undefined;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const entry = this.record(req, url);
+    res.on('finish', () => {
+      if (entry.status === 0) entry.status = res.statusCode;
+    });
+    const body = await readBody(req);
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const denied = this.gate(req, url);
+    if (denied) return this.send(res, entry, denied.code, denied.toStatus(), denied.code === 429 ? { 'Retry-After': '1' } : {});
+
+    if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
+      entry.status = 200;
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (url.pathname === '/openapi/v3' || url.pathname.startsWith('/openapi/v3/')) {
+      const doc = url.pathname === '/openapi/v3' ? openApiRoot() : openApiGroupVersion(url.pathname.slice('/openapi/v3/'.length));
+      return doc ? this.send(res, entry, 200, doc) : this.notFound(res, entry);
+    }
+    const route = parseRoute(url.pathname);
+    if (route === 'discovery' || url.pathname.startsWith('/version')) {
+      const doc = discovery(url.pathname, this.context().serverAddress);
+      if (doc && req.method === 'GET') return this.send(res, entry, 200, doc);
+      return this.notFound(res, entry);
+    }
+    if (!route) return this.notFound(res, entry);
+    try {
+      const reply = await handleResource(this.context(), route, req, res, url.searchParams, body);
+      if (!reply) {
+        entry.status = 200; // a watch: the stream is open
+        return;
+      }
+      if (typeof reply.body === 'string') {
+        entry.status = reply.status;
+        res.writeHead(reply.status, { 'Content-Type': 'text/plain' }).end(reply.body);
+        return;
+      }
+      this.send(res, entry, reply.status, reply.body);
+    } catch (error) {
+      this.fail(res, error, entry);
+    }
+  }
+
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const entry = this.record(req, url);
+    if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const denied = this.gate(req, url);
+    const route = parseRoute(url.pathname);
+    const reject = (error: ApiError): void => {
+      entry.status = error.code;
+      const body = JSON.stringify(error.toStatus());
+      socket.end(`HTTP/1.1 ${error.code} ${error.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    if (denied) return reject(denied);
+    if (!route || route === 'discovery' || route.type.name !== 'pods' || route.subresource !== 'exec' || !route.name) {
+      return reject(new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
+    }
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      return reject(new ApiError(400, 'BadRequest', `the kube simulator speaks WebSocket for exec, not ${String(req.headers.upgrade)}`));
+    }
+    entry.status = await serveExec(this.store, this.execHandler, req, socket, { namespace: route.namespace as string, pod: route.name }, url.searchParams);
+  }
+
+  private send(res: ServerResponse, entry: KubeRequestRecord, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    entry.status = status;
+    if (res.headersSent) return;
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.end(text);
+  }
+
+  private notFound(res: ServerResponse, entry: KubeRequestRecord): void {
+    const error = new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
+    this.send(res, entry, 404, error.toStatus());
+  }
+
+  private fail(res: ServerResponse, error: unknown, entry?: KubeRequestRecord): void {
+    const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `kube-simulator: ${(error as Error)?.stack ?? String(error)}`);
+    if (entry) this.send(res, entry, apiError.code, apiError.toStatus());
+    else if (!res.headersSent) res.writeHead(apiError.code, { 'Content-Type': 'application/json' }).end(JSON.stringify(apiError.toStatus()));
+  }
+}
