@@ -79,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
   const fastlyToken = present.FASTLY_API_TOKEN;
   const driverEnvironment: DriverEnvironment = {
     fastly: fastlyToken ? { token: fastlyToken, baseUrl: parsedEnv.data?.FASTLY_API_URL ?? 'https://api.fastly.com' } : undefined,
+    helmBin: present.HELM_BIN ?? 'helm',
   };
   let rollbackFile: ReturnType<typeof readRollbackFile> | undefined;
   try {

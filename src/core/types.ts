@@ -8,6 +8,8 @@ export interface VersionInfo {
   description?: string | undefined;
   /** This version is itself a rollback to version `restores` (a Helm rollback makes a new revision). */
   restores?: string | undefined;
+  /** Container images this version runs, where the provider has them. */
+  images?: string[] | undefined;
 }
 
 /** How the version to restore was chosen; shown in the plan so nobody has to guess. */

@@ -46,6 +46,8 @@ export interface RollbackDriver {
 /** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */
 export interface DriverEnvironment {
   fastly?: { token: string; baseUrl: string } | undefined;
+  /** The helm binary the Helm driver runs (HELM_BIN). */
+  helmBin?: string | undefined;
 }
 
 /** What each provider folder exports from its index.ts: metadata, the target schema, a factory. */

@@ -1,29 +1,9 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { planSchema, rollbackRecordSchema } from '../core/plan-schema.js';
 import type { ApproveResult, CloseResult, RequestOrigin, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
 import type { RollbackRecord } from '../core/types.js';
 
-const versionSchema = z.object({ id: z.string(), label: z.string(), description: z.string().optional(), restores: z.string().optional() });
-const planSchema = z.object({
-  target: z.string(),
-  kind: z.string(),
-  resource: z.string(),
-  from: versionSchema,
-  to: versionSchema,
-  selection: z.enum(['history', 'inferred', 'explicit']),
-  notes: z.array(z.string()),
-  steps: z.array(z.string()),
-  budgetMs: z.number(),
-  actionDone: z.string(),
-});
-const recordSchema = z.object({
-  requestId: z.string(),
-  target: z.string(),
-  from: versionSchema,
-  to: versionSchema,
-  at: z.string(),
-  by: z.string(),
-});
 const num = z.coerce.number().optional();
 const str = z.string().optional();
 /** A request as stored: immutable facts in `data` (JSON), mutable state in hash fields Lua can change. */
@@ -213,7 +193,7 @@ export class RedisRequestStore implements RequestStore {
 
   async lastRollback(target: string): Promise<RollbackRecord | undefined> {
     const raw = await this.redis.get(`${this.prefix}:last-rollback:${target}`);
-    return raw ? recordSchema.parse(JSON.parse(raw)) : undefined;
+    return raw ? rollbackRecordSchema.parse(JSON.parse(raw)) : undefined;
   }
 
   async recordRollback(record: RollbackRecord): Promise<void> {

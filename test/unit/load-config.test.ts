@@ -77,7 +77,7 @@ describe('loadConfig', () => {
 
   it('refuses an unknown kind with the file, the path and the known kinds', () => {
     const path = file('kind.yml', 'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastlyy\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n');
-    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([`${path}: targets.cdn.kind: unknown kind "fastlyy"; known kinds: fastly`]);
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([`${path}: targets.cdn.kind: unknown kind "fastlyy"; known kinds: fastly, helm, kubernetes`]);
   });
 
   it('refuses a missing serviceId with the path', () => {

@@ -1,0 +1,127 @@
+import { RollbackError } from '../../core/errors.js';
+import type { Plan, VerifyCheck } from '../../core/types.js';
+import { extraChecks } from '../kubernetes/extra-checks.js';
+import { KubeApi, loadKubeConfig } from '../kubernetes/kube-api.js';
+import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
+import type { DriverContext, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import { helmRollback } from './helm-cli.js';
+import { releaseHistory, type HelmRevision } from './release.js';
+import { helmTargetSchema, type HelmTarget } from './schema.js';
+import { chooseRevision, revisionInfo } from './select-revision.js';
+
+export const helmDriver: DriverModule<typeof helmTargetSchema> = {
+  kind: 'helm',
+  displayName: 'Helm release',
+  targetSchema: helmTargetSchema,
+  requiredEnv: () => undefined,
+  create(name, target, environment, log) {
+    return new HelmDriver(name, target, new KubeApi(loadKubeConfig(target.context), { log }), environment.helmBin ?? 'helm');
+  },
+};
+
+/**
+ * The Helm runbook as a driver: history read natively from the release Secrets, the rollback done by the
+ * real `helm rollback <rev> --wait` with a pinned revision (never 0, which would undo a rollback if run
+ * twice), then kubectl's rollout status, the running images, and the target's own checks.
+ */
+export class HelmDriver implements RollbackDriver {
+  readonly kind = 'helm';
+
+  constructor(
+    private readonly name: string,
+    private readonly target: HelmTarget,
+    private readonly api: KubeApi,
+    private readonly helmBin: string,
+  ) {}
+
+  private get resource(): string {
+    return `Helm release ${this.target.release} in ${this.target.namespace}`;
+  }
+
+  private async history(ctx: DriverContext): Promise<HelmRevision[]> {
+    const secrets = await this.api.listSecrets(this.target.namespace, `owner=helm,name=${this.target.release}`, ctx.signal);
+    const { revisions, unreadable } = releaseHistory(secrets);
+    if (unreadable.length > 0) ctx.log.warn({ unreadable }, 'some Helm release secrets could not be decoded');
+    return revisions;
+  }
+
+  async live(ctx: DriverContext): Promise<LiveState> {
+    const { current } = chooseCurrent(this.target, await this.history(ctx));
+    return { resource: this.resource, current: revisionInfo(current) };
+  }
+
+  async plan(ctx: DriverContext, options: PlanOptions): Promise<Plan> {
+    const revisions = await this.history(ctx);
+    const choice = chooseRevision(this.target.release, this.target.namespace, revisions, options.toVersion === undefined ? undefined : Number(options.toVersion));
+    const from = revisionInfo(choice.current);
+    const to = revisionInfo(choice.target);
+    const workloads = this.workloadNames(choice.target);
+    return {
+      target: this.name,
+      kind: this.kind,
+      resource: this.resource,
+      from,
+      to,
+      selection: choice.selection,
+      notes: [...choice.notes, `Chart ${choice.target.chart}-${choice.target.chartVersion}, app ${choice.target.appVersion || 'unversioned'}: ${to.images?.join(', ') || 'no images found'} come back.`],
+      budgetMs: 300_000,
+      actionDone: `helm rollback ${this.target.release} ${choice.target.revision} finished`,
+      steps: [
+        `Check that revision ${choice.current.revision} is still the latest`,
+        `helm rollback ${this.target.release} ${choice.target.revision} --namespace ${this.target.namespace} --wait --timeout ${Math.round(this.target.timeout / 1000)}s`,
+        `Rollout status of ${workloads.map((w) => `deployment/${w}`).join(', ') || 'the release\'s Deployments'}`,
+        `Check every running pod runs ${to.images?.join(', ')}`,
+        ...(this.target.verify?.url ? [`Probe ${this.target.verify.url}`] : []),
+        ...(this.target.verify?.prometheus ? [`Wait for the error rate to fall below ${this.target.verify.prometheus.below * 100} %`] : []),
+      ],
+    };
+  }
+
+  private workloadNames(revision: HelmRevision): string[] {
+    if (this.target.workloads) return this.target.workloads.map((w) => w.slice('deployment/'.length));
+    return revision.workloads.filter((w) => w.kind === 'Deployment').map((w) => w.name);
+  }
+
+  async execute(ctx: DriverContext, plan: Plan): Promise<void> {
+    const revision = Number(plan.to.id);
+    if (!Number.isInteger(revision) || revision < 1) throw new RollbackError('VERSION_UNKNOWN', `"${plan.to.id}" is not a Helm revision.`);
+    await helmRollback(
+      { release: this.target.release, revision, namespace: this.target.namespace, timeoutMs: this.target.timeout },
+      { bin: this.helmBin, context: this.target.context, signal: ctx.signal, onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }) },
+    );
+  }
+
+  async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {
+    const revisions = await this.history(ctx);
+    const target = revisions.find((r) => String(r.revision) === plan.to.id);
+    const checks: VerifyCheck[] = [];
+    const latest = revisions[0];
+    const restored = latest && (String(latest.revision) === plan.to.id || revisionInfo(latest).restores === plan.to.id);
+    checks.push({
+      name: 'Helm release',
+      ok: Boolean(restored && latest?.status === 'deployed'),
+      detail: latest ? `revision ${latest.revision} is ${latest.status}${latest.description ? ` (${latest.description})` : ''}` : 'no history',
+    });
+    for (const name of target ? this.workloadNames(target) : []) {
+      const rollout = await waitForRollout(this.api, this.target.namespace, name, this.target.timeout, ctx);
+      checks.push({ name: rollout.name, ok: rollout.ok, detail: rollout.detail });
+      if (!rollout.ok) continue;
+      const workload = target?.workloads.find((w) => w.name === name);
+      const selector = this.target.podSelector ?? Object.entries(workload?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+      const expected = this.target.podSelector ? (plan.to.images ?? []) : (workload?.images ?? []);
+      if (selector) checks.push(await checkRunningImages(this.api, this.target.namespace, selector, expected, ctx));
+    }
+    if (checks.every((c) => c.ok)) checks.push(...(await extraChecks(this.target.verify, ctx)));
+    return checks;
+  }
+}
+
+function chooseCurrent(target: HelmTarget, revisions: HelmRevision[]) {
+  const current = revisions[0];
+  if (!current) {
+    throw new RollbackError('PROVIDER_NOT_FOUND', `Helm release ${target.release} has no history in namespace ${target.namespace}.`, {
+      hint: `Check \`release:\` and \`namespace:\` in rollback.yml against \`helm list -n ${target.namespace}\`.`,
+    });
+  }
+  return { current };
+}

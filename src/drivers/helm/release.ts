@@ -1,0 +1,111 @@
+import { gunzipSync } from 'node:zlib';
+import type { V1Secret } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+
+/** The part of Helm's release record (helm pkg/release) the bot reads. */
+const releaseSchema = z.object({
+  name: z.string(),
+  namespace: z.string().optional(),
+  version: z.number().int().positive(),
+  info: z.object({
+    status: z.string(),
+    description: z.string().optional().default(''),
+    last_deployed: z.string().optional(),
+  }),
+  chart: z
+    .object({ metadata: z.object({ name: z.string().optional(), version: z.string().optional(), appVersion: z.string().optional() }).optional() })
+    .optional(),
+  manifest: z.string().optional().default(''),
+});
+
+export interface Workload {
+  kind: string;
+  name: string;
+  images: string[];
+  selector: Record<string, string>;
+}
+
+export interface HelmRevision {
+  revision: number;
+  status: string;
+  description: string;
+  deployedAt: string | undefined;
+  chart: string;
+  chartVersion: string;
+  appVersion: string;
+  workloads: Workload[];
+  images: string[];
+}
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/**
+ * Decodes `data.release` of a `sh.helm.release.v1.*` Secret. The API returns Secret data base64-encoded;
+ * inside is Helm's own base64 of the gzip of the release JSON (helm pkg/storage/driver/util.go).
+ */
+export function decodeRelease(secretData: string): HelmRevision {
+  const helmEncoded = Buffer.from(secretData, 'base64').toString('utf8');
+  let bytes = Buffer.from(helmEncoded, 'base64');
+  if (bytes.subarray(0, 2).equals(GZIP_MAGIC)) bytes = gunzipSync(bytes);
+  const release = releaseSchema.parse(JSON.parse(bytes.toString('utf8')));
+  const workloads = workloadsOf(release.manifest);
+  return {
+    revision: release.version,
+    status: release.info.status,
+    description: release.info.description,
+    deployedAt: release.info.last_deployed,
+    chart: release.chart?.metadata?.name ?? '?',
+    chartVersion: release.chart?.metadata?.version ?? '?',
+    appVersion: release.chart?.metadata?.appVersion ?? '',
+    workloads,
+    images: [...new Set(workloads.flatMap((w) => w.images))],
+  };
+}
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
+const containerSchema = z.object({ image: z.string().optional() });
+const workloadSchema = z.object({
+  kind: z.string(),
+  metadata: z.object({ name: z.string() }),
+  spec: z
+    .object({
+      selector: z.object({ matchLabels: z.record(z.string(), z.string()).optional() }).optional(),
+      template: z.object({ spec: z.object({ containers: z.array(containerSchema).optional() }).optional() }).optional(),
+    })
+    .optional(),
+});
+
+/** The Deployments (and StatefulSets, DaemonSets) a rendered manifest creates, with their images. */
+export function workloadsOf(manifest: string): Workload[] {
+  const workloads: Workload[] = [];
+  for (const document of parseAllDocuments(manifest)) {
+    if (!('toJS' in document)) continue;
+    const parsed = workloadSchema.safeParse(document.toJS());
+    if (!parsed.success || !WORKLOAD_KINDS.has(parsed.data.kind)) continue;
+    workloads.push({
+      kind: parsed.data.kind,
+      name: parsed.data.metadata.name,
+      images: (parsed.data.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '?'),
+      selector: parsed.data.spec?.selector?.matchLabels ?? {},
+    });
+  }
+  return workloads;
+}
+
+/** Every revision of a release from its Secrets, newest first; Secrets that do not decode are skipped. */
+export function releaseHistory(secrets: V1Secret[]): { revisions: HelmRevision[]; unreadable: string[] } {
+  const revisions: HelmRevision[] = [];
+  const unreadable: string[] = [];
+  for (const secret of secrets) {
+    const data = secret.data?.release;
+    try {
+      if (!data) throw new Error('no data.release');
+      revisions.push(decodeRelease(data));
+    } catch {
+      unreadable.push(secret.metadata?.name ?? '?');
+    }
+  }
+  revisions.sort((a, b) => b.revision - a.revision);
+  return { revisions, unreadable };
+}

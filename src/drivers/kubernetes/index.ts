@@ -1,0 +1,133 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { RollbackError } from '../../core/errors.js';
+import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
+import type { DriverContext, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import { extraChecks } from './extra-checks.js';
+import { KubeApi, loadKubeConfig } from './kube-api.js';
+import { currentRevision, revisionOf, revisionsOf, undoPatch, type Revision } from './revisions.js';
+import { kubernetesTargetSchema, type KubernetesTarget } from './schema.js';
+import { checkRunningImages, selectorOf, waitForRollout } from './verify-workloads.js';
+
+export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> = {
+  kind: 'kubernetes',
+  displayName: 'Kubernetes Deployment',
+  targetSchema: kubernetesTargetSchema,
+  requiredEnv: () => undefined,
+  create(name, target, _environment, log) {
+    return new KubernetesDriver(name, target, new KubeApi(loadKubeConfig(target.context), { log }));
+  },
+};
+
+export function revisionInfo(revision: Revision): VersionInfo {
+  // The ReplicaSet is the identity: `rollout undo` reuses it and only bumps its revision number.
+  return { id: revision.replicaSet.metadata?.name ?? `revision-${revision.revision}`, label: `revision ${revision.revision}`, description: revision.images.join(', '), images: revision.images };
+}
+
+/** Rolls a plain Deployment back the way `kubectl rollout undo` does, then verifies like `rollout status`. */
+export class KubernetesDriver implements RollbackDriver {
+  readonly kind = 'kubernetes';
+
+  constructor(
+    private readonly name: string,
+    private readonly target: KubernetesTarget,
+    private readonly api: KubeApi,
+  ) {}
+
+  private get resource(): string {
+    return `deployment/${this.target.deployment} in ${this.target.namespace}`;
+  }
+
+  private async read(ctx: DriverContext): Promise<{ deployment: V1Deployment; revisions: Revision[]; current: Revision }> {
+    const deployment = await this.api.getDeployment(this.target.namespace, this.target.deployment, ctx.signal);
+    const selector = selectorOf(deployment);
+    const revisions = revisionsOf(deployment, await this.api.listReplicaSets(this.target.namespace, selector, ctx.signal));
+    const current = currentRevision(deployment, revisions);
+    if (!current) {
+      throw new RollbackError('NOTHING_TO_ROLL_BACK', `${this.resource} has no ReplicaSet for its current template yet.`, {
+        hint: 'A rollout may be starting right now: wait a few seconds and plan again.',
+      });
+    }
+    return { deployment, revisions, current };
+  }
+
+  async live(ctx: DriverContext): Promise<LiveState> {
+    const { current } = await this.read(ctx);
+    return { resource: this.resource, current: revisionInfo(current) };
+  }
+
+  async plan(ctx: DriverContext, options: PlanOptions): Promise<Plan> {
+    const { deployment, revisions, current } = await this.read(ctx);
+    if (deployment.spec?.paused) {
+      throw new RollbackError('VERSION_NOT_RESTORABLE', `${this.resource} is paused, so a rollback would not roll out.`, {
+        hint: `Resume it first (\`kubectl rollout resume deployment/${this.target.deployment} -n ${this.target.namespace}\`), or find out who paused it and why.`,
+      });
+    }
+    const older = revisions.filter((r) => r.revision < current.revision);
+    let target: Revision | undefined;
+    if (options.toVersion !== undefined) {
+      target = revisions.find((r) => r.revision === Number(options.toVersion));
+      if (!target) {
+        throw new RollbackError('VERSION_UNKNOWN', `${this.resource} has no revision ${options.toVersion}; it keeps ${revisions.map((r) => r.revision).join(', ')}.`, {
+          hint: 'Old ReplicaSets beyond revisionHistoryLimit are gone and cannot be restored.',
+        });
+      }
+      if (target === current) throw new RollbackError('NOTHING_TO_ROLL_BACK', `revision ${target.revision} is already live on ${this.resource}.`);
+    } else {
+      target = older[0];
+      if (!target) {
+        throw new RollbackError('NOTHING_TO_ROLL_BACK', `${this.resource} has no revision before ${current.revision}.`, {
+          hint: 'There is nothing to roll back to. Fix forward: deploy a corrected image.',
+        });
+      }
+    }
+    const from = revisionInfo(current);
+    const to = revisionInfo(target);
+    return {
+      target: this.name,
+      kind: this.kind,
+      resource: this.resource,
+      from,
+      to,
+      selection: options.toVersion === undefined ? 'history' : 'explicit',
+      notes: [`ReplicaSet ${to.id} holds ${to.label}: ${to.description}.`],
+      budgetMs: 300_000,
+      actionDone: `Deployment ${this.target.deployment} set back to the template of ${to.label} (like kubectl rollout undo)`,
+      steps: [
+        `Check that ${from.label} is still live`,
+        `Set the Deployment's pod template to ${to.label} (${to.description})`,
+        `Wait for the rollout (kubectl's rollout status rules), up to ${Math.round(this.target.timeout / 1000)} s`,
+        `Check every running pod runs ${to.description}`,
+        ...this.extraStepTexts(),
+      ],
+    };
+  }
+
+  private extraStepTexts(): string[] {
+    const steps: string[] = [];
+    if (this.target.verify?.url) steps.push(`Probe ${this.target.verify.url}`);
+    if (this.target.verify?.prometheus) steps.push(`Wait for the error rate to fall below ${this.target.verify.prometheus.below * 100} %`);
+    return steps;
+  }
+
+  async execute(ctx: DriverContext, plan: Plan): Promise<void> {
+    const { deployment, revisions, current } = await this.read(ctx);
+    const target = revisions.find((r) => r.replicaSet.metadata?.name === plan.to.id);
+    if (!target) throw new RollbackError('VERSION_UNKNOWN', `ReplicaSet ${plan.to.id} is gone, so ${plan.to.label} cannot be restored.`);
+    if (current.replicaSet.metadata?.name !== plan.from.id) {
+      throw new RollbackError('PLAN_STALE', `${this.resource} moved to ${revisionInfo(current).label} since the plan. Nothing was changed.`);
+    }
+    if (deployment.spec?.paused) throw new RollbackError('VERSION_NOT_RESTORABLE', `${this.resource} was paused since the plan. Nothing was changed.`);
+    await this.api.patchDeployment(this.target.namespace, this.target.deployment, undoPatch(deployment, target, revisionOf(deployment)), ctx.signal);
+  }
+
+  async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {
+    const rollout = await waitForRollout(this.api, this.target.namespace, this.target.deployment, this.target.timeout, ctx);
+    const checks: VerifyCheck[] = [{ name: rollout.name, ok: rollout.ok, detail: rollout.detail }];
+    if (!rollout.ok) return checks;
+    const expected = plan.to.images ?? [];
+    const selector = this.target.podSelector ?? (rollout.deployment ? selectorOf(rollout.deployment) : '');
+    checks.push(await checkRunningImages(this.api, this.target.namespace, selector, expected, ctx));
+    checks.push(...(await extraChecks(this.target.verify, ctx)));
+    return checks;
+  }
+}
