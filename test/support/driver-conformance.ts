@@ -1,0 +1,88 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RollbackError } from '../../src/core/errors.js';
+import { executePlan, isAt } from '../../src/core/executor.js';
+import type { StepReport } from '../../src/core/types.js';
+import type { DriverContext, RollbackDriver } from '../../src/drivers/types.js';
+import { silentLogger } from '../../src/log.js';
+
+/** What each provider's conformance test file gives the shared suite: a driver on its simulator. */
+export interface ConformanceFixture {
+  driver: RollbackDriver;
+  /** Someone else deploys: the live version moves to a new one. */
+  deployElsewhere(): Promise<void>;
+  /** How many changes (activations, rollbacks, patches) the provider has seen from the driver. */
+  changes(): number;
+  /** A version id that does not exist, for `to v<N>`. */
+  unknownVersion: string;
+  close(): Promise<void>;
+}
+
+export function context(steps: StepReport[] = [], signal = AbortSignal.timeout(60_000)): DriverContext {
+  return { log: silentLogger(), signal, report: (step) => steps.push(step) };
+}
+
+/**
+ * The contract of drivers/types.ts, checked the same way for every provider (as BullMQ checks every
+ * adapter with one suite): plan reads only; execute + verify restore exactly the pinned version; a stale
+ * plan changes nothing; a second run finds the work done and changes nothing.
+ */
+export function driverConformance(name: string, setup: () => Promise<ConformanceFixture>): void {
+  describe(`${name} driver conformance`, () => {
+    let f: ConformanceFixture;
+    beforeEach(async () => {
+      f = await setup();
+    });
+    afterEach(async () => {
+      await f.close();
+    });
+
+    it('plans without changing anything, pinning what is live and an earlier version', async () => {
+      const live = await f.driver.live(context());
+      const plan = await f.driver.plan(context(), {});
+      expect(plan.from).toEqual(live.current);
+      expect(plan.to.id).not.toBe(plan.from.id);
+      expect(plan.kind).toBe(f.driver.kind);
+      expect(plan.steps.length).toBeGreaterThan(1);
+      expect(plan.budgetMs).toBeGreaterThan(0);
+      expect(f.changes()).toBe(0);
+    });
+
+    it('restores exactly the pinned version and verifies it', async () => {
+      const plan = await f.driver.plan(context(), {});
+      const steps: StepReport[] = [];
+      const outcome = await executePlan(f.driver, plan, context(steps));
+      expect(outcome.error?.toUserText()).toBeUndefined();
+      expect(outcome.status).toBe('succeeded');
+      expect(outcome.checks.length).toBeGreaterThan(0);
+      expect(outcome.checks.every((c) => c.ok)).toBe(true);
+      expect(f.changes()).toBe(1);
+      expect(isAt((await f.driver.live(context())).current, plan.to)).toBe(true);
+      expect(steps.filter((s) => s.status === 'failed')).toEqual([]);
+    });
+
+    it('stops on a stale plan and changes nothing', async () => {
+      const plan = await f.driver.plan(context(), {});
+      await f.deployElsewhere();
+      const before = f.changes();
+      const outcome = await executePlan(f.driver, plan, context());
+      expect(outcome.status).toBe('stale');
+      expect(outcome.error?.code).toBe('PLAN_STALE');
+      expect(f.changes()).toBe(before);
+    });
+
+    it('finds the work done on a second run and changes nothing more', async () => {
+      const plan = await f.driver.plan(context(), {});
+      expect((await executePlan(f.driver, plan, context())).status).toBe('succeeded');
+      const second = await executePlan(f.driver, plan, context());
+      expect(second.status).toBe('already-done');
+      expect(second.checks.every((c) => c.ok)).toBe(true);
+      expect(f.changes()).toBe(1);
+    });
+
+    it('refuses an explicit version that does not exist', async () => {
+      const error = await f.driver.plan(context(), { toVersion: f.unknownVersion }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RollbackError);
+      expect((error as RollbackError).code).toBe('VERSION_UNKNOWN');
+    });
+  });
+}

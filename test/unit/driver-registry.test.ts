@@ -1,0 +1,21 @@
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { drivers } from '../../src/drivers/registry.js';
+
+const driversDir = fileURLToPath(new URL('../../src/drivers/', import.meta.url));
+
+describe('driver registry', () => {
+  it('registers every provider folder, once, under its folder name', () => {
+    const folders = readdirSync(driversDir).filter((name) => statSync(`${driversDir}/${name}`).isDirectory());
+    expect(drivers.map((d) => d.kind).sort()).toEqual(folders.sort());
+    expect(new Set(drivers.map((d) => d.kind)).size).toBe(drivers.length);
+  });
+
+  it('gives each provider a target schema that names its kind', () => {
+    for (const driver of drivers) {
+      const result = driver.targetSchema.safeParse({ kind: 'not-this-kind' });
+      expect(result.success, driver.kind).toBe(false);
+    }
+  });
+});
