@@ -25,6 +25,7 @@ export const envSchema = z.object({
   ROLLBACK_CONFIG: z.string().min(1).default('./rollback.yml'),
   FASTLY_API_TOKEN: z.string().min(1).optional(),
   FASTLY_API_URL: z.url({ error: 'must be a URL such as https://api.fastly.com' }).default('https://api.fastly.com'),
+  KUBECONFIG: z.string().min(1).optional(),
   HELM_BIN: z.string().min(1).default('helm'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

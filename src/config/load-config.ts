@@ -80,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
   const driverEnvironment: DriverEnvironment = {
     fastly: fastlyToken ? { token: fastlyToken, baseUrl: parsedEnv.data?.FASTLY_API_URL ?? 'https://api.fastly.com' } : undefined,
     helmBin: present.HELM_BIN ?? 'helm',
+    kubeconfig: present.KUBECONFIG,
   };
   let rollbackFile: ReturnType<typeof readRollbackFile> | undefined;
   try {

@@ -46,6 +46,8 @@ export interface RollbackDriver {
 /** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */
 export interface DriverEnvironment {
   fastly?: { token: string; baseUrl: string } | undefined;
+  /** A kubeconfig file (KUBECONFIG); unset: ~/.kube/config or the in-cluster service account. */
+  kubeconfig?: string | undefined;
   /** The helm binary the Helm driver runs (HELM_BIN). */
   helmBin?: string | undefined;
 }

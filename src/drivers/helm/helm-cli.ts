@@ -5,6 +5,8 @@ export interface HelmCliOptions {
   /** The helm binary (HELM_BIN); never a shell command line. */
   bin: string;
   context?: string | undefined;
+  /** Passed as KUBECONFIG; unset: helm's own default. */
+  kubeconfig?: string | undefined;
   signal: AbortSignal;
   /** Every line helm prints, as it prints it. */
   onLine?: (line: string) => void;
@@ -30,7 +32,8 @@ export async function helmRollback(
 
 export function runHelm(argv: string[], options: HelmCliOptions): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(options.bin, argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    const env = options.kubeconfig ? { ...process.env, KUBECONFIG: options.kubeconfig } : process.env;
+    const child = spawn(options.bin, argv, { shell: false, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal, env });
     const lines: string[] = [];
     const collect = (chunk: Buffer, buffer: { rest: string }) => {
       const text = buffer.rest + chunk.toString('utf8');

@@ -15,7 +15,8 @@ export const helmDriver: DriverModule<typeof helmTargetSchema> = {
   targetSchema: helmTargetSchema,
   requiredEnv: () => undefined,
   create(name, target, environment, log) {
-    return new HelmDriver(name, target, new KubeApi(loadKubeConfig(target.context), { log }), environment.helmBin ?? 'helm');
+    const api = new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log });
+    return new HelmDriver(name, target, api, { bin: environment.helmBin ?? 'helm', kubeconfig: environment.kubeconfig });
   },
 };
 
@@ -31,7 +32,7 @@ export class HelmDriver implements RollbackDriver {
     private readonly name: string,
     private readonly target: HelmTarget,
     private readonly api: KubeApi,
-    private readonly helmBin: string,
+    private readonly helm: { bin: string; kubeconfig?: string | undefined },
   ) {}
 
   private get resource(): string {
@@ -87,7 +88,7 @@ export class HelmDriver implements RollbackDriver {
     if (!Number.isInteger(revision) || revision < 1) throw new RollbackError('VERSION_UNKNOWN', `"${plan.to.id}" is not a Helm revision.`);
     await helmRollback(
       { release: this.target.release, revision, namespace: this.target.namespace, timeoutMs: this.target.timeout },
-      { bin: this.helmBin, context: this.target.context, signal: ctx.signal, onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }) },
+      { bin: this.helm.bin, kubeconfig: this.helm.kubeconfig, context: this.target.context, signal: ctx.signal, onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }) },
     );
   }
 

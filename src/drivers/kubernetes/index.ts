@@ -13,8 +13,8 @@ export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> = {
   displayName: 'Kubernetes Deployment',
   targetSchema: kubernetesTargetSchema,
   requiredEnv: () => undefined,
-  create(name, target, _environment, log) {
-    return new KubernetesDriver(name, target, new KubeApi(loadKubeConfig(target.context), { log }));
+  create(name, target, environment, log) {
+    return new KubernetesDriver(name, target, new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log }));
   },
 };
 

@@ -29,13 +29,14 @@ export interface KubeApiOptions {
 export type JsonPatchOp = { op: 'test' | 'replace' | 'add' | 'remove'; path: string; value?: unknown };
 
 /** Loads credentials the way kubectl does: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
-export function loadKubeConfig(context?: string): KubeConfig {
+export function loadKubeConfig(context?: string, file?: string): KubeConfig {
   const kc = new KubeConfig();
-  kc.loadFromDefault();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
   if (context) {
     if (!kc.getContextObject(context)) {
       throw new RollbackError('CONFIG_INVALID', `The kubeconfig has no context "${context}".`, {
-        hint: `Check \`context:\` in rollback.yml against \`kubectl config get-contexts\` (KUBECONFIG=${process.env.KUBECONFIG ?? '~/.kube/config'}).`,
+        hint: `Check \`context:\` in rollback.yml against \`kubectl config get-contexts\` (KUBECONFIG=${file ?? '~/.kube/config'}).`,
       });
     }
     kc.setCurrentContext(context);
