@@ -187,6 +187,37 @@ describe('kubectl against the simulator', () => {
     expect(liveImages(sim, 'app=worker').filter((i) => i.endsWith(':7'))).toHaveLength(2);
   });
 
+  it('a paused Deployment does not roll, refuses rollout undo, and rolls once resumed', async () => {
+    expect((await kubectl('rollout', 'pause', 'deployment/web', '-n', 'prod')).code).toBe(0);
+    const rsBefore = sim.replicaSets('prod').filter((rs) => rs.metadata.labels.app === 'web').length;
+    const set = await kubectl('set', 'image', 'deployment/web', 'web=nginx:1.27', '-n', 'prod');
+    expect(set.code, set.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sim.replicaSets('prod').filter((rs) => rs.metadata.labels.app === 'web')).toHaveLength(rsBefore);
+    expect(liveImages(sim, 'app=web')).toEqual(['nginx:1.25', 'nginx:1.25']);
+    const paused = sim.deployment('prod', 'web');
+    expect(paused?.status.observedGeneration).toBe(paused?.metadata.generation);
+    expect(paused?.status.conditions.find((c: KubeObject) => c.type === 'Progressing')?.reason).toBe('DeploymentPaused');
+
+    const undo = await kubectl('rollout', 'undo', 'deployment/web', '-n', 'prod');
+    expect(undo.code).not.toBe(0);
+    expect(undo.stderr).toContain('you cannot rollback a paused deployment');
+
+    expect((await kubectl('rollout', 'resume', 'deployment/web', '-n', 'prod')).code).toBe(0);
+    const status = await kubectl('rollout', 'status', 'deployment/web', '-n', 'prod', '--timeout=30s');
+    expect(status.code, status.stderr).toBe(0);
+    expect(liveImages(sim, 'app=web')).toEqual(['nginx:1.27', 'nginx:1.27']);
+  });
+
+  it('kubectl exec runs through onExec over the v5 WebSocket protocol and passes the exit code on', async () => {
+    sim.onExec((req) => (req.command[0] === 'true' ? { stdout: `hello from ${req.container}\n`, exitCode: 0 } : { stdout: '', stderr: 'boom\n', exitCode: 4 }));
+    const pod = sim.pods('prod', 'app=api').find((p) => !p.metadata.deletionTimestamp)?.metadata.name as string;
+    const ok = await kubectl('exec', '-n', 'prod', pod, '--', 'true');
+    expect([ok.code, ok.stdout]).toEqual([0, 'hello from app\n']);
+    const failed = await kubectl('exec', '-n', 'prod', pod, '--', 'false');
+    expect([failed.code, failed.stderr]).toEqual([4, 'boom\ncommand terminated with exit code 4\n']);
+  });
+
   it('answers what kubectl asked for, as kubectl asked for it', () => {
     const seen = sim.requests;
     expect(seen.filter((r) => r.status === 0 || r.status >= 500)).toEqual([]);
@@ -268,6 +299,26 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
     expect(history.stdout.trim().split('\n').at(-1)).toMatch(/^4\s+\t.*\tdeployed\s*\tapi-0\.3\.1\s*\t1\.3\.0\s*\tRollback to 2\s*$/);
   });
 
+  it('helm rollback of a release Helm 4 installed with server-side apply sends an apply patch', async () => {
+    sim.seedHelmRelease({
+      name: 'edge',
+      namespace: 'prod',
+      applyMethod: 'ssa',
+      chart: { name: 'edge', version: '1.0.0', appVersion: '1.0.0' },
+      revisions: [
+        { image: 'registry.example.com/edge:1.0.0', status: 'superseded' },
+        { image: 'registry.example.com/edge:1.1.0', status: 'deployed' },
+      ],
+    });
+    const from = sim.requests.length;
+    const rollback = await helm('rollback', 'edge', '1', '-n', 'prod', '--wait', '--timeout', '60s');
+    expect(rollback.code, rollback.stderr).toBe(0);
+    const patch = sim.requests.slice(from).find((r) => r.method === 'PATCH');
+    expect(patch).toMatchObject({ path: '/apis/apps/v1/namespaces/prod/deployments/edge', contentType: 'application/apply-patch+yaml', status: 200 });
+    expect(liveImages(sim, 'app=edge')).toEqual(['registry.example.com/edge:1.0.0', 'registry.example.com/edge:1.0.0']);
+    expect(sim.helmReleases('prod', 'edge').map((r) => r.status)).toEqual(['superseded', 'superseded', 'deployed']);
+  });
+
   it('client-node reads Deployments, ReplicaSets and Pods', async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
@@ -284,6 +335,16 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
     const pods = await core.listNamespacedPod({ namespace: 'prod', labelSelector: 'app=api', fieldSelector: 'status.phase=Running' });
     expect(pods.items.length).toBeGreaterThanOrEqual(2);
     expect(pods.items.every((p) => p.metadata?.ownerReferences?.[0]?.kind === 'ReplicaSet')).toBe(true);
+  });
+
+  it('injected faults answer as the API server would, then clear', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    const apps = kc.makeApiClient(AppsV1Api);
+    sim.injectFaults({ status: 503, count: 1, match: (r) => r.method === 'GET' && r.path.endsWith('/deployments/app') });
+    await expect(apps.readNamespacedDeployment({ name: 'app', namespace: 'prod' })).rejects.toMatchObject({ code: 503 });
+    await expect(apps.readNamespacedDeployment({ name: 'app', namespace: 'prod' })).resolves.toMatchObject({ metadata: { name: 'app' } });
+    expect(sim.requests.filter((r) => r.path.endsWith('/deployments/app')).slice(-2).map((r) => r.status)).toEqual([503, 200]);
   });
 
   it('client-node Exec runs a command through onExec and gets stdout and the exit code', async () => {

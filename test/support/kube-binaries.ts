@@ -33,6 +33,9 @@ export function kubeBinaries(): Promise<KubeBinaries> {
 }
 
 async function locate(): Promise<KubeBinaries> {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    throw new Error(`${PACKAGE} ships linux/amd64 kubectl and helm only; this is ${process.platform}/${process.arch}`);
+  }
   const require = createRequire(import.meta.url);
   const packageJson = require.resolve(`${PACKAGE}/package.json`);
   const packageDir = path.dirname(packageJson);
