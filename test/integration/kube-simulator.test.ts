@@ -99,6 +99,7 @@ describe('kubectl against the simulator', () => {
     sim.applyDeployment('prod', deployment('app', 'registry.example.com/api:1.4.0', { labels: { app: 'api' }, spec: strategy }));
     sim.applyDeployment('prod', deployment('web', 'nginx:1.25'));
     sim.applyDeployment('prod', deployment('web', 'nginx:1.26'));
+    sim.applyDeployment('prod', deployment('worker', 'registry.example.com/worker:6', { spec: { progressDeadlineSeconds: 2 } }));
     sim.applyDeployment('prod', deployment('worker', 'registry.example.com/worker:7', { spec: { progressDeadlineSeconds: 2 } }));
   });
 
@@ -172,11 +173,10 @@ describe('kubectl against the simulator', () => {
   });
 
   it('a rollout that never becomes ready ends with kubectl reporting the exceeded progress deadline', async () => {
+    // The rollout that fails here is a rollback onto an old ReplicaSet: the case a break-glass tool meets.
     sim.failProgress('prod', 'worker');
-    const manifest = path.join(dir, 'worker.yaml');
-    const broken = deployment('worker', 'registry.example.com/worker:8', { spec: { progressDeadlineSeconds: 2 } });
-    writeFileSync(manifest, JSON.stringify({ ...broken, metadata: { ...broken.metadata, namespace: 'prod' } }));
-    expect((await kubectl('apply', '-f', manifest)).code).toBe(0);
+    const undo = await kubectl('rollout', 'undo', 'deployment/worker', '-n', 'prod');
+    expect(undo.code, undo.stderr).toBe(0);
 
     const status = await kubectl('rollout', 'status', 'deployment/worker', '-n', 'prod', '--timeout=30s');
     expect(status.code).not.toBe(0);
@@ -185,6 +185,12 @@ describe('kubectl against the simulator', () => {
     expect(progressing).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
     // Old pods keep serving: maxUnavailable 25% of 2 rounds down to 0.
     expect(liveImages(sim, 'app=worker').filter((i) => i.endsWith(':7'))).toHaveLength(2);
+
+    // Rolling forward again to the healthy template recovers.
+    expect((await kubectl('rollout', 'undo', 'deployment/worker', '-n', 'prod')).code).toBe(0);
+    const recovered = await kubectl('rollout', 'status', 'deployment/worker', '-n', 'prod', '--timeout=30s');
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(liveImages(sim, 'app=worker')).toEqual(['registry.example.com/worker:7', 'registry.example.com/worker:7']);
   });
 
   it('a paused Deployment does not roll, refuses rollout undo, and rolls once resumed', async () => {

@@ -106,17 +106,22 @@ export class DeploymentController {
     });
   }
 
+  /**
+   * Controller passes until nothing changes. Each pass writes what it computed, so watchers see every
+   * intermediate state (a Deployment's status lags its ReplicaSets' by one pass, as with the real,
+   * separate controllers); looping to a fixed point makes the sequence independent of timer jitter.
+   */
   private flush(): void {
-    if (this.closed) return;
-    const namespaces = [...this.queued];
-    this.queued.clear();
-    for (const ns of namespaces) this.syncNamespace(ns);
+    for (let i = 0; i < 100 && this.queued.size > 0 && !this.closed; i++) {
+      const namespaces = [...this.queued];
+      this.queued.clear();
+      for (const ns of namespaces) this.syncNamespace(ns);
+    }
   }
 
   /**
-   * Kubelet-side changes (a pod became Ready, a pod finished terminating) are followed at once by a
-   * controller pass, so every intermediate state reaches the API, even when two pods' timers expire in
-   * the same turn of the event loop.
+   * Kubelet-side changes (a pod became Ready, a pod finished terminating) are followed at once by the
+   * controllers' reaction, even when two pods' timers expire in the same turn of the event loop.
    */
   private later(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
@@ -128,11 +133,10 @@ export class DeploymentController {
     this.timers.add(timer);
   }
 
+  /** The deployment controller, then the replica-set controller: one pass of each. */
   private syncNamespace(namespace: string): void {
     for (const deployment of this.store.list('deployments', namespace)) this.syncDeployment(deployment);
-    for (const rs of this.store.list('replicasets', namespace)) {
-      if (!controllerUid(rs)) this.syncReplicaSet(rs);
-    }
+    for (const rs of this.store.list('replicasets', namespace)) this.syncReplicaSet(rs);
   }
 
   // ---- deployment controller ------------------------------------------------------------------------
@@ -153,7 +157,9 @@ export class DeploymentController {
       if (deployment.spec.strategy?.type === 'Recreate') this.rolloutRecreate(deployment, newRS);
       else this.rolloutRolling(deployment, newRS);
     }
-    for (const rs of this.ownedReplicaSets(deployment)) this.syncReplicaSet(rs);
+    // Status comes from the ReplicaSets' status as the replica-set controller last wrote it: right after
+    // a template change the new ReplicaSet reports no pods yet, which is what makes the next pass, when
+    // it does, count as progress.
     if (newRS) newRS = this.store.get('replicasets', namespace, newRS.metadata.name);
     this.syncStatus(deployment, newRS, progressEvent);
     if (!paused && newRS && this.isComplete(this.store.mustGet('deployments', namespace, name))) {
