@@ -120,7 +120,11 @@ export async function handleResource(
       const fields = parseFieldSelector(query.get('fieldSelector') ?? undefined);
       const matches = (o: KubeObject) => labels(o.metadata.labels) && fields(o);
       if (query.get('watch') === 'true' || query.get('watch') === '1') {
-        serveWatch(store, { type, namespace, matches, query }, res, ctx.trackWatch);
+        const includeObject = query.get('includeObject') ?? undefined;
+        const render = wantsTable(String(req.headers.accept ?? ''))
+          ? (o: KubeObject) => toTable(type, [o], includeObject)
+          : undefined;
+        serveWatch(store, { type, namespace, matches, query, ...(render ? { render } : {}) }, res, ctx.trackWatch);
         return undefined;
       }
       const items = store.list(type.name, namespace).filter(matches);

@@ -5,8 +5,18 @@
  *
  * HTTPS on 127.0.0.1 with a self-signed certificate (client-go sends bearer tokens only over TLS), token
  * auth, JSON answers (clients that ask for protobuf also accept JSON), protobuf request bodies for the
- * kinds helm writes. Seeding methods settle at once, as if the
- * cluster had been running for a while; changes made through the API roll out in (simulated) real time.
+ * kinds helm writes. Seeding methods settle at once, as if the cluster had been running for a while;
+ * changes made through the API roll out in (simulated) real time.
+ *
+ * What the real clients were seen to ask for (see `requests`):
+ *  - kubectl 1.33: aggregated discovery first (answered with legacy documents, which it accepts),
+ *    /openapi/v3 before apply (fieldValidation support), /openapi/v2 (a 404 it tolerates), Tables for
+ *    `get`, strategic-merge PATCH for apply/set/pause, JSON PATCH for rollout undo, list+watch from a
+ *    resourceVersion for rollout status, exec over WebSocket (v5.channel.k8s.io).
+ *  - helm 4.1: Secrets with `Accept: application/vnd.kubernetes.protobuf,application/json` and
+ *    protobuf POST/PUT bodies; strategic-merge PATCH (or `application/apply-patch+yaml` for releases
+ *    it applied server-side); for --wait a watch-list (sendInitialEvents=true, waits for the
+ *    initial-events-end bookmark) on Deployments, then ReplicaSets and Pods by label.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -204,6 +214,7 @@ export class KubeSimulator {
     return this.store.list('replicasets', namespace);
   }
 
+  /** Pods matching a label selector, terminating ones included (they carry metadata.deletionTimestamp). */
   pods(namespace: string, selector?: string): KubeObject[] {
     const matches = parseLabelSelector(selector);
     return this.store.list('pods', namespace).filter((p) => matches(p.metadata.labels));
@@ -236,7 +247,8 @@ export class KubeSimulator {
     this.controller.readyDelayMs = ms;
   }
 
-  onExec(handler: (req: ExecRequest) => ExecResult): void {
+  /** Answers the Exec API (pods/<name>/exec over WebSocket); without a handler every exec exits 126. */
+  onExec(handler: (req: ExecRequest) => ExecResult | Promise<ExecResult>): void {
     this.execHandler = handler;
   }
 

@@ -15,6 +15,8 @@ export interface WatchRequest {
   namespace: string | undefined;
   matches: (object: KubeObject) => boolean;
   query: URLSearchParams;
+  /** How an object goes on the wire: itself, or a one-row Table for `kubectl get -w`. */
+  render?: (object: KubeObject) => KubeObject;
 }
 
 export function serveWatch(
@@ -24,13 +26,15 @@ export function serveWatch(
   track: (stop: () => void) => () => void,
 ): void {
   const { type, namespace, matches, query } = request;
+  const render = request.render ?? ((object: KubeObject) => object);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
 
   const relevant = (e: StoreEvent): boolean =>
     e.resource === type.name && (namespace === undefined || e.object.metadata.namespace === namespace) && matches(e.object);
   const write = (eventType: string, object: KubeObject): void => {
-    if (!res.writableEnded) res.write(`${JSON.stringify({ type: eventType, object })}\n`);
+    const wire = eventType === 'BOOKMARK' || eventType === 'ERROR' ? object : render(object);
+    if (!res.writableEnded) res.write(`${JSON.stringify({ type: eventType, object: wire })}\n`);
   };
   const bookmark = (annotations?: Record<string, string>): void =>
     write('BOOKMARK', {
