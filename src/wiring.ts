@@ -33,7 +33,8 @@ function createDrivers(config: Config, log: Logger): Map<string, RollbackDriver>
   for (const target of config.targets) {
     const module = driverFor(target.kind);
     if (!module) throw new RollbackError('CONFIG_INVALID', `unknown kind ${target.kind}`);
-    map.set(target.name, module.create(target.name, module.targetSchema.parse(target.settings), config.driverEnvironment, log.child({ target: target.name })));
+    // settings were parsed by this driver's schema in loadConfig (durations already in ms): not again.
+    map.set(target.name, module.create(target.name, target.settings as never, config.driverEnvironment, log.child({ target: target.name })));
   }
   return map;
 }

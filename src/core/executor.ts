@@ -106,8 +106,10 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
     }
     const verified = checks.every((c) => c.ok);
     if (!verified) {
-      outcome.error = new RollbackError('VERIFY_FAILED', `Verification failed for ${plan.target}.`, {
-        hint: 'Look at the provider directly; the rollback may need a hand.',
+      outcome.live = await driver.live(ctx).then((l) => l.current, () => undefined);
+      const failed = checks.filter((c) => !c.ok).map((c) => c.name.toLowerCase());
+      outcome.error = new RollbackError('VERIFY_FAILED', `Verification failed for ${plan.target} (${failed.join(', ')}).`, {
+        hint: `The change to ${plan.to.label} was made but is not healthy: look at ${plan.resource} directly before anything else.`,
       });
       outcome.status = 'failed';
       return outcome;

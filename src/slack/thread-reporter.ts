@@ -6,19 +6,40 @@ import type { Logger } from '../log.js';
 import { finishText, noticeStatus, stepText } from './blocks/progress-text.js';
 import { rollingBackNotice, type NoticeFacts } from './blocks/request-blocks.js';
 
+/** Consecutive progress lines share one message, edited in place. */
+interface ProgressGroup {
+  lines: string[];
+  ts?: string | undefined;
+}
+
+const MAX_PROGRESS_LINES = 15;
+
+export interface ThreadReporterOptions {
+  /** The fastest a progress message is edited (Slack allows about one update per second per message). */
+  progressIntervalMs?: number;
+}
+
 /**
  * Streams a rollback into its Slack thread. Every call returns at once: messages go out one after
  * another in the order reported, so a slow or rate-limited Slack delays the thread, never the rollback.
+ * Progress lines (rollout status, helm output) are merged into one message edited at most once a second.
  */
 export class SlackThreadReporter implements ProgressReporter {
   private tail: Promise<void> = Promise.resolve();
+  private group: ProgressGroup | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastProgressAt = 0;
+  private readonly progressIntervalMs: number;
 
   constructor(
     private readonly client: WebClient,
     private readonly thread: ThreadRef,
     private readonly notice: NoticeFacts | undefined,
     private readonly log: Logger,
-  ) {}
+    options: ThreadReporterOptions = {},
+  ) {
+    this.progressIntervalMs = options.progressIntervalMs ?? 1_000;
+  }
 
   private send(what: string, call: () => Promise<unknown>): void {
     this.tail = this.tail.then(call).then(
@@ -32,10 +53,45 @@ export class SlackThreadReporter implements ProgressReporter {
   }
 
   report(step: StepReport): void {
-    this.post(stepText(step));
+    if (step.status !== 'progress') {
+      this.closeProgress();
+      this.post(stepText(step));
+      return;
+    }
+    this.group ??= { lines: [] };
+    this.group.lines.push(stepText(step));
+    if (this.group.lines.length > MAX_PROGRESS_LINES) this.group.lines.splice(1, 1);
+    if (!this.timer) {
+      const wait = Math.max(0, this.lastProgressAt + this.progressIntervalMs - Date.now());
+      this.timer = setTimeout(() => this.sendProgress(), wait);
+    }
+  }
+
+  private sendProgress(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const group = this.group;
+    if (!group) return;
+    this.lastProgressAt = Date.now();
+    const text = group.lines.join('\n');
+    this.send('progress', async () => {
+      if (group.ts) {
+        await this.client.chat.update({ channel: this.thread.channel, ts: group.ts, text });
+      } else {
+        const posted = await this.client.chat.postMessage({ channel: this.thread.channel, thread_ts: this.thread.ts, text, unfurl_links: false });
+        group.ts = posted.ts;
+      }
+    });
+  }
+
+  /** Sends what is pending of the current progress message; the next progress line starts a new one. */
+  private closeProgress(): void {
+    if (this.timer) this.sendProgress();
+    this.group = undefined;
   }
 
   finish(result: FinishedRollback): void {
+    this.closeProgress();
     this.post(finishText(result));
     const notice = this.notice;
     if (notice) {
@@ -44,6 +100,7 @@ export class SlackThreadReporter implements ProgressReporter {
   }
 
   flush(): Promise<void> {
+    this.closeProgress();
     return this.tail;
   }
 }

@@ -8,6 +8,8 @@ import { createLogger } from '../../src/log.js';
 import { APPROVE_ACTION, CANCEL_ACTION } from '../../src/slack/blocks/request-blocks.js';
 import { run, type Running } from '../../src/wiring.js';
 import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
+import { kubeBinaries } from './kube-binaries.js';
+import { KubeSimulator, type HelmReleaseSpec } from './kube-simulator/index.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { SlackSimulator, textOf, type SimMessage } from './slack-simulator.js';
 
@@ -26,11 +28,37 @@ export interface HarnessOptions {
   extraTargets?: string;
   mode?: Mode;
   pickupWarningMs?: number;
+  /** Start the Kubernetes simulator with a Helm release `app` (target `api`) and a Deployment `web` (target `web`). */
+  kube?: { release?: HelmReleaseSpec; readyDelayMs?: number; webImages?: string[] };
+}
+
+export function webDeployment(image: string) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', labels: { app: 'web' } },
+    spec: {
+      replicas: 2,
+      progressDeadlineSeconds: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
+    },
+  };
+}
+
+export function appRelease(statuses: Array<'superseded' | 'deployed' | 'failed' | 'pending-upgrade'>): HelmReleaseSpec {
+  return {
+    name: 'app',
+    namespace: 'prod',
+    chart: { name: 'api', version: '1.0.0', appVersion: '1.0.0' },
+    revisions: statuses.map((status, i) => ({ image: `registry/api:1.${i}.0`, appVersion: `1.${i}.0`, chartVersion: `1.${i}.0`, status })),
+  };
 }
 
 export interface Harness {
   slack: SlackSimulator;
   fastly: FastlySimulator;
+  kube: KubeSimulator | undefined;
   config: Config;
   redis: Redis;
   prefix: string;
@@ -62,6 +90,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const fastly = await FastlySimulator.start();
   for (const service of options.services ?? defaultServices()) fastly.addService(service);
 
+  let kube: KubeSimulator | undefined;
+  const kubeEnv: Record<string, string> = {};
+  let kubeTargets = '';
+  if (options.kube) {
+    kube = await KubeSimulator.start({ readyDelayMs: options.kube.readyDelayMs ?? 20 });
+    kube.seedHelmRelease(options.kube.release ?? appRelease(['superseded', 'deployed']));
+    for (const image of options.kube.webImages ?? ['registry/web:1.0.0', 'registry/web:1.1.0']) kube.applyDeployment('prod', webDeployment(image));
+    kubeEnv.KUBECONFIG = kube.writeKubeconfig();
+    kubeEnv.HELM_BIN = (await kubeBinaries()).helm;
+    kubeTargets = ['  api:', '    kind: helm', '    release: app', '    namespace: prod', '    timeout: 60s', '  web:', '    kind: kubernetes', '    namespace: prod', '    deployment: web', '    timeout: 60s'].join('\n');
+  }
+
   const dir = mkdtempSync(join(tmpdir(), 'rr-harness-'));
   const file = join(dir, 'rollback.yml');
   writeFileSync(
@@ -75,6 +115,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       '  cdn:',
       '    kind: fastly',
       `    serviceId: ${CDN_SERVICE}`,
+      kubeTargets,
       options.extraTargets ?? '',
     ].join('\n'),
   );
@@ -89,6 +130,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       FASTLY_API_TOKEN: fastly.token,
       FASTLY_API_URL: fastly.url,
       LOG_LEVEL: 'debug',
+      ...kubeEnv,
     },
     { mode: options.mode ?? 'all' },
   );
@@ -109,6 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const harness: Harness = {
     slack,
     fastly,
+    kube,
     config,
     redis,
     prefix,
@@ -153,7 +196,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await Promise.all(extra.map((r) => r.stop()));
       await running.stop();
-      await Promise.all([slack.close(), fastly.close()]);
+      await Promise.all([slack.close(), fastly.close(), kube?.close()]);
       let cursor = '0';
       do {
         const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
