@@ -345,7 +345,8 @@ export class DeploymentController {
   private fenceposts(deployment: KubeObject): { maxSurge: number; maxUnavailable: number } {
     const desired: number = deployment.spec.replicas ?? 1;
     const rolling = deployment.spec.strategy?.rollingUpdate ?? {};
-    if (deployment.spec.strategy?.type === 'Recreate') return { maxSurge: 0, maxUnavailable: desired };
+    // MaxSurge and MaxUnavailable are 0 for Recreate (and for zero replicas): all must be available.
+    if (deployment.spec.strategy?.type === 'Recreate' || desired === 0) return { maxSurge: 0, maxUnavailable: 0 };
     const maxSurge = intOrPercent(rolling.maxSurge ?? '25%', desired, true);
     let maxUnavailable = intOrPercent(rolling.maxUnavailable ?? '25%', desired, false);
     // Both zero would deadlock a rollout; the controller allows one unavailable pod instead.
