@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FollowUpRef } from './request.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
 
 /** Plans cross Redis twice (the request store, the job): both parse them with these. */
@@ -22,6 +23,13 @@ export const planSchema = z.object({
   budgetMs: z.number().positive(),
   actionDone: z.string(),
 }) satisfies z.ZodType<Plan>;
+
+export const followUpSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  description: z.string(),
+  parentId: z.string(),
+}) satisfies z.ZodType<FollowUpRef>;
 
 export const rollbackRecordSchema = z.object({
   requestId: z.string(),

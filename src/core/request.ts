@@ -27,8 +27,18 @@ export interface ThreadRef {
   root?: 'notice' | 'request' | undefined;
 }
 
+/** A follow-up (e.g. a migration revert) asked for after a rollback; approved on its own. */
+export interface FollowUpRef {
+  id: string;
+  label: string;
+  description: string;
+  /** The rollback request it follows. */
+  parentId: string;
+}
+
 export interface RollbackRequest {
   id: string;
+  followUp?: FollowUpRef | undefined;
   target: string;
   plan: Plan;
   reason: string;

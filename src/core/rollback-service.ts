@@ -117,6 +117,37 @@ export class RollbackService {
     return request;
   }
 
+  /** A person asks for a follow-up (a migration revert) after a verified rollback; it needs its own approval. */
+  async requestFollowUp(parentId: string, followUpId: string, user: string, origin: RequestOrigin): Promise<RollbackRequest> {
+    const parent = await this.find(parentId);
+    const followUp = this.driver(parent.target).followUps?.(parent.plan).find((f) => f.id === followUpId);
+    if (!followUp || parent.followUp) {
+      throw new RollbackError('REQUEST_UNKNOWN', `${parent.target} offers no "${followUpId}" after this rollback.`, { hint: 'Nothing was queued.' });
+    }
+    if (parent.state !== 'succeeded') {
+      throw new RollbackError('REQUEST_CLOSED', `${followUp.label} is offered only after a verified rollback; this one is ${parent.state}.`, { hint: 'Nothing was queued.' });
+    }
+    await checkCanceller(parent, user, this.deps.rules, this.deps.directory);
+    await this.refuseIfLocked(parent.target);
+    const createdAt = this.now();
+    const request: RollbackRequest = {
+      id: newRequestId(createdAt),
+      followUp: { ...followUp, parentId },
+      target: parent.target,
+      plan: parent.plan,
+      reason: `${followUp.label} after rollback ${parentId}`,
+      requester: user,
+      origin,
+      createdAt,
+      expiresAt: createdAt + this.deps.rules.requestTtlMs,
+      state: 'pending',
+      thread: parent.thread,
+    };
+    await this.deps.store.create(request);
+    if (parent.thread) await this.deps.store.setThread(request.id, parent.thread);
+    return request;
+  }
+
   private async refuseIfLocked(target: string, self?: string): Promise<void> {
     const holder = await this.deps.store.lockHolder(target);
     if (!holder || holder === self) return;
@@ -182,6 +213,7 @@ export class RollbackService {
         approvedAt: request.approvedAt,
         reason: request.reason,
         thread,
+        followUp: request.followUp,
       });
     } catch (error) {
       this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');

@@ -1,8 +1,10 @@
 import type { Logger } from '../log.js';
-import type { RollbackDriver } from '../drivers/types.js';
+import type { FollowUp, RollbackDriver } from '../drivers/types.js';
+import { RollbackError, toRollbackError } from './errors.js';
 import { executePlan, type ExecutionOutcome } from './executor.js';
-import { FINAL_STATES, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
+import { FINAL_STATES, type FollowUpRef, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
 import type { Plan, StepReport } from './types.js';
+import type { DriverContext } from '../drivers/types.js';
 
 /** What a queued rollback carries: the plan pinned at approval, and who decided. */
 export interface RollbackJobData {
@@ -13,6 +15,8 @@ export interface RollbackJobData {
   approvedAt: number;
   reason: string;
   thread?: ThreadRef | undefined;
+  /** Set when this job is a follow-up (a migration revert), not the rollback itself. */
+  followUp?: FollowUpRef | undefined;
 }
 
 export interface FinishedRollback {
@@ -22,6 +26,8 @@ export interface FinishedRollback {
   sinceApprovalMs: number;
   /** From the worker starting to the end. */
   runMs: number;
+  /** What a person may do next, each with its own approval (offered after a verified rollback). */
+  followUps: FollowUp[];
 }
 
 /** Where progress goes (a Slack thread, a terminal). Calls never block the rollback. */
@@ -64,10 +70,11 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     deps.reporter.report({ status: 'info', text: `Worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval.` });
   }
 
-  const outcome = await executePlan(deps.driver, job.plan, { log: deps.log, signal: deps.signal, report: (step) => deps.reporter.report(step) });
+  const ctx = { log: deps.log, signal: deps.signal, report: (step: StepReport) => deps.reporter.report(step) };
+  const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx) : await executePlan(deps.driver, job.plan, ctx);
   const finishedAt = now();
   const state = outcome.status === 'stale' ? 'stale' : outcome.status === 'failed' ? 'failed' : 'succeeded';
-  if (state === 'succeeded') {
+  if (state === 'succeeded' && !job.followUp) {
     await deps.store.recordRollback({
       requestId: job.requestId,
       target: job.plan.target,
@@ -79,6 +86,31 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   }
   const summary = outcome.error ? outcome.error.message : `${job.plan.target} is on ${job.plan.to.label}`;
   await deps.store.finish(job.requestId, state, summary, finishedAt);
-  deps.reporter.finish({ job, outcome, sinceApprovalMs: finishedAt - job.approvedAt, runMs: finishedAt - startedAt });
+  const followUps = state === 'succeeded' && !job.followUp ? (deps.driver.followUps?.(job.plan) ?? []) : [];
+  deps.reporter.finish({ job, outcome, sinceApprovalMs: finishedAt - job.approvedAt, runMs: finishedAt - startedAt, followUps });
+  return outcome;
+}
+
+/** A follow-up runs once, like the rollback: its result is reported, never retried. */
+async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: RunRollbackDeps, ctx: DriverContext): Promise<ExecutionOutcome> {
+  const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false };
+  if (!deps.driver.runFollowUp) {
+    outcome.error = new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`);
+    return outcome;
+  }
+  ctx.report({ status: 'info', text: `Running: ${followUp.description}` });
+  const started = performance.now();
+  try {
+    const result = await deps.driver.runFollowUp(ctx, job.plan, followUp.id);
+    outcome.changed = true;
+    outcome.checks = [{ name: followUp.label, ok: result.ok, detail: result.detail }];
+    if (result.output) ctx.report({ status: 'info', text: `Output:\n\`\`\`\n${result.output}\n\`\`\`` });
+    ctx.report({ status: result.ok ? 'ok' : 'failed', text: `${followUp.label}: ${result.detail}`, durationMs: performance.now() - started });
+    outcome.status = result.ok ? 'succeeded' : 'failed';
+    if (!result.ok) outcome.error = new RollbackError('VERIFY_FAILED', `${followUp.label} failed: ${result.detail}.`, { hint: 'Look at the migrator pod and the database before trying again.' });
+  } catch (error) {
+    outcome.error = toRollbackError(error);
+    ctx.report({ status: 'failed', text: `${followUp.label} could not run: ${outcome.error.toUserText()}`, durationMs: performance.now() - started });
+  }
   return outcome;
 }

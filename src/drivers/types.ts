@@ -41,6 +41,27 @@ export interface RollbackDriver {
   plan(ctx: DriverContext, options: PlanOptions): Promise<Plan>;
   execute(ctx: DriverContext, plan: Plan): Promise<void>;
   verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]>;
+  /**
+   * Optional: actions a person may take after a verified rollback, each with its own approval, never run
+   * automatically (the Helm runbook's "revert database migrations").
+   */
+  followUps?(plan: Plan): FollowUp[];
+  runFollowUp?(ctx: DriverContext, plan: Plan, id: string): Promise<FollowUpResult>;
+}
+
+export interface FollowUp {
+  id: string;
+  /** The button: "Revert migration". */
+  label: string;
+  /** Exactly what will run: "./migrate down 1 in a app=migrator pod (container migrator)". */
+  description: string;
+}
+
+export interface FollowUpResult {
+  ok: boolean;
+  /** What it printed, trimmed to what a thread can show. */
+  output: string;
+  detail: string;
 }
 
 /** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */

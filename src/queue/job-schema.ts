@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { planSchema } from '../core/plan-schema.js';
+import { followUpSchema, planSchema } from '../core/plan-schema.js';
 import type { RollbackJobData } from '../core/run-rollback.js';
 
 /** A job's data crosses Redis: parse it on the way out as any outside input. */
@@ -10,6 +10,7 @@ export const rollbackJobSchema = z.object({
   approver: z.string(),
   approvedAt: z.number(),
   reason: z.string(),
+  followUp: followUpSchema.optional(),
   thread: z.object({ channel: z.string(), ts: z.string(), root: z.enum(['notice', 'request']).optional() }).optional(),
 }) satisfies z.ZodType<RollbackJobData>;
 

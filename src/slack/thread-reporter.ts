@@ -4,7 +4,7 @@ import type { FinishedRollback, ProgressReporter } from '../core/run-rollback.js
 import type { StepReport } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { finishText, noticeStatus, stepText } from './blocks/progress-text.js';
-import { rollingBackNotice, type NoticeFacts } from './blocks/request-blocks.js';
+import { followUpButtons, rollingBackNotice, type NoticeFacts } from './blocks/request-blocks.js';
 
 /** Consecutive progress lines share one message, edited in place. */
 interface ProgressGroup {
@@ -92,8 +92,18 @@ export class SlackThreadReporter implements ProgressReporter {
 
   finish(result: FinishedRollback): void {
     this.closeProgress();
-    this.post(finishText(result));
-    const notice = this.notice;
+    const text = finishText(result);
+    const buttons = followUpButtons(result.job.requestId, result.followUps);
+    this.send('finish', () =>
+      this.client.chat.postMessage({
+        channel: this.thread.channel,
+        thread_ts: this.thread.ts,
+        text,
+        ...(buttons.length > 0 ? { blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...buttons] } : {}),
+        unfurl_links: false,
+      }),
+    );
+    const notice = result.job.followUp ? undefined : this.notice;
     if (notice) {
       this.send('notice', () => this.client.chat.update({ channel: this.thread.channel, ts: this.thread.ts, ...rollingBackNotice(notice, noticeStatus(result)) }));
     }

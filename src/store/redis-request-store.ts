@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { planSchema, rollbackRecordSchema } from '../core/plan-schema.js';
+import { followUpSchema, planSchema, rollbackRecordSchema } from '../core/plan-schema.js';
 import type { ApproveResult, CloseResult, RequestOrigin, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
 import type { RollbackRecord } from '../core/types.js';
 
@@ -10,7 +10,16 @@ const str = z.string().optional();
 const storedSchema = z.object({
   data: z.string().transform((text) =>
     z
-      .object({ id: z.string(), target: z.string(), plan: planSchema, reason: z.string(), requester: z.string(), createdAt: z.number(), expiresAt: z.number() })
+      .object({
+        id: z.string(),
+        target: z.string(),
+        plan: planSchema,
+        reason: z.string(),
+        requester: z.string(),
+        createdAt: z.number(),
+        expiresAt: z.number(),
+        followUp: followUpSchema.optional(),
+      })
       .parse(JSON.parse(text)),
   ),
   state: z.enum(['pending', 'approved', 'running', 'succeeded', 'failed', 'stale', 'cancelled', 'expired']),
@@ -109,7 +118,7 @@ export class RedisRequestStore implements RequestStore {
 
   async create(request: RollbackRequest): Promise<void> {
     const key = this.requestKey(request.id);
-    const { id, target, plan, reason, requester, createdAt, expiresAt } = request;
+    const { id, target, plan, reason, requester, createdAt, expiresAt, followUp } = request;
     await this.redis
       .multi()
       .hset(key, {
@@ -119,7 +128,7 @@ export class RedisRequestStore implements RequestStore {
         expiresAt: String(expiresAt),
         originChannel: request.origin.channel,
         ...(request.origin.messageTs ? { originTs: request.origin.messageTs } : {}),
-        data: JSON.stringify({ id, target, plan, reason, requester, createdAt, expiresAt }),
+        data: JSON.stringify({ id, target, plan, reason, requester, createdAt, expiresAt, followUp }),
       })
       .pexpire(key, this.retentionMs)
       .exec();

@@ -101,4 +101,34 @@ describe('Helm and Kubernetes rollbacks through Slack', () => {
     expect(answer).toContain('helm rollback app 2 -n prod');
     expect(h.slack.messages(CHANNELS.command)).toHaveLength(0);
   });
+
+  it('offers the migration revert after a verified Helm rollback, with its own approval, and runs it in the migrator pod', async () => {
+    h = await startHarness({ kube: { migration: true } });
+    const execs: Array<{ pod: string; container: string; command: string[] }> = [];
+    h.kube!.onExec((req) => {
+      execs.push(req);
+      return { stdout: 'Rolled back migration 0042_add_column\n', exitCode: 0 };
+    });
+    const { notice } = await approveAndFinish(await requestOf('api'), 'api');
+    const final = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /back on/.test(textOf(m)))!;
+    expect(textOf(final)).toContain('Revert migration…');
+    expect(textOf(final)).toContain('./migrate down 1 in a app=migrator pod (container migrator) in prod');
+    expect(execs).toHaveLength(0);
+
+    // The requester asks for it; the request waits in the thread for another approver.
+    const ask = await h.clickFollowUp(final, PEOPLE.requester);
+    expect(ask.status).toBe(200);
+    const pending = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))));
+    const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(pending))![1]!;
+    await h.click('approve', { id, channel: CHANNELS.incident, ts: pending.ts }, PEOPLE.requester);
+    expect(await h.slack.waitFor(() => h.privateTo(PEOPLE.requester).find((t) => /someone else must approve/.test(t)))).toBeTruthy();
+    expect(execs).toHaveLength(0);
+
+    await h.click('approve', { id, channel: CHANNELS.incident, ts: pending.ts }, PEOPLE.approver);
+    const done = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration for api done/.test(textOf(m))), 10_000);
+    expect(textOf(done)).toMatch(/exit code 0 in pod migrator-/);
+    expect(execs).toEqual([expect.objectContaining({ container: 'migrator', command: ['./migrate', 'down', '1'] })]);
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
+    expect(thread).toContain('Rolled back migration 0042_add_column');
+  });
 });

@@ -29,7 +29,7 @@ export interface HarnessOptions {
   mode?: Mode;
   pickupWarningMs?: number;
   /** Start the Kubernetes simulator with a Helm release `app` (target `api`) and a Deployment `web` (target `web`). */
-  kube?: { release?: HelmReleaseSpec; readyDelayMs?: number; webImages?: string[] };
+  kube?: { release?: HelmReleaseSpec; readyDelayMs?: number; webImages?: string[]; migration?: boolean };
 }
 
 export function webDeployment(image: string) {
@@ -42,6 +42,19 @@ export function webDeployment(image: string) {
       progressDeadlineSeconds: 2,
       selector: { matchLabels: { app: 'web' } },
       template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
+    },
+  };
+}
+
+export function migratorDeployment() {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'migrator', labels: { app: 'migrator' } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'migrator' } },
+      template: { metadata: { labels: { app: 'migrator' } }, spec: { containers: [{ name: 'migrator', image: 'registry/migrator:1.1.0' }] } },
     },
   };
 }
@@ -69,6 +82,8 @@ export interface Harness {
   command(text: string, options?: { user?: string; channel?: string }): Promise<{ status: number; body: string; ms: number; responseUrl: string }>;
   /** Clicks a button on the request message. */
   click(action: 'approve' | 'cancel', request: { id: string; channel: string; ts: string }, user: string): Promise<{ status: number; ms: number; responseUrl: string }>;
+  /** Clicks the first follow-up button ("Revert migration…") on a thread message. */
+  clickFollowUp(message: SimMessage, user: string): Promise<{ status: number }>;
   /** Waits for the approval request message in a channel and returns its id and location. */
   awaitRequest(channel?: string): Promise<{ id: string; channel: string; ts: string; message: SimMessage }>;
   /** Starts one more worker process-equivalent (mode worker) on the same Redis and prefix. */
@@ -99,7 +114,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     for (const image of options.kube.webImages ?? ['registry/web:1.0.0', 'registry/web:1.1.0']) kube.applyDeployment('prod', webDeployment(image));
     kubeEnv.KUBECONFIG = kube.writeKubeconfig();
     kubeEnv.HELM_BIN = (await kubeBinaries()).helm;
-    kubeTargets = ['  api:', '    kind: helm', '    release: app', '    namespace: prod', '    timeout: 60s', '  web:', '    kind: kubernetes', '    namespace: prod', '    deployment: web', '    timeout: 60s'].join('\n');
+    const migration = options.kube.migration
+      ? ['    migration:', '      podSelector: app=migrator', '      container: migrator', '      command: [./migrate, down, "1"]']
+      : [];
+    if (options.kube.migration) kube.applyDeployment('prod', migratorDeployment());
+    kubeTargets = ['  api:', '    kind: helm', '    release: app', '    namespace: prod', '    timeout: 60s', ...migration, '  web:', '    kind: kubernetes', '    namespace: prod', '    deployment: web', '    timeout: 60s'].join('\n');
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'rr-harness-'));
@@ -176,6 +195,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       const response = await sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
       return { status: response.status, ms: response.ms, responseUrl };
+    },
+    async clickFollowUp(message, user) {
+      const elements = (message.blocks ?? []).flatMap((b) => ((b as { elements?: Array<{ action_id?: string; value?: string }> }).elements ?? []));
+      const button = elements.find((e) => e.action_id === 'rollback_follow_up')?.value;
+      if (!button) throw new Error(`no follow-up button in: ${textOf(message)}`);
+      const body = blockAction({
+        actionId: 'rollback_follow_up',
+        value: button,
+        userId: user,
+        channelId: message.channel,
+        messageTs: message.ts,
+        responseUrl: slack.newResponseUrl({ channel: message.channel, messageTs: message.ts, userId: user }),
+      });
+      return sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
     },
     async awaitRequest(channel = CHANNELS.command) {
       const message = await slack.waitFor((sim) =>

@@ -3,7 +3,8 @@ import type { Plan, VerifyCheck } from '../../core/types.js';
 import { extraChecks } from '../kubernetes/extra-checks.js';
 import { KubeApi, loadKubeConfig } from '../kubernetes/kube-api.js';
 import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
-import type { DriverContext, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import { execInPod } from '../kubernetes/pod-exec.js';
+import type { DriverContext, DriverModule, FollowUp, FollowUpResult, LiveState, PlanOptions, RollbackDriver } from '../types.js';
 import { helmRollback } from './helm-cli.js';
 import { releaseHistory, type HelmRevision } from './release.js';
 import { helmTargetSchema, type HelmTarget } from './schema.js';
@@ -90,6 +91,18 @@ export class HelmDriver implements RollbackDriver {
       { release: this.target.release, revision, namespace: this.target.namespace, timeoutMs: this.target.timeout },
       { bin: this.helm.bin, kubeconfig: this.helm.kubeconfig, context: this.target.context, signal: ctx.signal, onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }) },
     );
+  }
+
+  followUps(): FollowUp[] {
+    const migration = this.target.migration;
+    if (!migration) return [];
+    return [{ id: 'migration', label: 'Revert migration', description: `${migration.command.join(' ')} in a ${migration.podSelector} pod (container ${migration.container}) in ${this.target.namespace}` }];
+  }
+
+  async runFollowUp(ctx: DriverContext, _plan: Plan, id: string): Promise<FollowUpResult> {
+    const migration = this.target.migration;
+    if (id !== 'migration' || !migration) throw new RollbackError('PROVIDER_REJECTED', `${this.name} has no follow-up "${id}".`);
+    return execInPod(this.api, { namespace: this.target.namespace, ...migration, timeoutMs: this.target.timeout }, ctx);
   }
 
   async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {

@@ -24,8 +24,14 @@ export function budgetText(result: FinishedRollback): string {
 
 /** The last message in the thread: the outcome, the time against the runbook's target, what next. */
 export function finishText(result: FinishedRollback): string {
-  const { plan } = result.job;
+  const { plan, followUp } = result.job;
   const { outcome } = result;
+  if (followUp) {
+    const detail = outcome.checks[0]?.detail ?? outcome.error?.message ?? '';
+    return outcome.status === 'succeeded'
+      ? `✅ *${followUp.label} for ${plan.target} done*: ${detail}.`
+      : `❌ *${followUp.label} for ${plan.target} failed*: ${outcome.error?.toUserText() ?? detail}`;
+  }
   switch (outcome.status) {
     case 'succeeded':
     case 'already-done':

@@ -8,6 +8,7 @@ type KnownBlock = types.KnownBlock;
 
 export const APPROVE_ACTION = 'rollback_approve';
 export const CANCEL_ACTION = 'rollback_cancel';
+export const FOLLOW_UP_ACTION = 'rollback_follow_up';
 
 const SELECTION_NOTE: Record<Plan['selection'], string> = {
   history: 'Chosen from the activation history',
@@ -56,31 +57,61 @@ export function approvalRequestMessage(request: RollbackRequest, rules: { approv
         },
       ],
     },
-    {
-      type: 'actions',
-      block_id: 'rollback_decision',
-      elements: [
-        {
-          type: 'button',
-          action_id: APPROVE_ACTION,
-          style: 'primary',
-          text: { type: 'plain_text', text: `Approve rollback to ${plan.to.label}` },
-          value: request.id,
-          confirm: {
-            title: { type: 'plain_text', text: 'Roll back now?' },
-            text: {
-              type: 'mrkdwn',
-              text: `${plan.target} goes from ${plan.from.label} to ${plan.to.label} at once. A rollback cannot be undone from the same pipeline.`,
-            },
-            confirm: { type: 'plain_text', text: 'Roll back' },
-            deny: { type: 'plain_text', text: 'Not yet' },
-          },
-        },
-        { type: 'button', action_id: CANCEL_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Cancel' }, value: request.id },
-      ],
-    },
+    decisionButtons(request, `Approve rollback to ${plan.to.label}`, `${plan.target} goes from ${plan.from.label} to ${plan.to.label} at once. A rollback cannot be undone from the same pipeline.`),
   ];
   return { text, blocks };
+}
+
+function decisionButtons(request: RollbackRequest, approveText: string, confirmText: string): KnownBlock {
+  return {
+    type: 'actions',
+    block_id: 'rollback_decision',
+    elements: [
+      {
+        type: 'button',
+        action_id: APPROVE_ACTION,
+        style: 'primary',
+        text: { type: 'plain_text', text: approveText },
+        value: request.id,
+        confirm: {
+          title: { type: 'plain_text', text: 'Sure?' },
+          text: { type: 'mrkdwn', text: confirmText },
+          confirm: { type: 'plain_text', text: 'Yes, run it' },
+          deny: { type: 'plain_text', text: 'Not yet' },
+        },
+      },
+      { type: 'button', action_id: CANCEL_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Cancel' }, value: request.id },
+    ],
+  };
+}
+
+/** A follow-up (migration revert) waiting for its own approval, posted in the rollback's thread. */
+export function followUpRequestMessage(request: RollbackRequest, rules: { approvers: readonly string[]; allowSelfApproval: boolean }) {
+  const followUp = request.followUp;
+  const label = followUp?.label ?? 'Follow-up';
+  const text = `${label} requested for ${request.target}, waiting for approval`;
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${label} requested: ${request.target}*\nWill run: \`${escapeForSlack(followUp?.description ?? '')}\`\n*Requested by* <@${request.requester}>` } },
+    {
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `Needs its own approval: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\`` }],
+    },
+    decisionButtons(request, label, `This runs \`${escapeForSlack(followUp?.description ?? '')}\` now. It changes data: be sure the rollback needs it.`),
+  ];
+  return { text, blocks };
+}
+
+/** The button offered under a verified rollback for each follow-up. */
+export function followUpButtons(requestId: string, followUps: ReadonlyArray<{ id: string; label: string; description: string }>): KnownBlock[] {
+  if (followUps.length === 0) return [];
+  return [
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Runbook next step, if needed (needs its own approval): ${followUps.map((f) => `\`${escapeForSlack(f.description)}\``).join('; ')}` }] },
+    {
+      type: 'actions',
+      block_id: 'rollback_follow_ups',
+      elements: followUps.map((f) => ({ type: 'button' as const, action_id: FOLLOW_UP_ACTION, text: { type: 'plain_text' as const, text: `${f.label}…` }, value: `${requestId}|${f.id}` })),
+    },
+  ];
 }
 
 /** The request after a decision: same facts, no buttons, who decided and when. */

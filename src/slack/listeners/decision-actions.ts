@@ -12,6 +12,8 @@ import {
   cancelledDecision,
   decidedRequestMessage,
   expiredDecision,
+  FOLLOW_UP_ACTION,
+  followUpRequestMessage,
   rollingBackNotice,
 } from '../blocks/request-blocks.js';
 import { postInChannel } from '../post-to-channel.js';
@@ -64,6 +66,24 @@ export function registerDecisionActions(app: App, service: RollbackService, log:
     await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }), pickupWarningMs);
   });
 
+  app.action<BlockAction<ButtonAction>>(FOLLOW_UP_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const [parentId = '', followUpId = ''] = (action.value ?? '').split('|');
+    const click = clickOf(body, action, respond, client);
+    try {
+      const request = await service.requestFollowUp(parentId, followUpId, click.user, { channel: click.from.channel });
+      const thread = request.thread;
+      const posted = await client.chat.postMessage({
+        channel: thread?.channel ?? click.from.channel,
+        ...(thread ? { thread_ts: thread.ts } : {}),
+        ...followUpRequestMessage(request, service.rules),
+      });
+      if (posted.ts) await service.recordOrigin(request.id, { channel: posted.channel ?? click.from.channel, messageTs: posted.ts });
+    } catch (error) {
+      await refuse({ ...click, requestId: parentId }, error, service, log);
+    }
+  });
+
   app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
     const click = clickOf(body, action, respond, client);
@@ -92,6 +112,11 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
     request = await service.approve(click.requestId, click.user, click.from);
   } catch (error) {
     await refuse(click, error, service, log);
+    return;
+  }
+
+  if (request.followUp) {
+    await startFollowUp(click, request, service, log);
     return;
   }
 
@@ -127,6 +152,20 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
   let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
   if (noticeProblem) decision += `\n⚠️ ${noticeProblem.toUserText()} Progress is in this message's thread.`;
   await rewrite(click, request, decidedRequestMessage(request, decision), log);
+}
+
+/** A follow-up runs in its rollback's thread; no new notice. */
+async function startFollowUp(click: Click, request: RollbackRequest, service: RollbackService, log: Logger): Promise<void> {
+  try {
+    await service.start(request, request.thread);
+  } catch (error) {
+    await tellClicker(click, `❌ ${toRollbackError(error).toUserText()}`, log);
+    const reopened = await service.find(request.id).catch(() => undefined);
+    if (reopened?.state === 'pending') await rewrite(click, reopened, followUpRequestMessage(reopened, service.rules), log);
+    return;
+  }
+  const label = request.followUp?.label ?? 'Follow-up';
+  await rewrite(click, request, { text: `${label} for ${request.target}: approved`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `✅ *${label}* for ${request.target} approved by <@${request.approver}>: running \`${request.followUp?.description ?? ''}\`.` } }] }, log);
 }
 
 /** An approved rollback that no worker starts is an outage within the outage: say so where people look. */
