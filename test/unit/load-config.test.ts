@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
 
@@ -99,5 +100,16 @@ describe('loadConfig', () => {
 
   it('asks for FASTLY_API_TOKEN when a Fastly target exists', () => {
     expect(problems(() => loadConfig({ ...env, FASTLY_API_TOKEN: undefined }))[0]).toMatch(/^FASTLY_API_TOKEN is missing/);
+  });
+
+  it('accepts rollback.example.yml as shipped, every kind in it', () => {
+    const example = fileURLToPath(new URL('../../rollback.example.yml', import.meta.url));
+    const config = loadConfig({ ...env, ROLLBACK_CONFIG: example });
+    expect(config.targets.map((t) => [t.name, t.kind])).toEqual([
+      ['cdn', 'fastly'],
+      ['api', 'helm'],
+      ['web', 'kubernetes'],
+    ]);
+    expect(config.targets[1]?.settings).toMatchObject({ timeout: 300_000, verify: { prometheus: { below: 0.001, within: 120_000 } } });
   });
 });
