@@ -9,6 +9,7 @@ export const versionSchema = z.object({
   description: z.string().optional(),
   restores: z.string().optional(),
   images: z.array(z.string()).optional(),
+  meta: z.record(z.string(), z.string()).optional(),
 }) satisfies z.ZodType<VersionInfo>;
 
 export const planSchema = z.object({

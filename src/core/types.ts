@@ -10,6 +10,11 @@ export interface VersionInfo {
   restores?: string | undefined;
   /** Container images this version runs, where the provider has them. */
   images?: string[] | undefined;
+  /**
+   * Facts that tie the version to a git commit: `comment` (Fastly), `appVersion`, `label:<key>`,
+   * `annotation:<key>` (Helm chart annotations, Deployment/ReplicaSet annotations).
+   */
+  meta?: Record<string, string> | undefined;
 }
 
 /** How the version to restore was chosen; shown in the plan so nobody has to guess. */

@@ -19,7 +19,7 @@ export const fastlyDriver: DriverModule<typeof fastlyTargetSchema> = {
 };
 
 function versionInfo(version: FastlyVersion): VersionInfo {
-  return { id: String(version.number), label: `v${version.number}`, description: version.comment || undefined };
+  return { id: String(version.number), label: `v${version.number}`, description: version.comment || undefined, meta: { comment: version.comment } };
 }
 
 export class FastlyDriver implements RollbackDriver {

@@ -14,9 +14,14 @@ const releaseSchema = z.object({
     last_deployed: z.string().optional(),
   }),
   chart: z
-    .object({ metadata: z.object({ name: z.string().optional(), version: z.string().optional(), appVersion: z.string().optional() }).optional() })
+    .object({
+      metadata: z
+        .object({ name: z.string().optional(), version: z.string().optional(), appVersion: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() })
+        .optional(),
+    })
     .optional(),
   manifest: z.string().optional().default(''),
+  labels: z.record(z.string(), z.string()).optional(),
 });
 
 export interface Workload {
@@ -36,6 +41,8 @@ export interface HelmRevision {
   appVersion: string;
   workloads: Workload[];
   images: string[];
+  /** Release labels as `label:<key>`, chart annotations as `annotation:<key>`. */
+  meta: Record<string, string>;
 }
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -60,6 +67,10 @@ export function decodeRelease(secretData: string): HelmRevision {
     appVersion: release.chart?.metadata?.appVersion ?? '',
     workloads,
     images: [...new Set(workloads.flatMap((w) => w.images))],
+    meta: {
+      ...Object.fromEntries(Object.entries(release.labels ?? {}).map(([k, v]) => [`label:${k}`, v])),
+      ...Object.fromEntries(Object.entries(release.chart?.metadata?.annotations ?? {}).map(([k, v]) => [`annotation:${k}`, v])),
+    },
   };
 }
 

@@ -17,6 +17,7 @@ export function revisionInfo(revision: HelmRevision): VersionInfo {
     description: `${revision.chart}-${revision.chartVersion}, images ${revision.images.join(', ') || 'none found'}`,
     restores: rollbackTo,
     images: revision.images,
+    meta: { ...revision.meta, appVersion: revision.appVersion, chartVersion: revision.chartVersion },
   };
 }
 

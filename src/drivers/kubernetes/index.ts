@@ -20,7 +20,14 @@ export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> = {
 
 export function revisionInfo(revision: Revision): VersionInfo {
   // The ReplicaSet is the identity: `rollout undo` reuses it and only bumps its revision number.
-  return { id: revision.replicaSet.metadata?.name ?? `revision-${revision.revision}`, label: `revision ${revision.revision}`, description: revision.images.join(', '), images: revision.images };
+  const annotations = { ...revision.template.metadata?.annotations, ...revision.replicaSet.metadata?.annotations };
+  return {
+    id: revision.replicaSet.metadata?.name ?? `revision-${revision.revision}`,
+    label: `revision ${revision.revision}`,
+    description: revision.images.join(', '),
+    images: revision.images,
+    meta: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`annotation:${k}`, v])),
+  };
 }
 
 /** Rolls a plain Deployment back the way `kubectl rollout undo` does, then verifies like `rollout status`. */
