@@ -30,7 +30,10 @@ export const rollbackFileSchema = z
     allowSelfApproval: z.boolean().default(false),
     requestTtl: durationSchema.default(15 * 60_000),
     targets: z.record(
-      z.string().regex(TARGET_NAME, 'target names are lower-case letters, digits, ".", "_" or "-" (at most 63)'),
+      z
+        .string()
+        .regex(TARGET_NAME, 'target names are lower-case letters, digits, ".", "_" or "-" (at most 63)')
+        .refine((name) => !['help', 'list', 'targets', 'status', 'history'].includes(name), 'is a word /rollback reads itself (help, list, status, history): pick another target name'),
       z.looseObject({ kind: z.string({ error: 'is required (fastly)' }) }),
       { error: 'is required: a map of target names to providers' },
     ),

@@ -3,16 +3,19 @@ import { TARGET_NAME } from '../config/rollback-file.js';
 export type Command =
   | { kind: 'help' }
   | { kind: 'list' }
+  | { kind: 'history'; target: string | undefined }
   | { kind: 'rollback'; target: string; toVersion: string | undefined; reason: string }
   | { kind: 'invalid'; message: string };
 
 export const MAX_REASON_LENGTH = 500;
+/** Words the command reads itself, so no target may be called that. */
+export const RESERVED_WORDS = ['help', 'list', 'targets', 'status', 'history'];
 const MAX_TEXT_LENGTH = 4_000;
 
 /**
  * Parses the text after `/rollback`. Pure and total: every input, however hostile, gets an answer.
  *
- *   help | list | <target> [reason…] | <target> to v<N> [reason…]
+ *   help | list | status | history [target] | <target> [reason…] | <target> to v<N> [reason…]
  */
 export function parseCommand(raw: string): Command {
   if (raw.length > MAX_TEXT_LENGTH) {
@@ -23,7 +26,12 @@ export function parseCommand(raw: string): Command {
   const words = text.split(/\s+/).filter(Boolean);
   const first = words[0]?.toLowerCase();
   if (first === undefined || first === 'help' || first === '-h' || first === '--help') return { kind: 'help' };
-  if (first === 'list' || first === 'targets') return { kind: 'list' };
+  if (first === 'list' || first === 'targets' || first === 'status') return { kind: 'list' };
+  if (first === 'history') {
+    const target = words[1]?.toLowerCase();
+    if (target !== undefined && !TARGET_NAME.test(target)) return { kind: 'invalid', message: 'Usage: `/rollback history [target]`.' };
+    return { kind: 'history', target };
+  }
 
   if (!TARGET_NAME.test(first)) {
     const original = words[0] ?? first;

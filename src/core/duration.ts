@@ -19,3 +19,8 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round((ms % 60_000) / 1_000);
   return seconds === 0 ? `${minutes} min` : `${minutes} min ${seconds} s`;
 }
+
+/** "60 s", "5 min": a budget as the runbooks say it. */
+export function formatBudget(ms: number): string {
+  return ms >= 120_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1_000)} s`;
+}

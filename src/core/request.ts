@@ -1,3 +1,4 @@
+import type { TimelineStore } from './timeline.js';
 import type { Plan, RollbackRecord } from './types.js';
 
 /**
@@ -69,7 +70,7 @@ export type CloseResult =
   | { ok: false; reason: 'closed'; request: RollbackRequest };
 
 /** Durable request state. Implementations must make approve/close atomic (one winner per request). */
-export interface RequestStore {
+export interface RequestStore extends TimelineStore {
   create(request: RollbackRequest): Promise<void>;
   get(id: string): Promise<RollbackRequest | undefined>;
   setOrigin(id: string, origin: RequestOrigin): Promise<void>;

@@ -8,7 +8,9 @@ import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { newRequestId, type RequestOrigin, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
 import type { RollbackJobData } from './run-rollback.js';
-import type { VersionInfo } from './types.js';
+import type { TimelineEvent } from './timeline.js';
+import { renderIncidentRecord } from './incident-record.js';
+import type { RollbackRecord, VersionInfo } from './types.js';
 
 /** Hands an approved rollback to whoever runs it (a BullMQ queue in production). */
 export interface JobQueue {
@@ -36,7 +38,16 @@ export interface TargetStatus {
   resource?: string | undefined;
   current?: VersionInfo | undefined;
   error?: string | undefined;
-  runningRequest?: string | undefined;
+  /** The request holding the target's lock (approved or running). */
+  running?: RollbackRequest | undefined;
+  /** Set while the live version is the one a rollback restored: git and the deploy disagree. */
+  diverged?: RollbackRecord | undefined;
+}
+
+export interface HistoryEntry {
+  request: RollbackRequest;
+  /** Approval → end, when it ran. */
+  durationMs: number | undefined;
 }
 
 /**
@@ -113,6 +124,7 @@ export class RollbackService {
       state: 'pending',
     };
     await this.deps.store.create(request);
+    await this.record(id, { kind: 'requested', by: input.requester, text: `${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? `: ${input.reason}` : ''}` });
     log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
     return request;
   }
@@ -145,7 +157,14 @@ export class RollbackService {
     };
     await this.deps.store.create(request);
     if (parent.thread) await this.deps.store.setThread(request.id, parent.thread);
+    await this.record(parentId, { kind: 'follow-up', by: user, text: `${followUp.label} requested (${request.id})` });
+    await this.record(request.id, { kind: 'requested', by: user, text: `${followUp.label}: ${followUp.description}` });
     return request;
+  }
+
+  /** The durable record; a failed write is logged, never in the way of the rollback. */
+  private async record(requestId: string, event: Omit<TimelineEvent, 'at'>): Promise<void> {
+    await this.deps.store.append(requestId, { ...event, at: this.now() }).catch((err: unknown) => this.deps.log.warn({ err, requestId }, 'could not write the incident record'));
   }
 
   private async refuseIfLocked(target: string, self?: string): Promise<void> {
@@ -182,13 +201,15 @@ export class RollbackService {
     const request = await this.find(id, clickedFrom);
     this.refuseIfClosed(request);
     if (this.now() > request.expiresAt) {
-      await this.deps.store.close(id, 'expired', 'ttl', this.now());
+      const closed = await this.deps.store.close(id, 'expired', 'ttl', this.now());
+      if (closed.ok) await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by ${user})` });
       throw this.expired(request);
     }
     await checkApprover(request, user, this.deps.rules, this.deps.directory);
     const result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
     if (result.ok) {
       this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
+      await this.record(id, { kind: 'approved', by: user, text: `approved by ${user}` });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);
@@ -215,6 +236,7 @@ export class RollbackService {
         thread,
         followUp: request.followUp,
       });
+      await this.record(request.id, { kind: 'queued', text: thread ? `queued; thread in ${thread.channel}` : 'queued; no Slack thread' });
     } catch (error) {
       this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');
       await this.deps.store.unapprove(request.id).catch(() => undefined);
@@ -230,7 +252,10 @@ export class RollbackService {
     this.refuseIfClosed(request);
     await checkCanceller(request, user, this.deps.rules, this.deps.directory);
     const result = await this.deps.store.close(id, 'cancelled', user, this.now());
-    if (result.ok) return result.request;
+    if (result.ok) {
+      await this.record(id, { kind: 'cancelled', by: user, text: `cancelled by ${user}` });
+      return result.request;
+    }
     if (result.reason === 'unknown') return this.find(id);
     this.refuseIfClosed(result.request);
     throw new RollbackError('REQUEST_CLOSED', 'This request can no longer be cancelled.');
@@ -258,14 +283,40 @@ export class RollbackService {
     }
   }
 
+  /** The last rollbacks (newest first), with outcome and duration. */
+  async history(target: string | undefined, limit = 10): Promise<HistoryEntry[]> {
+    if (target) this.driver(target);
+    const ids = await this.deps.store.recentRequests(target, limit * 3);
+    const requests = (await Promise.all(ids.map((id) => this.deps.store.get(id)))).filter((r): r is RollbackRequest => r !== undefined);
+    return requests
+      .filter((r) => !r.followUp)
+      .slice(0, limit)
+      .map((request) => ({
+        request,
+        durationMs: request.finishedAt !== undefined && request.approvedAt !== undefined ? request.finishedAt - request.approvedAt : undefined,
+      }));
+  }
+
+  /** The request's record as markdown, for the incident doc. */
+  async incidentRecord(id: string): Promise<string> {
+    const request = await this.find(id);
+    return renderIncidentRecord(request, await this.deps.store.timeline(id));
+  }
+
   async status(): Promise<TargetStatus[]> {
     return Promise.all(
       this.deps.targets.map(async (target): Promise<TargetStatus> => {
         const base: TargetStatus = { name: target.name, kind: target.kind };
         const ctx = this.context(this.deps.log.child({ target: target.name }));
         try {
-          const [live, holder] = await Promise.all([this.driver(target.name).live(ctx), this.deps.store.lockHolder(target.name)]);
-          return { ...base, resource: live.resource, current: live.current, runningRequest: holder };
+          const [live, holder, last] = await Promise.all([
+            this.driver(target.name).live(ctx),
+            this.deps.store.lockHolder(target.name),
+            this.deps.store.lastRollback(target.name),
+          ]);
+          const running = holder ? await this.deps.store.get(holder) : undefined;
+          const diverged = last && isAt(live.current, last.to) ? last : undefined;
+          return { ...base, resource: live.resource, current: live.current, running, diverged };
         } catch (error) {
           return { ...base, error: toRollbackError(error).message };
         } finally {

@@ -3,6 +3,7 @@ import type { FollowUp, RollbackDriver } from '../drivers/types.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { executePlan, type ExecutionOutcome } from './executor.js';
 import { FINAL_STATES, type FollowUpRef, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
+import { TimelineWriter } from './timeline.js';
 import type { Plan, StepReport } from './types.js';
 import type { DriverContext } from '../drivers/types.js';
 
@@ -70,7 +71,16 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     deps.reporter.report({ status: 'info', text: `Worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval.` });
   }
 
-  const ctx = { log: deps.log, signal: deps.signal, report: (step: StepReport) => deps.reporter.report(step) };
+  const timeline = new TimelineWriter(deps.store, job.requestId, (err) => deps.log.warn({ err }, 'could not write the incident record'), now);
+  timeline.record({ kind: 'started', text: before.state === 'running' ? 'picked up again after a worker stopped' : `worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval`, at: startedAt });
+  const ctx = {
+    log: deps.log,
+    signal: deps.signal,
+    report: (step: StepReport) => {
+      if (step.status !== 'progress') timeline.record({ kind: 'step', text: step.text, ok: step.status === 'failed' ? false : step.status === 'ok' ? true : undefined, durationMs: step.durationMs });
+      deps.reporter.report(step);
+    },
+  };
   const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx) : await executePlan(deps.driver, job.plan, ctx);
   const finishedAt = now();
   const state = outcome.status === 'stale' ? 'stale' : outcome.status === 'failed' ? 'failed' : 'succeeded';
@@ -85,6 +95,8 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     });
   }
   const summary = outcome.error ? outcome.error.message : `${job.plan.target} is on ${job.plan.to.label}`;
+  timeline.record({ kind: 'finished', at: finishedAt, ok: state === 'succeeded', text: `${state}: ${summary}`, durationMs: finishedAt - job.approvedAt, checks: outcome.checks });
+  await timeline.flush();
   await deps.store.finish(job.requestId, state, summary, finishedAt);
   const followUps = state === 'succeeded' && !job.followUp ? (deps.driver.followUps?.(job.plan) ?? []) : [];
   deps.reporter.finish({ job, outcome, sinceApprovalMs: finishedAt - job.approvedAt, runMs: finishedAt - startedAt, followUps });

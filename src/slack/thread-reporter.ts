@@ -4,7 +4,7 @@ import type { FinishedRollback, ProgressReporter } from '../core/run-rollback.js
 import type { StepReport } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { finishText, noticeStatus, stepText } from './blocks/progress-text.js';
-import { followUpButtons, rollingBackNotice, type NoticeFacts } from './blocks/request-blocks.js';
+import { afterRollbackMessage, followUpButtons, rollingBackNotice, type NoticeFacts } from './blocks/request-blocks.js';
 
 /** Consecutive progress lines share one message, edited in place. */
 interface ProgressGroup {
@@ -103,6 +103,10 @@ export class SlackThreadReporter implements ProgressReporter {
         unfurl_links: false,
       }),
     );
+    if (!result.job.followUp) {
+      const after = afterRollbackMessage(result.job.requestId, result.job.plan, Date.now());
+      this.send('checklist', () => this.client.chat.postMessage({ channel: this.thread.channel, thread_ts: this.thread.ts, ...after, unfurl_links: false }));
+    }
     const notice = result.job.followUp ? undefined : this.notice;
     if (notice) {
       this.send('notice', () => this.client.chat.update({ channel: this.thread.channel, ts: this.thread.ts, ...rollingBackNotice(notice, noticeStatus(result)) }));

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { followUpSchema, planSchema, rollbackRecordSchema } from '../core/plan-schema.js';
 import type { ApproveResult, CloseResult, RequestOrigin, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
+import type { TimelineEvent, TimelineStore } from '../core/timeline.js';
 import type { RollbackRecord } from '../core/types.js';
 
 const num = z.coerce.number().optional();
@@ -91,7 +92,18 @@ export interface RedisRequestStoreOptions {
 }
 
 /** RequestStore on Redis: one hash per request, a plain key per target lock, Lua for every state change. */
-export class RedisRequestStore implements RequestStore {
+const timelineEventSchema = z.object({
+  at: z.number(),
+  kind: z.enum(['requested', 'approved', 'cancelled', 'expired', 'queued', 'started', 'step', 'finished', 'revert-branch', 'follow-up']),
+  text: z.string(),
+  by: z.string().optional(),
+  ok: z.boolean().optional(),
+  durationMs: z.number().optional(),
+  checks: z.array(z.object({ name: z.string(), ok: z.boolean(), detail: z.string() })).optional(),
+  commits: z.array(z.object({ sha: z.string(), subject: z.string() })).optional(),
+}) satisfies z.ZodType<TimelineEvent>;
+
+export class RedisRequestStore implements RequestStore, TimelineStore {
   private readonly prefix: string;
   private readonly retentionMs: number;
 
@@ -131,7 +143,26 @@ export class RedisRequestStore implements RequestStore {
         data: JSON.stringify({ id, target, plan, reason, requester, createdAt, expiresAt, followUp }),
       })
       .pexpire(key, this.retentionMs)
+      .zadd(`${this.prefix}:history`, createdAt, id)
+      .zadd(`${this.prefix}:history:${target}`, createdAt, id)
       .exec();
+  }
+
+  async append(requestId: string, event: TimelineEvent): Promise<void> {
+    const key = `${this.prefix}:timeline:${requestId}`;
+    await this.redis.multi().rpush(key, JSON.stringify(event)).pexpire(key, this.retentionMs).exec();
+  }
+
+  async timeline(requestId: string): Promise<TimelineEvent[]> {
+    const raw = await this.redis.lrange(`${this.prefix}:timeline:${requestId}`, 0, -1);
+    return raw.map((line) => timelineEventSchema.parse(JSON.parse(line)));
+  }
+
+  async recentRequests(target: string | undefined, limit: number): Promise<string[]> {
+    const key = target ? `${this.prefix}:history:${target}` : `${this.prefix}:history`;
+    // Trim what retention has expired from the index as we go.
+    await this.redis.zremrangebyscore(key, '-inf', Date.now() - this.retentionMs);
+    return this.redis.zrevrange(key, 0, limit - 1);
   }
 
   async get(id: string): Promise<RollbackRequest | undefined> {

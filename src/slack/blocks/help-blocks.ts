@@ -1,5 +1,6 @@
 import { formatDuration } from '../../core/duration.js';
-import type { TargetStatus } from '../../core/rollback-service.js';
+import type { HistoryEntry, TargetStatus } from '../../core/rollback-service.js';
+import { threadLink } from '../post-to-channel.js';
 import { describeApprovers } from '../../core/approval.js';
 import { escapeForSlack } from '../../core/command.js';
 
@@ -8,7 +9,8 @@ export function helpText(targets: readonly string[], rules: { approvers: readonl
     '*/rollback* — break-glass rollback, with approval',
     '• `/rollback <target> [reason]` — plan a rollback to the previously active version',
     '• `/rollback <target> to v<N> [reason]` — plan a rollback to a version you name',
-    '• `/rollback list` — every target and its live version',
+    '• `/rollback status` (or `list`) — every target: live version, diverged from git or not, rollbacks under way',
+    '• `/rollback history [target]` — the last rollbacks with outcome and duration',
     '• `/rollback help` — this text',
     `Targets: ${targets.map((t) => `\`${t}\``).join(', ')}`,
     `Approvers: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (never the requester)'}. Requests expire after ${formatDuration(rules.requestTtlMs)}.`,
@@ -17,10 +19,30 @@ export function helpText(targets: readonly string[], rules: { approvers: readonl
 
 export function statusText(statuses: readonly TargetStatus[]): string {
   const lines = statuses.map((s) => {
-    if (s.error) return `• \`${s.name}\` (${s.kind}) — ⚠️ could not read: ${s.error}`;
-    const running = s.runningRequest ? ` · 🔄 rollback under way (\`${s.runningRequest}\`)` : '';
+    if (s.error) return `• \`${s.name}\` (${s.kind}) — ⚠️ could not read: ${escapeForSlack(s.error)}`;
     const description = s.current?.description ? ` — ${escapeForSlack(s.current.description)}` : '';
-    return `• \`${s.name}\` — ${s.resource}: *${s.current?.label}*${description}${running}`;
+    const parts = [`• \`${s.name}\` — ${escapeForSlack(s.resource ?? s.kind)}: *${s.current?.label}*${description}`];
+    if (s.running) {
+      const link = s.running.thread ? ` <${threadLink(s.running.thread)}|thread>` : '';
+      parts.push(`   🔄 rollback ${s.running.state}: ${s.running.plan.from.label} → ${s.running.plan.to.label} (\`${s.running.id}\`)${link}`);
+    }
+    if (s.diverged) {
+      parts.push(`   ⚠️ diverged from git since the rollback from ${s.diverged.from.label} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`);
+    }
+    return parts.join('\n');
   });
   return ['*Rollback targets*', ...lines].join('\n');
+}
+
+const OUTCOME_ICON: Record<string, string> = { succeeded: '✅', failed: '❌', stale: '⚠️', cancelled: '✖️', expired: '⌛', pending: '⏳', approved: '🔄', running: '🔄' };
+
+export function historyText(entries: readonly HistoryEntry[], target: string | undefined): string {
+  if (entries.length === 0) return target ? `No rollbacks of \`${target}\` on record.` : 'No rollbacks on record.';
+  const lines = entries.map(({ request, durationMs }) => {
+    const took = durationMs === undefined ? '' : ` in ${formatDuration(durationMs)}`;
+    const who = request.approver ? `, approved by <@${request.approver}>` : '';
+    const when = new Date(request.createdAt).toISOString().slice(0, 16).replace('T', ' ');
+    return `${OUTCOME_ICON[request.state] ?? '•'} ${when} UTC \`${request.target}\` ${request.plan.from.label} → ${request.plan.to.label}: ${request.state}${took} — asked by <@${request.requester}>${who} (\`${request.id}\`)`;
+  });
+  return [`*Last rollbacks${target ? ` of \`${target}\`` : ''}*`, ...lines].join('\n');
 }

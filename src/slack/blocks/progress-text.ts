@@ -1,4 +1,4 @@
-import { formatDuration } from '../../core/duration.js';
+import { formatBudget, formatDuration } from '../../core/duration.js';
 import type { FinishedRollback } from '../../core/run-rollback.js';
 import type { StepReport } from '../../core/types.js';
 
@@ -7,11 +7,6 @@ const ICON: Record<StepReport['status'], string> = { ok: '✅', failed: '❌', i
 export function stepText(step: StepReport): string {
   const took = step.durationMs === undefined ? '' : ` (${formatDuration(step.durationMs)})`;
   return `${ICON[step.status]} ${step.text}${took}`;
-}
-
-/** "60 s", "5 min": a budget as the runbooks say it. */
-export function formatBudget(ms: number): string {
-  return ms >= 120_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1_000)} s`;
 }
 
 /** The budget line: "4.2 s from approval, within the 60 s target". */

@@ -2,6 +2,7 @@ import type { types } from '@slack/bolt';
 import { describeApprovers } from '../../core/approval.js';
 import { escapeForSlack } from '../../core/command.js';
 import type { RollbackRequest } from '../../core/request.js';
+import { postRollbackChecklist } from '../../core/incident-record.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
 
 type KnownBlock = types.KnownBlock;
@@ -9,6 +10,7 @@ type KnownBlock = types.KnownBlock;
 export const APPROVE_ACTION = 'rollback_approve';
 export const CANCEL_ACTION = 'rollback_cancel';
 export const FOLLOW_UP_ACTION = 'rollback_follow_up';
+export const RECORD_ACTION = 'rollback_record';
 
 const SELECTION_NOTE: Record<Plan['selection'], string> = {
   history: 'Chosen from the activation history',
@@ -162,6 +164,21 @@ export function rollingBackNotice(request: NoticeFacts, status?: string) {
           text: `from ${plan.from.label} · ${escapeForSlack(plan.resource)} · requested by <@${request.requester}>, approved by <@${request.approver}>${reason}`,
         },
       ],
+    },
+  ];
+  return { text, blocks };
+}
+
+/** The runbooks' post-rollback checklist, and the buttons that help with it. */
+export function afterRollbackMessage(requestId: string, plan: Plan, endedAt: number) {
+  const items = postRollbackChecklist(plan, endedAt);
+  const text = `📋 *After the rollback* (runbooks)\n${items.map((item) => `☐ ${item}`).join('\n')}`;
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text } },
+    {
+      type: 'actions',
+      block_id: 'rollback_after',
+      elements: [{ type: 'button', action_id: RECORD_ACTION, text: { type: 'plain_text', text: 'Incident record' }, value: requestId }],
     },
   ];
   return { text, blocks };

@@ -14,6 +14,7 @@ import {
   expiredDecision,
   FOLLOW_UP_ACTION,
   followUpRequestMessage,
+  RECORD_ACTION,
   rollingBackNotice,
 } from '../blocks/request-blocks.js';
 import { postInChannel } from '../post-to-channel.js';
@@ -81,6 +82,23 @@ export function registerDecisionActions(app: App, service: RollbackService, log:
       if (posted.ts) await service.recordOrigin(request.id, { channel: posted.channel ?? click.from.channel, messageTs: posted.ts });
     } catch (error) {
       await refuse({ ...click, requestId: parentId }, error, service, log);
+    }
+  });
+
+  app.action<BlockAction<ButtonAction>>(RECORD_ACTION, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const click = clickOf(body, action, respond, client);
+    try {
+      const record = await service.incidentRecord(click.requestId);
+      const threadTs = body.message?.thread_ts ?? body.message?.ts;
+      await client.chat.postMessage({
+        channel: click.from.channel,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        text: `Incident record for \`${click.requestId}\`, asked by <@${click.user}> (markdown, ready to paste):\n\`\`\`\n${record}\n\`\`\``,
+        unfurl_links: false,
+      });
+    } catch (error) {
+      await refuse(click, error, service, log);
     }
   });
 

@@ -3,7 +3,7 @@ import { parseCommand } from '../../core/command.js';
 import { isRollbackError, toRollbackError } from '../../core/errors.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
-import { helpText, statusText } from '../blocks/help-blocks.js';
+import { helpText, historyText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
 import { postInChannel, threadLink } from '../post-to-channel.js';
 import type { ThreadRef } from '../../core/request.js';
@@ -35,6 +35,15 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
     }
     if (parsed.kind === 'invalid') {
       await ack(ephemeral(`❌ ${parsed.message}`));
+      return;
+    }
+    if (parsed.kind === 'history') {
+      await ack(ephemeral('⏳ Reading the record…'));
+      try {
+        await respond(ephemeral(historyText(await service.history(parsed.target), parsed.target)));
+      } catch (error) {
+        await refuse(respond, error, log);
+      }
       return;
     }
     if (parsed.kind === 'list') {

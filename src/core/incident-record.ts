@@ -1,0 +1,69 @@
+import { formatBudget, formatDuration } from './duration.js';
+import type { RollbackRequest } from './request.js';
+import type { TimelineEvent } from './timeline.js';
+import type { Plan } from './types.js';
+
+const POST_MORTEM_MS = 48 * 3_600_000;
+
+function utc(ms: number, withDate = false): string {
+  const iso = new Date(ms).toISOString();
+  return withDate ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : iso.slice(11, 19);
+}
+
+/** "Tue 24 Nov 2026, 02:00 UTC". */
+export function humanDeadline(ms: number): string {
+  const d = new Date(ms);
+  const day = d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  return `${day}, ${d.toISOString().slice(11, 16)} UTC`;
+}
+
+/** The runbooks' post-rollback actions, with dates filled in. */
+export function postRollbackChecklist(plan: Plan, endedAt: number): string[] {
+  return [
+    `Notify: the incident channel has the notice; make sure the incident's own channels and procedures are followed.`,
+    `Write the incident record: timeline, impact, root-cause hypothesis (the *Incident record* button has the timeline).`,
+    `Preserve evidence: logs, traces and metrics of ${plan.target} from the ${plan.from.label} deploy until ${utc(endedAt)} UTC.`,
+    `Fix forward and restore symmetry: revert in git what came after ${plan.to.label}, commit, redeploy (or apply the fix and redeploy).`,
+    `Blameless post-mortem by ${humanDeadline(endedAt + POST_MORTEM_MS)} (48 hours).`,
+    `Update the runbook if anything in it was unclear or wrong.`,
+  ];
+}
+
+/** The record a person pastes into the incident doc: markdown, UTC times, durations against the targets. */
+export function renderIncidentRecord(request: RollbackRequest, timeline: TimelineEvent[]): string {
+  const { plan } = request;
+  const finished = [...timeline].reverse().find((e) => e.kind === 'finished');
+  const approved = timeline.find((e) => e.kind === 'approved');
+  const lines: string[] = [];
+  lines.push(`# Rollback of ${plan.target}: ${plan.from.label} → ${plan.to.label}`, '');
+  lines.push(`- Request: \`${request.id}\` (${request.state})`);
+  lines.push(`- Target: ${plan.target} — ${plan.resource}`);
+  lines.push(`- From: ${plan.from.label}${plan.from.description ? ` (${plan.from.description})` : ''}`);
+  lines.push(`- To: ${plan.to.label}${plan.to.description ? ` (${plan.to.description})` : ''}, chosen from ${plan.selection}`);
+  lines.push(`- Requested by: <@${request.requester}> at ${utc(request.createdAt, true)}${request.reason ? ` — "${request.reason}"` : ''}`);
+  if (request.approver) lines.push(`- Approved by: <@${request.approver}>${approved ? ` at ${utc(approved.at, true)}` : ''}`);
+  if (request.closedBy) lines.push(`- Closed by: ${request.closedBy === 'ttl' ? 'expiry' : `<@${request.closedBy}>`}${request.closedAt ? ` at ${utc(request.closedAt, true)}` : ''}`);
+  if (finished?.durationMs !== undefined) {
+    const within = finished.durationMs <= plan.budgetMs;
+    lines.push(`- Approval → end: ${formatDuration(finished.durationMs)} (target ${formatBudget(plan.budgetMs)}: ${within ? 'met' : 'MISSED'})`);
+  }
+  if (request.outcome) lines.push(`- Outcome: ${request.outcome}`);
+  lines.push('', '## Timeline (UTC)', '', '| time | event | took |', '| --- | --- | --- |');
+  for (const event of timeline) {
+    const mark = event.ok === true ? '✅ ' : event.ok === false ? '❌ ' : '';
+    const took = event.durationMs !== undefined && event.kind === 'step' ? formatDuration(event.durationMs) : '';
+    lines.push(`| ${utc(event.at)} | ${mark}${event.kind}: ${event.text.replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${took} |`);
+  }
+  if (finished?.checks?.length) {
+    lines.push('', '## Verification', '');
+    for (const check of finished.checks) lines.push(`- ${check.ok ? '✅' : '❌'} ${check.name}: ${check.detail}`);
+  }
+  const revert = [...timeline].reverse().find((e) => e.kind === 'revert-branch' && e.commits);
+  if (revert?.commits) {
+    lines.push('', '## Commits undone', '', revert.text, '');
+    for (const commit of revert.commits) lines.push(`- \`${commit.sha.slice(0, 10)}\` ${commit.subject}`);
+  }
+  lines.push('', '## After the rollback', '');
+  for (const item of postRollbackChecklist(plan, finished?.at ?? request.finishedAt ?? Date.now())) lines.push(`- [ ] ${item}`);
+  return lines.join('\n');
+}
