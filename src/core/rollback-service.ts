@@ -124,7 +124,7 @@ export class RollbackService {
       state: 'pending',
     };
     await this.deps.store.create(request);
-    await this.record(id, { kind: 'requested', by: input.requester, text: `${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? `: ${input.reason}` : ''}` });
+    await this.record(id, { kind: 'requested', by: input.requester, text: `<@${input.requester}> asked for ${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? `: "${input.reason}"` : ''}` });
     log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
     return request;
   }
@@ -202,14 +202,14 @@ export class RollbackService {
     this.refuseIfClosed(request);
     if (this.now() > request.expiresAt) {
       const closed = await this.deps.store.close(id, 'expired', 'ttl', this.now());
-      if (closed.ok) await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by ${user})` });
+      if (closed.ok) await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by <@${user}>)` });
       throw this.expired(request);
     }
     await checkApprover(request, user, this.deps.rules, this.deps.directory);
     const result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
     if (result.ok) {
       this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
-      await this.record(id, { kind: 'approved', by: user, text: `approved by ${user}` });
+      await this.record(id, { kind: 'approved', by: user, text: `approved by <@${user}>` });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);
@@ -236,7 +236,7 @@ export class RollbackService {
         thread,
         followUp: request.followUp,
       });
-      await this.record(request.id, { kind: 'queued', text: thread ? `queued; thread in ${thread.channel}` : 'queued; no Slack thread' });
+      await this.record(request.id, { kind: 'queued', text: thread ? `queued; progress in <#${thread.channel}>` : 'queued; no Slack thread' });
     } catch (error) {
       this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');
       await this.deps.store.unapprove(request.id).catch(() => undefined);
@@ -253,7 +253,7 @@ export class RollbackService {
     await checkCanceller(request, user, this.deps.rules, this.deps.directory);
     const result = await this.deps.store.close(id, 'cancelled', user, this.now());
     if (result.ok) {
-      await this.record(id, { kind: 'cancelled', by: user, text: `cancelled by ${user}` });
+      await this.record(id, { kind: 'cancelled', by: user, text: `cancelled by <@${user}>` });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);

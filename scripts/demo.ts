@@ -1,0 +1,176 @@
+/**
+ * `npm run demo`: the whole product on one machine, no Slack, Fastly or Kubernetes needed.
+ * Starts the real Slack app and worker against the simulators and Redis, plays an incident as people
+ * would (signed slash commands and button clicks), then prints the Slack conversation with timings.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+const USERS: Record<string, string> = { UREQ: 'alice', UAPP: 'bob', UGRP: 'carol', UOTHER: 'mallory', UBOT: 'Rapid Rollback' };
+const CHANNEL_NAMES: Record<string, string> = { CCMD: 'ops', CINC: 'incidents' };
+
+async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** An existing Redis at REDIS_URL, or a throwaway redis-server of our own. */
+async function ensureRedis(): Promise<{ url: string; stop: () => void }> {
+  const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  if (await redisAnswers(url)) return { url, stop: () => undefined };
+  const port = await freePort();
+  let child: ChildProcess;
+  try {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('spawn', () => resolve());
+    });
+  } catch {
+    console.error(`The demo needs Redis: nothing answers at ${url} and redis-server is not installed.`);
+    console.error('Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a Redis you can reach.');
+    process.exit(1);
+  }
+  const own = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50 && !(await redisAnswers(own)); i++) await new Promise((r) => setTimeout(r, 100));
+  console.log(`(no Redis at ${url}: started redis-server on port ${port} for the demo; it stops with it)`);
+  return { url: own, stop: () => child.kill('SIGTERM') };
+}
+
+function humanise(text: string): string {
+  return text
+    .replace(/<@(U[A-Z0-9]+)>/g, (_, id: string) => `@${USERS[id] ?? id}`)
+    .replace(/<#(C[A-Z0-9]+)(\|[^>]*)?>/g, (_, id: string) => `#${CHANNEL_NAMES[id] ?? id}`)
+    .replace(/<!subteam\^(S[A-Z0-9]+)>/g, '@sre-oncall')
+    .replace(/<(https?:[^|>]+)\|([^>]+)>/g, '$2 ($1)')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+const redis = await ensureRedis();
+process.env.TEST_REDIS_URL = redis.url;
+const { startHarness, PEOPLE, CHANNELS } = await import('../test/support/harness.js');
+const { textOf } = await import('../test/support/slack-simulator.js');
+
+console.log('Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm)…');
+const h = await startHarness({ kube: { readyDelayMs: 300 } });
+const t0 = Date.now();
+const said: Array<{ at: number; line: string }> = [];
+const person = (user: string, channel: string, what: string) => said.push({ at: Date.now(), line: `#${CHANNEL_NAMES[channel]}  @${USERS[user]}: ${what}` });
+const figures: Array<[string, number]> = [];
+
+async function command(user: string, text: string) {
+  person(user, CHANNELS.command, `/rollback ${text}`);
+  const answer = await h.command(text, { user });
+  figures.push([`/rollback ${text.split(' ')[0]} → acknowledged`, answer.ms]);
+  const body = JSON.parse(answer.body || '{}') as { text?: string };
+  if (body.text) said.push({ at: Date.now(), line: `#${CHANNEL_NAMES[CHANNELS.command]}  (only @${USERS[user]} sees) ${body.text}` });
+}
+
+async function rollback(target: string, reason: string, approver: string) {
+  const before = h.slack.messages(CHANNELS.command).filter((m) => !m.threadTs).length;
+  await command(PEOPLE.requester, `${target} ${reason}`);
+  await h.slack.waitFor((sim) => sim.messages(CHANNELS.command).filter((m) => !m.threadTs).length > before, 15_000);
+  const request = await h.awaitRequest();
+  const notices = h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs).length;
+  person(approver, CHANNELS.command, `clicks [Approve] on ${request.id}`);
+  const clicked = Date.now();
+  await h.click('approve', request, approver);
+  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices], 15_000);
+  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 60_000);
+  const done = h.slack.calls.find((c) => c.method === 'chat.postMessage' && typeof c.args.text === 'string' && new RegExp(`\\*${target} is back on`).test(c.args.text));
+  figures.push([`${target}: Approve → verified in the thread`, (done?.at ?? Date.now()) - clicked]);
+  return { request, notice };
+}
+
+try {
+  // 1. The incident commander asks; approving her own request is refused.
+  const before = h.slack.messages(CHANNELS.command).length;
+  await command(PEOPLE.requester, 'cdn elevated 5xx after deploy');
+  await h.slack.waitFor((sim) => sim.messages(CHANNELS.command).length > before, 15_000);
+  const own = await h.awaitRequest();
+  person(PEOPLE.requester, CHANNELS.command, `clicks [Approve] on her own request ${own.id}`);
+  await h.click('approve', own, PEOPLE.requester);
+  await h.slack.waitFor(() => h.privateTo(PEOPLE.requester).find((t) => /someone else must approve/.test(t)));
+  person(PEOPLE.stranger, CHANNELS.command, `clicks [Approve] on ${own.id}`);
+  await h.click('approve', own, PEOPLE.stranger);
+  await h.slack.waitFor(() => h.privateTo(PEOPLE.stranger).find((t) => /not an approver/.test(t)));
+  person(PEOPLE.requester, CHANNELS.command, `clicks [Cancel] on ${own.id}, to ask again with a better reason`);
+  await h.click('cancel', own, PEOPLE.requester);
+  await h.slack.waitFor((sim) => /Cancelled/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === own.ts)!)));
+
+  // 2. Fastly: bob approves; 3. Helm: carol (in @sre-oncall) approves.
+  const cdn = await rollback('cdn', 'elevated 5xx after deploy 4f2a9c1', PEOPLE.approver);
+  await rollback('api', 'checkout errors since the 1.1.0 release', PEOPLE.groupMember);
+
+  // 4. The record, and where things stand.
+  const checklist = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
+  person(PEOPLE.approver, CHANNELS.incident, 'clicks [Incident record] in the cdn thread');
+  const { blockAction, sendToApp } = await import('../test/support/slack-payloads.js');
+  const { SIGNING_SECRET } = await import('../test/support/harness.js');
+  await sendToApp(
+    h.eventsUrl,
+    blockAction({ actionId: 'rollback_record', value: cdn.request.id, userId: PEOPLE.approver, channelId: CHANNELS.incident, messageTs: checklist.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) }),
+    { signingSecret: SIGNING_SECRET },
+  );
+  await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).some((m) => /Incident record for/.test(textOf(m))));
+  const seen = h.privateTo(PEOPLE.requester).length;
+  await command(PEOPLE.requester, 'status');
+  await h.slack.waitFor(() => h.privateTo(PEOPLE.requester).length > seen);
+  const seenHistory = h.privateTo(PEOPLE.requester).length;
+  await command(PEOPLE.requester, 'history');
+  await h.slack.waitFor(() => h.privateTo(PEOPLE.requester).length > seenHistory);
+  await new Promise((r) => setTimeout(r, 300));
+
+  // The conversation as people saw it.
+  const lines: Array<{ at: number; line: string }> = [...said];
+  for (const call of h.slack.calls) {
+    if (!call.ok) continue;
+    const args = call.args as { channel?: string; thread_ts?: string; user?: string; text?: string; blocks?: unknown[] };
+    const where = `#${CHANNEL_NAMES[args.channel ?? ''] ?? args.channel}`;
+    // What a person sees: the blocks when there are any (the text is only the notification fallback).
+    const text = humanise(args.blocks?.length ? textOf({ blocks: args.blocks }) : textOf(args));
+    if (call.method === 'chat.postMessage') lines.push({ at: call.at, line: `${where}  ${args.thread_ts ? '  ↳ ' : ''}Rapid Rollback: ${text}` });
+    if (call.method === 'chat.update') lines.push({ at: call.at, line: `${where}  (message edited) ${text}` });
+    if (call.method === 'chat.postEphemeral') lines.push({ at: call.at, line: `${where}  (only @${USERS[args.user ?? ''] ?? args.user} sees) ${text}` });
+  }
+  for (const response of h.slack.responses) {
+    const body = response.body as { text?: string; blocks?: unknown[]; response_type?: string; replace_original?: boolean };
+    const text = humanise(body.blocks?.length ? textOf({ blocks: body.blocks }) : textOf(body));
+    const to = h.slack.ephemerals().find((m) => textOf(m) === textOf(body))?.ephemeralTo;
+    lines.push({ at: response.at, line: body.replace_original ? `(message edited) ${text}` : `(only @${USERS[to ?? ''] ?? 'the clicker'} sees) ${text}` });
+  }
+  lines.sort((a, b) => a.at - b.at);
+  console.log('\n──────── the Slack conversation ────────\n');
+  for (const { at, line } of lines) {
+    const [first, ...rest] = line.split('\n');
+    console.log(`+${((at - t0) / 1000).toFixed(3).padStart(7)} s  ${first}`);
+    for (const more of rest) console.log(`             ${more}`);
+  }
+  console.log('\n──────── figures ────────\n');
+  for (const [name, ms] of figures) console.log(`${name.padEnd(48)} ${Math.round(ms)} ms`);
+  console.log('\nThat was the real app and worker, real Redis and the real helm binary; only Slack, Fastly and Kubernetes were simulated.');
+  console.log('To run it for real: README.md, "Set up with a Slack workspace".');
+} finally {
+  await h.close();
+  redis.stop();
+}
