@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 import { checkApprover, checkCanceller, type ApproverDirectory } from './approval.js';
 import { closestName } from './command.js';
 import { isAt } from './executor.js';
+import { followUpsFor } from './run-rollback.js';
+import type { SymmetryRestorer } from './symmetry.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { newRequestId, type RequestOrigin, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
@@ -30,6 +32,7 @@ export interface RollbackServiceDeps {
   planTimeoutMs?: number;
   /** Upper bound on a target lock whose holder died without releasing it. */
   lockTtlMs?: number;
+  symmetry?: SymmetryRestorer | undefined;
 }
 
 export interface TargetStatus {
@@ -132,7 +135,7 @@ export class RollbackService {
   /** A person asks for a follow-up (a migration revert) after a verified rollback; it needs its own approval. */
   async requestFollowUp(parentId: string, followUpId: string, user: string, origin: RequestOrigin): Promise<RollbackRequest> {
     const parent = await this.find(parentId);
-    const followUp = this.driver(parent.target).followUps?.(parent.plan).find((f) => f.id === followUpId);
+    const followUp = followUpsFor(this.driver(parent.target), this.deps.symmetry, parent.plan).find((f) => f.id === followUpId);
     if (!followUp || parent.followUp) {
       throw new RollbackError('REQUEST_UNKNOWN', `${parent.target} offers no "${followUpId}" after this rollback.`, { hint: 'Nothing was queued.' });
     }
@@ -157,9 +160,13 @@ export class RollbackService {
     };
     await this.deps.store.create(request);
     if (parent.thread) await this.deps.store.setThread(request.id, parent.thread);
-    await this.record(parentId, { kind: 'follow-up', by: user, text: `${followUp.label} requested (${request.id})` });
+    await this.record(parentId, { kind: 'follow-up', by: user, text: `${followUp.label} requested by <@${user}> (${request.id})` });
     await this.record(request.id, { kind: 'requested', by: user, text: `${followUp.label}: ${followUp.description}` });
-    return request;
+    if (followUp.needsApproval) return request;
+    // Nothing in production changes (a git branch): the click is the decision.
+    const approved = await this.deps.store.approve(request.id, user, this.now(), this.lockTtlMs);
+    if (!approved.ok) throw new RollbackError('TARGET_LOCKED', `${parent.target} is busy with another rollback; try again when it is done.`);
+    return approved.request;
   }
 
   /** The durable record; a failed write is logged, never in the way of the rollback. */

@@ -3,6 +3,7 @@ import type { FollowUp, RollbackDriver } from '../drivers/types.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { executePlan, type ExecutionOutcome } from './executor.js';
 import { FINAL_STATES, type FollowUpRef, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
+import { REVERT_BRANCH, type SymmetryRestorer } from './symmetry.js';
 import { TimelineWriter } from './timeline.js';
 import type { Plan, StepReport } from './types.js';
 import type { DriverContext } from '../drivers/types.js';
@@ -46,6 +47,13 @@ export interface RunRollbackDeps {
   log: Logger;
   signal: AbortSignal;
   now?: () => number;
+  symmetry?: SymmetryRestorer | undefined;
+}
+
+/** Everything a person may do after this rollback: the driver's follow-ups and the revert branch. */
+export function followUpsFor(driver: RollbackDriver, symmetry: SymmetryRestorer | undefined, plan: Plan): FollowUp[] {
+  const revert = symmetry?.offer(plan.target, plan);
+  return [...(revert ? [revert] : []), ...(driver.followUps?.(plan) ?? [])];
 }
 
 /**
@@ -81,7 +89,15 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       deps.reporter.report(step);
     },
   };
-  const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx) : await executePlan(deps.driver, job.plan, ctx);
+  const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx, timeline) : await executePlan(deps.driver, job.plan, ctx);
+  let autoReverted = false;
+  if (!job.followUp && outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)) {
+    const revert = deps.symmetry.offer(job.plan.target, job.plan);
+    if (revert) {
+      await runFollowUp({ ...revert, parentId: job.requestId }, job, deps, ctx, timeline);
+      autoReverted = true;
+    }
+  }
   const finishedAt = now();
   const state = outcome.status === 'stale' ? 'stale' : outcome.status === 'failed' ? 'failed' : 'succeeded';
   if (state === 'succeeded' && !job.followUp) {
@@ -98,23 +114,27 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   timeline.record({ kind: 'finished', at: finishedAt, ok: state === 'succeeded', text: `${state}: ${summary}`, durationMs: finishedAt - job.approvedAt, checks: outcome.checks });
   await timeline.flush();
   await deps.store.finish(job.requestId, state, summary, finishedAt);
-  const followUps = state === 'succeeded' && !job.followUp ? (deps.driver.followUps?.(job.plan) ?? []) : [];
+  const followUps =
+    state === 'succeeded' && !job.followUp ? followUpsFor(deps.driver, deps.symmetry, job.plan).filter((f) => !(autoReverted && f.id === REVERT_BRANCH)) : [];
   deps.reporter.finish({ job, outcome, sinceApprovalMs: finishedAt - job.approvedAt, runMs: finishedAt - startedAt, followUps });
   return outcome;
 }
 
 /** A follow-up runs once, like the rollback: its result is reported, never retried. */
-async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: RunRollbackDeps, ctx: DriverContext): Promise<ExecutionOutcome> {
+async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: RunRollbackDeps, ctx: DriverContext, timeline: TimelineWriter): Promise<ExecutionOutcome> {
   const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false };
-  if (!deps.driver.runFollowUp) {
+  const symmetry = followUp.id === REVERT_BRANCH ? deps.symmetry : undefined;
+  const run = symmetry ? symmetry.run.bind(symmetry) : deps.driver.runFollowUp?.bind(deps.driver);
+  if (!run) {
     outcome.error = new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`);
     return outcome;
   }
   ctx.report({ status: 'info', text: `Running: ${followUp.description}` });
   const started = performance.now();
   try {
-    const result = await deps.driver.runFollowUp(ctx, job.plan, followUp.id);
+    const result = symmetry ? await symmetry.run(ctx, job) : await (run as NonNullable<RollbackDriver['runFollowUp']>)(ctx, job.plan, followUp.id);
     outcome.changed = true;
+    if (symmetry) timeline.record({ kind: 'revert-branch', ok: result.ok, text: result.detail, commits: result.commits });
     outcome.checks = [{ name: followUp.label, ok: result.ok, detail: result.detail }];
     if (result.output) ctx.report({ status: 'info', text: `Output:\n\`\`\`\n${result.output}\n\`\`\`` });
     ctx.report({ status: result.ok ? 'ok' : 'failed', text: `${followUp.label}: ${result.detail}`, durationMs: performance.now() - started });

@@ -55,6 +55,8 @@ export interface FollowUp {
   label: string;
   /** Exactly what will run: "./migrate down 1 in a app=migrator pod (container migrator)". */
   description: string;
+  /** A change to production (a migration) needs its own approval; a git branch does not. */
+  needsApproval: boolean;
 }
 
 export interface FollowUpResult {
@@ -62,6 +64,8 @@ export interface FollowUpResult {
   /** What it printed, trimmed to what a thread can show. */
   output: string;
   detail: string;
+  /** For the incident record: commits a revert branch undoes. */
+  commits?: Array<{ sha: string; subject: string }> | undefined;
 }
 
 /** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */

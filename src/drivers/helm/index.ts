@@ -96,7 +96,7 @@ export class HelmDriver implements RollbackDriver {
   followUps(): FollowUp[] {
     const migration = this.target.migration;
     if (!migration) return [];
-    return [{ id: 'migration', label: 'Revert migration', description: `${migration.command.join(' ')} in a ${migration.podSelector} pod (container ${migration.container}) in ${this.target.namespace}` }];
+    return [{ id: 'migration', label: 'Revert migration', description: `${migration.command.join(' ')} in a ${migration.podSelector} pod (container ${migration.container}) in ${this.target.namespace}`, needsApproval: true }];
   }
 
   async runFollowUp(ctx: DriverContext, _plan: Plan, id: string): Promise<FollowUpResult> {

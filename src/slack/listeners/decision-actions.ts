@@ -73,6 +73,10 @@ export function registerDecisionActions(app: App, service: RollbackService, log:
     const click = clickOf(body, action, respond, client);
     try {
       const request = await service.requestFollowUp(parentId, followUpId, click.user, { channel: click.from.channel });
+      if (request.state === 'approved') {
+        await startFollowUp(click, request, service, log);
+        return;
+      }
       const thread = request.thread;
       const posted = await client.chat.postMessage({
         channel: thread?.channel ?? click.from.channel,
@@ -183,7 +187,12 @@ async function startFollowUp(click: Click, request: RollbackRequest, service: Ro
     return;
   }
   const label = request.followUp?.label ?? 'Follow-up';
-  await rewrite(click, request, { text: `${label} for ${request.target}: approved`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `✅ *${label}* for ${request.target} approved by <@${request.approver}>: running \`${request.followUp?.description ?? ''}\`.` } }] }, log);
+  const text = `✅ *${label}* for ${request.target}, by <@${request.approver}>: running \`${request.followUp?.description ?? ''}\`.`;
+  if (request.origin.messageTs) {
+    await rewrite(click, request, { text: `${label} for ${request.target}: approved`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] }, log);
+  } else {
+    await tellClicker(click, text, log);
+  }
 }
 
 /** An approved rollback that no worker starts is an outage within the outage: say so where people look. */
