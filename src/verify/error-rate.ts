@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import type { StepReport, VerifyCheck } from '../core/types.js';
-import { abortReason, formatWait, networkReason, sleep as abortableSleep } from './http-probe.js';
+import { abortReason, sleep as abortableSleep } from '../core/abortable.js';
+import { formatWait, networkReason } from './http-probe.js';
 
 export interface ErrorRateSpec {
   /** Prometheus base URL, with any path prefix: "https://prometheus.example.com" or ".../prometheus". */

@@ -1,3 +1,4 @@
+import { abortReason, sleep } from '../core/abortable.js';
 import { formatDuration } from '../core/duration.js';
 import type { StepReport, VerifyCheck } from '../core/types.js';
 
@@ -127,25 +128,3 @@ export function formatWait(ms: number): string {
   return formatDuration(ms);
 }
 
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('The operation was aborted.', 'AbortError');
-}
-
-/** setTimeout that rejects with the signal's reason when aborted, as every outside wait must. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

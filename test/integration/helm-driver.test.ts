@@ -2,16 +2,8 @@ import { helmDriver } from '../../src/drivers/helm/index.js';
 import { silentLogger } from '../../src/log.js';
 import { driverConformance } from '../support/driver-conformance.js';
 import { kubeBinaries } from '../support/kube-binaries.js';
-import { KubeSimulator, type HelmReleaseSpec } from '../support/kube-simulator/index.js';
-
-export function appRelease(statuses: Array<'superseded' | 'deployed' | 'failed' | 'pending-upgrade'>): HelmReleaseSpec {
-  return {
-    name: 'app',
-    namespace: 'prod',
-    chart: { name: 'api', version: '1.0.0', appVersion: '1.0.0' },
-    revisions: statuses.map((status, i) => ({ image: `registry/api:1.${i}.0`, appVersion: `1.${i}.0`, chartVersion: `1.${i}.0`, status })),
-  };
-}
+import { appRelease } from '../support/harness.js';
+import { KubeSimulator } from '../support/kube-simulator/index.js';
 
 driverConformance('helm', async () => {
   const { helm } = await kubeBinaries();

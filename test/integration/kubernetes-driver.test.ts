@@ -1,21 +1,8 @@
 import { kubernetesDriver } from '../../src/drivers/kubernetes/index.js';
 import { silentLogger } from '../../src/log.js';
 import { driverConformance } from '../support/driver-conformance.js';
+import { webDeployment } from '../support/harness.js';
 import { KubeSimulator } from '../support/kube-simulator/index.js';
-
-export function webDeployment(image: string) {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'web', labels: { app: 'web' } },
-    spec: {
-      replicas: 2,
-      progressDeadlineSeconds: 30,
-      selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
-    },
-  };
-}
 
 driverConformance('kubernetes', async () => {
   const sim = await KubeSimulator.start({ readyDelayMs: 20 });

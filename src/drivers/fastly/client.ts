@@ -13,6 +13,7 @@
  * - Response bodies are converted into model objects that drop what they do not know; we parse the
  *   raw `response.body` with zod instead (schema.ts).
  */
+import { abortReason, sleep as abortableSleep } from '../../core/abortable.js';
 import {
   ApiClient,
   EventsApi,
@@ -443,27 +444,6 @@ function rateLimitWaitMs(headers: Record<string, string | undefined>, now: numbe
   return waits.length === 0 ? undefined : Math.max(0, ...waits);
 }
 
-function abortReason(signal: AbortSignal | undefined): unknown {
-  return signal?.reason ?? new DOMException('The operation was aborted.', 'AbortError');
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -1,16 +1,11 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { sleep } from '../../core/abortable.js';
 import { formatDuration } from '../../core/duration.js';
 import type { VerifyCheck } from '../../core/types.js';
 import type { DriverContext } from '../types.js';
 import type { KubeApi } from './kube-api.js';
 import { deploymentRolloutStatus } from './rollout-status.js';
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
-}
 
 /** Polls like `kubectl rollout status --timeout`, streaming kubectl's progress lines as they change. */
 export async function waitForRollout(api: KubeApi, namespace: string, name: string, timeoutMs: number, ctx: DriverContext): Promise<VerifyCheck & { deployment?: V1Deployment }> {
