@@ -1,7 +1,10 @@
 import type { Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { WebClient } from '@slack/web-api';
 import type { Config } from './config/load-config.js';
+import type { ApproverDirectory } from './core/approval.js';
 import { RollbackError } from './core/errors.js';
+import type { RequestStore } from './core/request.js';
 import { RollbackService } from './core/rollback-service.js';
 import type { ProgressReporter } from './core/run-rollback.js';
 import { driverFor } from './drivers/registry.js';
@@ -28,7 +31,7 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-function createDrivers(config: Config, log: Logger): Map<string, RollbackDriver> {
+export function createDrivers(config: Config, log: Logger): Map<string, RollbackDriver> {
   const map = new Map<string, RollbackDriver>();
   for (const target of config.targets) {
     const module = driverFor(target.kind);
@@ -40,7 +43,7 @@ function createDrivers(config: Config, log: Logger): Map<string, RollbackDriver>
 }
 
 /** Connects to Redis and fails with a sentence, not a stack trace, when nobody answers. */
-async function connectRedis(url: string, options: RedisOptions, log: Logger): Promise<Redis> {
+export async function connectRedis(url: string, options: RedisOptions, log: Logger): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3_000, ...options });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   try {
@@ -67,29 +70,9 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
   const client = createSlackClient(config.slack, log);
   const closers: Array<() => Promise<unknown>> = [];
 
-  let worker: Worker | undefined;
   if (config.mode !== 'app') {
-    const workerRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
-    worker = startRollbackWorker({
-      connection: workerRedis,
-      prefix: bullPrefix,
-      concurrency: options.workerConcurrency,
-      store,
-      driverFor: (target) => {
-        const driver = drivers.get(target);
-        if (!driver) throw new RollbackError('TARGET_UNKNOWN', `target ${target} is not in this worker's rollback.yml`);
-        return driver;
-      },
-      reporterFor: (job, jobLog): ProgressReporter =>
-        job.thread
-          ? new SlackThreadReporter(client, job.thread, job.thread.root === 'notice' ? job : undefined, jobLog)
-          : logOnlyReporter(jobLog),
-      log,
-    });
-    closers.push(async () => {
-      await worker?.close();
-      workerRedis.disconnect();
-    });
+    const worker = await startWorker(config, { store, drivers, client, log, bullPrefix, concurrency: options.workerConcurrency });
+    closers.push(worker.close);
   }
 
   let port: number | undefined;
@@ -119,6 +102,86 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
     port,
     async stop() {
       for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'error while stopping'));
+      redis.disconnect();
+    },
+  };
+}
+
+export interface WorkerDeps {
+  store: RequestStore;
+  drivers: ReadonlyMap<string, RollbackDriver>;
+  /** Writes in the jobs' threads. */
+  client: WebClient;
+  log: Logger;
+  /** BullMQ's key prefix: `<REDIS_PREFIX>-bull`. */
+  bullPrefix: string;
+  concurrency?: number | undefined;
+  flushTimeoutMs?: number | undefined;
+}
+
+/** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
+export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ worker: Worker; close(): Promise<void> }> {
+  const { store, drivers, client, log } = deps;
+  const workerRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
+  const worker = startRollbackWorker({
+    connection: workerRedis,
+    prefix: deps.bullPrefix,
+    concurrency: deps.concurrency,
+    flushTimeoutMs: deps.flushTimeoutMs,
+    store,
+    driverFor: (target) => {
+      const driver = drivers.get(target);
+      if (!driver) throw new RollbackError('TARGET_UNKNOWN', `target ${target} is not in this worker's rollback.yml`);
+      return driver;
+    },
+    reporterFor: (job, jobLog): ProgressReporter =>
+      job.thread
+        ? new SlackThreadReporter(client, job.thread, job.thread.root === 'notice' ? job : undefined, jobLog)
+        : logOnlyReporter(jobLog),
+    log,
+  });
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      workerRedis.disconnect();
+    },
+  };
+}
+
+/** The pieces behind every front end (Slack, the CLI): one store, one queue, one set of rules. */
+export interface Core {
+  redis: Redis;
+  store: RedisRequestStore;
+  queue: RollbackQueue;
+  service: RollbackService;
+  drivers: Map<string, RollbackDriver>;
+  /** BullMQ's key prefix, as run() uses it. */
+  bullPrefix: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What run() builds for the Slack app, for another front end: the same Redis keys, queue and rules.
+ * `directory` decides who may approve (Slack user groups, or fewer when Slack is down).
+ */
+export async function buildCore(config: Config, log: Logger, options: { prefix?: string | undefined; directory: ApproverDirectory }): Promise<Core> {
+  const prefix = options.prefix ?? config.redisPrefix;
+  const bullPrefix = `${prefix}-bull`;
+  const drivers = createDrivers(config, log);
+  const redis = await connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
+  const store = new RedisRequestStore(redis, { prefix });
+  const queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });
+  const service = new RollbackService({ rules: config.rules, targets: config.targets, drivers, store, directory: options.directory, queue, log });
+  return {
+    redis,
+    store,
+    queue,
+    service,
+    drivers,
+    bullPrefix,
+    async close() {
+      await queue.close().catch((err: unknown) => log.warn({ err }, 'error while closing the queue'));
       redis.disconnect();
     },
   };
