@@ -1,0 +1,184 @@
+import { ConfigError, type Config } from '../config/load-config.js';
+import { describeApprovers } from '../core/approval.js';
+import { toRollbackError } from '../core/errors.js';
+import { runHelm } from '../drivers/helm/helm-cli.js';
+import { loadKubeConfig } from '../drivers/kubernetes/kube-api.js';
+import type { Logger } from '../log.js';
+import { slackError } from '../slack/post-to-channel.js';
+import { connectRedis } from '../wiring.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { plain } from './output.js';
+import { createTargetDriver } from './plan-command.js';
+import { probeSlack, type SlackAccess } from './slack-access.js';
+import { cliLogger, driverContext, loadCliConfig, type CliContext } from './setup.js';
+
+/** ok and note pass; failed fails the doctor; skipped was not checked because something before it failed. */
+export interface Check {
+  check: string;
+  status: 'ok' | 'failed' | 'note' | 'skipped';
+  detail: string;
+  /** What to do about it. */
+  fix?: string | undefined;
+  /** Further lines (the config's problems, one each). */
+  problems?: string[] | undefined;
+}
+
+const MARK: Record<Check['status'], string> = { ok: '✅', failed: '❌', note: '⚠️', skipped: '➖' };
+const ok = (check: string, detail: string): Check => ({ check, status: 'ok', detail });
+const failed = (check: string, error: unknown): Check => {
+  const coded = toRollbackError(error);
+  return { check, status: 'failed', detail: coded.message, fix: coded.hint };
+};
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@]*@/, '//***@');
+  }
+}
+
+async function checkRedis(url: string, prefix: string | undefined, log: Logger): Promise<Check> {
+  const started = performance.now();
+  try {
+    const redis = await connectRedis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
+    const ms = Math.round(performance.now() - started);
+    redis.disconnect();
+    return ok('Redis', `${redactUrl(url)} answers (${ms} ms)${prefix ? `, keys under ${prefix}:` : ''}`);
+  } catch (error) {
+    return failed('Redis', error);
+  }
+}
+
+function checkSlackToken(access: SlackAccess | undefined, apiUrl: string | undefined): Check {
+  if (!access) return { check: 'Slack token', status: 'skipped', detail: 'not checked: SLACK_BOT_TOKEN is not set (see config)' };
+  if (access.reachable) return ok('Slack token', `team "${access.team}", bot "${access.bot}"${access.botUserId ? ` (${access.botUserId})` : ''}`);
+  const refused = /refused the bot token/.test(access.problem);
+  return {
+    check: 'Slack token',
+    status: 'failed',
+    detail: access.problem,
+    fix: refused
+      ? "Copy the Bot User OAuth Token (xoxb-…) from the Slack app's OAuth & Permissions page into SLACK_BOT_TOKEN, and check the app is still installed."
+      : `Check that this host reaches ${apiUrl ?? 'https://slack.com/api/'} (proxy, firewall, DNS), or SLACK_API_URL. Rollbacks still run without Slack; there is just no notice.`,
+  };
+}
+
+async function checkChannel(config: Config | undefined, access: SlackAccess | undefined): Promise<Check> {
+  const check = 'incident channel';
+  if (!config) return { check, status: 'skipped', detail: 'not checked: the configuration does not load' };
+  const channel = config.rules.incidentChannel;
+  if (!access?.reachable) return { check, status: 'skipped', detail: `${channel} not checked: Slack is not usable (see Slack token)` };
+  if (!/^[CG][A-Z0-9]{2,}$/.test(channel)) {
+    return { check, status: 'note', detail: `${channel} is a name; conversations.info needs an ID, so it was not checked`, fix: 'Put the channel ID (C…, in the channel details) in incidentChannel to have it checked.' };
+  }
+  try {
+    const info = await access.client.conversations.info({ channel });
+    const c = info.channel;
+    const name = c?.name ? `#${c.name} (${channel})` : channel;
+    if (c?.is_archived) return { check, status: 'failed', detail: `${name} is archived`, fix: 'Unarchive it, or name another channel in incidentChannel (rollback.yml).' };
+    const membership = c?.is_member ? 'the bot is a member' : c?.is_private ? 'private, and the bot is not in it' : 'public; the bot joins it with the first notice';
+    if (c?.is_private && !c.is_member) return { check, status: 'failed', detail: `${name}: ${membership}`, fix: `Invite it: \`/invite @Rapid Rollback\` in #${c.name ?? channel}.` };
+    return ok(check, `${name}, ${membership}`);
+  } catch (error) {
+    const code = slackError(error);
+    if (code === 'channel_not_found') {
+      return { check, status: 'failed', detail: `Slack knows no channel ${channel} the bot can see`, fix: 'Check incidentChannel in rollback.yml; if the channel is private, `/invite @Rapid Rollback` in it.' };
+    }
+    if (code === 'missing_scope') {
+      return { check, status: 'failed', detail: 'the bot may not read channel details (missing_scope)', fix: 'Add channels:read and groups:read (manifest.yml has them) and reinstall the app.' };
+    }
+    return { check, status: 'failed', detail: `conversations.info failed: ${code ?? (error instanceof Error ? error.message : String(error))}`, fix: 'Try again; if it persists, check Slack\'s status page.' };
+  }
+}
+
+async function checkTarget(config: Config, name: string, kind: string, log: Logger): Promise<Check> {
+  const check = `${name} (${kind})`;
+  try {
+    const live = await createTargetDriver(config, name, log).live(driverContext(log, 10_000));
+    return ok(check, `${live.resource} is live on ${live.current.label}${live.current.description ? ` — ${live.current.description}` : ''}`);
+  } catch (error) {
+    return failed(check, error);
+  }
+}
+
+async function checkHelm(config: Config): Promise<Check | undefined> {
+  if (!config.targets.some((t) => t.kind === 'helm')) return undefined;
+  const bin = config.driverEnvironment.helmBin ?? 'helm';
+  try {
+    const version = await runHelm(['version', '--short'], { bin, kubeconfig: config.driverEnvironment.kubeconfig, signal: AbortSignal.timeout(10_000) });
+    return ok('helm', `${version.split('\n')[0] ?? version} (HELM_BIN=${bin})`);
+  } catch (error) {
+    return failed('helm', error);
+  }
+}
+
+function checkKubeContexts(config: Config): Check[] {
+  const kube = config.targets.filter((t) => t.kind === 'helm' || t.kind === 'kubernetes');
+  const contexts = [...new Set(kube.map((t) => (typeof t.settings.context === 'string' ? t.settings.context : '')))];
+  const file = config.driverEnvironment.kubeconfig;
+  return contexts.map((context) => {
+    const check = `kubeconfig context ${context || '(current)'}`;
+    try {
+      const kc = loadKubeConfig(context || undefined, file);
+      const server = kc.getCurrentCluster()?.server ?? 'no cluster';
+      return ok(check, `"${kc.getCurrentContext()}" → ${server} (${file ? `KUBECONFIG=${file}` : '~/.kube/config or in-cluster'}), for ${kube.filter((t) => (t.settings.context ?? '') === context).map((t) => t.name).join(', ')}`);
+    } catch (error) {
+      return failed(check, error);
+    }
+  });
+}
+
+/** Everything a rollback needs, checked at once; one line each, with what to fix. */
+export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
+  const log = cliLogger(ctx.env);
+  const checks: Check[] = [];
+  let config: Config | undefined;
+  try {
+    config = loadCliConfig(ctx);
+    checks.push(
+      ok(
+        'config',
+        `${config.configFile}: ${config.targets.length} target${config.targets.length === 1 ? '' : 's'} (${config.targets.map((t) => t.name).join(', ')}), approvers ${describeApprovers(config.rules.approvers)}, incident channel ${config.rules.incidentChannel}`,
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    checks.push({ check: 'config', status: 'failed', detail: `${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}`, fix: 'Every setting is described in README.md ("Configuration").', problems: error.problems });
+  }
+  // When the config does not load, Redis and Slack are still checked with what the environment says.
+  const env = ctx.env;
+  const redisUrl = config?.redisUrl ?? (env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379');
+  const slackSettings = config?.slack ?? (env.SLACK_BOT_TOKEN?.trim() ? { botToken: env.SLACK_BOT_TOKEN.trim(), apiUrl: env.SLACK_API_URL?.trim() || undefined } : undefined);
+
+  const slackAccess = slackSettings ? probeSlack(slackSettings, log, 5_000) : Promise.resolve(undefined);
+  const [redis, access, targets, helm] = await Promise.all([
+    checkRedis(redisUrl, config?.redisPrefix, log),
+    slackAccess,
+    config ? Promise.all(config.targets.map((t) => checkTarget(config, t.name, t.kind, log))) : Promise.resolve([]),
+    config ? checkHelm(config) : Promise.resolve(undefined),
+  ]);
+  checks.push(redis, checkSlackToken(access, slackSettings?.apiUrl), await checkChannel(config, access));
+  if (config) {
+    checks.push(...targets);
+    if (helm) checks.push(helm);
+    checks.push(...checkKubeContexts(config));
+  } else {
+    checks.push({ check: 'targets', status: 'skipped', detail: 'not checked: the configuration does not load' });
+  }
+
+  const healthy = checks.every((c) => c.status !== 'failed');
+  for (const c of checks) {
+    ctx.out.line(`${MARK[c.status]} ${c.check}: ${c.detail}${c.fix ? ` → ${c.fix}` : ''}`);
+    for (const problem of c.problems ?? []) ctx.out.line(`     - ${problem}`);
+  }
+  const failures = checks.filter((c) => c.status === 'failed').length;
+  ctx.out.line(healthy ? 'Everything a rollback needs answers.' : `${failures} check${failures === 1 ? '' : 's'} failed: fix ${failures === 1 ? 'it' : 'them'} and run \`rapid-rollback doctor\` again.`);
+  ctx.out.document({
+    ok: healthy,
+    checks: checks.map((c) => ({ ...c, detail: plain(c.detail), fix: c.fix === undefined ? undefined : plain(c.fix) })),
+  });
+  return healthy ? EXIT.ok : EXIT.refused;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load-config.js';
+import { isRollbackError } from '../core/errors.js';
+import { parseLimit, parsePerson, parseReason, parseRequestId, parseVersion } from './arguments.js';
+import { doctorCommand } from './doctor-command.js';
+import { EXIT, EXIT_CODES_HELP, exitCodeFor, type ExitCode } from './exit-codes.js';
+import { Output } from './output.js';
+import { planCommand } from './plan-command.js';
+import { historyCommand, recordCommand, statusCommand } from './read-commands.js';
+import { rollbackCommand } from './rollback-command.js';
+import { isDebug, readDotEnv, type CliContext } from './setup.js';
+
+const ENVIRONMENT_HELP = `Settings come from the environment, as for the bot (README.md, "Configuration"), and from a
+.env file in the current directory; SLACK_SIGNING_SECRET is not needed. Logs (pino, JSON) go to
+stderr at LOG_LEVEL (default error here); results go to stdout.`;
+
+const ROLLBACK_EXAMPLE = `
+Example:
+  $ rapid-rollback plan cdn
+  $ rapid-rollback rollback cdn --reason "elevated 5xx after deploy" --approved-by U0123APPROVER
+
+The approver must be listed in rollback.yml (by user ID, or as a member of a listed user group while
+Slack answers) and is not the requester unless allowSelfApproval. Unless --no-wait, the rollback runs
+even when no bot worker is up: this process starts a worker on the same queue and prints each step.`;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Turns whatever stopped a command into words on stderr (or the JSON document) and an exit code. */
+function report(ctx: CliContext, error: unknown): ExitCode {
+  if (error instanceof ConfigError) {
+    ctx.out.document({ ok: false, exitCode: EXIT.usage, error: { code: error.code, message: 'the configuration has problems', problems: error.problems } });
+    ctx.out.note(['rapid-rollback: the configuration has problems:', ...error.problems.map((p) => `  - ${p}`), 'Every setting is described in README.md ("Configuration").'].join('\n'));
+    return EXIT.usage;
+  }
+  const code = exitCodeFor(error);
+  if (isRollbackError(error)) {
+    ctx.out.error(error, code);
+  } else {
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.out.document({ ok: false, exitCode: code, error: { code: 'UNEXPECTED', message } });
+    ctx.out.note(`❌ rapid-rollback hit an error it did not expect: ${message}\nRun again with LOG_LEVEL=debug for the details; check what is live with \`rapid-rollback status\`.`);
+  }
+  if (isDebug(ctx.env) && error instanceof Error && error.stack) ctx.out.note(error.stack);
+  return code;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  readDotEnv();
+  let exitCode: number = EXIT.ok;
+  const program = new Command('rapid-rollback');
+
+  /** Every action: the global options, the command, and its outcome as an exit code. */
+  const act =
+    <A extends unknown[]>(command: (ctx: CliContext, ...args: A) => Promise<ExitCode>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const globals = program.opts<{ json?: boolean; config?: string }>();
+      const ctx: CliContext = { out: new Output(Boolean(globals.json)), env: process.env, configFile: globals.config };
+      try {
+        exitCode = await command(ctx, ...(args.slice(0, -1) as A));
+      } catch (error) {
+        exitCode = report(ctx, error);
+      }
+    };
+
+  program
+    .description('Break-glass rollbacks from a terminal, for when Slack is down: the same core, queue, locks, rules and record as the Slack bot.')
+    .version(packageVersion())
+    .option('--json', 'machine-readable output: one JSON document on stdout')
+    .option('--config <file>', 'the targets file (overrides ROLLBACK_CONFIG, default ./rollback.yml)')
+    .exitOverride()
+    .showHelpAfterError('(rapid-rollback --help lists the commands)')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}\n\n${ENVIRONMENT_HELP}`);
+
+  program
+    .command('plan')
+    .description('print the plan: live version → version to restore (pinned), why it was chosen, the steps. Changes nothing.')
+    .argument('<target>', 'a target from rollback.yml')
+    .option('--to <version>', 'a version you name (v41), instead of the previously active one', parseVersion)
+    .action(act((ctx, target: string, options: { to?: string }) => planCommand(ctx, target, options)));
+
+  program
+    .command('rollback')
+    .description('roll a target back, approved by a listed approver: the same rules and record as /rollback in Slack')
+    .argument('<target>', 'a target from rollback.yml')
+    .requiredOption('--reason <text>', 'why, for the notice and the incident record', parseReason)
+    .requiredOption('--approved-by <user-id>', "the approver's Slack user ID (listed in approvers, never the requester)", parsePerson)
+    .option('--requested-by <user-id>', 'who asks (default cli:$USER)', parsePerson)
+    .option('--to <version>', 'a version you name (v41), instead of the previously active one', parseVersion)
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .option('--no-wait', 'queue the job and return; a bot worker runs it')
+    .addHelpText('after', ROLLBACK_EXAMPLE)
+    .action(
+      act((ctx, target: string, options: { reason: string; approvedBy: string; requestedBy?: string; to?: string; yes?: boolean; wait: boolean }) =>
+        rollbackCommand(ctx, target, options),
+      ),
+    );
+
+  program
+    .command('status')
+    .description('every target: live version, diverged from git or not, rollbacks under way')
+    .action(act((ctx) => statusCommand(ctx)));
+
+  program
+    .command('history')
+    .description('the last rollbacks with outcome and duration')
+    .argument('[target]', 'only this target')
+    .option('--limit <n>', 'how many (1-100)', parseLimit, 10)
+    .action(act((ctx, target: string | undefined, options: { limit: number }) => historyCommand(ctx, target, options.limit)));
+
+  program
+    .command('record')
+    .description("a request's incident record: markdown with the timeline in UTC, people, versions, durations")
+    .argument('<request-id>', 'rb-… (history lists them)', parseRequestId)
+    .action(act((ctx, id: string) => recordCommand(ctx, id)));
+
+  program
+    .command('doctor')
+    .description('check the config, Redis, the Slack token and channel, each target, helm and kubeconfig; one line each with what to fix')
+    .action(act((ctx) => doctorCommand(ctx)));
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    // Help and --version end with 0; a usage error (commander has printed it) with 2.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    throw error;
+  }
+  return exitCode;
+}
+
+const code = await main(process.argv);
+// Let stdout drain (it may be a pipe), then end even if a client keeps a socket open.
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+process.exit(code);

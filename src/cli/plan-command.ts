@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/load-config.js';
+import { closestName } from '../core/command.js';
+import { RollbackError } from '../core/errors.js';
+import { isAt } from '../core/executor.js';
+import { driverFor } from '../drivers/registry.js';
+import type { RollbackDriver } from '../drivers/types.js';
+import type { Logger } from '../log.js';
+import { RedisRequestStore } from '../store/redis-request-store.js';
+import { connectRedis } from '../wiring.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { planLines } from './format.js';
+import { cliLogger, driverContext, loadCliConfig, type CliContext } from './setup.js';
+
+/** The target's driver alone, so that one broken target does not stop a plan of another. */
+export function createTargetDriver(config: Config, target: string, log: Logger): RollbackDriver {
+  const entry = config.targets.find((t) => t.name === target);
+  const module = entry && driverFor(entry.kind);
+  if (!entry || !module) {
+    const names = config.targets.map((t) => t.name);
+    const guess = closestName(target, names);
+    throw new RollbackError('TARGET_UNKNOWN', `There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`, {
+      hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')} (${config.configFile}). Nothing was queued.`,
+    });
+  }
+  return module.create(entry.name, entry.settings as never, config.driverEnvironment, log.child({ target: entry.name }));
+}
+
+/**
+ * Prints what `rollback` would do, and changes nothing. Works without Redis (the plan is read from
+ * the provider), so it can guide a rollback by hand; with Redis it also says what a rule would refuse.
+ */
+export async function planCommand(ctx: CliContext, target: string, options: { to?: string | undefined }): Promise<ExitCode> {
+  const config = loadCliConfig(ctx);
+  const log = cliLogger(ctx.env);
+  const driver = createTargetDriver(config, target, log);
+  const redisAnswer = connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log).then(
+    (redis) => ({ redis, problem: undefined }),
+    (error: unknown) => ({ redis: undefined as Redis | undefined, problem: error instanceof RollbackError ? error.message : String(error) }),
+  );
+  try {
+    const plan = await driver.plan(driverContext(log, 20_000), { toVersion: options.to });
+    const { redis, problem } = await redisAnswer;
+    const refusals: string[] = [];
+    if (redis) {
+      // The same reads RollbackService.request makes before it accepts a request.
+      const store = new RedisRequestStore(redis, { prefix: config.redisPrefix });
+      const [holder, last] = await Promise.all([store.lockHolder(target), store.lastRollback(target)]);
+      if (holder) {
+        const running = await store.get(holder);
+        refusals.push(`A rollback of ${target} is already under way (${holder}${running ? `, ${running.state}` : ''}): one rollback per target at a time. Follow it with \`rapid-rollback status\`.`);
+      }
+      if (!options.to && last && isAt(plan.from, last.to) && last.from.id === plan.to.id) {
+        refusals.push(
+          `${target} is on ${plan.from.label} because of a rollback from ${last.from.label} (approved by ${last.by}, ${last.at}). A rollback cannot be undone from the same pipeline. Fix forward, or name the version explicitly: --to ${last.from.label}.`,
+        );
+      }
+    }
+    ctx.out.line(`Plan: ${plan.target} ${plan.from.label} → ${plan.to.label} (nothing was changed)`);
+    for (const line of planLines(plan)) ctx.out.line(line);
+    if (problem) ctx.out.line(`⚠️ Redis did not answer, so locks and the no-undo rule were not checked, and \`rollback\` cannot run: ${problem}`);
+    for (const refusal of refusals) ctx.out.line(`⚠️ \`rollback\` would be refused: ${refusal}`);
+    if (!problem && refusals.length === 0) {
+      ctx.out.line(`To roll back: rapid-rollback rollback ${target}${options.to ? ` --to ${plan.to.label}` : ''} --reason "<why>" --approved-by <approver's Slack user ID>`);
+    }
+    ctx.out.document({ ok: true, plan, redis: problem ? { reachable: false, problem } : { reachable: true }, refusals });
+    return EXIT.ok;
+  } finally {
+    await redisAnswer.then(({ redis }) => redis?.disconnect());
+  }
+}

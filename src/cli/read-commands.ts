@@ -1,0 +1,71 @@
+import type { Config } from '../config/load-config.js';
+import { RollbackError } from '../core/errors.js';
+import type { Core } from '../wiring.js';
+import { buildCore } from '../wiring.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { historyLines, statusLines } from './format.js';
+import { CliApproverDirectory, type SlackAccess } from './slack-access.js';
+import { cliLogger, loadCliConfig, type CliContext } from './setup.js';
+
+/** status, history and record only read: Slack is never asked, so they answer while it is down. */
+async function withCore<T>(ctx: CliContext, work: (core: Core, config: Config) => Promise<T>): Promise<T> {
+  const config = loadCliConfig(ctx);
+  const log = cliLogger(ctx.env);
+  const noSlack: Promise<SlackAccess> = Promise.resolve({ reachable: false, problem: 'Slack is not asked by read-only commands' });
+  const core = await buildCore(config, log, { directory: new CliApproverDirectory(noSlack, log) });
+  try {
+    return await work(core, config);
+  } finally {
+    await core.close();
+  }
+}
+
+export function statusCommand(ctx: CliContext): Promise<ExitCode> {
+  return withCore(ctx, async (core) => {
+    const statuses = await core.service.status();
+    ctx.out.line('Rollback targets');
+    for (const line of statusLines(statuses)) ctx.out.line(line);
+    ctx.out.document({ ok: true, targets: statuses });
+    return EXIT.ok;
+  });
+}
+
+export function historyCommand(ctx: CliContext, target: string | undefined, limit: number): Promise<ExitCode> {
+  return withCore(ctx, async (core) => {
+    const entries = await core.service.history(target, limit);
+    ctx.out.line(`Last rollbacks${target ? ` of ${target}` : ''}`);
+    for (const line of historyLines(entries, target)) ctx.out.line(line);
+    ctx.out.document({
+      ok: true,
+      rollbacks: entries.map(({ request, durationMs }) => ({
+        requestId: request.id,
+        target: request.target,
+        from: request.plan.from,
+        to: request.plan.to,
+        state: request.state,
+        outcome: request.outcome,
+        durationMs,
+        requester: request.requester,
+        approver: request.approver,
+        reason: request.reason,
+        createdAt: new Date(request.createdAt).toISOString(),
+      })),
+    });
+    return EXIT.ok;
+  });
+}
+
+export function recordCommand(ctx: CliContext, id: string): Promise<ExitCode> {
+  return withCore(ctx, async (core, config) => {
+    if (!(await core.store.get(id))) {
+      throw new RollbackError('REQUEST_UNKNOWN', `There is no request ${id} on this Redis (REDIS_PREFIX ${config.redisPrefix}).`, {
+        hint: '`rapid-rollback history` lists the recent ones; requests are kept for 90 days.',
+      });
+    }
+    const markdown = await core.service.incidentRecord(id);
+    // The record is a document to paste: printed as it is, as the Incident record button posts it.
+    ctx.out.raw(markdown);
+    ctx.out.document({ ok: true, requestId: id, markdown, timeline: await core.store.timeline(id) });
+    return EXIT.ok;
+  });
+}

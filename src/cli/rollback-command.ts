@@ -1,0 +1,227 @@
+import { checkApprover } from '../core/approval.js';
+import { isRollbackError, RollbackError, toRollbackError } from '../core/errors.js';
+import type { RollbackRequest, ThreadRef } from '../core/request.js';
+import type { Logger } from '../log.js';
+import { createSlackClient } from '../slack/app.js';
+import { rollingBackNotice } from '../slack/blocks/request-blocks.js';
+import { postInChannel } from '../slack/post-to-channel.js';
+import { buildCore, startWorker, type Core } from '../wiring.js';
+import type { Config } from '../config/load-config.js';
+import { defaultRequester } from './arguments.js';
+import { confirm } from './confirm.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { followRequest } from './follow-request.js';
+import { outcomeLines, planLines, progressLine } from './format.js';
+import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
+import { cliLogger, loadCliConfig, type CliContext } from './setup.js';
+
+export interface RollbackOptions {
+  reason: string;
+  approvedBy: string;
+  requestedBy?: string | undefined;
+  to?: string | undefined;
+  yes?: boolean | undefined;
+  /** false with --no-wait: queue and return. */
+  wait: boolean;
+}
+
+/** Where the CLI's requests say they came from (Slack's would be a channel). */
+const CLI_ORIGIN = { channel: 'cli' };
+
+/**
+ * The Slack flow without Slack in the way: request (the plan is pinned), the approver's check,
+ * approval, the notice when Slack answers, the job on the same queue; then, unless --no-wait, a worker
+ * in this process (BullMQ gives the job to exactly one worker) and the steps as the timeline records them.
+ */
+export async function rollbackCommand(ctx: CliContext, target: string, options: RollbackOptions): Promise<ExitCode> {
+  if (!options.yes && !process.stdin.isTTY) {
+    throw new RollbackError('COMMAND_INVALID', 'Not rolling back without a confirmation, and stdin is not a terminal, so nobody can give one.', {
+      hint: `Read \`rapid-rollback plan ${target}\`, then run the same command with --yes. Nothing was done.`,
+    });
+  }
+  const config = loadCliConfig(ctx);
+  const log = cliLogger(ctx.env);
+  const slack = probeSlack(config.slack, log);
+  const directory = new CliApproverDirectory(slack, log);
+  const core = await buildCore(config, log, { directory }).catch((error: unknown) => {
+    if (!isRollbackError(error) || error.code !== 'QUEUE_UNAVAILABLE') throw error;
+    throw new RollbackError(error.code, `${error.message} Nothing was done.`, {
+      hint: `${error.hint ?? ''} Meanwhile \`rapid-rollback plan ${target}\` works without Redis and names the version to restore by hand (the runbook).`.trim(),
+      cause: error,
+    });
+  });
+  try {
+    const approved = await requestAndApprove(ctx, core, config, directory, target, options);
+    if (!approved) return EXIT.refused;
+    return await queueAndFollow(ctx, core, config, log, approved, await slack, options.wait);
+  } finally {
+    await core.close();
+  }
+}
+
+async function requestAndApprove(
+  ctx: CliContext,
+  core: Core,
+  config: Config,
+  directory: CliApproverDirectory,
+  target: string,
+  options: RollbackOptions,
+): Promise<RollbackRequest | undefined> {
+  const { out } = ctx;
+  const requester = options.requestedBy ?? defaultRequester(ctx.env);
+  const request = await core.service.request({ target, toVersion: options.to, reason: options.reason, requester, origin: CLI_ORIGIN });
+  const { plan } = request;
+  out.line(`⏪ Rollback of ${target}: ${plan.from.label} → ${plan.to.label} (request ${request.id})`);
+  for (const line of planLines(plan)) out.line(line);
+  out.line(`  Requested by ${requester}, to be approved by ${options.approvedBy} · Reason: ${options.reason}`);
+
+  // A request the CLI cannot go on with is closed, not left open for an approval that cannot come.
+  // (A request already closed has nothing to withdraw.)
+  const withdraw = () => core.service.cancel(request.id, requester).then(
+    () => undefined,
+    () => undefined,
+  );
+  try {
+    // Same check as approve() makes, before asking anyone to confirm a rollback that would be refused.
+    await checkApprover(request, options.approvedBy, config.rules, directory);
+  } catch (error) {
+    await withdraw();
+    throw inContext(error, `--approved-by ${options.approvedBy}`);
+  }
+  if (!options.yes) {
+    // In --json mode stdout is for the document: the plan to confirm goes with the question, on stderr.
+    if (out.json) for (const line of planLines(plan)) out.note(line);
+    const yes = await confirm(`Roll back ${target} from ${plan.from.label} to ${plan.to.label} now, approved by ${options.approvedBy}? It cannot be undone from the same pipeline. [y/N] `);
+    if (!yes) {
+      await withdraw();
+      out.line(`Nothing was done; request ${request.id} is cancelled.`);
+      out.document({ ok: false, exitCode: EXIT.refused, requestId: request.id, state: 'cancelled', plan });
+      return undefined;
+    }
+  }
+  try {
+    return await core.service.approve(request.id, options.approvedBy);
+  } catch (error) {
+    await withdraw();
+    throw error;
+  }
+}
+
+async function queueAndFollow(
+  ctx: CliContext,
+  core: Core,
+  config: Config,
+  log: Logger,
+  request: RollbackRequest,
+  slack: SlackAccess,
+  wait: boolean,
+): Promise<ExitCode> {
+  const { out } = ctx;
+  const channel = config.rules.incidentChannel;
+  // The runbook's first step: tell the incident channel. Its message roots the progress thread.
+  let thread: ThreadRef | undefined;
+  let slackProblem: string | undefined;
+  if (slack.reachable) {
+    try {
+      const posted = await postInChannel(slack.client, { channel, ...rollingBackNotice(request), unfurl_links: false });
+      thread = { ...posted, root: 'notice' };
+      out.line(`📣 Posted "Rolling back ${request.target} to ${request.plan.to.label}" in <#${channel}>; every step goes to its thread too.`);
+    } catch (error) {
+      slackProblem = toRollbackError(error).toUserText();
+      out.line(`⚠️ Could not post the notice in <#${channel}>: ${slackProblem} No thread: the steps are only here and in the record. Tell the incident channel yourself.`);
+    }
+  } else {
+    slackProblem = slack.problem;
+    const why = /refused the bot token/.test(slack.problem) ? 'Slack cannot be used' : 'Slack was unreachable';
+    out.line(`⚠️ ${why} (${slack.problem}): no notice in <#${channel}>, no thread. Tell the incident channel yourself when you can; the record is kept in Redis.`);
+  }
+  try {
+    await core.service.start(request, thread);
+  } catch (error) {
+    // As in Slack: the thread under the notice says the rollback did not start.
+    if (thread && slack.reachable) {
+      await slack.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text: `❌ ${toRollbackError(error).toUserText()}` }).catch(() => undefined);
+    }
+    throw error;
+  }
+  const base = {
+    requestId: request.id,
+    target: request.target,
+    plan: request.plan,
+    requester: request.requester,
+    approver: request.approver,
+    reason: request.reason,
+    slack: { reachable: slack.reachable, notice: thread ?? null, problem: slackProblem },
+  };
+
+  if (!wait) {
+    out.line(`⏳ Queued ${request.id}. A bot worker runs it; if none is up it waits in the queue (run without --no-wait to run it here).`);
+    out.line(`   Follow it: rapid-rollback status · rapid-rollback record ${request.id}`);
+    out.document({ ok: true, exitCode: EXIT.ok, ...base, state: 'approved', waited: false });
+    return EXIT.ok;
+  }
+
+  const worker = await startWorker(config, { store: core.store, drivers: core.drivers, client: createSlackClient(config.slack, log), log, bullPrefix: core.bullPrefix, flushTimeoutMs: 10_000 });
+  let runningHere = false;
+  worker.worker.on('active', (job) => {
+    if (job.id === request.id) runningHere = true;
+    else out.line(`   ℹ️ This process also took queued job ${job.id ?? '?'} (it was waiting for a worker); the command ends when that one has finished too.`);
+  });
+  out.line(`⏳ Queued ${request.id}; running it (a worker in this process, or any bot worker on the same Redis, takes it):`);
+
+  const stopFollowing = new AbortController();
+  let warned = false;
+  const onInterrupt = () => {
+    if (!runningHere) {
+      out.note(`Stopped following. The rollback goes on in another worker; see it with \`rapid-rollback record ${request.id}\`.`);
+      stopFollowing.abort();
+    } else if (!warned) {
+      warned = true;
+      out.note('This process is running the rollback: quitting now stops it half-way (another worker re-checks the live state before it carries on). Press Ctrl-C again to quit anyway.');
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onInterrupt);
+  let followed;
+  try {
+    followed = await followRequest(core.store, request.id, {
+      signal: stopFollowing.signal,
+      timeoutMs: Math.max(request.plan.budgetMs * 5, 5 * 60_000) + 60_000,
+      onEvent: (event) => {
+        const line = progressLine(event);
+        if (line) out.line(line);
+      },
+    });
+  } catch (error) {
+    throw new RollbackError('QUEUE_UNAVAILABLE', `Lost Redis while following ${request.id}; the rollback itself may have gone on.`, {
+      hint: `Before anything else, see what is live: \`rapid-rollback plan ${request.target}\` (works without Redis) or the provider's console.`,
+      cause: error,
+    });
+  } finally {
+    // Waits for a job this process runs: a rollback is never left half-done by the CLI exiting.
+    await worker.close();
+    process.off('SIGINT', onInterrupt);
+  }
+  const final = followed.request ?? request;
+  const finished = [...followed.timeline].reverse().find((e) => e.kind === 'finished');
+  for (const line of outcomeLines(final, finished)) out.line(line);
+  const exitCode = final.state === 'succeeded' ? EXIT.ok : EXIT.refused;
+  out.document({
+    ok: exitCode === EXIT.ok,
+    exitCode,
+    ...base,
+    state: final.state,
+    outcome: final.outcome,
+    durationMs: finished?.durationMs,
+    waited: true,
+    timeline: followed.timeline,
+  });
+  return exitCode;
+}
+
+/** Says which part of the command a refusal is about, keeping its code and hint. */
+function inContext(error: unknown, context: string): unknown {
+  if (!isRollbackError(error)) return error;
+  return new RollbackError(error.code, `${context}: ${error.message}`, { hint: error.hint, cause: error, details: error.details });
+}

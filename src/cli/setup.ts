@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { createLogger, type Logger } from '../log.js';
+import type { Output } from './output.js';
+
+/** What every command gets from the global options. */
+export interface CliContext {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+  /** --config: overrides ROLLBACK_CONFIG. */
+  configFile: string | undefined;
+}
+
+/** As src/main.ts: a .env beside the process is read for convenience; real environment variables win. */
+export function readDotEnv(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+}
+
+/** The worker's view of the configuration: the CLI never serves HTTP, so no signing secret is needed. */
+export function loadCliConfig(ctx: CliContext): Config {
+  return loadConfig(ctx.env, { mode: 'worker', file: ctx.configFile });
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * pino on stderr, so stdout carries only results. The bot logs `info` by default; at a terminal the
+ * CLI says what happened in words, so it logs errors only unless LOG_LEVEL asks for more.
+ */
+export function cliLogger(env: NodeJS.ProcessEnv): Logger {
+  const asked = env.LOG_LEVEL?.trim();
+  const level = asked && LEVELS.includes(asked) ? asked : 'error';
+  return createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
+}
+
+export function isDebug(env: NodeJS.ProcessEnv): boolean {
+  return ['debug', 'trace'].includes(env.LOG_LEVEL?.trim() ?? '');
+}
+
+/** A driver call with its own deadline, as RollbackService gives its plan calls. */
+export function driverContext(log: Logger, timeoutMs: number) {
+  return { log, signal: AbortSignal.timeout(timeoutMs), report: () => undefined };
+}

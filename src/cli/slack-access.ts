@@ -1,0 +1,97 @@
+import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import { describeApprovers, type ApproverDirectory } from '../core/approval.js';
+import { RollbackError } from '../core/errors.js';
+import type { Logger } from '../log.js';
+import { SlackApproverDirectory } from '../slack/approver-directory.js';
+import { slackError } from '../slack/post-to-channel.js';
+
+/** @slack/web-api's logger interface on pino (its default writes to stdout, which carries results). */
+function slackLogger(log: Logger): SlackLogger {
+  const child = log.child({ component: 'slack' });
+  let level = LogLevel.WARN;
+  const text = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  return {
+    debug: (...parts) => child.debug(text(parts)),
+    info: (...parts) => child.info(text(parts)),
+    warn: (...parts) => child.warn(text(parts)),
+    error: (...parts) => child.error(text(parts)),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+/**
+ * A client that gives up fast: when Slack itself is down, a break-glass rollback must not wait for
+ * the bot's patient retries before it can start.
+ */
+export function quickSlackClient(settings: { botToken: string; apiUrl?: string | undefined }, log: Logger, timeoutMs: number): WebClient {
+  return new WebClient(settings.botToken, {
+    slackApiUrl: settings.apiUrl,
+    logger: slackLogger(log),
+    timeout: timeoutMs,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+}
+
+export type SlackAccess =
+  | { reachable: true; client: WebClient; team: string; bot: string; botUserId: string | undefined }
+  | { reachable: false; problem: string };
+
+const TOKEN_ERRORS = ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type'];
+
+/** Says in a few words why Slack could not be used. */
+export function describeSlackFailure(error: unknown, apiUrl: string | undefined, timeoutMs: number): string {
+  const code = slackError(error);
+  if (code && TOKEN_ERRORS.includes(code)) return `Slack refused the bot token (${code})`;
+  if (code) return `Slack answered ${code}`;
+  const reason = (error as { original?: { message?: string } } | undefined)?.original?.message ?? (error instanceof Error ? error.message : String(error));
+  if (/timeout|timed out|aborted/i.test(reason)) return `Slack did not answer within ${timeoutMs / 1000} s`;
+  return `Slack did not answer at ${apiUrl ?? 'https://slack.com/api/'} (${reason})`;
+}
+
+/** One `auth.test` with a short timeout: is Slack there, and does it take our token? */
+export async function probeSlack(settings: { botToken: string; apiUrl?: string | undefined }, log: Logger, timeoutMs = 3_000): Promise<SlackAccess> {
+  const client = quickSlackClient(settings, log, timeoutMs);
+  try {
+    const auth = await client.auth.test();
+    return { reachable: true, client, team: auth.team ?? '?', bot: auth.user ?? '?', botUserId: auth.user_id };
+  } catch (error) {
+    log.warn({ err: error }, 'Slack is not usable');
+    return { reachable: false, problem: describeSlackFailure(error, settings.apiUrl, timeoutMs) };
+  }
+}
+
+/**
+ * The bot's rule (listed users, or members of listed user groups) while Slack answers. While it does
+ * not, group membership cannot be read, so only users listed by ID count, and the refusal says why.
+ */
+export class CliApproverDirectory implements ApproverDirectory {
+  private slack: SlackApproverDirectory | undefined;
+
+  constructor(
+    private readonly access: Promise<SlackAccess>,
+    private readonly log: Logger,
+  ) {}
+
+  async isApprover(userId: string, approvers: readonly string[]): Promise<boolean> {
+    if (approvers.includes(userId)) return true;
+    const groups = approvers.filter((id) => id.startsWith('S'));
+    if (groups.length === 0) return false;
+    const access = await this.access;
+    if (access.reachable) {
+      this.slack ??= new SlackApproverDirectory(access.client, this.log);
+      return this.slack.isApprover(userId, approvers);
+    }
+    const direct = approvers.filter((id) => !id.startsWith('S'));
+    throw new RollbackError('NOT_AUTHORIZED', `${userId} is not listed by user ID, and ${access.problem}, so membership of ${describeApprovers(groups)} cannot be checked.`, {
+      hint:
+        direct.length > 0
+          ? `While Slack is unreachable only approvers listed by user ID count: ${describeApprovers(direct)}. Nothing was queued.`
+          : "While Slack is unreachable only approvers listed by user ID count, and rollback.yml lists none: add the approver's user ID (U…) to approvers. Nothing was queued.",
+    });
+  }
+}
