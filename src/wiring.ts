@@ -12,7 +12,10 @@ import type { RollbackDriver } from './drivers/types.js';
 import type { Logger } from './log.js';
 import { RollbackQueue } from './queue/rollback-queue.js';
 import { startRollbackWorker } from './queue/rollback-worker.js';
-import { createSlackApp, createSlackClient, type SlackApp } from './slack/app.js';
+import type { SymmetryRestorer } from './core/symmetry.js';
+import type { GitSettings } from './git/schema.js';
+import { GitSymmetry } from './git/symmetry.js';
+import { createSlackApp, createSlackClient } from './slack/app.js';
 import { SlackApproverDirectory } from './slack/approver-directory.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
@@ -61,50 +64,48 @@ export async function connectRedis(url: string, options: RedisOptions, log: Logg
 
 /** Starts the Slack app, the worker, or both, on one Redis. */
 export async function run(config: Config, log: Logger, options: RunOptions = {}): Promise<Running> {
-  const prefix = options.prefix ?? config.redisPrefix;
-  const bullPrefix = `${prefix}-bull`;
-  const drivers = createDrivers(config, log);
-  // Fail fast while Redis is down: a /rollback then gets a clear answer instead of waiting.
-  const redis = await connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
-  const store = new RedisRequestStore(redis, { prefix });
   const client = createSlackClient(config.slack, log);
+  const core = await buildCore(config, log, { prefix: options.prefix, directory: new SlackApproverDirectory(client, log) });
   const closers: Array<() => Promise<unknown>> = [];
 
   if (config.mode !== 'app') {
-    const worker = await startWorker(config, { store, drivers, client, log, bullPrefix, concurrency: options.workerConcurrency });
+    const worker = await startWorker(config, {
+      store: core.store,
+      drivers: core.drivers,
+      client,
+      log,
+      bullPrefix: core.bullPrefix,
+      concurrency: options.workerConcurrency,
+      symmetry: core.symmetry,
+    });
     closers.push(worker.close);
   }
 
   let port: number | undefined;
-  let slackApp: SlackApp | undefined;
-  let queue: RollbackQueue | undefined;
   if (config.mode !== 'worker') {
-    queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });
-    const service = new RollbackService({
-      rules: config.rules,
-      targets: config.targets,
-      drivers,
-      store,
-      directory: new SlackApproverDirectory(client, log),
-      queue,
-      log,
-    });
-    slackApp = createSlackApp(config.slack, service, log, { pickupWarningMs: options.pickupWarningMs });
+    const slackApp = createSlackApp(config.slack, core.service, log, { pickupWarningMs: options.pickupWarningMs });
     port = (await slackApp.start()).port;
-    closers.unshift(async () => {
-      await slackApp?.stop();
-      await queue?.close();
-    });
+    closers.unshift(() => slackApp.stop());
   }
+  closers.push(() => core.close());
   log.info({ mode: config.mode, port, targets: config.targets.map((t) => t.name) }, 'rapid-rollback started');
 
   return {
     port,
     async stop() {
       for (const close of closers) await close().catch((err: unknown) => log.warn({ err }, 'error while stopping'));
-      redis.disconnect();
     },
   };
+}
+
+/** Revert branches for the targets that have `git:` settings; none when no target has. */
+export function createSymmetry(config: Config): SymmetryRestorer | undefined {
+  const settings = new Map<string, GitSettings>();
+  for (const target of config.targets) {
+    const git = (target.settings as { git?: GitSettings }).git;
+    if (git) settings.set(target.name, git);
+  }
+  return settings.size > 0 ? new GitSymmetry(settings, config.gitCacheDir) : undefined;
 }
 
 export interface WorkerDeps {
@@ -117,6 +118,7 @@ export interface WorkerDeps {
   bullPrefix: string;
   concurrency?: number | undefined;
   flushTimeoutMs?: number | undefined;
+  symmetry?: SymmetryRestorer | undefined;
 }
 
 /** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
@@ -128,6 +130,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ w
     prefix: deps.bullPrefix,
     concurrency: deps.concurrency,
     flushTimeoutMs: deps.flushTimeoutMs,
+    symmetry: deps.symmetry,
     store,
     driverFor: (target) => {
       const driver = drivers.get(target);
@@ -156,6 +159,7 @@ export interface Core {
   queue: RollbackQueue;
   service: RollbackService;
   drivers: Map<string, RollbackDriver>;
+  symmetry: SymmetryRestorer | undefined;
   /** BullMQ's key prefix, as run() uses it. */
   bullPrefix: string;
   close(): Promise<void>;
@@ -172,13 +176,15 @@ export async function buildCore(config: Config, log: Logger, options: { prefix?:
   const redis = await connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
   const store = new RedisRequestStore(redis, { prefix });
   const queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });
-  const service = new RollbackService({ rules: config.rules, targets: config.targets, drivers, store, directory: options.directory, queue, log });
+  const symmetry = createSymmetry(config);
+  const service = new RollbackService({ rules: config.rules, targets: config.targets, drivers, store, directory: options.directory, queue, log, symmetry });
   return {
     redis,
     store,
     queue,
     service,
     drivers,
+    symmetry,
     bullPrefix,
     async close() {
       await queue.close().catch((err: unknown) => log.warn({ err }, 'error while closing the queue'));

@@ -161,7 +161,7 @@ async function queueAndFollow(
     return EXIT.ok;
   }
 
-  const worker = await startWorker(config, { store: core.store, drivers: core.drivers, client: createSlackClient(config.slack, log), log, bullPrefix: core.bullPrefix, flushTimeoutMs: 10_000 });
+  const worker = await startWorker(config, { store: core.store, drivers: core.drivers, client: createSlackClient(config.slack, log), log, bullPrefix: core.bullPrefix, flushTimeoutMs: 10_000, symmetry: core.symmetry });
   let runningHere = false;
   worker.worker.on('active', (job) => {
     if (job.id === request.id) runningHere = true;

@@ -27,6 +27,7 @@ export const envSchema = z.object({
   FASTLY_API_URL: z.url({ error: 'must be a URL such as https://api.fastly.com' }).default('https://api.fastly.com'),
   KUBECONFIG: z.string().min(1).optional(),
   HELM_BIN: z.string().min(1).default('helm'),
+  GIT_CACHE_DIR: z.string().min(1).default('./.cache/git'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

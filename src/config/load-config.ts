@@ -37,6 +37,8 @@ export interface Config {
   redisUrl: string;
   /** Starts every Redis key, BullMQ's too, so several bots can share one Redis. */
   redisPrefix: string;
+  /** Where cached clones for revert branches live. */
+  gitCacheDir: string;
   logLevel: Env['LOG_LEVEL'];
   configFile: string;
   rules: Rules;
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
     },
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
+    gitCacheDir: resolve(e.GIT_CACHE_DIR),
     logLevel: e.LOG_LEVEL,
     configFile: resolve(file),
     rules,

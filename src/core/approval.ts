@@ -1,3 +1,4 @@
+import { mention } from './people.js';
 import { RollbackError } from './errors.js';
 import type { RollbackRequest } from './request.js';
 
@@ -12,7 +13,7 @@ export interface ApproverDirectory {
 }
 
 export function describeApprovers(approvers: readonly string[]): string {
-  return approvers.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`)).join(', ');
+  return approvers.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `${mention(id)}`)).join(', ');
 }
 
 /** Throws the refusal a clicker will read, or returns when they may approve. */
@@ -44,6 +45,6 @@ export async function checkCanceller(
   if (userId === request.requester) return;
   if (await directory.isApprover(userId, rules.approvers)) return;
   throw new RollbackError('NOT_AUTHORIZED', 'Only the requester or an approver can cancel this rollback.', {
-    hint: `The request stays open for <@${request.requester}> and ${describeApprovers(rules.approvers)}.`,
+    hint: `The request stays open for ${mention(request.requester)} and ${describeApprovers(rules.approvers)}.`,
   });
 }

@@ -1,3 +1,4 @@
+import { mention } from './people.js';
 import { formatBudget, formatDuration } from './duration.js';
 import type { RollbackRequest } from './request.js';
 import type { TimelineEvent } from './timeline.js';
@@ -40,9 +41,9 @@ export function renderIncidentRecord(request: RollbackRequest, timeline: Timelin
   lines.push(`- Target: ${plan.target} — ${plan.resource}`);
   lines.push(`- From: ${plan.from.label}${plan.from.description ? ` (${plan.from.description})` : ''}`);
   lines.push(`- To: ${plan.to.label}${plan.to.description ? ` (${plan.to.description})` : ''}, chosen from ${plan.selection}`);
-  lines.push(`- Requested by: <@${request.requester}> at ${utc(request.createdAt, true)}${request.reason ? ` — "${request.reason}"` : ''}`);
-  if (request.approver) lines.push(`- Approved by: <@${request.approver}>${approved ? ` at ${utc(approved.at, true)}` : ''}`);
-  if (request.closedBy) lines.push(`- Closed by: ${request.closedBy === 'ttl' ? 'expiry' : `<@${request.closedBy}>`}${request.closedAt ? ` at ${utc(request.closedAt, true)}` : ''}`);
+  lines.push(`- Requested by: ${mention(request.requester)} at ${utc(request.createdAt, true)}${request.reason ? ` — "${request.reason}"` : ''}`);
+  if (request.approver) lines.push(`- Approved by: ${mention(request.approver)}${approved ? ` at ${utc(approved.at, true)}` : ''}`);
+  if (request.closedBy) lines.push(`- Closed by: ${request.closedBy === 'ttl' ? 'expiry' : `${mention(request.closedBy)}`}${request.closedAt ? ` at ${utc(request.closedAt, true)}` : ''}`);
   if (finished?.durationMs !== undefined) {
     const within = finished.durationMs <= plan.budgetMs;
     lines.push(`- Approval → end: ${formatDuration(finished.durationMs)} (target ${formatBudget(plan.budgetMs)}: ${within ? 'met' : 'MISSED'})`);

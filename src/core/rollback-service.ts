@@ -1,3 +1,4 @@
+import { mention } from './people.js';
 import type { Rules, TargetConfig } from '../config/load-config.js';
 import type { DriverContext, RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
@@ -109,7 +110,7 @@ export class RollbackService {
       if (last && isAt(plan.from, last.to) && last.from.id === plan.to.id) {
         throw new RollbackError(
           'UNDO_REFUSED',
-          `${input.target} is on ${plan.from.label} because of a rollback from ${last.from.label} (approved by <@${last.by}>, ${last.at}). A rollback cannot be undone from the same pipeline.`,
+          `${input.target} is on ${plan.from.label} because of a rollback from ${last.from.label} (approved by ${mention(last.by)}, ${last.at}). A rollback cannot be undone from the same pipeline.`,
           { hint: `Fix forward: revert in git and deploy a new version. If you really mean to bring ${last.from.label} back, say so explicitly: \`/rollback ${input.target} to ${last.from.label}\`.` },
         );
       }
@@ -127,7 +128,7 @@ export class RollbackService {
       state: 'pending',
     };
     await this.deps.store.create(request);
-    await this.record(id, { kind: 'requested', by: input.requester, text: `<@${input.requester}> asked for ${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? `: "${input.reason}"` : ''}` });
+    await this.record(id, { kind: 'requested', by: input.requester, text: `${mention(input.requester)} asked for ${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? `: "${input.reason}"` : ''}` });
     log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
     return request;
   }
@@ -160,7 +161,7 @@ export class RollbackService {
     };
     await this.deps.store.create(request);
     if (parent.thread) await this.deps.store.setThread(request.id, parent.thread);
-    await this.record(parentId, { kind: 'follow-up', by: user, text: `${followUp.label} requested by <@${user}> (${request.id})` });
+    await this.record(parentId, { kind: 'follow-up', by: user, text: `${followUp.label} requested by ${mention(user)} (${request.id})` });
     await this.record(request.id, { kind: 'requested', by: user, text: `${followUp.label}: ${followUp.description}` });
     if (followUp.needsApproval) return request;
     // Nothing in production changes (a git branch): the click is the decision.
@@ -178,7 +179,7 @@ export class RollbackService {
     const holder = await this.deps.store.lockHolder(target);
     if (!holder || holder === self) return;
     const running = await this.deps.store.get(holder);
-    throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${running.plan.from.label} → ${running.plan.to.label}, approved by <@${running.approver}>)` : ''}.`, {
+    throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${running.plan.from.label} → ${running.plan.to.label}, approved by ${mention(running.approver)})` : ''}.`, {
       hint: 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
       details: { holder, thread: running?.thread },
     });
@@ -209,14 +210,14 @@ export class RollbackService {
     this.refuseIfClosed(request);
     if (this.now() > request.expiresAt) {
       const closed = await this.deps.store.close(id, 'expired', 'ttl', this.now());
-      if (closed.ok) await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by <@${user}>)` });
+      if (closed.ok) await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by ${mention(user)})` });
       throw this.expired(request);
     }
     await checkApprover(request, user, this.deps.rules, this.deps.directory);
     const result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
     if (result.ok) {
       this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
-      await this.record(id, { kind: 'approved', by: user, text: `approved by <@${user}>` });
+      await this.record(id, { kind: 'approved', by: user, text: `approved by ${mention(user)}` });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);
@@ -260,7 +261,7 @@ export class RollbackService {
     await checkCanceller(request, user, this.deps.rules, this.deps.directory);
     const result = await this.deps.store.close(id, 'cancelled', user, this.now());
     if (result.ok) {
-      await this.record(id, { kind: 'cancelled', by: user, text: `cancelled by <@${user}>` });
+      await this.record(id, { kind: 'cancelled', by: user, text: `cancelled by ${mention(user)}` });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);
@@ -280,11 +281,11 @@ export class RollbackService {
       case 'pending':
         return;
       case 'cancelled':
-        throw new RollbackError('REQUEST_CLOSED', `This request was cancelled by <@${request.closedBy}>${when(request.closedAt)}.`, { hint: 'Nothing was queued.' });
+        throw new RollbackError('REQUEST_CLOSED', `This request was cancelled by ${mention(request.closedBy)}${when(request.closedAt)}.`, { hint: 'Nothing was queued.' });
       case 'expired':
         throw this.expired(request);
       default:
-        throw new RollbackError('REQUEST_CLOSED', `This request was already approved by <@${request.approver}>${when(request.approvedAt)}; it is ${request.state}.`, {
+        throw new RollbackError('REQUEST_CLOSED', `This request was already approved by ${mention(request.approver)}${when(request.approvedAt)}; it is ${request.state}.`, {
           hint: 'Nothing more was queued: one approval runs one rollback.',
         });
     }

@@ -134,7 +134,14 @@ async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: Ru
   try {
     const result = symmetry ? await symmetry.run(ctx, job) : await (run as NonNullable<RollbackDriver['runFollowUp']>)(ctx, job.plan, followUp.id);
     outcome.changed = true;
-    if (symmetry) timeline.record({ kind: 'revert-branch', ok: result.ok, text: result.detail, commits: result.commits });
+    const event = symmetry
+      ? { kind: 'revert-branch' as const, ok: result.ok, text: result.detail, commits: result.commits }
+      : { kind: 'follow-up' as const, ok: result.ok, text: `${followUp.label}: ${result.detail}` };
+    timeline.record(event);
+    // The rollback's own record tells the whole story, follow-ups included.
+    if (followUp.parentId !== job.requestId) {
+      await deps.store.append(followUp.parentId, { ...event, at: Date.now() }).catch((err: unknown) => deps.log.warn({ err }, 'could not write the incident record'));
+    }
     outcome.checks = [{ name: followUp.label, ok: result.ok, detail: result.detail }];
     if (result.output) ctx.report({ status: 'info', text: `Output:\n\`\`\`\n${result.output}\n\`\`\`` });
     ctx.report({ status: result.ok ? 'ok' : 'failed', text: `${followUp.label}: ${result.detail}`, durationMs: performance.now() - started });

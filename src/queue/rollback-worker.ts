@@ -2,6 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { toRollbackError } from '../core/errors.js';
 import type { RequestStore } from '../core/request.js';
+import type { SymmetryRestorer } from '../core/symmetry.js';
 import { runRollback, type ProgressReporter, type RollbackJobData } from '../core/run-rollback.js';
 import type { RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
@@ -18,6 +19,8 @@ export interface WorkerOptions {
   log: Logger;
   /** How long the thread may lag behind once the rollback is done before the job completes anyway. */
   flushTimeoutMs?: number;
+  /** Revert branches (src/git), for targets with `git:` settings. */
+  symmetry?: SymmetryRestorer | undefined;
 }
 
 function jobTimeoutMs(job: RollbackJobData): number {
@@ -34,7 +37,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     const reporter = options.reporterFor(data, log);
     const signal = AbortSignal.timeout(jobTimeoutMs(data));
     try {
-      const outcome = await runRollback(data, { store: options.store, driver: options.driverFor(data.plan.target), reporter, log, signal });
+      const outcome = await runRollback(data, { store: options.store, driver: options.driverFor(data.plan.target), reporter, log, signal, symmetry: options.symmetry });
       log.info({ status: outcome?.status ?? 'skipped' }, 'rollback job done');
       return outcome?.status ?? 'skipped';
     } catch (error) {

@@ -26,6 +26,8 @@ export interface HarnessOptions {
   services?: SimServiceSpec[];
   /** Extra `targets:` YAML lines (indented two spaces). */
   extraTargets?: string;
+  /** Extra YAML lines for the `cdn` target (indented four spaces), e.g. its `git:` block. */
+  cdnExtra?: string[];
   mode?: Mode;
   pickupWarningMs?: number;
   /** Start the Kubernetes simulator with a Helm release `app` (target `api`) and a Deployment `web` (target `web`). */
@@ -134,6 +136,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       '  cdn:',
       '    kind: fastly',
       `    serviceId: ${CDN_SERVICE}`,
+      ...(options.cdnExtra ?? []),
       kubeTargets,
       options.extraTargets ?? '',
     ].join('\n'),
@@ -149,6 +152,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       FASTLY_API_TOKEN: fastly.token,
       FASTLY_API_URL: fastly.url,
       LOG_LEVEL: 'debug',
+      GIT_CACHE_DIR: join(dir, 'git-cache'),
       ...kubeEnv,
     },
     { mode: options.mode ?? 'all' },

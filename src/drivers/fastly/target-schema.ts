@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gitSettingsSchema } from '../../git/schema.js';
 
 /** One `kind: fastly` entry under `targets:` in rollback.yml. */
 export const fastlyTargetSchema = z
@@ -8,6 +9,8 @@ export const fastlyTargetSchema = z
       .string({ error: 'is required: the Fastly service ID (Fastly UI, or `fastly service list`)' })
       .regex(/^[A-Za-z0-9]{10,40}$/, 'must be a Fastly service ID such as SU1Z0isxPaozGVKXdv0eY'),
     description: z.string().optional(),
+    /** Restore symmetry with git after a rollback (src/git). */
+    git: gitSettingsSchema.optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gitSettingsSchema } from '../../git/schema.js';
 import { durationSchema } from '../../config/rollback-file.js';
 import { kubeName, labelSelector, verifySchema } from '../kubernetes/schema.js';
 
@@ -21,6 +22,8 @@ export const helmTargetSchema = z
       .strict()
       .optional(),
     description: z.string().optional(),
+    /** Restore symmetry with git after a rollback (src/git). */
+    git: gitSettingsSchema.optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gitSettingsSchema } from '../../git/schema.js';
 import { durationSchema } from '../../config/rollback-file.js';
 
 /** A DNS-1123 name: what Kubernetes accepts for namespaces, Deployments and Helm releases. */
@@ -36,6 +37,8 @@ export const kubernetesTargetSchema = z
     timeout: durationSchema.default(300_000),
     verify: verifySchema.optional(),
     description: z.string().optional(),
+    /** Restore symmetry with git after a rollback (src/git). */
+    git: gitSettingsSchema.optional(),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { mention } from '../../core/people.js';
 import { formatDuration } from '../../core/duration.js';
 import type { HistoryEntry, TargetStatus } from '../../core/rollback-service.js';
 import { threadLink } from '../post-to-channel.js';
@@ -40,9 +41,9 @@ export function historyText(entries: readonly HistoryEntry[], target: string | u
   if (entries.length === 0) return target ? `No rollbacks of \`${target}\` on record.` : 'No rollbacks on record.';
   const lines = entries.map(({ request, durationMs }) => {
     const took = durationMs === undefined ? '' : ` in ${formatDuration(durationMs)}`;
-    const who = request.approver ? `, approved by <@${request.approver}>` : '';
+    const who = request.approver ? `, approved by ${mention(request.approver)}` : '';
     const when = new Date(request.createdAt).toISOString().slice(0, 16).replace('T', ' ');
-    return `${OUTCOME_ICON[request.state] ?? '•'} ${when} UTC \`${request.target}\` ${request.plan.from.label} → ${request.plan.to.label}: ${request.state}${took} — asked by <@${request.requester}>${who} (\`${request.id}\`)`;
+    return `${OUTCOME_ICON[request.state] ?? '•'} ${when} UTC \`${request.target}\` ${request.plan.from.label} → ${request.plan.to.label}: ${request.state}${took} — asked by ${mention(request.requester)}${who} (\`${request.id}\`)`;
   });
   return [`*Last rollbacks${target ? ` of \`${target}\`` : ''}*`, ...lines].join('\n');
 }

@@ -1,3 +1,4 @@
+import { mention } from '../../core/people.js';
 import type { types } from '@slack/bolt';
 import { describeApprovers } from '../../core/approval.js';
 import { escapeForSlack } from '../../core/command.js';
@@ -38,7 +39,7 @@ function planSections(request: RollbackRequest): KnownBlock[] {
       },
     },
     { type: 'context', elements: [{ type: 'mrkdwn', text: [SELECTION_NOTE[plan.selection], ...plan.notes.map(escapeForSlack)].join(' · ') }] },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Requested by* <@${request.requester}>\n*Reason:* ${reason}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*Requested by* ${mention(request.requester)}\n*Reason:* ${reason}` } },
     { type: 'section', text: { type: 'mrkdwn', text: `*What will run*\n${plan.steps.map((s, i) => `${i + 1}. ${escapeForSlack(s)}`).join('\n')}` } },
   ];
 }
@@ -93,7 +94,7 @@ export function followUpRequestMessage(request: RollbackRequest, rules: { approv
   const label = followUp?.label ?? 'Follow-up';
   const text = `${label} requested for ${request.target}, waiting for approval`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${label} requested: ${request.target}*\nWill run: \`${escapeForSlack(followUp?.description ?? '')}\`\n*Requested by* <@${request.requester}>` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*${label} requested: ${request.target}*\nWill run: \`${escapeForSlack(followUp?.description ?? '')}\`\n*Requested by* ${mention(request.requester)}` } },
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `Needs its own approval: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\`` }],
@@ -131,11 +132,11 @@ export function decidedRequestMessage(request: RollbackRequest, decision: string
 
 export function approvedDecision(request: RollbackRequest, thread: { channel: string } | undefined): string {
   const where = thread ? ` Follow it in <#${thread.channel}>.` : '';
-  return `✅ *Approved* by <@${request.approver}> at ${utcTime(request.approvedAt ?? Date.now())}: rolling back now.${where}`;
+  return `✅ *Approved* by ${mention(request.approver)} at ${utcTime(request.approvedAt ?? Date.now())}: rolling back now.${where}`;
 }
 
 export function cancelledDecision(request: RollbackRequest): string {
-  return `✖️ *Cancelled* by <@${request.closedBy}> at ${utcTime(request.closedAt ?? Date.now())}. Nothing was run.`;
+  return `✖️ *Cancelled* by ${mention(request.closedBy)} at ${utcTime(request.closedAt ?? Date.now())}. Nothing was run.`;
 }
 
 export function expiredDecision(request: RollbackRequest): string {
@@ -161,7 +162,7 @@ export function rollingBackNotice(request: NoticeFacts, status?: string) {
       elements: [
         {
           type: 'mrkdwn',
-          text: `from ${plan.from.label} · ${escapeForSlack(plan.resource)} · requested by <@${request.requester}>, approved by <@${request.approver}>${reason}`,
+          text: `from ${plan.from.label} · ${escapeForSlack(plan.resource)} · requested by ${mention(request.requester)}, approved by ${mention(request.approver)}${reason}`,
         },
       ],
     },

@@ -1,0 +1,5 @@
+/** A person as Slack shows them: a Slack user ID becomes a mention; anyone else (`cli:alice`) stays as written. */
+export function mention(id: string | undefined): string {
+  if (!id) return 'someone';
+  return /^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : id;
+}

@@ -1,0 +1,57 @@
+import { isRollbackError } from '../core/errors.js';
+import type { RollbackJobData } from '../core/run-rollback.js';
+import { REVERT_BRANCH, type SymmetryRestorer } from '../core/symmetry.js';
+import type { Plan } from '../core/types.js';
+import type { DriverContext, FollowUp, FollowUpResult } from '../drivers/types.js';
+import { createRevertBranch } from './revert-branch.js';
+import type { GitSettings } from './schema.js';
+
+/** The revert branch for targets with `git:` settings, through a cached clone per repository. */
+export class GitSymmetry implements SymmetryRestorer {
+  constructor(
+    private readonly settings: ReadonlyMap<string, GitSettings>,
+    private readonly cacheDir: string,
+  ) {}
+
+  offer(target: string, _plan: Plan): FollowUp | undefined {
+    const git = this.settings.get(target);
+    if (!git) return undefined;
+    return {
+      id: REVERT_BRANCH,
+      label: 'Create revert branch',
+      description: `git revert --no-commit <commit of the restored version>..HEAD on ${git.branch} of ${git.repo}, pushed as a new branch`,
+      needsApproval: false,
+    };
+  }
+
+  auto(target: string): boolean {
+    return this.settings.get(target)?.autoRevert ?? false;
+  }
+
+  async run(ctx: DriverContext, job: RollbackJobData): Promise<FollowUpResult> {
+    const git = this.settings.get(job.plan.target);
+    if (!git) return { ok: false, output: '', detail: `${job.plan.target} has no git settings` };
+    let result;
+    try {
+      result = await createRevertBranch(
+        { settings: git, target: job.plan.target, requestId: job.followUp?.parentId ?? job.requestId, from: job.plan.from, to: job.plan.to, cacheDir: this.cacheDir },
+        { signal: ctx.signal, log: ctx.log, report: (step) => ctx.report(step) },
+      );
+    } catch (error) {
+      // Git already holds what is deployed: symmetry is there, nothing to push.
+      if (isRollbackError(error) && error.code === 'NOTHING_TO_ROLL_BACK') return { ok: true, output: '', detail: error.message };
+      throw error;
+    }
+    const output = result.undone.map((c) => `${c.sha.slice(0, 10)} ${c.subject}`).join('\n');
+    if (result.reused) {
+      return { ok: true, output, commits: result.undone, detail: `${result.branch} already exists for this rollback (nothing pushed again).${result.mergeRequestUrl ? ` Merge request: ${result.mergeRequestUrl}` : ''}` };
+    }
+    const link = result.mergeRequestUrl ? ` Open the merge request: ${result.mergeRequestUrl}` : '';
+    return {
+      ok: true,
+      output,
+      commits: result.undone,
+      detail: `pushed ${result.branch}: ${result.undone.length} commit(s) after ${result.goodCommit.slice(0, 10)} undone in one commit. Redeploy it to restore symmetry (runbook step 2).${link}`,
+    };
+  }
+}

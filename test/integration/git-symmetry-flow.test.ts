@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockAction, sendToApp } from '../support/slack-payloads.js';
+import { textOf, type SimMessage } from '../support/slack-simulator.js';
+import { CDN_SERVICE, CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness } from '../support/harness.js';
+
+const run = promisify(execFile);
+const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' };
+const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
+
+/** A bare "origin" whose main has three deploys; returns their shas. */
+async function repository(): Promise<{ bare: string; shas: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rr-git-flow-'));
+  const bare = join(dir, 'origin.git');
+  await run('git', ['init', '--bare', '--initial-branch=main', bare]);
+  const work = join(dir, 'work');
+  await run('git', ['clone', bare, work], { env: GIT_ENV });
+  const shas: string[] = [];
+  for (const [i, subject] of ['Serve from new origin', 'Tighten cache TTL', 'Rewrite VCL for redirects'].entries()) {
+    writeFileSync(join(work, 'main.vcl'), `# deploy ${i + 1}\nset ttl = ${60 * (i + 1)}s;\n`);
+    await git(work, 'add', '.');
+    await git(work, 'commit', '-m', subject);
+    shas.push(await git(work, 'rev-parse', 'HEAD'));
+  }
+  await git(work, 'push', 'origin', 'HEAD:main');
+  return { bare, shas };
+}
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+async function rollBack(): Promise<{ id: string; notice: SimMessage }> {
+  await h.command('cdn bad VCL');
+  const request = await h.awaitRequest();
+  await h.click('approve', request, PEOPLE.approver);
+  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 15_000);
+  return { id: request.id, notice };
+}
+
+async function startWithRepo(gitLines: string[], comments: [string, string]) {
+  h = await startHarness({
+    services: [{ id: CDN_SERVICE, name: 'www-prod', versions: [{ number: 40 }, { number: 41, comment: comments[0] }, { number: 42, comment: comments[1] }], active: 42, activationHistory: [40, 41, 42] }],
+    cdnExtra: gitLines,
+  });
+}
+
+describe('restoring symmetry with git after a rollback', () => {
+  it('offers Create revert branch; a click pushes one commit that undoes what came after the restored version', async () => {
+    const { bare, shas } = await repository();
+    await startWithRepo(['    git:', `      repo: ${bare}`, '      branch: main'], [`deploy ${shas[0]}`, `deploy ${shas[2]}`]);
+    const { id, notice } = await rollBack();
+    const final = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m)))!;
+    expect(textOf(final)).toContain('Create revert branch…');
+
+    await h.clickFollowUp(final, PEOPLE.requester);
+    const done = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Create revert branch for cdn (done|failed)/.test(textOf(m))), 20_000);
+    expect(textOf(done)).toContain(`pushed rollback/cdn-${id}: 2 commit(s) after ${shas[0]!.slice(0, 10)} undone in one commit`);
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
+    expect(thread).toContain('Rewrite VCL for redirects');
+    expect(thread).toContain('Tighten cache TTL');
+
+    const branch = `rollback/cdn-${id}`;
+    expect(await git(bare, 'rev-parse', `${branch}^{tree}`)).toBe(await git(bare, 'rev-parse', `${shas[0]}^{tree}`));
+    expect(await git(bare, 'rev-parse', `${branch}~1`)).toBe(shas[2]);
+    expect(await git(bare, 'log', '-1', '--format=%s', branch)).toContain('cdn');
+
+    const checklist = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
+    await sendToApp(
+      h.eventsUrl,
+      blockAction({ actionId: 'rollback_record', value: id, userId: PEOPLE.approver, channelId: CHANNELS.incident, messageTs: checklist.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) }),
+      { signingSecret: SIGNING_SECRET },
+    );
+    const record = textOf(await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => /Incident record for/.test(textOf(m)))));
+    expect(record).toContain('## Commits undone');
+    expect(record).toContain(`- \`${shas[2]!.slice(0, 10)}\` Rewrite VCL for redirects`);
+  });
+
+  it('makes the branch at once with autoRevert', async () => {
+    const { bare, shas } = await repository();
+    await startWithRepo(['    git:', `      repo: ${bare}`, '      autoRevert: true'], [`deploy ${shas[0]}`, `deploy ${shas[2]}`]);
+    const { id, notice } = await rollBack();
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
+    expect(thread).toContain(`pushed rollback/cdn-${id}`);
+    expect(thread).not.toContain('Create revert branch…');
+    expect(await git(bare, 'branch', '--list', `rollback/cdn-${id}`)).toContain(`rollback/cdn-${id}`);
+  });
+
+  it('says what to do by hand when the deployed version names no commit, and pushes nothing', async () => {
+    const { bare } = await repository();
+    await startWithRepo(['    git:', `      repo: ${bare}`, '      autoRevert: true'], ['hotfix from the UI', 'deploy from laptop']);
+    const { id, notice } = await rollBack();
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
+    expect(thread).toContain('Create revert branch could not run');
+    expect(thread).toContain('hotfix from the UI');
+    expect(await git(bare, 'branch', '--list', `rollback/cdn-${id}`)).toBe('');
+    // The rollback itself stays a success: git is a follow-up, not part of it.
+    expect(thread).toContain('*cdn is back on v41*');
+  });
+});
