@@ -68,11 +68,42 @@ function humanise(text: string): string {
 
 const redis = await ensureRedis();
 process.env.TEST_REDIS_URL = redis.url;
-const { startHarness, PEOPLE, CHANNELS } = await import('../test/support/harness.js');
+const { startHarness, PEOPLE, CHANNELS, CDN_SERVICE } = await import('../test/support/harness.js');
+
+/** A local "origin" for the cdn's VCL: four deploys, the last two of which the rollback walks back. */
+async function demoRepository(): Promise<{ bare: string; shas: string[] }> {
+  const { execFile } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { promisify } = await import('node:util');
+  const run = promisify(execFile);
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'Dana Dev', GIT_AUTHOR_EMAIL: 'dana@example.com', GIT_COMMITTER_NAME: 'Dana Dev', GIT_COMMITTER_EMAIL: 'dana@example.com' };
+  const dir = mkdtempSync(join(tmpdir(), 'rr-demo-git-'));
+  const bare = join(dir, 'cdn-config.git');
+  await run('git', ['init', '-q', '--bare', '--initial-branch=main', bare]);
+  const work = join(dir, 'work');
+  await run('git', ['clone', '-q', bare, work], { env });
+  const shas: string[] = [];
+  for (const [i, subject] of ['Add origin shield', 'Cache images for a day', 'Rewrite redirects in VCL', 'Normalise query strings'].entries()) {
+    writeFileSync(join(work, 'main.vcl'), `# ${subject}\nset beresp.ttl = ${(i + 1) * 60}s;\n`);
+    await run('git', ['add', '.'], { cwd: work, env });
+    await run('git', ['commit', '-q', '-m', subject], { cwd: work, env });
+    shas.push((await run('git', ['rev-parse', 'HEAD'], { cwd: work })).stdout.trim());
+  }
+  await run('git', ['push', '-q', 'origin', 'HEAD:main'], { cwd: work, env });
+  return { bare, shas };
+}
 const { textOf } = await import('../test/support/slack-simulator.js');
 
-console.log('Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm)…');
-const h = await startHarness({ kube: { readyDelayMs: 300 } });
+console.log('Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm, real git)…');
+const repo = await demoRepository();
+const h = await startHarness({
+  kube: { readyDelayMs: 300 },
+  // The Fastly versions carry the commit they were deployed from, as a deploy pipeline writes it.
+  services: [{ id: CDN_SERVICE, name: 'www-prod', versions: [{ number: 40, comment: `deploy ${repo.shas[0]}` }, { number: 41, comment: `deploy ${repo.shas[1]}` }, { number: 42, comment: `deploy ${repo.shas[3]}` }], active: 42, activationHistory: [40, 41, 42] }],
+  cdnExtra: ['    git:', `      repo: ${repo.bare}`, '      branch: main'],
+});
 const t0 = Date.now();
 const said: Array<{ at: number; line: string }> = [];
 const person = (user: string, channel: string, what: string) => said.push({ at: Date.now(), line: `#${CHANNEL_NAMES[channel]}  @${USERS[user]}: ${what}` });
@@ -122,7 +153,13 @@ try {
   const cdn = await rollback('cdn', 'elevated 5xx after deploy 4f2a9c1', PEOPLE.approver);
   await rollback('api', 'checkout errors since the 1.1.0 release', PEOPLE.groupMember);
 
-  // 4. The record, and where things stand.
+  // 4. Symmetry with git: the runbook's "revert Git changes", done by the bot in a branch.
+  const final = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /cdn is back on/.test(textOf(m)))!;
+  person(PEOPLE.requester, CHANNELS.incident, 'clicks [Create revert branch…] in the cdn thread');
+  await h.clickFollowUp(final, PEOPLE.requester);
+  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, cdn.notice.ts).some((m) => /Create revert branch for cdn (done|failed)/.test(textOf(m))), 30_000);
+
+  // 5. The record, and where things stand.
   const checklist = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
   person(PEOPLE.approver, CHANNELS.incident, 'clicks [Incident record] in the cdn thread');
   const { blockAction, sendToApp } = await import('../test/support/slack-payloads.js');
@@ -168,7 +205,13 @@ try {
   }
   console.log('\n──────── figures ────────\n');
   for (const [name, ms] of figures) console.log(`${name.padEnd(48)} ${Math.round(ms)} ms`);
-  console.log('\nThat was the real app and worker, real Redis and the real helm binary; only Slack, Fastly and Kubernetes were simulated.');
+  const { execFileSync } = await import('node:child_process');
+  const branches = execFileSync('git', ['branch', '--list', 'rollback/*'], { cwd: repo.bare }).toString().trim();
+  if (branches) {
+    console.log(`\n──────── git: the revert branch in ${repo.bare} ────────\n`);
+    console.log(execFileSync('git', ['log', '--format=%h %s%n%b', '-1', branches.replace(/^[* ]+/, '')], { cwd: repo.bare }).toString().trim());
+  }
+  console.log('\nThat was the real app and worker, real Redis, the real helm and git; only Slack, Fastly and Kubernetes were simulated.');
   console.log('To run it for real: README.md, "Set up with a Slack workspace".');
 } finally {
   await h.close();

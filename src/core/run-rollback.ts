@@ -94,7 +94,8 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   if (!job.followUp && outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)) {
     const revert = deps.symmetry.offer(job.plan.target, job.plan);
     if (revert) {
-      await runFollowUp({ ...revert, parentId: job.requestId }, job, deps, ctx, timeline);
+      const reverted = await runFollowUp({ ...revert, parentId: job.requestId }, job, deps, ctx, timeline);
+      if (reverted.status === 'succeeded') ctx.report({ status: 'ok', text: `${revert.label}: ${reverted.checks[0]?.detail ?? 'done'}` });
       autoReverted = true;
     }
   }
@@ -144,7 +145,8 @@ async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: Ru
     }
     outcome.checks = [{ name: followUp.label, ok: result.ok, detail: result.detail }];
     if (result.output) ctx.report({ status: 'info', text: `Output:\n\`\`\`\n${result.output}\n\`\`\`` });
-    ctx.report({ status: result.ok ? 'ok' : 'failed', text: `${followUp.label}: ${result.detail}`, durationMs: performance.now() - started });
+    // Success is told once, by the finishing message; a failure is a step of its own.
+    if (!result.ok) ctx.report({ status: 'failed', text: `${followUp.label}: ${result.detail}`, durationMs: performance.now() - started });
     outcome.status = result.ok ? 'succeeded' : 'failed';
     if (!result.ok) outcome.error = new RollbackError('VERIFY_FAILED', `${followUp.label} failed: ${result.detail}.`, { hint: 'Look at the migrator pod and the database before trying again.' });
   } catch (error) {

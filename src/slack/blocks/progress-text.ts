@@ -24,7 +24,7 @@ export function finishText(result: FinishedRollback): string {
   if (followUp) {
     const detail = outcome.checks[0]?.detail ?? outcome.error?.message ?? '';
     return outcome.status === 'succeeded'
-      ? `✅ *${followUp.label} for ${plan.target} done*: ${detail}.`
+      ? `✅ *${followUp.label} for ${plan.target} done* in ${formatDuration(result.runMs)}: ${detail.replace(/\.$/, '')}.`
       : `❌ *${followUp.label} for ${plan.target} failed*: ${outcome.error?.toUserText() ?? detail}`;
   }
   switch (outcome.status) {

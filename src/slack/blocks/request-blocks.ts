@@ -105,10 +105,18 @@ export function followUpRequestMessage(request: RollbackRequest, rules: { approv
 }
 
 /** The button offered under a verified rollback for each follow-up. */
-export function followUpButtons(requestId: string, followUps: ReadonlyArray<{ id: string; label: string; description: string }>): KnownBlock[] {
+export function followUpButtons(requestId: string, followUps: ReadonlyArray<{ id: string; label: string; description: string; needsApproval: boolean }>): KnownBlock[] {
   if (followUps.length === 0) return [];
   return [
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `Runbook next step, if needed (needs its own approval): ${followUps.map((f) => `\`${escapeForSlack(f.description)}\``).join('; ')}` }] },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: followUps.map((f) => `*${f.label}*: \`${escapeForSlack(f.description)}\`${f.needsApproval ? ' (needs its own approval)' : ''}`).join('\n'),
+        },
+      ],
+    },
     {
       type: 'actions',
       block_id: 'rollback_follow_ups',
