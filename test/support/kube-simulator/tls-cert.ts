@@ -63,7 +63,8 @@ export function selfSignedCertificate(): SelfSignedCertificate {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ecdsaWithSha256 = sequence(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0] = (serial[0] as number) & 0x7f; // positive INTEGER
+  // A positive INTEGER with no leading zero byte: DER forbids the padding a 0x00 first byte would be.
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x40;
   const now = Date.now();
   const subject = name('kube-simulator');
   const tbs = sequence(
