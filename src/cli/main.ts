@@ -12,6 +12,12 @@ import { historyCommand, recordCommand, statusCommand } from './read-commands.js
 import { rollbackCommand } from './rollback-command.js';
 import { isDebug, readDotEnv, type CliContext } from './setup.js';
 
+// `rapid-rollback history | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const ENVIRONMENT_HELP = `Settings come from the environment, as for the bot (README.md, "Configuration"), and from a
 .env file in the current directory; SLACK_SIGNING_SECRET is not needed. Logs (pino, JSON) go to
 stderr at LOG_LEVEL (default error here); results go to stdout.`;
