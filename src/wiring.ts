@@ -17,6 +17,7 @@ import type { GitSettings } from './git/schema.js';
 import { GitSymmetry } from './git/symmetry.js';
 import { createSlackApp, createSlackClient } from './slack/app.js';
 import { SlackApproverDirectory } from './slack/approver-directory.js';
+import { redisSeenSignatures } from './slack/replay-guard.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
@@ -26,6 +27,8 @@ export interface RunOptions {
   workerConcurrency?: number;
   /** See DecisionOptions; tests shorten it. */
   pickupWarningMs?: number;
+  /** See WorkerOptions.lockMs (RR_WORKER_LOCK_MS); fault tests shorten it. */
+  workerLockMs?: number | undefined;
 }
 
 export interface Running {
@@ -77,13 +80,17 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
       bullPrefix: core.bullPrefix,
       concurrency: options.workerConcurrency,
       symmetry: core.symmetry,
+      lockMs: options.workerLockMs,
     });
     closers.push(worker.close);
   }
 
   let port: number | undefined;
   if (config.mode !== 'worker') {
-    const slackApp = createSlackApp(config.slack, core.service, log, { pickupWarningMs: options.pickupWarningMs });
+    const slackApp = createSlackApp(config.slack, core.service, log, {
+      pickupWarningMs: options.pickupWarningMs,
+      seenSignatures: redisSeenSignatures(core.redis, options.prefix ?? config.redisPrefix),
+    });
     port = (await slackApp.start()).port;
     closers.unshift(() => slackApp.stop());
   }
@@ -119,6 +126,7 @@ export interface WorkerDeps {
   concurrency?: number | undefined;
   flushTimeoutMs?: number | undefined;
   symmetry?: SymmetryRestorer | undefined;
+  lockMs?: number | undefined;
 }
 
 /** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
@@ -131,6 +139,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ w
     concurrency: deps.concurrency,
     flushTimeoutMs: deps.flushTimeoutMs,
     symmetry: deps.symmetry,
+    lockMs: deps.lockMs,
     store,
     driverFor: (target) => {
       const driver = drivers.get(target);

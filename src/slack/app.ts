@@ -1,10 +1,11 @@
-import { App, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
 import { registerDecisionActions, type DecisionOptions } from './listeners/decision-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
+import { guardReplays, type SeenSignatures } from './replay-guard.js';
 
 
 export interface SlackSettings {
@@ -50,7 +51,12 @@ export interface SlackApp {
 }
 
 /** The Bolt app: transport (HTTP or Socket Mode) and listeners. Listeners ack at once and hand off. */
-export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger, options: DecisionOptions = {}): SlackApp {
+export interface SlackAppOptions extends DecisionOptions {
+  /** Refuses replayed HTTP requests (HTTP mode). */
+  seenSignatures?: SeenSignatures | undefined;
+}
+
+export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger, options: SlackAppOptions = {}): SlackApp {
   const common = {
     token: settings.botToken,
     logger: boltLogger(log),
@@ -58,9 +64,14 @@ export function createSlackApp(settings: SlackSettings, service: RollbackService
     // Start-up must not depend on Slack answering: the token is checked on the first request.
     tokenVerificationEnabled: false,
   };
-  const app = settings.socketMode
-    ? new App({ ...common, socketMode: true, appToken: settings.appToken })
-    : new App({ ...common, signingSecret: settings.signingSecret ?? '', processBeforeResponse: false });
+  let app: App;
+  if (settings.socketMode) {
+    app = new App({ ...common, socketMode: true, appToken: settings.appToken });
+  } else {
+    const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret ?? '', processBeforeResponse: false, logger: common.logger });
+    if (options.seenSignatures) receiver.requestListener = guardReplays(receiver.requestListener, options.seenSignatures, log);
+    app = new App({ ...common, receiver });
+  }
 
   registerRollbackCommand(app, service, log);
   registerDecisionActions(app, service, log, options);

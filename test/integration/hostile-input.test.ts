@@ -1,0 +1,87 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
+import { textOf } from '../support/slack-simulator.js';
+import { CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness } from '../support/harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const settle = () => new Promise((r) => setTimeout(r, 250));
+
+describe('requests that are not what they claim', () => {
+  it('refuses a replayed slash command (same signature) with 401 and plans once', async () => {
+    h = await startHarness();
+    const body = slashCommand({ text: 'cdn', responseUrl: h.slack.newResponseUrl({ channel: CHANNELS.command, userId: PEOPLE.requester }) });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp });
+    const replay = await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp });
+    expect(first.status).toBe(200);
+    expect(replay.status).toBe(401);
+    await h.awaitRequest();
+    await settle();
+    expect(h.slack.messages(CHANNELS.command)).toHaveLength(1);
+  });
+
+  it('refuses a replayed Approve click, and a forged signature does not burn the real one', async () => {
+    h = await startHarness();
+    await h.command('cdn');
+    const request = await h.awaitRequest();
+    const click = blockAction({ actionId: 'rollback_approve', value: request.id, userId: PEOPLE.approver, channelId: CHANNELS.command, messageTs: request.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) });
+    const timestamp = Math.floor(Date.now() / 1000);
+    expect((await sendToApp(h.eventsUrl, click, { signingSecret: 'wrong-secret', timestampSeconds: timestamp })).status).toBe(401);
+    expect((await sendToApp(h.eventsUrl, click, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(200);
+    expect((await sendToApp(h.eventsUrl, click, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(401);
+    const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /back on v41/.test(textOf(m))), 10_000);
+    await settle();
+    expect(h.fastly.activations).toHaveLength(1);
+    expect(h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs)).toHaveLength(1);
+  });
+
+  it('refuses a timestamp from the future (401) as Bolt refuses a stale one', async () => {
+    h = await startHarness();
+    const body = slashCommand({ text: 'cdn', responseUrl: h.slack.newResponseUrl() });
+    const inTenMinutes = Math.floor(Date.now() / 1000) + 600;
+    expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: inTenMinutes })).status).toBe(401);
+    await settle();
+    expect(h.slack.calls).toHaveLength(0);
+    expect(h.fastly.requests).toHaveLength(0);
+  });
+
+  it('refuses a button carrying another request id, from another channel', async () => {
+    h = await startHarness();
+    h.slack.addChannel({ id: 'COTHER', name: 'other' });
+    await h.command('cdn', { channel: 'COTHER' });
+    const other = await h.awaitRequest('COTHER');
+    const forged = blockAction({ actionId: 'rollback_approve', value: other.id, userId: PEOPLE.approver, channelId: CHANNELS.command, messageTs: other.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) });
+    expect((await sendToApp(h.eventsUrl, forged, { signingSecret: SIGNING_SECRET })).status).toBe(200);
+    expect(await h.slack.waitFor(() => h.privateTo(PEOPLE.approver).find((t) => /does not belong to it/.test(t)))).toBeTruthy();
+    await settle();
+    expect(h.fastly.activations).toHaveLength(0);
+  });
+
+  it('never lets a shell or path string through as a target or version', async () => {
+    h = await startHarness();
+    for (const text of ['cdn;id', '$(reboot)', '../../etc/passwd', 'cdn to v1;id', 'cdn to `id`', '--kubeconfig=/tmp/x', '<@U123|x>']) {
+      const answer = JSON.parse((await h.command(text)).body) as { response_type: string; text: string };
+      expect(answer.response_type, text).toBe('ephemeral');
+      expect(answer.text, text).toMatch(/^❌ /);
+    }
+    await settle();
+    expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
+    expect(h.fastly.requests).toHaveLength(0);
+  });
+
+  it('shows no token or secret in any Slack message or log line', async () => {
+    h = await startHarness();
+    await h.command('cdn');
+    const request = await h.awaitRequest();
+    await h.click('approve', request, PEOPLE.approver);
+    const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
+    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 10_000);
+    const everything = [JSON.stringify(h.slack.calls), JSON.stringify(h.slack.responses), h.logs.join('')].join('\n');
+    for (const secret of [h.slack.botToken, h.fastly.token, SIGNING_SECRET]) expect(everything).not.toContain(secret);
+  });
+});
