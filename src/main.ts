@@ -28,9 +28,10 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger({ level: config.logLevel });
+  const workerLockMs = lockMsFrom(process.env.RR_WORKER_LOCK_MS);
   let running: Awaited<ReturnType<typeof run>>;
   try {
-    running = await run(config, log);
+    running = await run(config, log, { workerLockMs });
   } catch (error) {
     if (isRollbackError(error)) {
       console.error(`rapid-rollback cannot start: ${error.toUserText()}`);
@@ -48,6 +49,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * RR_WORKER_LOCK_MS: a tuning and test knob, not part of loadConfig's settings. How long a worker's hold on a
+ * running job lasts without renewal; a job whose worker died resumes on another worker about that long after.
+ */
+function lockMsFrom(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 200) {
+    console.error(`rapid-rollback cannot start:\n  - RR_WORKER_LOCK_MS must be a whole number of milliseconds, at least 200 (got "${value}"); leave it unset for 30000.`);
+    process.exit(1);
+  }
+  return ms;
 }
 
 await main();

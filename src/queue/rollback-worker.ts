@@ -21,6 +21,13 @@ export interface WorkerOptions {
   flushTimeoutMs?: number;
   /** Revert branches (src/git), for targets with `git:` settings. */
   symmetry?: SymmetryRestorer | undefined;
+  /**
+   * How long a running job's lock lasts without renewal (BullMQ's lockDuration, default 30 s). A job
+   * whose worker died is handed to another worker about this long after the death, plus up to one
+   * stalled check, which runs every half of it here. Shorter: a dead worker's rollback resumes sooner;
+   * too short: a busy but living worker may lose its job to another (the re-run re-reads before acting).
+   */
+  lockMs?: number | undefined;
 }
 
 function jobTimeoutMs(job: RollbackJobData): number {
@@ -59,6 +66,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     concurrency: options.concurrency ?? 8,
     // A job whose worker died is handed to another worker once; run-rollback re-reads before acting.
     maxStalledCount: 1,
+    ...(options.lockMs === undefined ? {} : { lockDuration: options.lockMs, stalledInterval: Math.max(100, Math.round(options.lockMs / 2)) }),
   });
   worker.on('error', (err) => options.log.error({ err }, 'worker error'));
   return worker;
