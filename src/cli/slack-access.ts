@@ -1,27 +1,10 @@
-import { LogLevel, WebClient, type Logger as SlackLogger } from '@slack/web-api';
+import { LogLevel, WebClient } from '@slack/web-api';
 import { describeApprovers, type ApproverDirectory } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import { SlackApproverDirectory } from '../slack/approver-directory.js';
 import { slackError } from '../slack/post-to-channel.js';
-
-/** @slack/web-api's logger interface on pino (its default writes to stdout, which carries results). */
-function slackLogger(log: Logger): SlackLogger {
-  const child = log.child({ component: 'slack' });
-  let level = LogLevel.WARN;
-  const text = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
-  return {
-    debug: (...parts) => child.debug(text(parts)),
-    info: (...parts) => child.info(text(parts)),
-    warn: (...parts) => child.warn(text(parts)),
-    error: (...parts) => child.error(text(parts)),
-    setLevel: (l) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: () => undefined,
-  };
-}
+import { slackLogger } from '../slack/slack-logger.js';
 
 /**
  * A client that gives up fast: when Slack itself is down, a break-glass rollback must not wait for
@@ -30,7 +13,7 @@ function slackLogger(log: Logger): SlackLogger {
 export function quickSlackClient(settings: { botToken: string; apiUrl?: string | undefined }, log: Logger, timeoutMs: number): WebClient {
   return new WebClient(settings.botToken, {
     slackApiUrl: settings.apiUrl,
-    logger: slackLogger(log),
+    logger: slackLogger(log, 'slack', LogLevel.WARN),
     timeout: timeoutMs,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,

@@ -1,4 +1,4 @@
-import { App, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { RollbackService } from '../core/rollback-service.js';
@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { registerDecisionActions, type DecisionOptions } from './listeners/decision-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
 import { guardReplays, type SeenSignatures } from './replay-guard.js';
+import { slackLogger } from './slack-logger.js';
 
 
 export interface SlackSettings {
@@ -17,29 +18,11 @@ export interface SlackSettings {
   port: number;
 }
 
-/** Bolt's logger interface on top of pino, so Bolt's own lines come out as JSON with ours. */
-function boltLogger(log: Logger): BoltLogger {
-  const child = log.child({ component: 'bolt' });
-  let level = LogLevel.INFO;
-  const text = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
-  return {
-    debug: (...parts) => child.debug(text(parts)),
-    info: (...parts) => child.info(text(parts)),
-    warn: (...parts) => child.warn(text(parts)),
-    error: (...parts) => child.error(text(parts)),
-    setLevel: (l) => {
-      level = l;
-    },
-    getLevel: () => level,
-    setName: () => undefined,
-  };
-}
-
 /** A Web API client for the bot token; the worker uses one too, to write in threads. */
 export function createSlackClient(settings: Pick<SlackSettings, 'botToken' | 'apiUrl'>, log: Logger): WebClient {
   return new WebClient(settings.botToken, {
     slackApiUrl: settings.apiUrl,
-    logger: boltLogger(log),
+    logger: slackLogger(log, 'bolt'),
     timeout: 10_000,
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
   });
@@ -59,7 +42,7 @@ export interface SlackAppOptions extends DecisionOptions {
 export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger, options: SlackAppOptions = {}): SlackApp {
   const common = {
     token: settings.botToken,
-    logger: boltLogger(log),
+    logger: slackLogger(log, 'bolt'),
     clientOptions: { slackApiUrl: settings.apiUrl, timeout: 10_000 },
     // Start-up must not depend on Slack answering: the token is checked on the first request.
     tokenVerificationEnabled: false,
