@@ -4,7 +4,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Config } from './config/load-config.js';
 import type { ApproverDirectory } from './core/approval.js';
 import { RollbackError } from './core/errors.js';
-import type { RequestStore } from './core/request.js';
+import type { RequestStore, ThreadRef } from './core/request.js';
 import { RollbackService } from './core/rollback-service.js';
 import type { ProgressReporter } from './core/run-rollback.js';
 import { driverFor } from './drivers/registry.js';
@@ -18,6 +18,7 @@ import { GitSymmetry } from './git/symmetry.js';
 import { createSlackApp, createSlackClient } from './slack/app.js';
 import { SlackApproverDirectory } from './slack/approver-directory.js';
 import { redisSeenSignatures } from './slack/replay-guard.js';
+import { DeferredReporter, waitForThread } from './slack/deferred-reporter.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
@@ -72,8 +73,12 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
   const closers: Array<() => Promise<unknown>> = [];
 
   if (config.mode !== 'app') {
+    // The worker's store waits out a Redis outage (commands queue until Redis is back), so a rollback Fastly
+    // already carried out is recorded and reported as done, not as a crash. The app's connection fails fast
+    // instead: Slack must hear at once that Redis is down.
+    const storeRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
     const worker = await startWorker(config, {
-      store: core.store,
+      store: new RedisRequestStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
       drivers: core.drivers,
       client,
       log,
@@ -82,7 +87,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
       symmetry: core.symmetry,
       lockMs: options.workerLockMs,
     });
-    closers.push(worker.close);
+    closers.push(worker.close, async () => storeRedis.disconnect());
   }
 
   let port: number | undefined;
@@ -146,10 +151,13 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ w
       if (!driver) throw new RollbackError('TARGET_UNKNOWN', `target ${target} is not in this worker's rollback.yml`);
       return driver;
     },
-    reporterFor: (job, jobLog): ProgressReporter =>
-      job.thread
-        ? new SlackThreadReporter(client, job.thread, job.thread.root === 'notice' ? job : undefined, jobLog)
-        : logOnlyReporter(jobLog),
+    reporterFor: (job, jobLog): ProgressReporter => {
+      const forThread = (thread: ThreadRef | undefined) =>
+        thread ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog) : logOnlyReporter(jobLog);
+      if (job.thread || !job.threadPending) return forThread(job.thread);
+      // Slack had not taken the notice when the job was queued: the steps wait for its thread, not the rollback.
+      return new DeferredReporter(waitForThread(async () => (await store.get(job.requestId))?.thread, 10 * 60_000), forThread);
+    },
     log,
   });
   return {

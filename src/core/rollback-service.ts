@@ -185,6 +185,11 @@ export class RollbackService {
     });
   }
 
+  /** The notice came late: the worker finds its thread here. */
+  async attachThread(id: string, thread: ThreadRef): Promise<void> {
+    await this.deps.store.setThread(id, thread);
+  }
+
   /** Remembers which message holds the request, so clicks from any other message are refused. */
   async recordOrigin(id: string, origin: RequestOrigin): Promise<void> {
     await this.deps.store.setOrigin(id, origin);
@@ -230,7 +235,7 @@ export class RollbackService {
   }
 
   /** Queues an approved request; if that fails the approval is undone so nothing is left half-done. */
-  async start(request: RollbackRequest, thread: ThreadRef | undefined): Promise<void> {
+  async start(request: RollbackRequest, thread: ThreadRef | undefined, options: { threadPending?: boolean } = {}): Promise<void> {
     if (!request.approver || request.approvedAt === undefined) throw new Error(`request ${request.id} is not approved`);
     try {
       if (thread) await this.deps.store.setThread(request.id, thread);
@@ -242,6 +247,7 @@ export class RollbackService {
         approvedAt: request.approvedAt,
         reason: request.reason,
         thread,
+        threadPending: !thread && options.threadPending ? true : undefined,
         followUp: request.followUp,
       });
       await this.record(request.id, { kind: 'queued', text: thread ? `queued; progress in <#${thread.channel}>` : 'queued; no Slack thread' });

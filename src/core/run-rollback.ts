@@ -17,6 +17,8 @@ export interface RollbackJobData {
   approvedAt: number;
   reason: string;
   thread?: ThreadRef | undefined;
+  /** The notice was still on its way to Slack when the job was queued: its thread will be in the store. */
+  threadPending?: boolean | undefined;
   /** Set when this job is a follow-up (a migration revert), not the rollback itself. */
   followUp?: FollowUpRef | undefined;
 }

@@ -11,6 +11,7 @@ export const rollbackJobSchema = z.object({
   approvedAt: z.number(),
   reason: z.string(),
   followUp: followUpSchema.optional(),
+  threadPending: z.boolean().optional(),
   thread: z.object({ channel: z.string(), ts: z.string(), root: z.enum(['notice', 'request']).optional() }).optional(),
 }) satisfies z.ZodType<RollbackJobData>;
 

@@ -1,4 +1,4 @@
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App, HTTPReceiver, type AuthorizeResult } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
 import type { RollbackService } from '../core/rollback-service.js';
@@ -33,6 +33,22 @@ export interface SlackApp {
   stop(): Promise<void>;
 }
 
+/** Who the bot is (auth.test), asked on first need and remembered; a failure is asked again next time. */
+function botIdentity(client: WebClient, botToken: string, log: Logger): () => Promise<AuthorizeResult> {
+  let known: Promise<AuthorizeResult> | undefined;
+  return () => {
+    known ??= client.auth.test().then(
+      (result) => ({ botToken, botId: result.bot_id, botUserId: result.user_id, teamId: result.team_id }),
+      (error: unknown) => {
+        known = undefined;
+        log.warn({ err: error }, 'Slack did not confirm the bot token (auth.test)');
+        throw error;
+      },
+    );
+    return known;
+  };
+}
+
 /** The Bolt app: transport (HTTP or Socket Mode) and listeners. Listeners ack at once and hand off. */
 export interface SlackAppOptions extends DecisionOptions {
   /** Refuses replayed HTTP requests (HTTP mode). */
@@ -40,12 +56,14 @@ export interface SlackAppOptions extends DecisionOptions {
 }
 
 export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger, options: SlackAppOptions = {}): SlackApp {
+  const identity = botIdentity(createSlackClient(settings, log), settings.botToken, log);
   const common = {
-    token: settings.botToken,
+    // Bolt with a plain token and no start-up check calls auth.test before every request, so a slow Slack
+    // would delay every ack and every approval; this asks once and remembers (and start-up still does
+    // not depend on Slack answering).
+    authorize: identity,
     logger: slackLogger(log, 'bolt'),
     clientOptions: { slackApiUrl: settings.apiUrl, timeout: 10_000 },
-    // Start-up must not depend on Slack answering: the token is checked on the first request.
-    tokenVerificationEnabled: false,
   };
   let app: App;
   if (settings.socketMode) {
@@ -64,6 +82,7 @@ export function createSlackApp(settings: SlackSettings, service: RollbackService
 
   return {
     async start() {
+      void identity().catch(() => undefined);
       if (settings.socketMode) {
         await app.start();
         return {};

@@ -32,6 +32,7 @@ const storedSchema = z.object({
   closedAt: num,
   threadChannel: str,
   threadTs: str,
+  threadRoot: z.enum(['notice', 'request']).optional(),
   startedAt: num,
   finishedAt: num,
   outcome: str,
@@ -177,7 +178,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       approvedAt: s.approvedAt,
       closedBy: s.closedBy,
       closedAt: s.closedAt,
-      thread: s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs } : undefined,
+      thread: s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs, root: s.threadRoot } : undefined,
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
       outcome: s.outcome,
@@ -212,7 +213,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
   }
 
   async setThread(id: string, thread: ThreadRef): Promise<void> {
-    await this.redis.hset(this.requestKey(id), { threadChannel: thread.channel, threadTs: thread.ts });
+    await this.redis.hset(this.requestKey(id), { threadChannel: thread.channel, threadTs: thread.ts, ...(thread.root ? { threadRoot: thread.root } : {}) });
   }
 
   async markRunning(id: string, now: number): Promise<RollbackRequest | undefined> {

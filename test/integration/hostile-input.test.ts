@@ -46,7 +46,7 @@ describe('requests that are not what they claim', () => {
     const inTenMinutes = Math.floor(Date.now() / 1000) + 600;
     expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: inTenMinutes })).status).toBe(401);
     await settle();
-    expect(h.slack.calls).toHaveLength(0);
+    expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
     expect(h.fastly.requests).toHaveLength(0);
   });
 

@@ -77,4 +77,25 @@ describe('a Fastly rollback through Slack', () => {
     await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 10_000);
     expect(h.fastly.activations).toHaveLength(1);
   });
+
+  it('does not hold the rollback while Slack is slow to take the notice; the thread catches up, in order', async () => {
+    h = await startHarness();
+    await h.command('cdn');
+    const request = await h.awaitRequest();
+    // Every Slack call now takes 2 s: longer than an approval waits for the notice (1.5 s).
+    h.slack.setLatency(2_000);
+    const clicked = Date.now();
+    await h.click('approve', request, PEOPLE.approver);
+    await h.slack.waitFor(() => h.fastly.activations[0], 5_000);
+    const activatedAfter = Date.parse(h.fastly.activations[0]!.at) - clicked;
+    expect(activatedAfter).toBeLessThan(1_900);
+    const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs), 10_000);
+    expect(notice.text).toBe('Rolling back cdn to v41');
+    const final = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 30_000);
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
+    const order = ['Worker started', 'Checked: v42 is live', 'Activated v41', 'Verify active version', 'back on v41'].map((text) => thread.findIndex((t) => t.includes(text)));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect(final).toBeTruthy();
+  }, 45_000);
 });

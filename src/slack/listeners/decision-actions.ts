@@ -18,6 +18,7 @@ import {
   rollingBackNotice,
 } from '../blocks/request-blocks.js';
 import { postInChannel } from '../post-to-channel.js';
+import { storeUnavailable } from '../../store/redis-errors.js';
 
 interface Click {
   requestId: string;
@@ -58,13 +59,16 @@ async function rewrite(click: Click, request: RollbackRequest, message: { text: 
 export interface DecisionOptions {
   /** After this long without a worker starting an approved rollback, the thread says so. */
   pickupWarningMs?: number;
+  /** How long an approval waits for Slack to take the notice before queuing without its thread. */
+  noticeWaitMs?: number;
 }
 
 export function registerDecisionActions(app: App, service: RollbackService, log: Logger, options: DecisionOptions = {}): void {
   const pickupWarningMs = options.pickupWarningMs ?? 10_000;
+  const noticeWaitMs = options.noticeWaitMs ?? 1_500;
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
-    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }), pickupWarningMs);
+    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }), pickupWarningMs, noticeWaitMs);
   });
 
   app.action<BlockAction<ButtonAction>>(FOLLOW_UP_ACTION, async ({ ack, body, action, respond, client }) => {
@@ -119,8 +123,10 @@ export function registerDecisionActions(app: App, service: RollbackService, log:
 }
 
 async function refuse(click: Click, error: unknown, service: RollbackService, log: Logger): Promise<void> {
-  const coded = toRollbackError(error);
-  if (!isRollbackError(error)) log.error({ err: error, requestId: click.requestId }, 'decision failed');
+  const unavailable = storeUnavailable(error);
+  const coded = unavailable ?? toRollbackError(error);
+  if (unavailable) log.warn({ err: error, requestId: click.requestId }, 'decision: Redis is not answering');
+  else if (!isRollbackError(error)) log.error({ err: error, requestId: click.requestId }, 'decision failed');
   await tellClicker(click, `❌ ${coded.toUserText()}`, log);
   if (coded.code === 'REQUEST_EXPIRED') {
     const request = await service.find(click.requestId, click.from).catch(() => undefined);
@@ -128,7 +134,19 @@ async function refuse(click: Click, error: unknown, service: RollbackService, lo
   }
 }
 
-async function approve(click: Click, service: RollbackService, log: Logger, pickupWarningMs: number): Promise<void> {
+/** The runbook's first step: tell the incident channel; its message roots the progress thread. Never throws. */
+async function postNotice(click: Click, request: RollbackRequest, service: RollbackService, log: Logger): Promise<{ thread?: ThreadRef; problem?: RollbackError }> {
+  try {
+    const posted = await postInChannel(click.client, { channel: service.rules.incidentChannel, ...rollingBackNotice(request), unfurl_links: false });
+    return { thread: { ...posted, root: 'notice' } };
+  } catch (error) {
+    log.warn({ err: error }, 'could not post the notice in the incident channel; using the request thread');
+    const fallback = request.origin.messageTs ? { channel: request.origin.channel, ts: request.origin.messageTs, root: 'request' as const } : undefined;
+    return { ...(fallback ? { thread: fallback } : {}), problem: toRollbackError(error) };
+  }
+}
+
+async function approve(click: Click, service: RollbackService, log: Logger, pickupWarningMs: number, noticeWaitMs: number): Promise<void> {
   let request: RollbackRequest;
   try {
     request = await service.approve(click.requestId, click.user, click.from);
@@ -143,19 +161,20 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
   }
 
   // The runbook's first step: tell the incident channel. Its message roots the progress thread.
-  let thread: ThreadRef | undefined;
-  let noticeProblem: RollbackError | undefined;
-  try {
-    const posted = await postInChannel(click.client, { channel: service.rules.incidentChannel, ...rollingBackNotice(request), unfurl_links: false });
-    thread = { ...posted, root: 'notice' };
-  } catch (error) {
-    noticeProblem = toRollbackError(error);
-    log.warn({ err: error }, 'could not post the notice in the incident channel; using the request thread');
-    if (request.origin.messageTs) thread = { channel: request.origin.channel, ts: request.origin.messageTs, root: 'request' };
+  // Slack being slow or rate-limited must not hold the rollback: wait for the notice only briefly, and
+  // when it comes later the worker picks its thread up from the store.
+  const notice = postNotice(click, request, service, log);
+  const early = await Promise.race([notice, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), noticeWaitMs).unref())]);
+  const thread = early?.thread;
+  const noticeProblem = early?.problem;
+  if (!early) {
+    void notice.then(async (late) => {
+      if (late.thread) await service.attachThread(request.id, late.thread);
+    }).catch((err: unknown) => log.warn({ err }, 'could not attach the late notice thread'));
   }
 
   try {
-    await service.start(request, thread);
+    await service.start(request, thread, { threadPending: !early });
   } catch (error) {
     const coded = toRollbackError(error);
     await tellClicker(click, `❌ ${coded.toUserText()}`, log);
