@@ -218,13 +218,23 @@ async function startFollowUp(click: Click, request: RollbackRequest, service: Ro
 function warnIfNobodyPicksUp(client: WebClient, service: RollbackService, id: string, thread: ThreadRef, afterMs: number, log: Logger): void {
   const timer = setTimeout(() => {
     void (async () => {
-      const request = await service.find(id);
-      if (request.state !== 'approved') return;
-      await client.chat.postMessage({
-        channel: thread.channel,
-        thread_ts: thread.ts,
-        text: `⚠️ No worker has started this rollback ${Math.round(afterMs / 1000)} s after approval. It is queued and will run as soon as a worker is up: check \`npm run start:worker\` (or the worker containers) and Redis. If you cannot wait, roll back by hand with the runbook.`,
-      });
+      const after = `${Math.round(afterMs / 1000)} s after approval`;
+      let text: string;
+      try {
+        const request = await service.find(id);
+        if (request.state !== 'approved') return;
+        text = `⚠️ No worker has started this rollback ${after}. It is queued and will run as soon as a worker is up: check \`npm run start:worker\` (or the worker containers) and Redis. If you cannot wait, roll back by hand with the runbook.`;
+      } catch (error) {
+        // Redis down, or back without its data: the people waiting in this thread must hear it, not a silence.
+        if (storeUnavailable(error)) {
+          text = `⚠️ Redis is not answering ${after}, so I cannot tell whether a worker has started this rollback. A queued rollback runs once Redis and a worker are back; steps appear here when it does. If you cannot wait, roll back by hand with the runbook.`;
+        } else if (isRollbackError(error) && error.code === 'REQUEST_UNKNOWN') {
+          text = `⚠️ Redis no longer has this rollback request (it restarted without its data?), so no worker will start it; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then request the rollback again, or roll back by hand with the runbook.`;
+        } else {
+          throw error;
+        }
+      }
+      await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text });
     })().catch((err: unknown) => log.warn({ err }, 'could not check whether a worker picked the rollback up'));
   }, afterMs);
   timer.unref();

@@ -7,6 +7,7 @@ import { helpText, historyText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
 import { postInChannel, threadLink } from '../post-to-channel.js';
 import type { ThreadRef } from '../../core/request.js';
+import { storeUnavailable } from '../../store/redis-errors.js';
 
 function ephemeral(text: string) {
   return { response_type: 'ephemeral' as const, text };
@@ -14,8 +15,11 @@ function ephemeral(text: string) {
 
 /** Tells the requester what went wrong, only to them; never throws. */
 async function refuse(respond: RespondFn, error: unknown, log: Logger): Promise<void> {
-  const coded = toRollbackError(error);
-  if (!isRollbackError(error)) log.error({ err: error }, 'rollback command failed');
+  // Redis down is an outage to report in words, not a bug: the requester hears it at once.
+  const unavailable = storeUnavailable(error);
+  const coded = unavailable ?? toRollbackError(error);
+  if (unavailable) log.warn({ err: error }, 'rollback command: Redis is not answering');
+  else if (!isRollbackError(error)) log.error({ err: error }, 'rollback command failed');
   const thread = coded.code === 'TARGET_LOCKED' ? (coded.details.thread as ThreadRef | undefined) : undefined;
   const link = thread ? `
 Follow it here: ${threadLink(thread)}` : '';
