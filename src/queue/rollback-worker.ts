@@ -37,7 +37,26 @@ function jobTimeoutMs(job: RollbackJobData): number {
 /** The consumer side: one BullMQ job = one pinned plan carried out by core/run-rollback. */
 export function startRollbackWorker(options: WorkerOptions): Worker {
   const flushTimeoutMs = options.flushTimeoutMs ?? 30_000;
+  // Runs under way in this process, by job id. When Redis was away longer than the lock, BullMQ hands the
+  // job back as stalled although its run here goes on; a second run beside it could act on the same live
+  // state, so it waits for the first instead.
+  const running = new Map<string, Promise<string>>();
   const process = async (job: Job): Promise<string> => {
+    const id = job.id ?? '';
+    const underway = running.get(id);
+    if (underway) {
+      options.log.warn({ jobId: id }, 'job handed back while its run is still under way here (lock lost, Redis was away?); waiting for that run');
+      return underway;
+    }
+    const run = processOnce(job);
+    running.set(id, run);
+    try {
+      return await run;
+    } finally {
+      running.delete(id);
+    }
+  };
+  const processOnce = async (job: Job): Promise<string> => {
     if (job.name !== JOB_NAME) throw new Error(`unknown job ${job.name}`);
     const data = rollbackJobSchema.parse(job.data);
     const log = options.log.child({ requestId: data.requestId, target: data.plan.target, jobId: job.id });

@@ -399,7 +399,6 @@ export interface RequestRef {
 export class BotWorld {
   readonly bots: BotProcess[] = [];
   readonly prefix = `rrfaults-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  private readonly seenRequests = new Set<string>();
   private tags = 0;
 
   private constructor(
@@ -478,13 +477,26 @@ export class BotWorld {
 
   /** `/rollback <target>` and the approval request it posts. */
   async request(target: string): Promise<RequestRef> {
+    const answer = await this.attempt(target);
+    if ('refused' in answer) throw new Error(`/rollback ${target} was refused: ${answer.refused}`);
+    return answer;
+  }
+
+  /** `/rollback <target>`: the approval request it posts, or what the requester alone was told instead. */
+  async attempt(target: string, timeoutMs = 10_000): Promise<RequestRef | { refused: string; ms: number }> {
     const tag = `fault-${String(++this.tags).padStart(4, '0')}`;
+    const privately = this.privateTo(PEOPLE.requester).length;
+    const sentAt = Date.now();
     const answer = await this.command(`${target} ${tag}`);
     if (answer.status !== 200) throw new Error(`/rollback ${target}: HTTP ${answer.status}`);
-    const message = await this.slack.waitFor((sim) => sim.messages(CHANNELS.command).find((m) => !m.threadTs && textOf(m).includes(tag) && !this.seenRequests.has(requestIdOf(m))), 10_000);
-    const id = requestIdOf(message);
-    this.seenRequests.add(id);
-    return { id, target, tag, channel: CHANNELS.command, ts: message.ts };
+    const found = await waitUntil<SimMessage | { refused: string; ms: number }>(`an answer to /rollback ${target}`, () => {
+      const message = this.slack.messages(CHANNELS.command).find((m) => !m.threadTs && textOf(m).includes(tag));
+      if (message) return message;
+      const refused = this.privateTo(PEOPLE.requester).slice(privately).find((t) => t.startsWith('❌'));
+      return refused === undefined ? undefined : { refused, ms: Date.now() - sentAt };
+    }, timeoutMs);
+    if ('refused' in found) return found;
+    return { id: requestIdOf(found), target, tag, channel: CHANNELS.command, ts: found.ts };
   }
 
   /** Clicks Approve as the approver; resolves with the time of the click once the app answered. */
