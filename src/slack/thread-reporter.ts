@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import { sleep } from '../core/abortable.js';
 import type { ThreadRef } from '../core/request.js';
 import type { FinishedRollback, ProgressReporter } from '../core/run-rollback.js';
 import type { StepReport } from '../core/types.js';
@@ -10,26 +11,48 @@ import { afterRollbackMessage, followUpButtons, rollingBackNotice, type NoticeFa
 interface ProgressGroup {
   lines: string[];
   ts?: string | undefined;
+  /** What Slack shows now. */
+  shown?: string | undefined;
+  /** A send of this group waits in the queue: new lines ride along with it. */
+  queued: boolean;
+  lastSentAt: number;
 }
 
 const MAX_PROGRESS_LINES = 15;
+/** The longest wait between two tries of a message Slack could not take for a while. */
+const MAX_RETRY_WAIT_MS = 30_000;
 
 export interface ThreadReporterOptions {
   /** The fastest a progress message is edited (Slack allows about one update per second per message). */
   progressIntervalMs?: number;
+  /**
+   * How long a message is tried again while Slack rate-limits or fails (429, 5xx, no connection), after the
+   * Web API client's own retries gave up. Default 10 minutes: a thread arrives late rather than with a hole.
+   */
+  deliveryPatienceMs?: number;
+}
+
+/** Slack said "not now" (rate limit, its own failure, the network), not "never" (a bad channel, a bad message). */
+export function isTransientSlackFailure(error: unknown): boolean {
+  const { code, statusCode, data } = (error ?? {}) as { code?: string; statusCode?: number; data?: { error?: string } };
+  if (code === 'slack_webapi_request_error' || code === 'slack_webapi_rate_limited_error') return true;
+  if (code === 'slack_webapi_http_error') return statusCode === undefined || statusCode >= 500 || statusCode === 429 || statusCode === 408;
+  if (code === 'slack_webapi_platform_error') return ['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'].includes(data?.error ?? '');
+  return false;
 }
 
 /**
  * Streams a rollback into its Slack thread. Every call returns at once: messages go out one after
- * another in the order reported, so a slow or rate-limited Slack delays the thread, never the rollback.
- * Progress lines (rollout status, helm output) are merged into one message edited at most once a second.
+ * another in the order reported, so a slow or rate-limited Slack delays the thread, never the rollback,
+ * and a message Slack fails to take for a while is tried again rather than dropped.
+ * Progress lines (rollout status, helm output) are merged into one message edited at most once a second;
+ * when Slack lags, the lines that came meanwhile go out in one edit, not one edit each.
  */
 export class SlackThreadReporter implements ProgressReporter {
   private tail: Promise<void> = Promise.resolve();
   private group: ProgressGroup | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private lastProgressAt = 0;
   private readonly progressIntervalMs: number;
+  private readonly deliveryPatienceMs: number;
 
   constructor(
     private readonly client: WebClient,
@@ -39,13 +62,31 @@ export class SlackThreadReporter implements ProgressReporter {
     options: ThreadReporterOptions = {},
   ) {
     this.progressIntervalMs = options.progressIntervalMs ?? 1_000;
+    this.deliveryPatienceMs = options.deliveryPatienceMs ?? 10 * 60_000;
   }
 
   private send(what: string, call: () => Promise<unknown>): void {
-    this.tail = this.tail.then(call).then(
+    this.tail = this.tail.then(() => this.deliver(what, call)).then(
       () => undefined,
       (error: unknown) => this.log.warn({ err: error, what }, 'could not update the Slack thread'),
     );
+  }
+
+  /** One message, tried again while Slack's failure is passing, for up to deliveryPatienceMs. */
+  private async deliver(what: string, call: () => Promise<unknown>): Promise<void> {
+    const deadline = Date.now() + this.deliveryPatienceMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await call();
+        return;
+      } catch (error) {
+        if (!isTransientSlackFailure(error) || Date.now() >= deadline) throw error;
+        const retryAfterMs = ((error as { retryAfter?: number }).retryAfter ?? 0) * 1_000;
+        const waitMs = Math.min(MAX_RETRY_WAIT_MS, Math.max(retryAfterMs, 1_000 * 2 ** Math.min(attempt, 5)), Math.max(0, deadline - Date.now()));
+        this.log.warn({ err: error, what, waitMs }, 'Slack did not take a thread message; trying again');
+        await sleep(waitMs);
+      }
+    }
   }
 
   private post(text: string): void {
@@ -58,35 +99,43 @@ export class SlackThreadReporter implements ProgressReporter {
       this.post(stepText(step));
       return;
     }
-    this.group ??= { lines: [] };
+    this.group ??= { lines: [], queued: false, lastSentAt: 0 };
     this.group.lines.push(stepText(step));
     if (this.group.lines.length > MAX_PROGRESS_LINES) this.group.lines.splice(1, 1);
-    if (!this.timer) {
-      const wait = Math.max(0, this.lastProgressAt + this.progressIntervalMs - Date.now());
-      this.timer = setTimeout(() => this.sendProgress(), wait);
-    }
+    this.sendProgress(this.group);
   }
 
-  private sendProgress(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const group = this.group;
-    if (!group) return;
-    this.lastProgressAt = Date.now();
-    const text = group.lines.join('\n');
+  /**
+   * Queues one send of the group unless one is queued already. The send itself shows the lines as they are
+   * when it runs, and waits out the rest of the second since the last edit of that message.
+   */
+  private sendProgress(group: ProgressGroup): void {
+    if (group.queued) return;
+    group.queued = true;
     this.send('progress', async () => {
+      if (group.ts) {
+        const wait = group.lastSentAt + this.progressIntervalMs - Date.now();
+        if (wait > 0) await sleep(wait);
+      }
+      group.queued = false;
+      const text = group.lines.join('\n');
+      if (text === group.shown) return;
+      group.lastSentAt = Date.now();
       if (group.ts) {
         await this.client.chat.update({ channel: this.thread.channel, ts: group.ts, text });
       } else {
         const posted = await this.client.chat.postMessage({ channel: this.thread.channel, thread_ts: this.thread.ts, text, unfurl_links: false });
         group.ts = posted.ts;
       }
+      // Counted from when Slack took it: after a rate-limited wait, the next edit still waits its second.
+      group.lastSentAt = Date.now();
+      group.shown = text;
     });
   }
 
-  /** Sends what is pending of the current progress message; the next progress line starts a new one. */
+  /** The current progress message gets its last lines; the next progress line starts a new one. */
   private closeProgress(): void {
-    if (this.timer) this.sendProgress();
+    if (this.group) this.sendProgress(this.group);
     this.group = undefined;
   }
 

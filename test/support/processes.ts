@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
+import { KubeSimulator } from './kube-simulator/index.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { SlackSimulator, textOf, type SimMessage } from './slack-simulator.js';
 
@@ -380,6 +381,8 @@ export interface WorldOptions {
   redisUrl?: string;
   /** Every worker started here: RR_WORKER_LOCK_MS. */
   workerLockMs?: number;
+  /** Adds target `web`: a Deployment on the Kubernetes simulator whose rollout streams progress lines. */
+  kube?: { readyDelayMs: number; replicas: number };
 }
 
 export interface RequestRef {
@@ -408,6 +411,8 @@ export class BotWorld {
     readonly dir: string,
     readonly targets: string[],
     private readonly options: WorldOptions,
+    readonly kube: KubeSimulator | undefined,
+    private readonly kubeconfig: string | undefined,
   ) {}
 
   static async start(options: WorldOptions): Promise<BotWorld> {
@@ -419,6 +424,11 @@ export class BotWorld {
     const targets = Array.from({ length: options.targets }, (_, i) => `cdn-${String(i + 1).padStart(2, '0')}`);
     for (const target of targets) fastly.addService(serviceSpec(target));
     const dir = mkdtempSync(join(tmpdir(), 'rr-faults-'));
+    let kube: KubeSimulator | undefined;
+    if (options.kube) {
+      kube = await KubeSimulator.start({ readyDelayMs: options.kube.readyDelayMs });
+      for (const image of ['registry/web:1.0.0', 'registry/web:1.1.0']) kube.applyDeployment('prod', webDeployment(image, options.kube.replicas));
+    }
     writeFileSync(
       join(dir, 'rollback.yml'),
       [
@@ -426,9 +436,10 @@ export class BotWorld {
         `approvers: [${PEOPLE.approver}]`,
         'targets:',
         ...targets.flatMap((t) => [`  ${t}:`, '    kind: fastly', `    serviceId: ${serviceId(t)}`]),
+        ...(kube ? ['  web:', '    kind: kubernetes', '    namespace: prod', '    deployment: web', '    timeout: 60s'] : []),
       ].join('\n'),
     );
-    return new BotWorld(slack, fastly, gate, dir, targets, options);
+    return new BotWorld(slack, fastly, gate, dir, targets, options, kube, kube?.writeKubeconfig(dir));
   }
 
   /** The environment every bot process here gets, as an operator would set it. */
@@ -446,6 +457,7 @@ export class BotWorld {
       LOG_LEVEL: 'info',
       GIT_CACHE_DIR: join(this.dir, 'git-cache'),
       ...(this.options.workerLockMs === undefined ? {} : { RR_WORKER_LOCK_MS: String(this.options.workerLockMs) }),
+      ...(this.kubeconfig ? { KUBECONFIG: this.kubeconfig } : {}),
     };
   }
 
@@ -548,7 +560,7 @@ export class BotWorld {
 
   async close(): Promise<void> {
     await Promise.all(this.bots.map((b) => b.kill('SIGKILL')));
-    await Promise.all([this.slack.close(), this.fastly.close(), this.gate.close()]);
+    await Promise.all([this.slack.close(), this.fastly.close(), this.gate.close(), this.kube?.close()]);
     rmSync(this.dir, { recursive: true, force: true });
     if (this.options.redisUrl) return;
     const redis = new Redis(SHARED_REDIS_URL);
@@ -562,8 +574,23 @@ export class BotWorld {
   }
 }
 
+/** Deployment `web`: each pod Ready after readyDelayMs, so its rollout streams progress for a while. */
+function webDeployment(image: string, replicas: number) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web', labels: { app: 'web' } },
+    spec: {
+      replicas,
+      progressDeadlineSeconds: 60,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image }] } },
+    },
+  };
+}
+
 /** The last message of a rollback's thread. */
-export const FINAL = /\*(cdn-\d+ is back on|Rollback of cdn-\d+ (failed|stopped))/;
+export const FINAL = /\*((cdn-\d+|web) is back on|Rollback of (cdn-\d+|web) (failed|stopped))/;
 
 function requestIdOf(message: SimMessage): string {
   const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(message))?.[1];
