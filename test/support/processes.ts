@@ -269,6 +269,8 @@ export interface HoldRule {
    * `response`: Fastly gets it and acts on it; the answer is held, and lost if the caller dies meanwhile.
    */
   phase: 'request' | 'response';
+  /** `response` only: instead of holding it, answer the caller with this HTTP status (Fastly did act). */
+  answerStatus?: number;
 }
 
 export interface Held {
@@ -350,6 +352,11 @@ export class HoldingProxy {
       upstream.on('error', reject);
       upstream.end(Buffer.concat(chunks));
     }).catch(() => undefined);
+    if (rule?.phase === 'response' && rule.answerStatus !== undefined) {
+      rule.reach();
+      if (!gone && !res.destroyed) res.writeHead(rule.answerStatus, { 'content-type': 'application/json' }).end(JSON.stringify({ msg: http.STATUS_CODES[rule.answerStatus] }));
+      return;
+    }
     if (rule?.phase === 'response') {
       rule.reach();
       await Promise.race([rule.released, new Promise((resolve) => res.once('close', resolve))]);
