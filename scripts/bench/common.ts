@@ -4,7 +4,7 @@
  * Everything talks to 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -131,8 +131,10 @@ export interface BotProcess {
   /** `http://127.0.0.1:PORT/slack/events` for modes that run the app. */
   eventsUrl: string | undefined;
   child: ChildProcess;
-  /** The last lines it wrote on stderr and the warnings/errors on stdout, for failure messages. */
-  tail: string[];
+  /** Where its stdout and stderr go. */
+  logFile: string;
+  /** Its last warnings, errors and non-JSON lines, for failure messages. */
+  tail(): string[];
   stop(): Promise<void>;
 }
 
@@ -145,42 +147,36 @@ export function setProfileDir(dir: string | undefined): void {
 
 /**
  * `node dist/main.js <mode>` as production runs it, waiting for its "rapid-rollback started" log line
- * (and, with the app, for the HTTP receiver to answer). Logs at info, the production default.
+ * (and, with the app, for the HTTP receiver to answer). Logs at info, the production default, into a
+ * file in its working directory: pino writes stdout synchronously, and a pipe to this (busy) process
+ * would make the bot wait for the benchmark to read its logs.
  */
 export async function startBot(options: { mode: 'all' | 'app' | 'worker'; env: Record<string, string>; cwd: string; timeoutMs?: number }): Promise<BotProcess> {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.mode}-${Date.now()}.cpuprofile`] : [];
   const port = options.mode === 'worker' ? undefined : await freePort();
+  const logFile = join(options.cwd, `bot-${options.mode}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);
+  const out = openSync(logFile, 'a');
   // Its own working directory: no stray .env or rollback.yml is read, caches stay in the temp dir.
   const child = spawn(process.execPath, [...nodeArgs, mainJs, options.mode], {
     cwd: options.cwd,
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? tmpdir(),
-      NODE_ENV: 'production',
       LOG_LEVEL: 'info',
       REDIS_URL,
       ...(port === undefined ? {} : { PORT: String(port) }),
       ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', out, out],
   });
-  const tail: string[] = [];
-  const keep = (line: string) => {
-    tail.push(line);
-    if (tail.length > 30) tail.shift();
-  };
-  let up = false;
-  let partial = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!up && line.includes('"rapid-rollback started"')) up = true;
-      // pino levels: 40 warn, 50 error, 60 fatal.
-      if (/"level":(4|5|6)0/.test(line)) keep(line.slice(0, 400));
-    }
-  });
-  child.stderr?.on('data', (chunk: Buffer) => keep(chunk.toString('utf8').slice(0, 400)));
+  closeSync(out);
+  /** The warnings and errors it logged (pino levels 40+), and anything not JSON (a crash), last ones. */
+  const tail = () =>
+    readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '' && (!line.startsWith('{') || /"level":(4|5|6)0/.test(line)))
+      .slice(-20)
+      .map((line) => line.slice(0, 400));
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
   const eventsUrl = port === undefined ? undefined : `http://127.0.0.1:${port}/slack/events`;
@@ -189,6 +185,7 @@ export async function startBot(options: { mode: 'all' | 'app' | 'worker'; env: R
     mode: options.mode,
     eventsUrl,
     child,
+    logFile,
     tail,
     async stop() {
       started.delete(bot);
@@ -203,8 +200,8 @@ export async function startBot(options: { mode: 'all' | 'app' | 'worker'; env: R
   started.add(bot);
   try {
     await until(`node dist/main.js ${options.mode} to start`, () => {
-      if (exited !== undefined) throw new Error(`node dist/main.js ${options.mode} exited with ${exited}:\n${tail.join('\n')}`);
-      return up;
+      if (exited !== undefined) throw new Error(`node dist/main.js ${options.mode} exited with ${exited}:\n${tail().join('\n')}`);
+      return readFileSync(logFile, 'utf8').includes('"rapid-rollback started"');
     }, options.timeoutMs ?? 20_000, 20);
     if (eventsUrl) {
       await until('the HTTP receiver to answer', () => fetch(eventsUrl, { method: 'POST', signal: AbortSignal.timeout(1_000) }).then(() => true, () => false), 10_000, 20);

@@ -160,7 +160,7 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
     await round();
 
     // Burst -1 is the first burst the process ever sees (cold code paths): kept apart, not in the figure.
-    for (let burst = -1; burst < options.bursts; burst++) {
+    for (let burst = options.bursts > 0 ? -1 : 0; burst < options.bursts; burst++) {
       checkDeadline();
       const before = postedRequests(slack).length;
       const bodies = Array.from({ length: options.burstSize }, (_, i) => commandBody(slack, `cdn burst ${burst} command ${i}`));

@@ -120,7 +120,7 @@ function revision(): string {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
-    return `${commit}${dirty ? ' (src/ has uncommitted changes)' : ''}`;
+    return `${commit}${dirty ? ' (this working tree\'s src/ has uncommitted changes)' : ''}`;
   } catch {
     return 'unknown';
   }
@@ -177,7 +177,9 @@ async function main(): Promise<number> {
   const L = settings.latencyMs;
   console.log(`rapid-rollback bench${short ? ' --short' : ''}: ${new Date().toISOString()}, commit ${revision()}`);
   console.log(`machine: ${machine()}`);
-  console.log(`bot: ${mainJsPath()}; Redis prefix ${runPrefix}; simulator latency ${L} ms per call unless a row says otherwise\n`);
+  console.log(`bot: ${mainJsPath()}; Redis prefix ${runPrefix}; simulator latency ${L} ms per call unless a row says otherwise`);
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  console.log(`load average at start: ${loadAtStart.toFixed(2)}${loadAtStart > 0.5 ? ' — other processes are busy on this machine: the figures will be noisier and slower than on a quiet one' : ''}\n`);
 
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -329,7 +331,7 @@ async function main(): Promise<number> {
     console.log(breakdown(flow.rounds, flow.roundsSlack0, L));
   }
   if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
-  console.log(`\nTook ${((Date.now() - began) / 1000).toFixed(0)} s.`);
+  console.log(`\nTook ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${(os.loadavg()[0] ?? 0).toFixed(2)} (1 min).`);
   if (values.json) writeFileSync(values.json, JSON.stringify({ rows, ...raw }, null, 2));
   return values.strict && rows.some((r) => r.ok === false) ? 1 : 0;
 }
