@@ -59,7 +59,7 @@ function lockMsFrom(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 200) {
-    console.error(`rapid-rollback cannot start:\n  - RR_WORKER_LOCK_MS must be a whole number of milliseconds, at least 200 (got "${value}"); leave it unset for 30000.`);
+    console.error(`rapid-rollback cannot start:\n  - RR_WORKER_LOCK_MS must be a whole number of milliseconds, at least 200 (got "${value}"); leave it unset for 10000.`);
     process.exit(1);
   }
   return ms;

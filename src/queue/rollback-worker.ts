@@ -22,13 +22,16 @@ export interface WorkerOptions {
   /** Revert branches (src/git), for targets with `git:` settings. */
   symmetry?: SymmetryRestorer | undefined;
   /**
-   * How long a running job's lock lasts without renewal (BullMQ's lockDuration, default 30 s). A job
-   * whose worker died is handed to another worker about this long after the death, plus up to one
-   * stalled check, which runs every half of it here. Shorter: a dead worker's rollback resumes sooner;
-   * too short: a busy but living worker may lose its job to another (the re-run re-reads before acting).
+   * How long a running job's lock lasts without renewal (BullMQ's lockDuration); the stalled check runs
+   * every half of it. A job whose worker died is handed to another worker 0.5 to 1.5 times this long after
+   * the death (the lock is renewed every half of it). Default 10 s: BullMQ's own defaults (30 s lock, check every 30 s) took 60 s, the whole of
+   * the runbook's target. Shorter: a dead worker's rollback resumes sooner; too short: a living worker whose
+   * event loop stalls that long loses its job to another (the re-run re-reads before acting).
    */
   lockMs?: number | undefined;
 }
+
+const DEFAULT_LOCK_MS = 10_000;
 
 function jobTimeoutMs(job: RollbackJobData): number {
   return Math.max(job.plan.budgetMs * 5, 5 * 60_000);
@@ -37,6 +40,7 @@ function jobTimeoutMs(job: RollbackJobData): number {
 /** The consumer side: one BullMQ job = one pinned plan carried out by core/run-rollback. */
 export function startRollbackWorker(options: WorkerOptions): Worker {
   const flushTimeoutMs = options.flushTimeoutMs ?? 30_000;
+  const lockMs = options.lockMs ?? DEFAULT_LOCK_MS;
   // Runs under way in this process, by job id. When Redis was away longer than the lock, BullMQ hands the
   // job back as stalled although its run here goes on; a second run beside it could act on the same live
   // state, so it waits for the first instead.
@@ -85,7 +89,8 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     concurrency: options.concurrency ?? 8,
     // A job whose worker died is handed to another worker once; run-rollback re-reads before acting.
     maxStalledCount: 1,
-    ...(options.lockMs === undefined ? {} : { lockDuration: options.lockMs, stalledInterval: Math.max(100, Math.round(options.lockMs / 2)) }),
+    lockDuration: lockMs,
+    stalledInterval: Math.max(100, Math.round(lockMs / 2)),
   });
   worker.on('error', (err) => options.log.error({ err }, 'worker error'));
   return worker;

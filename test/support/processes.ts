@@ -477,8 +477,9 @@ export class BotWorld {
     return app;
   }
 
-  async startWorker(name = `worker-${this.bots.length}`): Promise<BotProcess> {
-    const worker = await startBot('worker', this.env(), name);
+  /** A worker process; `env` adds to or overrides the world's (an empty value counts as unset). */
+  async startWorker(name = `worker-${this.bots.length}`, env: Record<string, string> = {}): Promise<BotProcess> {
+    const worker = await startBot('worker', { ...this.env(), ...env }, name);
     this.bots.push(worker);
     return worker;
   }
