@@ -1,6 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { toRollbackError } from '../core/errors.js';
+import { RollbackError, toRollbackError } from '../core/errors.js';
 import type { RequestStore } from '../core/request.js';
 import type { SymmetryRestorer } from '../core/symmetry.js';
 import { runRollback, type ProgressReporter, type RollbackJobData } from '../core/run-rollback.js';
@@ -93,5 +93,29 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     stalledInterval: Math.max(100, Math.round(lockMs / 2)),
   });
   worker.on('error', (err) => options.log.error({ err }, 'worker error'));
+  // BullMQ fails a job whose workers died twice without running it again: the thread must end with that,
+  // and the request must not look as if it were still running.
+  worker.on('failed', (job, error) => {
+    if (!job || !STALLED_TOO_OFTEN.test(error.message)) return;
+    reportGivenUp(job, options).catch((err: unknown) => options.log.error({ err, jobId: job.id }, 'could not report a rollback given up after its workers stopped'));
+  });
   return worker;
+}
+
+/** BullMQ's words for a job that stalled more than maxStalledCount times. */
+const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
+
+async function reportGivenUp(job: Job, options: WorkerOptions): Promise<void> {
+  const data = rollbackJobSchema.parse(job.data);
+  const log = options.log.child({ requestId: data.requestId, target: data.plan.target, jobId: job.id });
+  const { plan } = data;
+  const error = new RollbackError('QUEUE_UNAVAILABLE', `Two workers stopped in the middle of this rollback, so it is not tried a third time; whether ${plan.to.label} was activated is not known.`, {
+    hint: `Check ${plan.target} by hand before anything else (\`/rollback status\` shows what is live), then roll back again or fix forward. Then look at why the workers stopped.`,
+  });
+  log.error('rollback given up: its workers stopped twice');
+  const reporter = options.reporterFor(data, log);
+  const now = Date.now();
+  reporter.finish({ job: data, outcome: { status: 'failed', live: undefined, checks: [], error, changed: false }, sinceApprovalMs: now - data.approvedAt, runMs: now - (job.processedOn ?? data.approvedAt), followUps: [] });
+  await options.store.finish(data.requestId, 'failed', error.message, now);
+  await reporter.flush();
 }

@@ -18,7 +18,7 @@ const LOCK_MS = 1_000;
 
 let world: BotWorld;
 beforeAll(async () => {
-  world = await BotWorld.start({ targets: ROUNDS * 3 + 1, workerLockMs: LOCK_MS });
+  world = await BotWorld.start({ targets: ROUNDS * 3 + 2, workerLockMs: LOCK_MS });
   await world.startApp();
 });
 afterAll(async () => world?.close());
@@ -120,7 +120,7 @@ describe('a worker killed mid-rollback, with the default lock (RR_WORKER_LOCK_MS
     const held = world.gate.hold({ method: 'PUT', path: paths.activate(request.target), phase: 'request' });
     await world.approve(request);
     await held.reached;
-    await world.startWorker('default-rescuer', unset);
+    const rescuer = await world.startWorker('default-rescuer', unset);
     await victim.kill('SIGKILL');
     const killedAt = Date.now();
     await waitUntil('the job picked up again', () => world.thread(request).some((t) => t.includes(PICKED_UP)), 20_000);
@@ -132,5 +132,36 @@ describe('a worker killed mid-rollback, with the default lock (RR_WORKER_LOCK_MS
     expect(pickedUpMs).toBeGreaterThanOrEqual(4_500);
     expect(pickedUpMs).toBeLessThan(17_000);
     console.log(`default lock (10 s): kill → "Picked up again" in ${pickedUpMs} ms`);
+    await rescuer.kill('SIGTERM');
+  });
+});
+
+describe('a rollback whose workers are killed twice', () => {
+  it('is not run a third time: the thread ends saying so, and the target is free for a new request', async () => {
+    const target = world.targets.at(-2)!;
+    const first = await world.startWorker('twice-1');
+    const request = await world.request(target);
+    const atFirst = world.gate.hold({ method: 'PUT', path: paths.activate(target), phase: 'request' });
+    const atSecond = world.gate.hold({ method: 'PUT', path: paths.activate(target), phase: 'request' });
+    await world.approve(request);
+    await atFirst.reached;
+    const second = await world.startWorker('twice-2');
+    await first.kill('SIGKILL');
+    await atSecond.reached;
+    const third = await world.startWorker('twice-3');
+    await second.kill('SIGKILL');
+
+    const thread = await world.finished(request);
+    const all = thread.join('\n');
+    expect(thread.filter((t) => t.includes(PICKED_UP))).toHaveLength(1);
+    expect(all).toContain(`*Rollback of ${target} failed*`);
+    expect(all).toContain('Two workers stopped in the middle of this rollback, so it is not tried a third time; whether v41 was activated is not known.');
+    expect(all).toContain(`Check ${target} by hand before anything else`);
+    expect(world.activations(target)).toBe(0);
+    await waitUntil('the notice to say it failed', () => world.slack.messages('CINC').find((m) => m.ts === world.notice(request)?.ts && (m.text ?? '').length > 0 && JSON.stringify(m.blocks).includes('failed — see thread')));
+    // The request is closed and the target's lock released: a new rollback can be asked for at once.
+    const again = await world.attempt(target);
+    expect('refused' in again ? again.refused : 'accepted').toBe('accepted');
+    await third.kill('SIGTERM');
   });
 });
