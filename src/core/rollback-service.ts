@@ -253,9 +253,14 @@ export class RollbackService {
       await this.record(request.id, { kind: 'queued', text: thread ? `queued; progress in <#${thread.channel}>` : 'queued; no Slack thread' });
     } catch (error) {
       this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');
-      await this.deps.store.unapprove(request.id).catch(() => undefined);
+      const reopened = await this.deps.store.unapprove(request.id).then(
+        () => true,
+        () => false,
+      );
       throw new RollbackError('QUEUE_UNAVAILABLE', `The rollback of ${request.target} could not be queued, so it did NOT start.`, {
-        hint: 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.',
+        hint: reopened
+          ? 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.'
+          : `Redis is not answering, so the approval could not be undone either: once Redis is back, run \`/rollback ${request.target}\` again (the target may stay locked up to an hour; \`/rollback status\` shows it), or roll back by hand with the runbook now.`,
         cause: error,
       });
     }
