@@ -23,6 +23,8 @@ export interface FanoutResult {
   perTarget: number[];
   /** Sending every click took this long (they go out together, answered as the app acks them). */
   clicksSentMs: number;
+  /** Each click's HTTP answer time as the sender saw it (Slack gives up after 3 s). */
+  clickAcks: number[];
   /** Most rollbacks running at the same moment (from BullMQ's processedOn/finishedOn). */
   maxConcurrent: number;
   /** Per job: BullMQ pick-up → finished (the slot is held until the thread is flushed). */
@@ -59,7 +61,7 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     REDIS_PREFIX: options.prefix,
   };
   const bots: BotProcess[] = [];
-  const result: FanoutResult = { targets: n, allVerifiedMs: Number.NaN, perTarget: [], clicksSentMs: Number.NaN, maxConcurrent: 0, slotHeldMs: [], runToVerifiedMs: [], failures: [] };
+  const result: FanoutResult = { targets: n, allVerifiedMs: Number.NaN, perTarget: [], clicksSentMs: Number.NaN, clickAcks: [], maxConcurrent: 0, slotHeldMs: [], runToVerifiedMs: [], failures: [] };
   try {
     bots.push(...(await Promise.all([startBot({ mode: 'app', cwd: dir, env }), startBot({ mode: 'worker', cwd: dir, env }), startBot({ mode: 'worker', cwd: dir, env })])));
     const url = bots[0]?.eventsUrl as string;
@@ -87,6 +89,7 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
       return postSigned(url, body);
     }));
     result.clicksSentMs = Date.now() - firstClick;
+    result.clickAcks = answers.map((a) => a.ms);
     if (answers.some((a) => a.status !== 200)) throw new Error('some Approve clicks were not acknowledged');
 
     // Every target's final message, in one pass over the call log each time (bounded).
