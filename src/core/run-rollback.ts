@@ -127,7 +127,8 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
 async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: RunRollbackDeps, ctx: DriverContext, timeline: TimelineWriter): Promise<ExecutionOutcome> {
   const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false };
   const symmetry = followUp.id === REVERT_BRANCH ? deps.symmetry : undefined;
-  const run = symmetry ? symmetry.run.bind(symmetry) : deps.driver.runFollowUp?.bind(deps.driver);
+  const driverRun = deps.driver.runFollowUp?.bind(deps.driver);
+  const run = symmetry ? () => symmetry.run(ctx, job) : driverRun ? () => driverRun(ctx, job.plan, followUp.id) : undefined;
   if (!run) {
     outcome.error = new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`);
     return outcome;
@@ -135,7 +136,7 @@ async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: Ru
   ctx.report({ status: 'info', text: `Running: ${followUp.description}` });
   const started = performance.now();
   try {
-    const result = symmetry ? await symmetry.run(ctx, job) : await (run as NonNullable<RollbackDriver['runFollowUp']>)(ctx, job.plan, followUp.id);
+    const result = await run();
     outcome.changed = true;
     const event = symmetry
       ? { kind: 'revert-branch' as const, ok: result.ok, text: result.detail, commits: result.commits }
