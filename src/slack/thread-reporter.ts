@@ -113,6 +113,11 @@ export class SlackThreadReporter implements ProgressReporter {
     if (group.queued) return;
     group.queued = true;
     this.send('progress', async () => {
+      // Nothing new since the last edit: do not sleep out the second, or every later message waits for it.
+      if (group.lines.join('\n') === group.shown) {
+        group.queued = false;
+        return;
+      }
       if (group.ts) {
         const wait = group.lastSentAt + this.progressIntervalMs - Date.now();
         if (wait > 0) await sleep(wait);
