@@ -83,7 +83,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
       client,
       log,
       bullPrefix: core.bullPrefix,
-      concurrency: options.workerConcurrency,
+      concurrency: options.workerConcurrency ?? config.workerConcurrency,
       symmetry: core.symmetry,
       lockMs: options.workerLockMs,
     });

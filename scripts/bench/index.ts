@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_WORKER_CONCURRENCY as WORKER_CONCURRENCY_DEFAULT } from '../../src/config/env.js';
 import { senderFloor } from './calibrate.js';
 import {
   benchRedis,
@@ -310,14 +311,14 @@ async function main(): Promise<number> {
     notes.push(`Row 4: by hand, \`helm rollback --wait\` alone took p50 ${ms(median(helm.byHandHelm))}; \`kubectl rollout status\` after it p50 ${ms(median(helm.byHand) - median(helm.byHandHelm))}.`);
   }
   if (fan) {
-    const slots = 2 * 8;
+    const slots = 2 * WORKER_CONCURRENCY_DEFAULT;
     const waves = Math.ceil(fan.targets / slots);
     rows.push({
       id: '5',
       figure: `Fan-out: ${fan.targets} Fastly targets, app + 2 worker processes`,
       latency: both,
       measured: `first click → all ${fan.targets} verified ${ms(fan.allVerifiedMs)}; each: ${p50p99(fan.perTarget)}`,
-      against: `${waves} waves of ${slots} jobs (2 workers × concurrency 8) × 3 × ${L} ms = ${waves * 3 * L} ms of Fastly time at best`,
+      against: `${waves} waves of ${slots} jobs (2 workers × WORKER_CONCURRENCY ${WORKER_CONCURRENCY_DEFAULT}) × 3 × ${L} ms = ${waves * 3 * L} ms of Fastly time at best`,
       aim: "every rollback within the runbook's 60 s",
       ok: fan.failures.length === 0 && fan.allVerifiedMs <= 60_000,
     });

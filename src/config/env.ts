@@ -2,6 +2,9 @@ import { z } from 'zod';
 
 const SLACK_APP_HELP = 'create the Slack app from manifest.yml (api.slack.com/apps > Create New App > From a manifest) and install it to your workspace';
 
+/** WORKER_CONCURRENCY's default: rollbacks one worker process runs at once. */
+export const DEFAULT_WORKER_CONCURRENCY = 32;
+
 /** The process environment the bot reads; every setting is documented in the README. */
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: z
@@ -28,6 +31,12 @@ export const envSchema = z.object({
   KUBECONFIG: z.string().min(1).optional(),
   HELM_BIN: z.string().min(1).default('helm'),
   GIT_CACHE_DIR: z.string().min(1).default('./.cache/git'),
+  WORKER_CONCURRENCY: z.coerce
+    .number({ error: 'must be a whole number of rollbacks, e.g. 32' })
+    .int('must be a whole number of rollbacks, e.g. 32')
+    .min(1, 'must be at least 1')
+    .max(256, 'must be at most 256 (each running rollback may hold a helm process and a Kubernetes watch)')
+    .default(DEFAULT_WORKER_CONCURRENCY),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

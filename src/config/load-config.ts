@@ -40,6 +40,8 @@ export interface Config {
   /** Where cached clones for revert branches live. */
   gitCacheDir: string;
   logLevel: Env['LOG_LEVEL'];
+  /** How many rollbacks one worker process runs at once (WORKER_CONCURRENCY). */
+  workerConcurrency: number;
   configFile: string;
   rules: Rules;
   targets: TargetConfig[];
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
     redisPrefix: e.REDIS_PREFIX,
     gitCacheDir: resolve(e.GIT_CACHE_DIR),
     logLevel: e.LOG_LEVEL,
+    workerConcurrency: e.WORKER_CONCURRENCY,
     configFile: resolve(file),
     rules,
     targets,

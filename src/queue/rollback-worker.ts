@@ -1,5 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DEFAULT_WORKER_CONCURRENCY } from '../config/env.js';
 import { RollbackError, toRollbackError } from '../core/errors.js';
 import type { RequestStore } from '../core/request.js';
 import type { SymmetryRestorer } from '../core/symmetry.js';
@@ -86,7 +87,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
   const worker = new Worker(QUEUE_NAME, process, {
     connection: options.connection,
     prefix: options.prefix ?? 'bull',
-    concurrency: options.concurrency ?? 8,
+    concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
     // A job whose worker died is handed to another worker once; run-rollback re-reads before acting.
     maxStalledCount: 1,
     lockDuration: lockMs,

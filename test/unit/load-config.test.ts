@@ -44,6 +44,14 @@ describe('loadConfig', () => {
     expect(config.rules).toEqual({ incidentChannel: 'C0123INCIDENT', approvers: ['U0123APPROVER', 'S0123SRE'], allowSelfApproval: false, requestTtlMs: 600_000 });
     expect(config.targets).toEqual([{ name: 'cdn', kind: 'fastly', settings: { kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' } }]);
     expect(config.driverEnvironment.fastly).toEqual({ token: 'f', baseUrl: 'https://api.fastly.com' });
+    expect(config.workerConcurrency).toBe(32);
+  });
+
+  it('reads WORKER_CONCURRENCY, and refuses one that is not a sensible whole number', () => {
+    expect(loadConfig({ ...env, WORKER_CONCURRENCY: '64' }).workerConcurrency).toBe(64);
+    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: 'lots' }))[0]).toMatch(/^WORKER_CONCURRENCY: must be a whole number/);
+    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: '0' }))[0]).toMatch(/^WORKER_CONCURRENCY: must be at least 1/);
+    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: '2.5' }))[0]).toMatch(/^WORKER_CONCURRENCY: must be a whole number/);
   });
 
   it('uses Socket Mode when SLACK_APP_TOKEN is set, and then needs no signing secret', () => {
