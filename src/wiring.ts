@@ -38,13 +38,15 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-export function createDrivers(config: Config, log: Logger): Map<string, RollbackDriver> {
+/** One driver per target; only the providers rollback.yml names are loaded (the Kubernetes client is ~60 MiB). */
+export async function createDrivers(config: Config, log: Logger): Promise<Map<string, RollbackDriver>> {
   const map = new Map<string, RollbackDriver>();
   for (const target of config.targets) {
     const module = driverFor(target.kind);
     if (!module) throw new RollbackError('CONFIG_INVALID', `unknown kind ${target.kind}`);
+    const factory = await module.load();
     // settings were parsed by this driver's schema in loadConfig (durations already in ms): not again.
-    map.set(target.name, module.create(target.name, target.settings as never, config.driverEnvironment, log.child({ target: target.name })));
+    map.set(target.name, factory.create(target.name, target.settings as never, config.driverEnvironment, log.child({ target: target.name })));
   }
   return map;
 }
@@ -189,7 +191,7 @@ export interface Core {
 export async function buildCore(config: Config, log: Logger, options: { prefix?: string | undefined; directory: ApproverDirectory }): Promise<Core> {
   const prefix = options.prefix ?? config.redisPrefix;
   const bullPrefix = `${prefix}-bull`;
-  const drivers = createDrivers(config, log);
+  const drivers = await createDrivers(config, log);
   const redis = await connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
   const store = new RedisRequestStore(redis, { prefix });
   const queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });

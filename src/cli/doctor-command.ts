@@ -2,7 +2,6 @@ import { ConfigError, type Config } from '../config/load-config.js';
 import { describeApprovers } from '../core/approval.js';
 import { toRollbackError } from '../core/errors.js';
 import { runHelm } from '../drivers/helm/helm-cli.js';
-import { loadKubeConfig } from '../drivers/kubernetes/kube-api.js';
 import type { Logger } from '../log.js';
 import { slackError } from '../slack/post-to-channel.js';
 import { connectRedis } from '../wiring.js';
@@ -97,7 +96,7 @@ async function checkChannel(config: Config | undefined, access: SlackAccess | un
 async function checkTarget(config: Config, name: string, kind: string, log: Logger): Promise<Check> {
   const check = `${name} (${kind})`;
   try {
-    const live = await createTargetDriver(config, name, log).live(driverContext(log, 10_000));
+    const live = await (await createTargetDriver(config, name, log)).live(driverContext(log, 10_000));
     return ok(check, `${live.resource} is live on ${live.current.label}${live.current.description ? ` — ${live.current.description}` : ''}`);
   } catch (error) {
     return failed(check, error);
@@ -115,8 +114,11 @@ async function checkHelm(config: Config): Promise<Check | undefined> {
   }
 }
 
-function checkKubeContexts(config: Config): Check[] {
+async function checkKubeContexts(config: Config): Promise<Check[]> {
   const kube = config.targets.filter((t) => t.kind === 'helm' || t.kind === 'kubernetes');
+  if (kube.length === 0) return [];
+  // Only now: the Kubernetes client takes a while to load, and a Fastly-only doctor never needs it.
+  const { loadKubeConfig } = await import('../drivers/kubernetes/kube-api.js');
   const contexts = [...new Set(kube.map((t) => (typeof t.settings.context === 'string' ? t.settings.context : '')))];
   const file = config.driverEnvironment.kubeconfig;
   return contexts.map((context) => {
@@ -164,7 +166,7 @@ export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
   if (config) {
     checks.push(...targets);
     if (helm) checks.push(helm);
-    checks.push(...checkKubeContexts(config));
+    checks.push(...(await checkKubeContexts(config)));
   } else {
     checks.push({ check: 'targets', status: 'skipped', detail: 'not checked: the configuration does not load' });
   }

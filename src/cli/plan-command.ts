@@ -12,8 +12,8 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { cliLogger, driverContext, loadCliConfig, type CliContext } from './setup.js';
 
-/** The target's driver alone, so that one broken target does not stop a plan of another. */
-export function createTargetDriver(config: Config, target: string, log: Logger): RollbackDriver {
+/** The target's driver alone, so that one broken target does not stop a plan of another; only its provider is loaded. */
+export async function createTargetDriver(config: Config, target: string, log: Logger): Promise<RollbackDriver> {
   const entry = config.targets.find((t) => t.name === target);
   const module = entry && driverFor(entry.kind);
   if (!entry || !module) {
@@ -23,7 +23,8 @@ export function createTargetDriver(config: Config, target: string, log: Logger):
       hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')} (${config.configFile}). Nothing was queued.`,
     });
   }
-  return module.create(entry.name, entry.settings as never, config.driverEnvironment, log.child({ target: entry.name }));
+  const factory = await module.load();
+  return factory.create(entry.name, entry.settings as never, config.driverEnvironment, log.child({ target: entry.name }));
 }
 
 /**
@@ -33,7 +34,7 @@ export function createTargetDriver(config: Config, target: string, log: Logger):
 export async function planCommand(ctx: CliContext, target: string, options: { to?: string | undefined }): Promise<ExitCode> {
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
-  const driver = createTargetDriver(config, target, log);
+  const driver = await createTargetDriver(config, target, log);
   const redisAnswer = connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log).then(
     (redis) => ({ redis, problem: undefined }),
     (error: unknown) => ({ redis: undefined as Redis | undefined, problem: error instanceof RollbackError ? error.message : String(error) }),

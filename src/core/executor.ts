@@ -32,7 +32,12 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
  * target already on `plan.to` (a job re-run after a worker died) verifies and reports instead of acting
  * again; a run that finds anything other than `plan.from` or `plan.to` stops without changing anything.
  */
-export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: DriverContext): Promise<ExecutionOutcome> {
+export interface ExecuteOptions {
+  /** Runs after the stale-plan check and before the change, only when there is a change to make. */
+  beforeChange?: (() => Promise<void>) | undefined;
+}
+
+export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: DriverContext, options: ExecuteOptions = {}): Promise<ExecutionOutcome> {
   const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false };
   const fail = (error: unknown, what: string, ms?: number) => {
     const coded = toRollbackError(error);
@@ -68,6 +73,11 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
 
   // 2. The change itself, once.
   if (outcome.status !== 'already-done') {
+    try {
+      await options.beforeChange?.();
+    } catch (error) {
+      return fail(error, 'Stopped before the change, so nothing was changed');
+    }
     started = performance.now();
     try {
       await driver.execute(ctx, plan);

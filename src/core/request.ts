@@ -53,6 +53,8 @@ export interface RollbackRequest {
   closedBy?: string | undefined;
   closedAt?: number | undefined;
   thread?: ThreadRef | undefined;
+  /** Slack took neither the notice nor a reply under the request: no thread will come, steps go to the log. */
+  noThread?: boolean | undefined;
   startedAt?: number | undefined;
   finishedAt?: number | undefined;
   outcome?: string | undefined;
@@ -79,7 +81,8 @@ export interface RequestStore extends TimelineStore {
   /** approved → pending and drop the lock: used when the job could not be queued, so nothing is left half-done. */
   unapprove(id: string): Promise<void>;
   close(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseResult>;
-  setThread(id: string, thread: ThreadRef): Promise<void>;
+  /** Where the rollback's steps go; `null`: nowhere in Slack (so a worker waiting for a thread stops waiting). */
+  setThread(id: string, thread: ThreadRef | null): Promise<void>;
   /** approved|running → running; returns the request as it was before, or undefined if unknown. */
   markRunning(id: string, now: number): Promise<RollbackRequest | undefined>;
   /** → succeeded|failed|stale, releases the target's lock if this request holds it. */

@@ -185,9 +185,12 @@ export class RollbackService {
     });
   }
 
-  /** The notice came late: the worker finds its thread here. */
-  async attachThread(id: string, thread: ThreadRef): Promise<void> {
-    await this.deps.store.setThread(id, thread);
+  /**
+   * Where an approved rollback's steps go, known once Slack took the notice (after the job was queued):
+   * the worker finds it here. `undefined`: Slack took nothing, the steps go to the log only.
+   */
+  async attachThread(id: string, thread: ThreadRef | undefined): Promise<void> {
+    await this.deps.store.setThread(id, thread ?? null);
   }
 
   /** Remembers which message holds the request, so clicks from any other message are refused. */
@@ -250,7 +253,8 @@ export class RollbackService {
         threadPending: !thread && options.threadPending ? true : undefined,
         followUp: request.followUp,
       });
-      await this.record(request.id, { kind: 'queued', text: thread ? `queued; progress in <#${thread.channel}>` : 'queued; no Slack thread' });
+      const where = thread ? `; progress in <#${thread.channel}>` : options.threadPending ? '' : '; no Slack thread';
+      await this.record(request.id, { kind: 'queued', text: `queued${where}` });
     } catch (error) {
       this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');
       const reopened = await this.deps.store.unapprove(request.id).then(

@@ -40,7 +40,15 @@ export interface ProgressReporter {
   finish(result: FinishedRollback): void;
   /** Resolves when everything reported so far was delivered or given up on. */
   flush(): Promise<void>;
+  /**
+   * Optional: resolves once the people following the rollback have been told it is starting (the
+   * runbook's first step, "notify the team"). The change waits for it, at most ANNOUNCE_WAIT_MS; reads do not.
+   */
+  announced?(): Promise<void>;
 }
+
+/** The longest the change itself waits for the announcement: Slack being slow must not hold a rollback. */
+export const ANNOUNCE_WAIT_MS = 1_500;
 
 export interface RunRollbackDeps {
   store: RequestStore;
@@ -91,7 +99,8 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       deps.reporter.report(step);
     },
   };
-  const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx, timeline) : await executePlan(deps.driver, job.plan, ctx);
+  const beforeChange = () => waitForAnnouncement(deps.reporter, deps.signal, ctx.report);
+  const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx, timeline) : await executePlan(deps.driver, job.plan, ctx, { beforeChange });
   let autoReverted = false;
   if (!job.followUp && outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)) {
     const revert = deps.symmetry.offer(job.plan.target, job.plan);
@@ -121,6 +130,18 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     state === 'succeeded' && !job.followUp ? followUpsFor(deps.driver, deps.symmetry, job.plan).filter((f) => !(autoReverted && f.id === REVERT_BRANCH)) : [];
   deps.reporter.finish({ job, outcome, sinceApprovalMs: finishedAt - job.approvedAt, runMs: finishedAt - startedAt, followUps });
   return outcome;
+}
+
+/** Notify first, but briefly: the change waits at most ANNOUNCE_WAIT_MS for the announcement. */
+async function waitForAnnouncement(reporter: ProgressReporter, signal: AbortSignal, report: (step: StepReport) => void): Promise<void> {
+  if (!reporter.announced) return;
+  let timer: NodeJS.Timeout | undefined;
+  const told = await Promise.race([
+    reporter.announced().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ANNOUNCE_WAIT_MS))),
+  ]).finally(() => clearTimeout(timer));
+  signal.throwIfAborted();
+  if (!told) report({ status: 'info', text: `Slack has not taken the "Rolling back" notice after ${ANNOUNCE_WAIT_MS / 1000} s; rolling back without waiting longer (it follows when Slack does).` });
 }
 
 /** A follow-up runs once, like the rollback: its result is reported, never retried. */

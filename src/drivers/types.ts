@@ -77,7 +77,14 @@ export interface DriverEnvironment {
   helmBin?: string | undefined;
 }
 
-/** What each provider folder exports from its index.ts: metadata, the target schema, a factory. */
+/**
+ * What each provider folder's descriptor.ts exports: all that loading rollback.yml needs (metadata, the
+ * target schema, the settings it requires) and `load()`, which imports the implementation.
+ *
+ * A descriptor is imported for every provider at start-up, an implementation only when rollback.yml has
+ * a target of its kind: so a descriptor and its schema must not import the provider's client
+ * (`@kubernetes/client-node` alone is about 60 MiB of resident memory, `fastly` 40 MiB).
+ */
 export interface DriverModule<Schema extends z.ZodType = z.ZodType> {
   readonly kind: string;
   readonly displayName: string;
@@ -85,5 +92,11 @@ export interface DriverModule<Schema extends z.ZodType = z.ZodType> {
   readonly targetSchema: Schema;
   /** Says which environment settings this driver needs, so start-up can name a missing one. */
   requiredEnv(environment: DriverEnvironment): string | undefined;
+  /** Imports the implementation (the folder's index.ts); Node loads it once however often this is called. */
+  load(): Promise<DriverFactory<Schema>>;
+}
+
+/** What `DriverModule.load()` resolves to: builds the driver of one target. */
+export interface DriverFactory<Schema extends z.ZodType = z.ZodType> {
   create(name: string, target: z.infer<Schema>, environment: DriverEnvironment, log: Logger): RollbackDriver;
 }

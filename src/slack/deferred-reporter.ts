@@ -36,18 +36,27 @@ export class DeferredReporter implements ProgressReporter {
     this.call((r) => r.finish(result));
   }
 
+  /** Resolves once the notice's thread is known (or known not to come): the incident channel has been told. */
+  announced(): Promise<void> {
+    return this.ready;
+  }
+
   async flush(): Promise<void> {
     await this.ready;
     await this.inner?.flush();
   }
 }
 
-/** Polls for a thread that another process will store, for at most `timeoutMs`. */
-export async function waitForThread(read: () => Promise<ThreadRef | undefined>, timeoutMs: number, intervalMs = 250): Promise<ThreadRef | undefined> {
+/**
+ * Polls for a thread that another process will store, for at most `timeoutMs`. `read` answers the thread,
+ * `null` when it is known that none will come, or `undefined` for "not yet". It usually comes within a
+ * Slack round trip of the job starting, so the first polls are 10 ms apart, growing to `maxIntervalMs`.
+ */
+export async function waitForThread(read: () => Promise<ThreadRef | null | undefined>, timeoutMs: number, maxIntervalMs = 250): Promise<ThreadRef | undefined> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let interval = 10; ; interval = Math.min(maxIntervalMs, Math.round(interval * 1.5))) {
     const thread = await read().catch(() => undefined);
-    if (thread || Date.now() >= deadline) return thread;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs).unref());
+    if (thread || thread === null || Date.now() >= deadline) return thread ?? undefined;
+    await new Promise((resolve) => setTimeout(resolve, interval).unref());
   }
 }

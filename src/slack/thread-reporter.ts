@@ -1,4 +1,4 @@
-import type { WebClient } from '@slack/web-api';
+import type { KnownBlock, WebClient } from '@slack/web-api';
 import { sleep } from '../core/abortable.js';
 import type { ThreadRef } from '../core/request.js';
 import type { FinishedRollback, ProgressReporter } from '../core/run-rollback.js';
@@ -18,11 +18,29 @@ interface ProgressGroup {
   lastSentAt: number;
 }
 
+/** Step lines gathered into one message, and the outcome when it comes with them. */
+interface Batch {
+  lines: string[];
+  /** Characters so far (lines and their newlines). */
+  length: number;
+  final?: { text: string; buttons: KnownBlock[] } | undefined;
+  release(): void;
+}
+
 const MAX_PROGRESS_LINES = 15;
+/** Lines merged into one message stay well under Slack's 4 000-character advice for a message's text. */
+const MAX_MERGED_CHARS = 3_500;
+/** A message with buttons carries its text in a section block, which holds at most 3 000 characters. */
+const SECTION_MAX_CHARS = 3_000;
 /** The longest wait between two tries of a message Slack could not take for a while. */
 const MAX_RETRY_WAIT_MS = 30_000;
 
 export interface ThreadReporterOptions {
+  /**
+   * How long a step line waits for the next ones before it goes out on its own (default 250 ms): the thread
+   * reads as a few messages, not one per step, and the last of them is the outcome. A failure never waits.
+   */
+  lingerMs?: number;
   /** The fastest a progress message is edited (Slack allows about one update per second per message). */
   progressIntervalMs?: number;
   /**
@@ -51,6 +69,8 @@ export function isTransientSlackFailure(error: unknown): boolean {
 export class SlackThreadReporter implements ProgressReporter {
   private tail: Promise<void> = Promise.resolve();
   private group: ProgressGroup | undefined;
+  private batch: Batch | undefined;
+  private readonly lingerMs: number;
   private readonly progressIntervalMs: number;
   private readonly deliveryPatienceMs: number;
 
@@ -62,6 +82,7 @@ export class SlackThreadReporter implements ProgressReporter {
     options: ThreadReporterOptions = {},
   ) {
     this.progressIntervalMs = options.progressIntervalMs ?? 1_000;
+    this.lingerMs = options.lingerMs ?? 250;
     this.deliveryPatienceMs = options.deliveryPatienceMs ?? 10 * 60_000;
   }
 
@@ -89,16 +110,57 @@ export class SlackThreadReporter implements ProgressReporter {
     }
   }
 
-  private post(text: string): void {
-    this.send('reply', () => this.client.chat.postMessage({ channel: this.thread.channel, thread_ts: this.thread.ts, text, unfurl_links: false }));
+  /**
+   * Adds a step line to the message being gathered, or starts one. That message waits in the queue
+   * until the linger ends (or a failure, a progress line, the finish or a flush), and takes every line
+   * reported meanwhile: "Worker started", "Checked" and "Activated" become one message, and so do lines
+   * that came while Slack was still taking the previous one.
+   */
+  private addLine(text: string, urgent: boolean): void {
+    const batch = this.batch && this.batch.length + text.length + 1 <= MAX_MERGED_CHARS ? this.batch : this.openBatch();
+    batch.lines.push(text);
+    batch.length += text.length + 1;
+    if (urgent) this.releaseBatch();
+  }
+
+  private openBatch(): Batch {
+    this.releaseBatch();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const timer = setTimeout(release, this.lingerMs);
+    timer.unref();
+    const batch: Batch = { lines: [], length: 0, release: () => (clearTimeout(timer), release()) };
+    this.batch = batch;
+    this.send('reply', async () => {
+      await gate;
+      // From here on new lines start the next message.
+      if (this.batch === batch) this.batch = undefined;
+      const final = batch.final;
+      const text = [...batch.lines, ...(final ? [final.text] : [])].join('\n');
+      await this.client.chat.postMessage({
+        channel: this.thread.channel,
+        thread_ts: this.thread.ts,
+        text,
+        ...(final && final.buttons.length > 0 ? { blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...final.buttons] } : {}),
+        unfurl_links: false,
+      });
+    });
+    return batch;
+  }
+
+  /** The message being gathered goes out as soon as the queue reaches it; later lines start a new one. */
+  private releaseBatch(): void {
+    this.batch?.release();
+    this.batch = undefined;
   }
 
   report(step: StepReport): void {
     if (step.status !== 'progress') {
       this.closeProgress();
-      this.post(stepText(step));
+      this.addLine(stepText(step), step.status === 'failed');
       return;
     }
+    this.releaseBatch();
     this.group ??= { lines: [], queued: false, lastSentAt: 0 };
     this.group.lines.push(stepText(step));
     if (this.group.lines.length > MAX_PROGRESS_LINES) this.group.lines.splice(1, 1);
@@ -148,15 +210,11 @@ export class SlackThreadReporter implements ProgressReporter {
     this.closeProgress();
     const text = finishText(result);
     const buttons = followUpButtons(result.job.requestId, result.followUps);
-    this.send('finish', () =>
-      this.client.chat.postMessage({
-        channel: this.thread.channel,
-        thread_ts: this.thread.ts,
-        text,
-        ...(buttons.length > 0 ? { blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...buttons] } : {}),
-        unfurl_links: false,
-      }),
-    );
+    // The outcome rides with the lines still gathering (the verification, usually): one Slack round trip
+    // between the read-back and "back on", not two. A section shows at most 3 000 characters.
+    const batch = this.batch && (buttons.length === 0 || this.batch.length + text.length <= SECTION_MAX_CHARS) ? this.batch : this.openBatch();
+    batch.final = { text, buttons };
+    this.releaseBatch();
     if (!result.job.followUp) {
       const after = afterRollbackMessage(result.job.requestId, result.job.plan, Date.now());
       this.send('checklist', () => this.client.chat.postMessage({ channel: this.thread.channel, thread_ts: this.thread.ts, ...after, unfurl_links: false }));
@@ -169,6 +227,7 @@ export class SlackThreadReporter implements ProgressReporter {
 
   flush(): Promise<void> {
     this.closeProgress();
+    this.releaseBatch();
     return this.tail;
   }
 }

@@ -33,6 +33,7 @@ const storedSchema = z.object({
   threadChannel: str,
   threadTs: str,
   threadRoot: z.enum(['notice', 'request']).optional(),
+  noThread: z.literal('1').optional(),
   startedAt: num,
   finishedAt: num,
   outcome: str,
@@ -179,6 +180,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       closedBy: s.closedBy,
       closedAt: s.closedAt,
       thread: s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs, root: s.threadRoot } : undefined,
+      noThread: s.noThread === '1' ? true : undefined,
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
       outcome: s.outcome,
@@ -212,7 +214,11 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     return verdict === 'ok' ? { ok: true, request } : { ok: false, reason: 'closed', request };
   }
 
-  async setThread(id: string, thread: ThreadRef): Promise<void> {
+  async setThread(id: string, thread: ThreadRef | null): Promise<void> {
+    if (!thread) {
+      await this.redis.hset(this.requestKey(id), { noThread: '1' });
+      return;
+    }
     await this.redis.hset(this.requestKey(id), { threadChannel: thread.channel, threadTs: thread.ts, ...(thread.root ? { threadRoot: thread.root } : {}) });
   }
 

@@ -50,7 +50,7 @@ describe('a worker sent SIGTERM', () => {
 
     const next = await world.startWorker('next');
     const queuedThread = await world.finished(queued);
-    expect(queuedThread[0]).toMatch(/^ℹ️ Worker started \d+ ms after approval\.$/);
+    expect(queuedThread[0]).toMatch(/^ℹ️ Worker started \d+ ms after approval\./m);
     expect(queuedThread.join('\n')).toContain('*cdn-02 is back on v41*, verified.');
     expect(world.activations('cdn-02')).toBe(1);
     figures.push(`SIGTERM mid-rollback (activation held 1.5 s more): exited 0, ${exitMs} ms after the signal`);

@@ -78,6 +78,25 @@ describe('a Fastly rollback through Slack', () => {
     expect(h.fastly.activations).toHaveLength(1);
   });
 
+  it('notifies first without waiting on Slack: the plan is re-read while Slack takes the notice, the change comes after it', async () => {
+    h = await startHarness();
+    await h.command('cdn');
+    const request = await h.awaitRequest();
+    h.slack.setLatency(400);
+    const clicked = Date.now();
+    await h.click('approve', request, PEOPLE.approver);
+    const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs), 10_000);
+    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 15_000);
+    const noticeTaken = h.slack.calls.find((c) => c.method === 'chat.postMessage' && c.ok && c.args.channel === CHANNELS.incident && !c.args.thread_ts)!.at;
+    const firstRead = Math.min(...h.fastly.requests.map((r) => Date.parse(r.startedAt)).filter((at) => at >= clicked));
+    const activated = Date.parse(h.fastly.activations[0]!.at);
+    expect(firstRead).toBeLessThan(noticeTaken);
+    expect(activated).toBeGreaterThanOrEqual(noticeTaken);
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
+    expect(thread).toMatch(/Checked: v42 is live[\s\S]*Activated v41[\s\S]*back on v41/);
+    expect(thread).not.toContain('has not taken the');
+  });
+
   it('does not hold the rollback while Slack is slow to take the notice; the thread catches up, in order', async () => {
     h = await startHarness();
     await h.command('cdn');

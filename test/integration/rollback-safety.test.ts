@@ -272,4 +272,24 @@ describe('rules that keep a rollback safe', () => {
     expect(updated).toContain('I cannot post in <#CINC>');
     expect(updated).toContain('/invite @Rapid Rollback');
   });
+
+  it('with neither channel open to the bot, still rolls back at once and says the steps go to the log', async () => {
+    await start();
+    h.slack.addChannel({ id: CHANNELS.command, name: 'ops', isPrivate: true, botIsMember: false });
+    h.slack.addChannel({ id: CHANNELS.incident, name: 'incidents', isPrivate: true, botIsMember: false });
+    // The request comes through the command's response_url: the bot holds no message of its own to thread under.
+    const request = await requestOf('cdn');
+    await h.click('approve', request, PEOPLE.approver);
+    const updated = await h.slack.waitFor((sim) => {
+      const text = textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!);
+      return text.includes('I cannot post in <#CINC>') && text;
+    });
+    expect(updated).toContain("Progress goes to the bot's log only");
+    await h.slack.waitFor(() => h.logs.some((line) => line.includes('rollback finished')) || undefined, 10_000);
+    expect(h.fastly.activations).toHaveLength(1);
+    const steps = h.logs.filter((line) => line.includes('rollback step')).join('\n');
+    expect(steps).toContain('Activated v41');
+    // Known at once that no thread will come: the change did not wait out the notice.
+    expect(steps).not.toContain('has not taken the');
+  });
 });

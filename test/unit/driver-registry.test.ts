@@ -18,4 +18,13 @@ describe('driver registry', () => {
       expect(result.success, driver.kind).toBe(false);
     }
   });
+
+  it("loads each provider's own implementation on demand", async () => {
+    for (const driver of drivers) {
+      const factory = await driver.load();
+      expect(typeof factory.create, driver.kind).toBe('function');
+      // The implementation carries the descriptor it was loaded from, not another provider's.
+      expect((factory as Partial<typeof driver>).kind, driver.kind).toBe(driver.kind);
+    }
+  });
 });

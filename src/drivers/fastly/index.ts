@@ -1,16 +1,14 @@
 import { RollbackError } from '../../core/errors.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
-import type { DriverContext, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import type { DriverContext, DriverFactory, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
 import { FastlyClient, type FastlyService, type FastlyVersion } from './client.js';
+import { fastlyDescriptor } from './descriptor.js';
 import { chooseRestoreVersion } from './select-version.js';
-import { fastlyTargetSchema, type FastlyTarget } from './target-schema.js';
+import type { FastlyTarget, fastlyTargetSchema } from './target-schema.js';
 
-export const fastlyDriver: DriverModule<typeof fastlyTargetSchema> = {
-  kind: 'fastly',
-  displayName: 'Fastly service',
-  targetSchema: fastlyTargetSchema,
-  requiredEnv: (environment) =>
-    environment.fastly ? undefined : 'FASTLY_API_TOKEN is missing: create an API token with global (or engineer) scope in Fastly under Account > API tokens.',
+/** The implementation, loaded by `fastlyDescriptor.load()` (descriptor.ts) only when a target needs it. */
+export const fastlyDriver: DriverModule<typeof fastlyTargetSchema> & DriverFactory<typeof fastlyTargetSchema> = {
+  ...fastlyDescriptor,
   create(name, target, environment, log) {
     if (!environment.fastly) throw new RollbackError('CONFIG_INVALID', 'FASTLY_API_TOKEN is not set.');
     const client = new FastlyClient({ token: environment.fastly.token, baseUrl: environment.fastly.baseUrl, log });

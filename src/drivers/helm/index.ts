@@ -4,17 +4,16 @@ import { extraChecks } from '../kubernetes/extra-checks.js';
 import { KubeApi, loadKubeConfig } from '../kubernetes/kube-api.js';
 import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
 import { execInPod } from '../kubernetes/pod-exec.js';
-import type { DriverContext, DriverModule, FollowUp, FollowUpResult, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import type { DriverContext, DriverFactory, DriverModule, FollowUp, FollowUpResult, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import { helmDescriptor } from './descriptor.js';
 import { helmRollback } from './helm-cli.js';
 import { releaseHistory, type HelmRevision } from './release.js';
-import { helmTargetSchema, type HelmTarget } from './schema.js';
+import type { HelmTarget, helmTargetSchema } from './schema.js';
 import { chooseRevision, revisionInfo } from './select-revision.js';
 
-export const helmDriver: DriverModule<typeof helmTargetSchema> = {
-  kind: 'helm',
-  displayName: 'Helm release',
-  targetSchema: helmTargetSchema,
-  requiredEnv: () => undefined,
+/** The implementation, loaded by `helmDescriptor.load()` (descriptor.ts) only when a target needs it. */
+export const helmDriver: DriverModule<typeof helmTargetSchema> & DriverFactory<typeof helmTargetSchema> = {
+  ...helmDescriptor,
   create(name, target, environment, log) {
     const api = new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log });
     return new HelmDriver(name, target, api, { bin: environment.helmBin ?? 'helm', kubeconfig: environment.kubeconfig });

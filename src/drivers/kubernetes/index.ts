@@ -1,18 +1,17 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { RollbackError } from '../../core/errors.js';
 import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
-import type { DriverContext, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import type { DriverContext, DriverFactory, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import { kubernetesDescriptor } from './descriptor.js';
 import { extraChecks } from './extra-checks.js';
 import { KubeApi, loadKubeConfig } from './kube-api.js';
 import { currentRevision, revisionOf, revisionsOf, undoPatch, type Revision } from './revisions.js';
-import { kubernetesTargetSchema, type KubernetesTarget } from './schema.js';
+import type { KubernetesTarget, kubernetesTargetSchema } from './schema.js';
 import { checkRunningImages, selectorOf, waitForRollout } from './verify-workloads.js';
 
-export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> = {
-  kind: 'kubernetes',
-  displayName: 'Kubernetes Deployment',
-  targetSchema: kubernetesTargetSchema,
-  requiredEnv: () => undefined,
+/** The implementation, loaded by `kubernetesDescriptor.load()` (descriptor.ts) only when a target needs it. */
+export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> & DriverFactory<typeof kubernetesTargetSchema> = {
+  ...kubernetesDescriptor,
   create(name, target, environment, log) {
     return new KubernetesDriver(name, target, new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log }));
   },

@@ -59,16 +59,13 @@ async function rewrite(click: Click, request: RollbackRequest, message: { text: 
 export interface DecisionOptions {
   /** After this long without a worker starting an approved rollback, the thread says so. */
   pickupWarningMs?: number;
-  /** How long an approval waits for Slack to take the notice before queuing without its thread. */
-  noticeWaitMs?: number;
 }
 
 export function registerDecisionActions(app: App, service: RollbackService, log: Logger, options: DecisionOptions = {}): void {
   const pickupWarningMs = options.pickupWarningMs ?? 10_000;
-  const noticeWaitMs = options.noticeWaitMs ?? 1_500;
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
-    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }), pickupWarningMs, noticeWaitMs);
+    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }), pickupWarningMs);
   });
 
   app.action<BlockAction<ButtonAction>>(FOLLOW_UP_ACTION, async ({ ack, body, action, respond, client }) => {
@@ -146,7 +143,7 @@ async function postNotice(click: Click, request: RollbackRequest, service: Rollb
   }
 }
 
-async function approve(click: Click, service: RollbackService, log: Logger, pickupWarningMs: number, noticeWaitMs: number): Promise<void> {
+async function approve(click: Click, service: RollbackService, log: Logger, pickupWarningMs: number): Promise<void> {
   let request: RollbackRequest;
   try {
     request = await service.approve(click.requestId, click.user, click.from);
@@ -160,26 +157,18 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
     return;
   }
 
-  // The runbook's first step: tell the incident channel. Its message roots the progress thread.
-  // Slack being slow or rate-limited must not hold the rollback: wait for the notice only briefly, and
-  // when it comes later the worker picks its thread up from the store.
+  // The runbook's first step is to tell the incident channel; its message roots the progress thread. The
+  // job is queued at once, beside the notice: the worker's first read need not wait for Slack, and the
+  // change itself waits (briefly: ANNOUNCE_WAIT_MS) until the notice is posted and its thread stored here.
   const notice = postNotice(click, request, service, log);
-  const early = await Promise.race([notice, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), noticeWaitMs).unref())]);
-  const thread = early?.thread;
-  const noticeProblem = early?.problem;
-  if (!early) {
-    void notice.then(async (late) => {
-      if (late.thread) await service.attachThread(request.id, late.thread);
-    }).catch((err: unknown) => log.warn({ err }, 'could not attach the late notice thread'));
-  }
-
   try {
-    await service.start(request, thread, { threadPending: !early });
+    await service.start(request, undefined, { threadPending: true });
   } catch (error) {
     const coded = toRollbackError(error);
     await tellClicker(click, `❌ ${coded.toUserText()}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
     if (reopened?.state === 'pending') await rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log);
+    const { thread } = await notice;
     if (thread) {
       await click.client.chat
         .postMessage({ channel: thread.channel, thread_ts: thread.ts, text: `❌ ${coded.toUserText()}` })
@@ -188,10 +177,15 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
     return;
   }
 
+  const { thread, problem } = await notice;
+  await service.attachThread(request.id, thread).catch((err: unknown) => log.warn({ err }, 'could not store where the rollback reports; its steps go to the log'));
   if (thread) warnIfNobodyPicksUp(click.client, service, request.id, thread, pickupWarningMs, log);
 
   let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
-  if (noticeProblem) decision += `\n⚠️ ${noticeProblem.toUserText()} Progress is in this message's thread.`;
+  if (problem) {
+    const where = thread ? "Progress is in this message's thread." : 'Progress goes to the bot\'s log only; `/rollback status` shows how it ends.';
+    decision += `\n⚠️ ${problem.toUserText()} ${where}`;
+  }
   await rewrite(click, request, decidedRequestMessage(request, decision), log);
 }
 

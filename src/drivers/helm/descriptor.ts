@@ -1,0 +1,11 @@
+import type { DriverModule } from '../types.js';
+import { helmTargetSchema } from './schema.js';
+
+/** What config loading needs; the driver and the Kubernetes client load only for a `kind: helm` target. */
+export const helmDescriptor: DriverModule<typeof helmTargetSchema> = {
+  kind: 'helm',
+  displayName: 'Helm release',
+  targetSchema: helmTargetSchema,
+  requiredEnv: () => undefined,
+  load: async () => (await import('./index.js')).helmDriver,
+};

@@ -1,0 +1,11 @@
+import type { DriverModule } from '../types.js';
+import { kubernetesTargetSchema } from './schema.js';
+
+/** What config loading needs; the driver and the Kubernetes client load only for a `kind: kubernetes` target. */
+export const kubernetesDescriptor: DriverModule<typeof kubernetesTargetSchema> = {
+  kind: 'kubernetes',
+  displayName: 'Kubernetes Deployment',
+  targetSchema: kubernetesTargetSchema,
+  requiredEnv: () => undefined,
+  load: async () => (await import('./index.js')).kubernetesDriver,
+};
