@@ -118,6 +118,8 @@ export class FastlySimulator {
   private writesThisHour = 0;
   private writesHour = 0;
 
+  private accepted = 0;
+
   private constructor(
     private readonly server: http.Server,
     token: string,
@@ -137,6 +139,7 @@ export class FastlySimulator {
     });
     const sim = new FastlySimulator(server, options.token ?? 'sim-fastly-token', options.latencyMs ?? 0);
     server.on('request', (req, res) => sim.handle(req, res));
+    server.on('connection', () => (sim.accepted += 1));
     return sim;
   }
 
@@ -191,6 +194,11 @@ export class FastlySimulator {
       const at = now - (history.length - i) * 600_000;
       this.recordEvent(service.id, 'version.activate', `Version ${n} was activated`, { version_number: n }, at, this.userId);
     });
+  }
+
+  /** TCP connections accepted so far: a client that keeps connections alive opens fewer than it sends requests. */
+  get connections(): number {
+    return this.accepted;
   }
 
   activeVersion(serviceId: string): number | null {

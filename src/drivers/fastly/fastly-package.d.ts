@@ -2,6 +2,10 @@
  * Types for the parts of the untyped `fastly` npm package (v13) that client.ts uses; nothing else.
  * Read from node_modules/fastly/dist/ApiClient.js and dist/api/{Service,Version,Events}Api.js.
  * Response bodies are typed `unknown` on purpose: client.ts parses them with zod.
+ *
+ * client.ts requires the four files below, not the package index (which loads 800 model and 127 API
+ * modules, about 40 MiB); the package has no `exports` map, so Node allows the deep paths. They are
+ * Babel-compiled CommonJS: `require()` returns `{ default: TheClass }`.
  */
 declare module 'fastly' {
   /** The superagent request the package builds; a plugin receives it before it is sent. */
@@ -44,6 +48,10 @@ declare module 'fastly' {
     timeout: number;
     defaultHeaders: Record<string, string>;
     plugins: Array<(request: FastlyRequest) => void> | null;
+    /** The http(s).Agent superagent sends with; null (the default) means a new connection per call. */
+    requestAgent: import('node:http').Agent | null;
+    /** Turns a response into the package's model objects (`data`); `response.body` stays as it is. */
+    deserialize(response: FastlyResponse, returnType: unknown): unknown;
     authenticate(token: string, type?: 'token'): void;
     buildUrl(
       path: string,
@@ -86,4 +94,24 @@ declare module 'fastly' {
       sort?: string;
     }): Promise<FastlyHttpInfo>;
   }
+}
+
+declare module 'fastly/dist/ApiClient.js' {
+  const ApiClient: typeof import('fastly').ApiClient;
+  export { ApiClient as default };
+}
+
+declare module 'fastly/dist/api/ServiceApi.js' {
+  const ServiceApi: typeof import('fastly').ServiceApi;
+  export { ServiceApi as default };
+}
+
+declare module 'fastly/dist/api/VersionApi.js' {
+  const VersionApi: typeof import('fastly').VersionApi;
+  export { VersionApi as default };
+}
+
+declare module 'fastly/dist/api/EventsApi.js' {
+  const EventsApi: typeof import('fastly').EventsApi;
+  export { EventsApi as default };
 }
