@@ -1,10 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { RollbackError } from '../../src/core/errors.js';
+import type { RollbackError } from '../../src/core/errors.js';
 import { helmRollback } from '../../src/drivers/helm/helm-cli.js';
 import { releaseHistory } from '../../src/drivers/helm/release.js';
 import { chooseRevision, revisionInfo } from '../../src/drivers/helm/select-revision.js';
+import { codeOf } from '../support/rollback-code.js';
 
 function manifest(image: string): string {
   return `---\n# Source: app/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  selector:\n    matchLabels:\n      app: api\n  template:\n    spec:\n      containers:\n        - name: api\n          image: "${image}"\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app\n`;
@@ -22,15 +23,6 @@ function secret(version: number, status: string, appVersion: string, description
   };
   const helmEncoded = gzipSync(Buffer.from(JSON.stringify(release))).toString('base64');
   return { metadata: { name: `sh.helm.release.v1.app.v${version}` }, data: { release: Buffer.from(helmEncoded).toString('base64') } };
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof RollbackError ? error.code : 'not-coded';
-  }
-  return undefined;
 }
 
 describe('Helm release history', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { RollbackError } from '../../src/core/errors.js';
 import type { FastlyActivation, FastlyService } from '../../src/drivers/fastly/client.js';
 import { chooseRestoreVersion } from '../../src/drivers/fastly/select-version.js';
+import { codeOf } from '../support/rollback-code.js';
 
 function service(active: number, versions: Array<[number, boolean]>): FastlyService {
   return {
@@ -15,15 +15,6 @@ function service(active: number, versions: Array<[number, boolean]>): FastlyServ
 function history(...versions: number[]): FastlyActivation[] {
   // newest first, like the client returns them
   return versions.map((version, i) => ({ version, at: new Date(Date.UTC(2026, 0, 1, 0, 60 - i)).toISOString(), userId: null, description: '' }));
-}
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof RollbackError ? error.code : 'not-coded';
-  }
-  return undefined;
 }
 
 describe('chooseRestoreVersion', () => {
