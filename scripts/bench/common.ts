@@ -4,13 +4,16 @@
  * Everything talks to 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import type { FastlySimulator } from '../../test/support/fastly-simulator.js';
+import { freePort } from '../../test/support/free-port.js';
+import { deleteKeys as deleteKeysIn } from '../../test/support/redis-keys.js';
+import { writeRollbackYml as writeConfig } from '../../test/support/rollback-yml.js';
 import { blockAction, signRequest, slashCommand } from '../../test/support/slack-payloads.js';
 import { textOf, type SimCall, type SlackSimulator } from '../../test/support/slack-simulator.js';
 
@@ -102,25 +105,16 @@ export const p50p99 = (values: readonly number[]) => `p50 ${ms(percentile(values
 
 // ------------------------------------------------------------------------------------------------- ports, files
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+export { fastlyTarget } from '../../test/support/rollback-yml.js';
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `rr-bench-${tag}-`));
 }
 
+/** `<dir>/rollback.yml`: the bench's channel and approver, requests kept an hour, and these target lines. */
 export function writeRollbackYml(dir: string, targets: string[]): string {
-  const file = join(dir, 'rollback.yml');
-  writeFileSync(file, [`incidentChannel: ${CHANNELS.incident}`, `approvers: [${PEOPLE.approver}]`, 'requestTtl: 1h', 'targets:', ...targets, ''].join('\n'));
-  return file;
+  return writeConfig(dir, { incidentChannel: CHANNELS.incident, approvers: [PEOPLE.approver], settings: ['requestTtl: 1h'], targets });
 }
 
 // ------------------------------------------------------------------------------------------------- the bot
@@ -145,13 +139,30 @@ export function setProfileDir(dir: string | undefined): void {
   profileDir = dir;
 }
 
+export interface BotOptions {
+  mode: 'all' | 'app' | 'worker';
+  /** Its working directory (the run's temp dir): its log file goes there too. */
+  cwd: string;
+  /** Its rollback.yml (ROLLBACK_CONFIG). */
+  config: string;
+  /** REDIS_PREFIX: each section's keys apart from the others'. */
+  prefix: string;
+  /** SLACK_API_URL and SLACK_BOT_TOKEN are the simulator's; the signing secret is SIGNING_SECRET. */
+  slack: SlackSimulator;
+  /** FASTLY_API_URL and FASTLY_API_TOKEN, for Fastly targets. */
+  fastly?: FastlySimulator;
+  /** Any other settings, e.g. a driver's (KUBECONFIG, HELM_BIN). */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
 /**
- * `node dist/main.js <mode>` as production runs it, waiting for its "rapid-rollback started" log line
- * (and, with the app, for the HTTP receiver to answer). Logs at info, the production default, into a
- * file in its working directory: pino writes stdout synchronously, and a pipe to this (busy) process
- * would make the bot wait for the benchmark to read its logs.
+ * `node dist/main.js <mode>` as production runs it, on the simulators, waiting for its "rapid-rollback
+ * started" log line (and, with the app, for the HTTP receiver to answer). Logs at info, the production
+ * default, into a file in its working directory: pino writes stdout synchronously, and a pipe to this
+ * (busy) process would make the bot wait for the benchmark to read its logs.
  */
-export async function startBot(options: { mode: 'all' | 'app' | 'worker'; env: Record<string, string>; cwd: string; timeoutMs?: number }): Promise<BotProcess> {
+export async function startBot(options: BotOptions): Promise<BotProcess> {
   const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.mode}-${Date.now()}.cpuprofile`] : [];
   const port = options.mode === 'worker' ? undefined : await freePort();
   const logFile = join(options.cwd, `bot-${options.mode}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);
@@ -165,6 +176,12 @@ export async function startBot(options: { mode: 'all' | 'app' | 'worker'; env: R
       LOG_LEVEL: 'info',
       REDIS_URL,
       ...(port === undefined ? {} : { PORT: String(port) }),
+      SLACK_BOT_TOKEN: options.slack.botToken,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_API_URL: options.slack.apiUrl,
+      ROLLBACK_CONFIG: options.config,
+      ...(options.fastly ? { FASTLY_API_TOKEN: options.fastly.token, FASTLY_API_URL: options.fastly.url } : {}),
+      REDIS_PREFIX: options.prefix,
       ...options.env,
     },
     stdio: ['ignore', out, out],
@@ -235,17 +252,8 @@ export function benchRedis(): Redis {
 }
 
 /** Deletes every key under `prefix` (SCAN, bounded). Returns how many were deleted. */
-export async function deleteKeys(prefix: string): Promise<number> {
-  const r = benchRedis();
-  let cursor = '0';
-  let deleted = 0;
-  for (let i = 0; i < 100_000; i++) {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) deleted += await r.del(...keys);
-    cursor = next;
-    if (cursor === '0') break;
-  }
-  return deleted;
+export function deleteKeys(prefix: string): Promise<number> {
+  return deleteKeysIn(benchRedis(), prefix);
 }
 
 export async function closeRedis(): Promise<void> {
@@ -365,39 +373,4 @@ export function noticeCall(slack: SlackSimulator, target: string, fromIndex = 0)
     if (call.method === 'chat.postMessage' && call.ok && call.args.channel === CHANNELS.incident && call.args.thread_ts === undefined && typeof call.args.text === 'string' && call.args.text.startsWith(`Rolling back ${target} to `)) return call;
   }
   return undefined;
-}
-
-// ------------------------------------------------------------------------------------------------- a proxy that refuses everything
-
-/**
- * For the official `fastly` CLI: its update check goes to the internet through HTTPS_PROXY; this proxy
- * answers every attempt with 403 and remembers it, so nothing leaves the machine (Go never proxies
- * loopback addresses, so the simulator is reached directly).
- */
-export async function startRefusingProxy(): Promise<{ url: string; attempts: string[]; close(): Promise<void> }> {
-  const attempts: string[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let head = '';
-    socket.on('data', (chunk) => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      attempts.push(head.split('\r\n')[0] ?? '');
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    attempts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }

@@ -7,7 +7,7 @@
  */
 import { FastlySimulator } from '../../test/support/fastly-simulator.js';
 import { SlackSimulator, type SimCall } from '../../test/support/slack-simulator.js';
-import { approveBody, awaitOrigin, CHANNELS, checkDeadline, commandBody, jobFacts, pool, postedRequests, postSigned, SIGNING_SECRET, startBot, tempDir, until, writeRollbackYml, type BotProcess, type PostedRequest } from './common.js';
+import { approveBody, awaitOrigin, CHANNELS, checkDeadline, commandBody, fastlyTarget, jobFacts, pool, postedRequests, postSigned, startBot, tempDir, until, writeRollbackYml, type BotProcess, type PostedRequest } from './common.js';
 
 export interface FanoutOptions {
   targets: number;
@@ -47,23 +47,15 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
   const targets: string[] = [];
   for (let i = 0; i < n; i++) {
     fastly.addService({ id: serviceId(i), name: `svc-${i}`, versions: 12, active: 12 });
-    targets.push(`  ${targetName(i)}:`, '    kind: fastly', `    serviceId: ${serviceId(i)}`);
+    targets.push(...fastlyTarget(targetName(i), serviceId(i)));
   }
   const dir = tempDir('fanout');
   const config = writeRollbackYml(dir, targets);
-  const env = {
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.apiUrl,
-    ROLLBACK_CONFIG: config,
-    FASTLY_API_TOKEN: fastly.token,
-    FASTLY_API_URL: fastly.url,
-    REDIS_PREFIX: options.prefix,
-  };
   const bots: BotProcess[] = [];
   const result: FanoutResult = { targets: n, allVerifiedMs: Number.NaN, perTarget: [], clicksSentMs: Number.NaN, clickAcks: [], maxConcurrent: 0, slotHeldMs: [], runToVerifiedMs: [], failures: [] };
   try {
-    bots.push(...(await Promise.all([startBot({ mode: 'app', cwd: dir, env }), startBot({ mode: 'worker', cwd: dir, env }), startBot({ mode: 'worker', cwd: dir, env })])));
+    const start = (mode: 'app' | 'worker') => startBot({ mode, cwd: dir, config, prefix: options.prefix, slack, fastly });
+    bots.push(...(await Promise.all([start('app'), start('worker'), start('worker')])));
     const url = bots[0]?.eventsUrl as string;
 
     // N requests, 25 at a time (planning is not what is measured here).

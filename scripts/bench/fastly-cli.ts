@@ -6,16 +6,10 @@
  *   3. read back: fastly service version list --service-id S --json   (is N active?)
  * The wall clock of the three commands is what is compared; typing time is not counted.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { startFastlyCli } from '../../test/support/fastly-cli.js';
 import type { FastlySimulator } from '../../test/support/fastly-simulator.js';
-import { checkDeadline, startRefusingProxy, tempDir } from './common.js';
+import { checkDeadline } from './common.js';
 
-const run = promisify(execFile);
-const FASTLY_CLI = fileURLToPath(new URL('../../node_modules/.bin/fastly', import.meta.url));
 export const CLI_SERVICE = 'CL1Z0isxPaozGVKXdv0eY';
 
 interface CliVersion {
@@ -36,23 +30,11 @@ export interface CliResult {
 
 export async function fastlyCliRounds(fastly: FastlySimulator, rounds: number): Promise<CliResult> {
   fastly.addService({ id: CLI_SERVICE, name: 'www-cli', versions: 42, active: 42 });
-  const home = tempDir('fastly-cli-home');
-  mkdirSync(join(home, '.config'), { recursive: true });
-  const proxy = await startRefusingProxy();
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    FASTLY_API_ENDPOINT: fastly.url,
-    FASTLY_ACCOUNT_ENDPOINT: fastly.url,
-    FASTLY_API_TOKEN: fastly.token,
-    HTTPS_PROXY: proxy.url,
-    HTTP_PROXY: proxy.url,
-    NO_PROXY: '',
-  };
+  // A HOME of its own, and its update checks refused by a local proxy: nothing leaves the machine.
+  const fastlyCli = await startFastlyCli(fastly);
   const cli = async (args: string[]) => {
     const started = performance.now();
-    const { stdout } = await run(FASTLY_CLI, [...args, '--non-interactive'], { env, timeout: 30_000 });
+    const { stdout } = await fastlyCli.run(args, { timeoutMs: 30_000 });
     return { stdout, ms: performance.now() - started };
   };
   const list = async () => {
@@ -88,8 +70,8 @@ export async function fastlyCliRounds(fastly: FastlySimulator, rounds: number): 
       fastly.activateOutOfBand(CLI_SERVICE, nextVersion++);
     }
   } finally {
-    result.proxyAttempts = proxy.attempts.length;
-    await proxy.close();
+    result.proxyAttempts = fastlyCli.proxy.attempts.length;
+    await fastlyCli.close();
   }
   return result;
 }

@@ -20,6 +20,7 @@ import {
   checkDeadline,
   command,
   commandBody,
+  fastlyTarget,
   finalCall,
   jobFacts,
   median,
@@ -28,7 +29,6 @@ import {
   postedRequests,
   postSigned,
   requestFacts,
-  SIGNING_SECRET,
   startBot,
   tempDir,
   until,
@@ -89,23 +89,11 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
   slack.setLatency(options.latencyMs);
 
   const dir = tempDir('fastly');
-  const config = writeRollbackYml(dir, ['  cdn:', '    kind: fastly', `    serviceId: ${SERVICE}`]);
+  const config = writeRollbackYml(dir, fastlyTarget('cdn', SERVICE));
   let bot: BotProcess | undefined;
   const result: FastlyFlowResult = { acks: [], coldAcks: [], ackStatuses: [], rounds: [], roundsSlack0: [], cli: { wallMs: [], commandMs: [], requests: [], proxyAttempts: 0 }, latencyMs: options.latencyMs };
   try {
-    bot = await startBot({
-      mode: 'all',
-      cwd: dir,
-      env: {
-        SLACK_BOT_TOKEN: slack.botToken,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        ROLLBACK_CONFIG: config,
-        FASTLY_API_TOKEN: fastly.token,
-        FASTLY_API_URL: fastly.url,
-        REDIS_PREFIX: options.prefix,
-      },
-    });
+    bot = await startBot({ mode: 'all', cwd: dir, config, prefix: options.prefix, slack, fastly });
     const url = bot.eventsUrl as string;
     let nextVersion = 43;
     const round = async (): Promise<RoundTiming> => {

@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { kubeBinaries } from '../../test/support/kube-binaries.js';
 import { KubeSimulator, type HelmReleaseSpec } from '../../test/support/kube-simulator/index.js';
 import { SlackSimulator, type SimCall } from '../../test/support/slack-simulator.js';
-import { approve, awaitOrigin, CHANNELS, checkDeadline, command, finalCall, postedRequests, SIGNING_SECRET, startBot, tempDir, until, writeRollbackYml, type BotProcess } from './common.js';
+import { approve, awaitOrigin, CHANNELS, checkDeadline, command, finalCall, postedRequests, startBot, tempDir, until, writeRollbackYml, type BotProcess } from './common.js';
 
 const run = promisify(execFile);
 
@@ -66,19 +66,7 @@ export async function helmFigures(options: HelmOptions): Promise<HelmResult> {
   const result: HelmResult = { botRolledOut: [], botVerified: [], byHand: [], byHandHelm: [] };
   let bot: BotProcess | undefined;
   try {
-    bot = await startBot({
-      mode: 'all',
-      cwd: dir,
-      env: {
-        SLACK_BOT_TOKEN: slack.botToken,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        ROLLBACK_CONFIG: config,
-        KUBECONFIG: kubeconfig,
-        HELM_BIN: helm,
-        REDIS_PREFIX: options.prefix,
-      },
-    });
+    bot = await startBot({ mode: 'all', cwd: dir, config, prefix: options.prefix, slack, env: { KUBECONFIG: kubeconfig, HELM_BIN: helm } });
     const url = bot.eventsUrl as string;
     for (let i = 0; i < rounds; i++) {
       checkDeadline();

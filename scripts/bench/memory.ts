@@ -6,7 +6,7 @@
  */
 import { FastlySimulator } from '../../test/support/fastly-simulator.js';
 import { SlackSimulator } from '../../test/support/slack-simulator.js';
-import { CHANNELS, rssBytes, SIGNING_SECRET, sleep, startBot, tempDir, writeRollbackYml, type BotProcess } from './common.js';
+import { CHANNELS, fastlyTarget, rssBytes, sleep, startBot, tempDir, writeRollbackYml, type BotProcess } from './common.js';
 import { SERVICE } from './fastly-flow.js';
 
 export interface MemoryResult {
@@ -24,22 +24,10 @@ export async function idleMemory(options: { settleMs: number; prefix: string }):
   const fastly = await FastlySimulator.start();
   fastly.addService({ id: SERVICE, name: 'www-prod', versions: 42, active: 42 });
   const dir = tempDir('memory');
-  const config = writeRollbackYml(dir, ['  cdn:', '    kind: fastly', `    serviceId: ${SERVICE}`]);
+  const config = writeRollbackYml(dir, fastlyTarget('cdn', SERVICE));
   let bot: BotProcess | undefined;
   try {
-    bot = await startBot({
-      mode: 'all',
-      cwd: dir,
-      env: {
-        SLACK_BOT_TOKEN: slack.botToken,
-        SLACK_SIGNING_SECRET: SIGNING_SECRET,
-        SLACK_API_URL: slack.apiUrl,
-        ROLLBACK_CONFIG: config,
-        FASTLY_API_TOKEN: fastly.token,
-        FASTLY_API_URL: fastly.url,
-        REDIS_PREFIX: options.prefix,
-      },
-    });
+    bot = await startBot({ mode: 'all', cwd: dir, config, prefix: options.prefix, slack, fastly });
     const samples: number[] = [];
     const end = Date.now() + options.settleMs;
     while (Date.now() < end) {

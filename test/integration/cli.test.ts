@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { bundleForNode } from '../support/bundle.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
+import { deleteKeys } from '../support/redis-keys.js';
+import { fastlyTarget, writeRollbackYml } from '../support/rollback-yml.js';
 import { SlackSimulator, textOf } from '../support/slack-simulator.js';
 
 /**
@@ -17,9 +18,7 @@ import { SlackSimulator, textOf } from '../support/slack-simulator.js';
  * about 2 s (resolving thousands of files in node_modules is most of a start-up), and this file runs
  * fifteen of them. What ships is dist/cli/main.js loading node_modules; the code is the same.
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'rapid-rollback-cli-test');
-const CLI = join(OUT_DIR, `main-${process.pid}.mjs`);
+let cliEntry = '';
 // The harness's names; not imported from it, since it loads the whole app into this process.
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const CDN_SERVICE = 'SU1Z0isxPaozGVKXdv0eY';
@@ -28,20 +27,11 @@ const CHANNELS = { incident: 'CINC' } as const;
 const PEOPLE = { approver: 'UAPP', groupMember: 'UGRP', stranger: 'UOTHER' } as const;
 
 beforeAll(async () => {
-  mkdirSync(OUT_DIR, { recursive: true });
-  await build({
-    entryPoints: [join(ROOT, 'src/cli/main.ts')],
-    outfile: CLI,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // CommonJS dependencies require() Node's modules; an ES module bundle needs a require for them.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'error',
-  });
+  cliEntry = await bundleForNode('src/cli/main.ts', 'rapid-rollback-cli-test');
 });
-afterAll(() => rmSync(CLI, { force: true }));
+afterAll(() => {
+  if (cliEntry) rmSync(cliEntry, { force: true });
+});
 
 interface CliRun {
   code: number | null;
@@ -52,7 +42,7 @@ interface CliRun {
 /** Runs the CLI with only the environment given (and PATH), stdin not a terminal. */
 function cli(args: string[], env: Record<string, string>, cwd?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [cliEntry, ...args], {
       cwd: cwd ?? tmpdir(),
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -86,22 +76,11 @@ async function startWorld(): Promise<World> {
   fastly.addService({ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 });
   fastly.addService({ id: EDGE_SERVICE, name: 'edge-prod', versions: 7, active: 7 });
   const dir = mkdtempSync(join(tmpdir(), 'rr-cli-'));
-  const file = join(dir, 'rollback.yml');
-  writeFileSync(
-    file,
-    [
-      `incidentChannel: ${CHANNELS.incident}`,
-      `approvers: [${PEOPLE.approver}, S0SRE]`,
-      'targets:',
-      '  cdn:',
-      '    kind: fastly',
-      `    serviceId: ${CDN_SERVICE}`,
-      '  edge:',
-      '    kind: fastly',
-      `    serviceId: ${EDGE_SERVICE}`,
-      '',
-    ].join('\n'),
-  );
+  const file = writeRollbackYml(dir, {
+    incidentChannel: CHANNELS.incident,
+    approvers: [PEOPLE.approver, 'S0SRE'],
+    targets: [...fastlyTarget('cdn', CDN_SERVICE), ...fastlyTarget('edge', EDGE_SERVICE)],
+  });
   const prefix = `rrcli-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const env = {
     SLACK_BOT_TOKEN: slack.botToken,
@@ -122,12 +101,7 @@ afterEach(async () => {
   const { slack, fastly, prefix, dir } = world;
   world = undefined;
   await Promise.all([slack.close().catch(() => undefined), fastly.close()]);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteKeys(redis, prefix);
   rmSync(dir, { recursive: true, force: true });
 });
 afterAll(() => redis.disconnect());

@@ -2,56 +2,16 @@
  * The simulator is only worth something if clients nobody here wrote accept it: the official
  * `fastly` CLI (Go, go-fastly) and the raw `fastly` npm package classes (not our wrapper).
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ApiClient, EventsApi, VersionApi } from 'fastly';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFastlyCli, type FastlyCli } from '../support/fastly-cli.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 
-const FASTLY_CLI = fileURLToPath(new URL('../../node_modules/.bin/fastly', import.meta.url));
 const SERVICE_ID = 'SU1Z0isxPaozGVKXdv0eY';
-const run = promisify(execFile);
 
 let sim: FastlySimulator;
-let home: string;
-let blackhole: { port: number; attempts: string[]; close: () => Promise<void> };
-
-/**
- * A proxy that refuses everything and remembers what was asked: the CLI checks for updates on the
- * internet, which must neither leak out of the test nor slow it down.
- */
-async function startBlackholeProxy(): Promise<typeof blackhole> {
-  const attempts: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let head = '';
-    socket.on('data', (chunk) => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      attempts.push(head.split('\r\n')[0] ?? '');
-      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    port,
-    attempts,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
+/** The CLI with a HOME of its own; whatever it tries to reach on the internet goes to a proxy that refuses it. */
+let cli: FastlyCli;
 
 interface CliResult {
   code: number;
@@ -60,20 +20,8 @@ interface CliResult {
 }
 
 async function fastly(args: string[], token = sim.token): Promise<CliResult> {
-  const proxy = `http://127.0.0.1:${blackhole.port}`;
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    FASTLY_API_ENDPOINT: sim.url,
-    FASTLY_ACCOUNT_ENDPOINT: sim.url,
-    FASTLY_API_TOKEN: token,
-    // Go never proxies loopback addresses, so only internet-bound requests (update checks) go here.
-    HTTPS_PROXY: proxy,
-    HTTP_PROXY: proxy,
-  };
   try {
-    const { stdout, stderr } = await run(FASTLY_CLI, [...args, '--non-interactive'], { env, timeout: 20_000 });
+    const { stdout, stderr } = await cli.run(args, { token, timeoutMs: 20_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -82,11 +30,8 @@ async function fastly(args: string[], token = sim.token): Promise<CliResult> {
 }
 
 beforeAll(async () => {
-  [sim, blackhole, home] = await Promise.all([
-    FastlySimulator.start(),
-    startBlackholeProxy(),
-    mkdtemp(join(tmpdir(), 'fastly-cli-home-')),
-  ]);
+  sim = await FastlySimulator.start();
+  cli = await startFastlyCli(sim);
   sim.addService({
     id: SERVICE_ID,
     name: 'www-prod',
@@ -101,8 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([sim?.close(), blackhole?.close()]);
-  if (home) await rm(home, { recursive: true, force: true });
+  await Promise.all([sim?.close(), cli?.close()]);
 });
 
 interface CliVersion {
@@ -184,7 +128,7 @@ describe('the official fastly CLI against the simulator', () => {
     );
     expect(sim.requests.some((r) => JSON.stringify(r).includes(sim.token))).toBe(false);
     // Whatever the CLI tried to reach on the internet went to the proxy and was refused.
-    expect(blackhole.attempts.every((line) => line.startsWith('CONNECT '))).toBe(true);
+    expect(cli.proxy.attempts.every((line) => line.startsWith('CONNECT '))).toBe(true);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -10,6 +10,8 @@ import { run, type Running } from '../../src/wiring.js';
 import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
 import { kubeBinaries } from './kube-binaries.js';
 import { KubeSimulator, type HelmReleaseSpec } from './kube-simulator/index.js';
+import { deleteKeys } from './redis-keys.js';
+import { fastlyTarget, writeRollbackYml } from './rollback-yml.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { SlackSimulator, textOf, type SimMessage } from './slack-simulator.js';
 
@@ -124,23 +126,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'rr-harness-'));
-  const file = join(dir, 'rollback.yml');
-  writeFileSync(
-    file,
-    [
-      `incidentChannel: ${CHANNELS.incident}`,
-      `approvers: [${PEOPLE.approver}, S0SRE]`,
-      `allowSelfApproval: ${options.allowSelfApproval ?? false}`,
-      `requestTtl: ${options.requestTtl ?? '15m'}`,
-      'targets:',
-      '  cdn:',
-      '    kind: fastly',
-      `    serviceId: ${CDN_SERVICE}`,
-      ...(options.cdnExtra ?? []),
-      kubeTargets,
-      options.extraTargets ?? '',
-    ].join('\n'),
-  );
+  const file = writeRollbackYml(dir, {
+    incidentChannel: CHANNELS.incident,
+    approvers: [PEOPLE.approver, 'S0SRE'],
+    settings: [`allowSelfApproval: ${options.allowSelfApproval ?? false}`, `requestTtl: ${options.requestTtl ?? '15m'}`],
+    targets: [...fastlyTarget('cdn', CDN_SERVICE, options.cdnExtra), kubeTargets, options.extraTargets ?? ''],
+  });
   const config = loadConfig(
     {
       SLACK_BOT_TOKEN: slack.botToken,
@@ -234,12 +225,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await Promise.all(extra.map((r) => r.stop()));
       await running.stop();
       await Promise.all([slack.close(), fastly.close(), kube?.close()]);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-        if (keys.length > 0) await redis.del(...keys);
-        cursor = next;
-      } while (cursor !== '0');
+      await deleteKeys(redis, prefix);
       redis.disconnect();
     },
   };

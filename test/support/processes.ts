@@ -2,25 +2,27 @@
  * The real bot as child processes, for the fault tests (test/faults): spawn `app` and `worker` processes,
  * kill them, give them a Redis of their own to lose, and hold a Fastly call in flight while they die.
  *
- * src/main.ts is bundled once per test process with esbuild (as test/integration/cli.test.ts does for the
- * CLI): a process then starts in well under a second, instead of resolving thousands of files in
- * node_modules through tsx. The code is the code `npm run build` compiles; only the packaging differs.
+ * src/main.ts is bundled once per test process with esbuild (./bundle.ts, as test/integration/cli.test.ts
+ * does for the CLI): a process then starts in well under a second, instead of resolving thousands of files
+ * in node_modules through tsx. The code is the code `npm run build` compiles; only the packaging differs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Redis } from 'ioredis';
+import { bundleForNode } from './bundle.js';
 import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
+import { freePort } from './free-port.js';
 import { KubeSimulator } from './kube-simulator/index.js';
+import { deleteKeys } from './redis-keys.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { SlackSimulator, textOf, type SimMessage } from './slack-simulator.js';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export { ROOT } from './bundle.js';
+export { freePort };
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const CHANNELS = { command: 'CCMD', incident: 'CINC' } as const;
 export const PEOPLE = { requester: 'UREQ', approver: 'UAPP' } as const;
@@ -39,37 +41,12 @@ export async function waitUntil<T>(what: string, check: () => T | undefined | fa
   }
 }
 
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 let bundle: Promise<string> | undefined;
 
 /** src/main.ts with its dependencies in one file, built once per test process. */
 export function botEntry(): Promise<string> {
   bundle ??= (async () => {
-    const dir = join(ROOT, 'node_modules', '.cache', 'rapid-rollback-faults');
-    mkdirSync(dir, { recursive: true });
-    const outfile = join(dir, `main-${process.pid}.mjs`);
-    await build({
-      entryPoints: [join(ROOT, 'src/main.ts')],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      // CommonJS dependencies require() Node's modules; an ES module bundle needs a require for them.
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-      logLevel: 'error',
-    });
+    const outfile = await bundleForNode('src/main.ts', 'rapid-rollback-faults');
     process.once('exit', () => rmSync(outfile, { force: true }));
     return outfile;
   })();
@@ -572,12 +549,7 @@ export class BotWorld {
     rmSync(this.dir, { recursive: true, force: true });
     if (this.options.redisUrl) return;
     const redis = new Redis(SHARED_REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await deleteKeys(redis, this.prefix);
     redis.disconnect();
   }
 }
