@@ -123,7 +123,7 @@ export class KubernetesDriver implements RollbackDriver {
       throw new RollbackError('PLAN_STALE', `${this.resource} moved to ${revisionInfo(current).label} since the plan. Nothing was changed.`);
     }
     if (deployment.spec?.paused) throw new RollbackError('VERSION_NOT_RESTORABLE', `${this.resource} was paused since the plan. Nothing was changed.`);
-    await this.api.patchDeployment(this.target.namespace, this.target.deployment, undoPatch(deployment, target, revisionOf(deployment)), ctx.signal);
+    await this.api.patchDeployment(this.target.namespace, this.target.deployment, undoPatch(deployment, target, revisionOf(deployment)), ctx);
   }
 
   async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {

@@ -1,5 +1,4 @@
 import {
-  ApiException,
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
@@ -13,20 +12,27 @@ import {
   type V1ReplicaSet,
   type V1Secret,
 } from '@kubernetes/client-node';
+import { abortReason, sleep as abortableSleep } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
+import type { DriverContext } from '../types.js';
+import { sendGuardedPatch } from './guarded-patch.js';
+import { classify, failuresText, MAX_WAIT_MS, RATE_LIMIT_HINT, READ_ATTEMPTS, refusal, seconds, transient, UNAVAILABLE_HINT, waitBefore, type KubeFailure } from './retry.js';
 
 export interface KubeApiOptions {
   /** A kubeconfig context; default: the current one (or the in-cluster service account). */
   context?: string | undefined;
   /** Per call; default 10 s. */
   timeoutMs?: number;
-  /** Reads are retried on 429/5xx/network errors this many times; writes never are. */
-  readRetries?: number;
   log: Logger;
+  /** Injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export type JsonPatchOp = { op: 'test' | 'replace' | 'add' | 'remove'; path: string; value?: unknown };
+
+/** One exchange with the API server: what it answered, or how it failed. */
+export type Exchange<T> = { ok: true; value: T } | { ok: false; failure: KubeFailure; error: unknown };
 
 /** Loads credentials the way kubectl does: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
 export function loadKubeConfig(context?: string, file?: string): KubeConfig {
@@ -54,102 +60,126 @@ function signalMiddleware(signal: AbortSignal): ObservableMiddleware {
   };
 }
 
-function describe(what: string, error: unknown, timedOut: boolean): RollbackError {
-  if (timedOut) return new RollbackError('PROVIDER_TIMEOUT', `Kubernetes did not answer in time (${what}).`, { retryable: true, cause: error });
-  if (error instanceof ApiException) {
-    const body = typeof error.body === 'string' ? safeJson(error.body) : (error.body as { message?: string } | undefined);
-    const message = body?.message ?? error.message;
-    if (error.code === 404) return new RollbackError('PROVIDER_NOT_FOUND', `Kubernetes says ${what}: not found (${message}).`, { hint: 'Check the namespace and names in rollback.yml.', cause: error });
-    if (error.code === 401 || error.code === 403) {
-      return new RollbackError('PROVIDER_AUTH', `Kubernetes refused ${what} (HTTP ${error.code}: ${message}).`, {
-        hint: 'Check the kubeconfig or service account: it needs get/list/patch on deployments and replicasets, list on pods and secrets.',
-        cause: error,
-      });
-    }
-    if (error.code === 409 || error.code === 422) return new RollbackError('PLAN_STALE', `Kubernetes rejected ${what}: ${message}.`, { cause: error });
-    if (error.code === 429 || error.code >= 500) return new RollbackError('PROVIDER_UNAVAILABLE', `Kubernetes failed ${what} (HTTP ${error.code}: ${message}).`, { retryable: true, cause: error });
-    return new RollbackError('PROVIDER_REJECTED', `Kubernetes rejected ${what} (HTTP ${error.code}: ${message}).`, { cause: error });
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return new RollbackError('PROVIDER_UNAVAILABLE', `Kubernetes could not be reached (${what}): ${message}.`, { retryable: true, cause: error });
-}
-
-function safeJson(text: string): { message?: string } | undefined {
-  try {
-    return JSON.parse(text) as { message?: string };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The few Kubernetes calls the drivers make, each with a timeout and the caller's abort signal. */
+/**
+ * The Kubernetes calls the drivers make, each with a timeout and the caller's abort signal. Reads are
+ * tried up to READ_ATTEMPTS times on 429, 5xx, no answer or a dropped connection, waiting as Retry-After
+ * asks (up to MAX_WAIT_MS) or with backoff, then fail with a coded error that says what the API server
+ * did. The one write, the rollback patch, is never sent again blindly (guarded-patch.ts).
+ */
 export class KubeApi {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
-  private readonly timeoutMs: number;
-  private readonly readRetries: number;
+  /** The API server's URL, for messages. */
+  readonly server: string;
+  readonly timeoutMs: number;
+  readonly log: Logger;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(
     readonly kubeConfig: KubeConfig,
-    private readonly options: KubeApiOptions,
+    options: KubeApiOptions,
   ) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.server = kubeConfig.getCurrentCluster()?.server ?? 'the current context';
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.readRetries = options.readRetries ?? 2;
+    this.log = options.log;
+    this.sleep = options.sleep ?? abortableSleep;
   }
 
-  private async call<T>(what: string, signal: AbortSignal, kind: 'read' | 'write', run: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<T> {
-    const attempts = kind === 'read' ? this.readRetries + 1 : 1;
-    for (let attempt = 1; ; attempt++) {
-      const timeout = AbortSignal.timeout(this.timeoutMs);
-      const combined = AbortSignal.any([signal, timeout]);
-      const options: ConfigurationOptions = {
-        ...extra,
-        middleware: [...((extra?.middleware as ObservableMiddleware[] | undefined) ?? []), signalMiddleware(combined)],
-        middlewareMergeStrategy: 'append',
-      };
-      const started = performance.now();
-      try {
-        const result = await run(options);
-        this.options.log.debug({ what, ms: Math.round(performance.now() - started) }, 'kubernetes call');
-        return result;
-      } catch (error) {
-        if (signal.aborted) throw signal.reason ?? error;
-        const coded = describe(what, error, timeout.aborted);
-        if (!coded.retryable || attempt >= attempts) throw coded;
-        this.options.log.warn({ what, attempt, err: coded.message }, 'kubernetes read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** (attempt - 1)));
-      }
+  /** One try, bounded by timeoutMs and the signal; resolves with the answer or the failure. */
+  async exchange<T>(what: string, signal: AbortSignal, run: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<Exchange<T>> {
+    if (signal.aborted) throw abortReason(signal);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const options: ConfigurationOptions = {
+      ...extra,
+      middleware: [...((extra?.middleware as ObservableMiddleware[] | undefined) ?? []), signalMiddleware(AbortSignal.any([signal, timeout]))],
+      middlewareMergeStrategy: 'append',
+    };
+    const started = performance.now();
+    try {
+      const value = await run(options);
+      this.log.debug({ what, ms: Math.round(performance.now() - started) }, 'kubernetes call');
+      return { ok: true, value };
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
+      const failure = classify(error, timeout.aborted, this.timeoutMs);
+      this.log.debug({ what, ms: Math.round(performance.now() - started), failure }, 'kubernetes call failed');
+      return { ok: false, failure, error };
     }
   }
 
+  /** A read, tried again on transient failures; see the class comment. */
+  private async read<T>(what: string, signal: AbortSignal, run: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const failures: KubeFailure[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const result = await this.exchange(what, signal, run);
+      if (result.ok) return result.value;
+      const { failure } = result;
+      failures.push(failure);
+      if (failure.kind === 'http' && !transient(failure)) throw refusal(what, failure, result.error);
+      const waitMs = waitBefore(failure, attempt);
+      if (failure.kind === 'http' && failure.status === 429 && waitMs > MAX_WAIT_MS) {
+        throw new RollbackError('PROVIDER_RATE_LIMITED', `The Kubernetes API at ${this.server} is rate-limiting (HTTP 429) and asks to wait ${seconds(waitMs)} before trying to ${what} again.`, {
+          hint: RATE_LIMIT_HINT,
+          retryable: true,
+          cause: result.error,
+          details: { what, attempts: attempt },
+        });
+      }
+      if (attempt >= READ_ATTEMPTS) throw this.unavailable(what, failures, performance.now() - started, result.error);
+      this.log.warn({ what, attempt, failure, waitMs }, 'kubernetes read failed; trying again');
+      await this.sleep(waitMs, signal);
+    }
+  }
+
+  /** The error after the last try: what the API server did, each time, and what to check. */
+  unavailable(what: string, failures: KubeFailure[], elapsedMs: number, cause?: unknown): RollbackError {
+    const last = failures[failures.length - 1];
+    const limited = last?.kind === 'http' && last.status === 429;
+    return new RollbackError(
+      limited ? 'PROVIDER_RATE_LIMITED' : last?.kind === 'timeout' ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNAVAILABLE',
+      `The Kubernetes API at ${this.server} ${failuresText(failures, elapsedMs)} when trying to ${what}.`,
+      { hint: limited ? RATE_LIMIT_HINT : UNAVAILABLE_HINT, retryable: true, cause, details: { what, attempts: failures.length } },
+    );
+  }
+
   getDeployment(namespace: string, name: string, signal: AbortSignal): Promise<V1Deployment> {
-    return this.call(`get deployment ${namespace}/${name}`, signal, 'read', (o) => this.apps.readNamespacedDeployment({ name, namespace }, o));
+    return this.read(`read deployment ${namespace}/${name}`, signal, (o) => this.apps.readNamespacedDeployment({ name, namespace }, o));
   }
 
   async listReplicaSets(namespace: string, labelSelector: string, signal: AbortSignal): Promise<V1ReplicaSet[]> {
-    const list = await this.call(`list replicasets in ${namespace}`, signal, 'read', (o) => this.apps.listNamespacedReplicaSet({ namespace, labelSelector }, o));
+    const list = await this.read(`list replicasets in ${namespace}`, signal, (o) => this.apps.listNamespacedReplicaSet({ namespace, labelSelector }, o));
     return list.items;
   }
 
   async listPods(namespace: string, labelSelector: string, signal: AbortSignal): Promise<V1Pod[]> {
-    const list = await this.call(`list pods in ${namespace}`, signal, 'read', (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o));
+    const list = await this.read(`list pods in ${namespace}`, signal, (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o));
     return list.items;
   }
 
   async listSecrets(namespace: string, labelSelector: string, signal: AbortSignal): Promise<V1Secret[]> {
-    const list = await this.call(`list secrets in ${namespace}`, signal, 'read', (o) => this.core.listNamespacedSecret({ namespace, labelSelector }, o));
+    const list = await this.read(`list secrets in ${namespace}`, signal, (o) => this.core.listNamespacedSecret({ namespace, labelSelector }, o));
     return list.items;
   }
 
-  patchDeployment(namespace: string, name: string, ops: JsonPatchOp[], signal: AbortSignal): Promise<V1Deployment> {
-    return this.call(
+  /** One JSON-patch PATCH of a Deployment, sent once: no retry here. */
+  sendPatch(namespace: string, name: string, ops: JsonPatchOp[], signal: AbortSignal): Promise<Exchange<V1Deployment>> {
+    return this.exchange(
       `patch deployment ${namespace}/${name}`,
       signal,
-      'write',
       (o) => this.apps.patchNamespacedDeployment({ name, namespace, body: ops }, o),
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
+  }
+
+  /**
+   * The rollback patch, which takes effect at most once: a `test` op guards it, and after an answer that
+   * leaves its outcome unknown the Deployment is read back before anything is sent again (guarded-patch.ts).
+   * What it finds on the way is reported to `ctx`.
+   */
+  patchDeployment(namespace: string, name: string, ops: JsonPatchOp[], ctx: Pick<DriverContext, 'signal' | 'report'>): Promise<V1Deployment> {
+    return sendGuardedPatch(this, { namespace, name, ops }, ctx);
   }
 }

@@ -1,11 +1,24 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { sleep } from '../../core/abortable.js';
 import { formatDuration } from '../../core/duration.js';
+import { RollbackError } from '../../core/errors.js';
 import type { VerifyCheck } from '../../core/types.js';
 import type { DriverContext } from '../types.js';
 import type { KubeApi } from './kube-api.js';
 import { deploymentRolloutStatus } from './rollout-status.js';
 
+/**
+ * Verification runs after the change: when Kubernetes cannot be read then, the message says the
+ * rollback was applied (so nobody sends it again) and how to look by hand.
+ */
+function afterChange(error: unknown, what: string, byHand: string): unknown {
+  if (!(error instanceof RollbackError)) return error;
+  return new RollbackError(error.code, `The rollback was applied, but verification could not read ${what}: ${error.message}`, {
+    hint: `Do not send the rollback again: once the API server answers (\`kubectl get --raw /readyz\`), check by hand with ${byHand}.`,
+    cause: error,
+    details: error.details,
+  });
+}
 
 /** Polls like `kubectl rollout status --timeout`, streaming kubectl's progress lines as they change. */
 export async function waitForRollout(api: KubeApi, namespace: string, name: string, timeoutMs: number, ctx: DriverContext): Promise<VerifyCheck & { deployment?: V1Deployment }> {
@@ -14,7 +27,9 @@ export async function waitForRollout(api: KubeApi, namespace: string, name: stri
   let last = '';
   let deployment: V1Deployment | undefined;
   for (;;) {
-    deployment = await api.getDeployment(namespace, name, ctx.signal);
+    deployment = await api.getDeployment(namespace, name, ctx.signal).catch((error: unknown) => {
+      throw afterChange(error, `deployment/${name}`, `\`kubectl rollout status deployment/${name} -n ${namespace}\``);
+    });
     const status = deploymentRolloutStatus(deployment);
     const took = formatDuration(performance.now() - started);
     if (status.done) return { name: `Rollout of deployment/${name}`, ok: true, detail: `${status.message} (${took})`, deployment };
@@ -32,7 +47,10 @@ export async function waitForRollout(api: KubeApi, namespace: string, name: stri
 
 /** The runbook's "verify the previous image is running": every live pod runs exactly the expected images. */
 export async function checkRunningImages(api: KubeApi, namespace: string, selector: string, expected: string[], ctx: DriverContext): Promise<VerifyCheck> {
-  const pods = (await api.listPods(namespace, selector, ctx.signal)).filter(
+  const listed = await api.listPods(namespace, selector, ctx.signal).catch((error: unknown) => {
+    throw afterChange(error, `the pods (${selector})`, `\`kubectl get pods -n ${namespace} -l ${selector} -o jsonpath='{.items[*].spec.containers[*].image}'\``);
+  });
+  const pods = listed.filter(
     (p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
   );
   const want = [...expected].sort().join(', ');

@@ -26,10 +26,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { ApiError, reasonFor } from './api-error.js';
+import { ApiError } from './api-error.js';
 import { discovery, handleResource, parseRoute, readBody, type ApiContext } from './api-server.js';
 import { DeploymentController } from './deployment-controller.js';
 import { serveExec, type ExecHandler, type ExecRequest, type ExecResult } from './exec.js';
+import { FaultBook, type KubeFault, type KubeFaultRequest, type KubeFaultSpec } from './faults.js';
 import {
   readReleaseSecret,
   releaseObject,
@@ -44,7 +45,7 @@ import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { parseLabelSelector } from './selectors.js';
 import { selfSignedCertificate } from './tls-cert.js';
 
-export type { ExecRequest, ExecResult, HelmReleaseRecord, HelmReleaseSpec, KubeObject };
+export type { ExecRequest, ExecResult, HelmReleaseRecord, HelmReleaseSpec, KubeFaultRequest, KubeFaultSpec, KubeObject };
 export { readReleaseSecret, releaseSecretName };
 
 export interface KubeSimulatorOptions {
@@ -61,13 +62,12 @@ export interface KubeRequestRecord {
   contentType?: string;
   accept?: string;
   userAgent?: string;
+  /** 0 while unanswered (a held request stays 0). */
   status: number;
-}
-
-export interface KubeFaultSpec {
-  status: number;
-  count: number;
-  match?: (req: { method: string; path: string }) => boolean;
+  /** When the request arrived (Date.now()). */
+  at: number;
+  /** The injected fault that answered it, if any: "503", "503 after", "held". */
+  fault?: string;
 }
 
 const UNAUTHENTICATED_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
@@ -80,7 +80,8 @@ export class KubeSimulator {
   private readonly tlsKey: string;
   private readonly store = new ObjectStore();
   private readonly controller: DeploymentController;
-  private readonly faults: KubeFaultSpec[] = [];
+  private readonly faults = new FaultBook();
+  private readonly templateChanges = new Map<string, number>();
   private readonly watches = new Set<() => void>();
   private execHandler: ExecHandler | undefined;
   private latencyMs: number;
@@ -95,6 +96,20 @@ export class KubeSimulator {
     this.tlsKey = key;
     this.createNamespace('default');
     this.createNamespace('kube-system');
+    this.countTemplateChanges();
+  }
+
+  /** Every change of a Deployment's pod template, however it came (a rollback applied twice counts twice). */
+  private countTemplateChanges(): void {
+    const last = new Map<string, string>();
+    this.store.subscribe((e) => {
+      if (e.resource !== 'deployments' || e.type === 'DELETED') return;
+      const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+      const template = JSON.stringify(e.object.spec?.template ?? null);
+      const before = last.get(key);
+      last.set(key, template);
+      if (before !== undefined && before !== template) this.templateChanges.set(key, (this.templateChanges.get(key) ?? 0) + 1);
+    });
   }
 
   static async start(options: KubeSimulatorOptions = {}): Promise<KubeSimulator> {
@@ -220,6 +235,11 @@ export class KubeSimulator {
     return this.store.list('pods', namespace).filter((p) => matches(p.metadata.labels));
   }
 
+  /** How many times the Deployment's pod template changed since it was created (seeding included). */
+  deploymentTemplateChanges(namespace: string, name: string): number {
+    return this.templateChanges.get(`${namespace}/${name}`) ?? 0;
+  }
+
   secrets(namespace: string): KubeObject[] {
     return this.store.list('secrets', namespace);
   }
@@ -239,8 +259,17 @@ export class KubeSimulator {
     this.controller.failProgress(namespace, name);
   }
 
+  /**
+   * The next `count` requests that match are answered `status` (default 503) with `headers`, before the
+   * API server acts or, with `phase: 'after'` (resource requests, not watches), after it did; or held
+   * unanswered (`hang`). Exec upgrades take `before` faults only. See faults.ts.
+   */
   injectFaults(spec: KubeFaultSpec): void {
-    this.faults.push({ ...spec });
+    this.faults.add(spec);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
   }
 
   setReadyDelay(ms: number): void {
@@ -279,6 +308,7 @@ export class KubeSimulator {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       status: 0,
+      at: Date.now(),
       ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
       ...(req.headers.accept ? { accept: req.headers.accept } : {}),
       ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
@@ -287,18 +317,24 @@ export class KubeSimulator {
     return entry;
   }
 
-  /** Auth and fault injection, shared by plain requests and upgrades. */
+  /** Auth, shared by plain requests and upgrades. */
   private gate(req: IncomingMessage, url: URL): ApiError | undefined {
     if (!UNAUTHENTICATED_PATHS.has(url.pathname) && req.headers.authorization !== `Bearer ${this.token}`) {
       return new ApiError(401, 'Unauthorized', 'Unauthorized');
     }
-    const method = req.method ?? 'GET';
-    const fault = this.faults.find((f) => f.count > 0 && (!f.match || f.match({ method, path: url.pathname })));
-    if (fault) {
-      fault.count -= 1;
-      return new ApiError(fault.status, reasonFor(fault.status), `injected fault: ${fault.status} ${reasonFor(fault.status)}`);
-    }
     return undefined;
+  }
+
+  private takeFault(req: IncomingMessage, url: URL, entry: KubeRequestRecord): KubeFault | undefined {
+    const fault = this.faults.take({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), userAgent: req.headers['user-agent'] });
+    if (fault) entry.fault = fault.label;
+    return fault;
+  }
+
+  /** Answers with an injected fault, or holds the request: nothing is written, the client times out. */
+  private sendFault(res: ServerResponse, entry: KubeRequestRecord, fault: KubeFault): void {
+    if (fault.hang) return;
+    this.send(res, entry, fault.error.code, fault.error.toStatus(), fault.headers);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -310,7 +346,9 @@ export class KubeSimulator {
     const body = await readBody(req);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     const denied = this.gate(req, url);
-    if (denied) return this.send(res, entry, denied.code, denied.toStatus(), denied.code === 429 ? { 'Retry-After': '1' } : {});
+    if (denied) return this.send(res, entry, denied.code, denied.toStatus());
+    const fault = this.takeFault(req, url, entry);
+    if (fault?.phase === 'before') return this.sendFault(res, entry, fault);
 
     if (['/healthz', '/livez', '/readyz'].includes(url.pathname)) {
       entry.status = 200;
@@ -334,6 +372,7 @@ export class KubeSimulator {
         entry.status = 200; // a watch: the stream is open
         return;
       }
+      if (fault) return this.sendFault(res, entry, fault); // carried out, then answered with the fault
       if (typeof reply.body === 'string') {
         entry.status = reply.status;
         res.writeHead(reply.status, { 'Content-Type': 'text/plain' }).end(reply.body);
@@ -341,6 +380,7 @@ export class KubeSimulator {
       }
       this.send(res, entry, reply.status, reply.body);
     } catch (error) {
+      if (fault) return this.sendFault(res, entry, fault);
       this.fail(res, error, entry);
     }
   }
@@ -349,7 +389,7 @@ export class KubeSimulator {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const entry = this.record(req, url);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-    const denied = this.gate(req, url);
+    const denied = this.gate(req, url) ?? this.takeFault(req, url, entry)?.error;
     const route = parseRoute(url.pathname);
     const reject = (error: ApiError): void => {
       entry.status = error.code;
