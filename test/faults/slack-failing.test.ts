@@ -52,7 +52,7 @@ function expectWholeThread(thread: string[], target: string) {
   const text = thread.join('\n');
   let from = 0;
   for (const step of steps) {
-    expect(text.split('\n').filter((line) => step.test(line)), text).toHaveLength(1);
+    expect(thread.filter((message) => step.test(message)), text).toHaveLength(1);
     const at = text.slice(from).search(step);
     expect(at, `${step} after the steps before it in:\n${text}`).toBeGreaterThanOrEqual(0);
     from += at + 1;
