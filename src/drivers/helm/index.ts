@@ -88,7 +88,7 @@ export class HelmDriver implements RollbackDriver {
     if (!Number.isInteger(revision) || revision < 1) throw new RollbackError('VERSION_UNKNOWN', `"${plan.to.id}" is not a Helm revision.`);
     await helmRollback(
       { release: this.target.release, revision, namespace: this.target.namespace, timeoutMs: this.target.timeout },
-      { bin: this.helm.bin, kubeconfig: this.helm.kubeconfig, context: this.target.context, signal: ctx.signal, onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }) },
+      { bin: this.helm.bin, kubeconfig: this.helm.kubeconfig, context: this.target.context, signal: ctx.signal, onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }), recovery: { from: Number(plan.from.id), history: () => this.history(ctx) } },
     );
   }
 

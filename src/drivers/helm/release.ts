@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { V1Secret } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -43,6 +44,14 @@ export interface HelmRevision {
   images: string[];
   /** Release labels as `label:<key>`, chart annotations as `annotation:<key>`. */
   meta: Record<string, string>;
+  /** A digest of what the revision deploys (chart, versions, rendered manifest): equal for a rollback and its source. */
+  content: string;
+  /**
+   * The revision a failed `helm rollback` restored. Helm replaces the description "Rollback to N" of a
+   * rollback that failed ("Rollback \"app\" failed: …", "Release \"app\" failed: …" when --wait timed out),
+   * so the source is found by content: the nearest earlier revision with the same chart and manifest.
+   */
+  failedRollbackOf?: number | undefined;
 }
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
@@ -57,6 +66,7 @@ export function decodeRelease(secretData: string): HelmRevision {
   if (bytes.subarray(0, 2).equals(GZIP_MAGIC)) bytes = gunzipSync(bytes);
   const release = releaseSchema.parse(JSON.parse(bytes.toString('utf8')));
   const workloads = workloadsOf(release.manifest);
+  const chart = release.chart?.metadata;
   return {
     revision: release.version,
     status: release.info.status,
@@ -71,8 +81,11 @@ export function decodeRelease(secretData: string): HelmRevision {
       ...Object.fromEntries(Object.entries(release.labels ?? {}).map(([k, v]) => [`label:${k}`, v])),
       ...Object.fromEntries(Object.entries(release.chart?.metadata?.annotations ?? {}).map(([k, v]) => [`annotation:${k}`, v])),
     },
+    content: createHash('sha256').update(JSON.stringify([chart?.name, chart?.version, chart?.appVersion, release.manifest])).digest('hex'),
   };
 }
+
+const FAILED_ROLLBACK = /^(Rollback|Release) ".*" failed: /s;
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const containerSchema = z.object({ image: z.string().optional() });
@@ -118,5 +131,9 @@ export function releaseHistory(secrets: V1Secret[]): { revisions: HelmRevision[]
     }
   }
   revisions.sort((a, b) => b.revision - a.revision);
+  revisions.forEach((revision, index) => {
+    if (revision.status !== 'failed' || !FAILED_ROLLBACK.test(revision.description)) return;
+    revision.failedRollbackOf = revisions.slice(index + 1).find((older) => older.content === revision.content)?.revision;
+  });
   return { revisions, unreadable };
 }

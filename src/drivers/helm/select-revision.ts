@@ -15,7 +15,7 @@ export function revisionInfo(revision: HelmRevision): VersionInfo {
     id: String(revision.revision),
     label: revisionLabel(revision),
     description: `${revision.chart}-${revision.chartVersion}, images ${revision.images.join(', ') || 'none found'}`,
-    restores: rollbackTo,
+    restores: rollbackTo ?? (revision.failedRollbackOf === undefined ? undefined : String(revision.failedRollbackOf)),
     images: revision.images,
     meta: { ...revision.meta, appVersion: revision.appVersion, chartVersion: revision.chartVersion },
   };
