@@ -80,6 +80,11 @@ export interface RequestStore extends TimelineStore {
   approve(id: string, approver: string, now: number, lockTtlMs: number): Promise<ApproveResult>;
   /** approved → pending and drop the lock: used when the job could not be queued, so nothing is left half-done. */
   unapprove(id: string): Promise<void>;
+  /**
+   * approved → failed with `outcome`, and drop the lock, only if still approved (never picked up): for an
+   * approval whose job was never queued. False when it had moved on meanwhile.
+   */
+  abandonApproved(id: string, outcome: string, now: number): Promise<boolean>;
   close(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseResult>;
   /** Where the rollback's steps go; `null`: nowhere in Slack (so a worker waiting for a thread stops waiting). */
   setThread(id: string, thread: ThreadRef | null): Promise<void>;

@@ -18,7 +18,15 @@ import type { RollbackRecord, VersionInfo } from './types.js';
 /** Hands an approved rollback to whoever runs it (a BullMQ queue in production). */
 export interface JobQueue {
   enqueue(job: RollbackJobData): Promise<void>;
+  /** Whether a job for this request was ever queued (waiting, running or done). */
+  isQueued(requestId: string): Promise<boolean>;
 }
+
+/**
+ * An approval normally has its job queued within milliseconds. One still without a job this long after is
+ * an orphan (Redis failed between the approval and the queue, and the approval could not be undone).
+ */
+export const ORPHAN_APPROVAL_MS = 30_000;
 
 export interface RollbackServiceDeps {
   rules: Rules;
@@ -179,10 +187,26 @@ export class RollbackService {
     const holder = await this.deps.store.lockHolder(target);
     if (!holder || holder === self) return;
     const running = await this.deps.store.get(holder);
+    if (running && (await this.releaseIfOrphaned(running))) return;
     throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${running.plan.from.label} → ${running.plan.to.label}, approved by ${mention(running.approver)})` : ''}.`, {
       hint: 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
       details: { holder, thread: running?.thread },
     });
+  }
+
+  /**
+   * An approved request whose job was never queued holds its target's lock for nothing, up to lockTtlMs
+   * (an hour): close it as failed, nothing having been changed, and free the target.
+   */
+  private async releaseIfOrphaned(holder: RollbackRequest): Promise<boolean> {
+    if (holder.state !== 'approved' || holder.approvedAt === undefined || this.now() - holder.approvedAt < ORPHAN_APPROVAL_MS) return false;
+    if (await this.deps.queue.isQueued(holder.id)) return false;
+    const at = new Date(holder.approvedAt).toISOString().slice(11, 16);
+    const outcome = `approved at ${at} UTC but never queued (Redis failed in between); nothing was changed`;
+    if (!(await this.deps.store.abandonApproved(holder.id, outcome, this.now()))) return false;
+    this.deps.log.warn({ requestId: holder.id, target: holder.target }, 'released the lock of an approval that was never queued');
+    await this.record(holder.id, { kind: 'finished', ok: false, text: `failed: ${outcome}` });
+    return true;
   }
 
   /**
@@ -222,7 +246,12 @@ export class RollbackService {
       throw this.expired(request);
     }
     await checkApprover(request, user, this.deps.rules, this.deps.directory);
-    const result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
+    let result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
+    if (!result.ok && result.reason === 'locked') {
+      // Throws unless the holder was an orphaned approval, now released: then approve again, once.
+      await this.refuseIfLocked(request.target, id);
+      result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
+    }
     if (result.ok) {
       this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
       await this.record(id, { kind: 'approved', by: user, text: `approved by ${mention(user)}` });
@@ -264,7 +293,7 @@ export class RollbackService {
       throw new RollbackError('QUEUE_UNAVAILABLE', `The rollback of ${request.target} could not be queued, so it did NOT start.`, {
         hint: reopened
           ? 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.'
-          : `Redis is not answering, so the approval could not be undone either: once Redis is back, run \`/rollback ${request.target}\` again (the target may stay locked up to an hour; \`/rollback status\` shows it), or roll back by hand with the runbook now.`,
+          : `Redis is not answering, so the approval could not be undone either: once Redis is back, run \`/rollback ${request.target}\` again (from ${ORPHAN_APPROVAL_MS / 1000} s after this approval it closes this one, which never ran), or roll back by hand with the runbook now.`,
         cause: error,
       });
     }

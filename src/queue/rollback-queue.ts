@@ -32,6 +32,10 @@ export class RollbackQueue implements JobQueue {
     });
   }
 
+  async isQueued(requestId: string): Promise<boolean> {
+    return (await this.queue.getJob(requestId)) !== undefined;
+  }
+
   close(): Promise<void> {
     return this.queue.close();
   }

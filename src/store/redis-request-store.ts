@@ -63,6 +63,13 @@ redis.call('HDEL', KEYS[1], 'approver', 'approvedAt')
 if redis.call('GET', KEYS[2]) == redis.call('HGET', KEYS[1], 'id') then redis.call('DEL', KEYS[2]) end
 return 1
 `;
+// KEYS[1] request hash, KEYS[2] target lock. ARGV: outcome, now.
+const ABANDON = `
+if redis.call('HGET', KEYS[1], 'state') ~= 'approved' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'failed', 'outcome', ARGV[1], 'finishedAt', ARGV[2])
+if redis.call('GET', KEYS[2]) == redis.call('HGET', KEYS[1], 'id') then redis.call('DEL', KEYS[2]) end
+return 1
+`;
 // KEYS[1] request hash. ARGV: state, by, now.
 const CLOSE = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -205,6 +212,11 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
   async unapprove(id: string): Promise<void> {
     const keys = await this.keysFor(id);
     if (keys) await this.redis.eval(UNAPPROVE, 2, ...keys);
+  }
+
+  async abandonApproved(id: string, outcome: string, now: number): Promise<boolean> {
+    const keys = await this.keysFor(id);
+    return keys ? (await this.redis.eval(ABANDON, 2, ...keys, outcome, String(now))) === 1 : false;
   }
 
   async close(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseResult> {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
+import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { textOf } from '../support/slack-simulator.js';
 import { CDN_SERVICE, CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
 
@@ -195,6 +196,26 @@ describe('cancel and expiry', () => {
 });
 
 describe('rules that keep a rollback safe', () => {
+  it('frees a target held by an approval that was never queued (Redis failed in between), but not within 30 s', async () => {
+    await start();
+    const store = new RedisRequestStore(h.redis, { prefix: h.prefix });
+    // What Redis holds after an approval whose job could not be queued and whose approval could not be undone.
+    const orphan = await requestOf('cdn first try');
+    expect((await store.approve(orphan.id, PEOPLE.approver, Date.now() - 5_000, 3_600_000)).ok).toBe(true);
+    await h.command('cdn');
+    expect(await lastPrivate(PEOPLE.requester, /already under way/)).toContain('approved by <@');
+
+    await h.redis.hset(`${h.prefix}:request:${orphan.id}`, 'approvedAt', String(Date.now() - 31_000));
+    const fresh = await requestOf('cdn second try');
+    expect(fresh.id).not.toBe(orphan.id);
+    const closed = await store.get(orphan.id);
+    expect(closed?.state).toBe('failed');
+    expect(closed?.outcome).toMatch(/never queued .*nothing was changed/);
+    await h.click('approve', fresh, PEOPLE.approver);
+    await finishedThread();
+    expect(h.fastly.activations).toHaveLength(1);
+  });
+
   it('refuses a second rollback of a target while one runs, and links the running one', async () => {
     await start();
     const first = await requestOf('cdn');
