@@ -157,8 +157,14 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ w
       const forThread = (thread: ThreadRef | undefined) =>
         thread ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog) : logOnlyReporter(jobLog);
       if (job.thread || !job.threadPending) return forThread(job.thread);
-      // Slack had not taken the notice when the job was queued: the steps wait for its thread, not the rollback.
-      return new DeferredReporter(waitForThread(async () => (await store.get(job.requestId))?.thread, 10 * 60_000), forThread);
+      // Queued before Slack took the notice (an approval queues at once): the steps wait for its thread, not the rollback.
+      return new DeferredReporter(
+        waitForThread(async () => {
+          const request = await store.get(job.requestId);
+          return request?.thread ?? (request?.noThread ? null : undefined);
+        }, 10 * 60_000),
+        forThread,
+      );
     },
     log,
   });
