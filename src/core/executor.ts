@@ -1,5 +1,6 @@
 import type { DriverContext, RollbackDriver } from '../drivers/types.js';
 import { RollbackError, toRollbackError } from './errors.js';
+import { LeaseLostError } from './lease.js';
 import type { Plan, VerifyCheck, VersionInfo } from './types.js';
 
 export type ExecutionStatus = 'succeeded' | 'already-done' | 'stale' | 'failed';
@@ -76,6 +77,7 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
     try {
       await options.beforeChange?.();
     } catch (error) {
+      if (error instanceof LeaseLostError) throw error;
       return fail(error, 'Stopped before the change, so nothing was changed');
     }
     started = performance.now();

@@ -58,6 +58,12 @@ export interface RunRollbackDeps {
   signal: AbortSignal;
   now?: () => number;
   symmetry?: SymmetryRestorer | undefined;
+  /**
+   * Right before the change (and before a follow-up runs): confirms this run still holds its job and
+   * holds it a while longer, or throws LeaseLostError. Two live workers can then never both make the change:
+   * one that was paused past its lock finds the job taken over and stops.
+   */
+  fence?: (() => Promise<void>) | undefined;
 }
 
 /** Everything a person may do after this rollback: the driver's follow-ups and the revert branch. */
@@ -99,7 +105,10 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       deps.reporter.report(step);
     },
   };
-  const beforeChange = () => waitForAnnouncement(deps.reporter, deps.signal, ctx.report);
+  const beforeChange = async () => {
+    await waitForAnnouncement(deps.reporter, deps.signal, ctx.report);
+    await deps.fence?.();
+  };
   const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx, timeline) : await executePlan(deps.driver, job.plan, ctx, { beforeChange });
   let autoReverted = false;
   if (!job.followUp && outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)) {
@@ -154,6 +163,7 @@ async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: Ru
     outcome.error = new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`);
     return outcome;
   }
+  await deps.fence?.();
   ctx.report({ status: 'info', text: `Running: ${followUp.description}` });
   const started = performance.now();
   try {

@@ -2,6 +2,7 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_WORKER_CONCURRENCY } from '../config/env.js';
 import { RollbackError, toRollbackError } from '../core/errors.js';
+import { LeaseLostError } from '../core/lease.js';
 import type { RequestStore } from '../core/request.js';
 import type { SymmetryRestorer } from '../core/symmetry.js';
 import { runRollback, type ProgressReporter, type RollbackJobData } from '../core/run-rollback.js';
@@ -33,6 +34,8 @@ export interface WorkerOptions {
 }
 
 const DEFAULT_LOCK_MS = 10_000;
+/** A run's result when it stopped at its fence: another run holds the job. */
+const HANDED_OVER = 'handed-over';
 
 function jobTimeoutMs(job: RollbackJobData): number {
   return Math.max(job.plan.budgetMs * 5, 5 * 60_000);
@@ -46,32 +49,52 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
   // job back as stalled although its run here goes on; a second run beside it could act on the same live
   // state, so it waits for the first instead.
   const running = new Map<string, Promise<string>>();
-  const process = async (job: Job): Promise<string> => {
+  const process = async (job: Job, token?: string): Promise<string> => {
     const id = job.id ?? '';
     const underway = running.get(id);
     if (underway) {
       options.log.warn({ jobId: id }, 'job handed back while its run is still under way here (lock lost, Redis was away?); waiting for that run');
-      return underway;
+      const result = await underway;
+      // That run stopped at its fence, before any change, because this hand-back holds the job now: go on.
+      if (result !== HANDED_OVER) return result;
     }
-    const run = processOnce(job);
+    const run = processOnce(job, token);
     running.set(id, run);
     try {
       return await run;
     } finally {
-      running.delete(id);
+      if (running.get(id) === run) running.delete(id);
     }
   };
-  const processOnce = async (job: Job): Promise<string> => {
+  /** The lease: still this run's job (BullMQ's lock holds our token), and held lockMs longer from now. */
+  const fenceFor = (job: Job, token: string | undefined) => async () => {
+    if (token === undefined) return;
+    if ((await job.extendLock(token, lockMs)) !== 1) throw new LeaseLostError();
+  };
+  const processOnce = async (job: Job, token: string | undefined): Promise<string> => {
     if (job.name !== JOB_NAME) throw new Error(`unknown job ${job.name}`);
     const data = rollbackJobSchema.parse(job.data);
     const log = options.log.child({ requestId: data.requestId, target: data.plan.target, jobId: job.id });
     const reporter = options.reporterFor(data, log);
     const signal = AbortSignal.timeout(jobTimeoutMs(data));
     try {
-      const outcome = await runRollback(data, { store: options.store, driver: options.driverFor(data.plan.target), reporter, log, signal, symmetry: options.symmetry });
+      const outcome = await runRollback(data, {
+        store: options.store,
+        driver: options.driverFor(data.plan.target),
+        reporter,
+        log,
+        signal,
+        symmetry: options.symmetry,
+        fence: fenceFor(job, token),
+      });
       log.info({ status: outcome?.status ?? 'skipped' }, 'rollback job done');
       return outcome?.status ?? 'skipped';
     } catch (error) {
+      if (error instanceof LeaseLostError) {
+        log.warn('lost the job before changing anything (this worker was paused past its lock); the worker holding it carries on');
+        reporter.report({ status: 'info', text: 'A worker that had been paused came back and found this rollback taken over: it stopped without changing anything.' });
+        return HANDED_OVER;
+      }
       // Something outside the plan broke (Redis, a bug): say so where people are looking.
       const coded = toRollbackError(error);
       log.error({ err: error }, 'rollback job crashed');
