@@ -10,7 +10,7 @@ export interface KubeFaultRequest {
   method: string;
   path: string;
   query: Record<string, string>;
-  /** helm and kubectl name themselves here ("Helm/4.1.4 …", "kubectl/v1.33 …"); client-node sends none of its own. */
+  /** helm and kubectl name themselves here ("Helm/4.1.4", "kubectl/v1.33 …"); client-node sends node-fetch's. */
   userAgent: string | undefined;
 }
 
