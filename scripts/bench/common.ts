@@ -360,8 +360,9 @@ export function finalCall(slack: SlackSimulator, target: string, fromIndex = 0):
   for (let i = fromIndex; i < slack.calls.length; i++) {
     const call = slack.calls[i] as SimCall;
     if (call.method !== 'chat.postMessage' || !call.ok || typeof call.args.text !== 'string') continue;
-    const text = call.args.text;
-    if (text.startsWith(`✅ *${target} is back on `) || text.startsWith(`❌ *Rollback of ${target} failed*`) || text.startsWith(`⚠️ *Rollback of ${target} stopped*`)) return call;
+    // The outcome may share its message with the steps just before it (the verification): any line counts.
+    const lines = call.args.text.split('\n');
+    if (lines.some((line) => line.startsWith(`✅ *${target} is back on `) || line.startsWith(`❌ *Rollback of ${target} failed*`) || line.startsWith(`⚠️ *Rollback of ${target} stopped*`))) return call;
   }
   return undefined;
 }
