@@ -36,8 +36,8 @@ interface Row {
   patches?: number;
   /** helm rows: release revisions after the run (2 seeded). */
   releaseRevisions?: number;
-  /** Asserted on the request log. */
-  check?: (log: KubeRequestRecord[]) => void;
+  /** Asserted on the request log; may return a figure for the report. */
+  check?: (log: KubeRequestRecord[]) => string | void;
   /** Helm rows: the target's timeout (helm --timeout; helm is stopped 20 s after it). */
   timeout?: string;
 }
@@ -70,6 +70,7 @@ const rows: Row[] = [
       expect(reads.slice(0, 3).map((r) => r.status)).toEqual([429, 429, 200]);
       // The retries did not come before the Retry-After the simulator sent (timestamps of its own log).
       for (const gap of gaps(reads.slice(0, 3))) expect(gap).toBeGreaterThanOrEqual(2_000 - 5);
+      return `tries ${gaps(reads.slice(0, 3)).join(' and ')} ms apart`;
     },
   }),
   kubeRow(2, 'read: 503 every time', {
@@ -83,7 +84,9 @@ const rows: Row[] = [
     ],
     templateChanges: 0,
     patches: 0,
-    check: (log) => expect(log.filter((r) => r.path === deploymentPath('web-02') && r.status === 503)).toHaveLength(4),
+    check: (log) => {
+      expect(log.filter((r) => r.path === deploymentPath('web-02') && r.status === 503)).toHaveLength(4);
+    },
   }),
   kubeRow(3, 'read: no answer once (10 s timeout)', {
     faults: (d) => [{ method: 'GET', path: deploymentPath(d), hang: true, count: 1 }],
@@ -95,6 +98,7 @@ const rows: Row[] = [
       const reads = log.filter((r) => r.method === 'GET' && r.path === deploymentPath('web-03'));
       expect(reads[0]?.fault).toBe('held');
       expect(gaps(reads.slice(0, 2))[0]).toBeGreaterThanOrEqual(10_000 - 5);
+      return `second try ${gaps(reads.slice(0, 2))[0]} ms after the first`;
     },
   }),
   kubeRow(4, 'patch: 503 after applying', {
@@ -120,6 +124,7 @@ const rows: Row[] = [
     check: (log) => {
       const patches = log.filter((r) => r.method === 'PATCH' && r.path === deploymentPath('web-06'));
       expect(gaps(patches)[0]).toBeGreaterThanOrEqual(1_000 - 5);
+      return `sent again ${gaps(patches)[0]} ms after the 429`;
     },
   }),
   kubeRow(7, 'patch: no answer, nothing applied', {
@@ -206,6 +211,7 @@ const rows: Row[] = [
       const reads = log.filter((r) => r.path === secretsPath('app-14') && byHelm('app-14')(r));
       expect(reads.slice(0, 3).map((r) => r.status)).toEqual([429, 429, 200]);
       for (const gap of gaps(reads.slice(0, 3))) expect(gap).toBeGreaterThanOrEqual(1_000 - 5);
+      return `helm's tries ${gaps(reads.slice(0, 3)).join(' and ')} ms apart`;
     },
   }),
   helmRow(15, 'helm: no answer (helm waits for ever)', {
@@ -312,10 +318,10 @@ describe('the Kubernetes API failing during Kubernetes and Helm rollbacks', () =
         // Revisions 1 and 2 seeded; a third only if helm got as far as recording the rollback; never a fourth.
         expect(releases.map((r) => r.version), where).toEqual(Array.from({ length: row.releaseRevisions }, (_, k) => k + 1));
       }
-      row.check?.(log);
+      const figure = row.check?.(log);
       const faulted = log.filter((r) => r.fault && (r.path === deploymentPath(row.deployment) || r.path.startsWith(`${secretsPath(row.deployment)}/sh.helm.release.v1.${row.deployment}.`) || byHelm(row.deployment)(r))).length;
       const what = row.kind === 'kubernetes' ? `patches ${patches.length}` : `revisions ${h.kube!.helmReleases(namespace, row.deployment).length}`;
-      report.push(`${row.name.padEnd(42)} ${row.outcome.padEnd(7)}  faults answered ${String(faulted).padStart(2)}  template changes ${changes}  ${what}  click → last message ${finalAt - clicked[i]!} ms`);
+      report.push(`${row.name.padEnd(42)} ${row.outcome.padEnd(7)}  faults answered ${String(faulted).padStart(2)}  template changes ${changes}  ${what}  click → last message ${finalAt - clicked[i]!} ms${figure ? `; ${figure}` : ''}`);
     });
     // helm ran once per release: one release record created where helm got that far, none elsewhere.
     for (const row of rows.filter((r) => r.kind === 'helm')) {
