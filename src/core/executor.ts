@@ -131,6 +131,8 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
     return outcome;
   } catch (error) {
     outcome.status = 'failed';
+    // After a change, what was read before it says nothing about what is live now.
+    if (outcome.changed) outcome.live = undefined;
     return fail(error, 'Could not verify', performance.now() - started);
   }
 }

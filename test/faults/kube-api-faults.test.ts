@@ -30,6 +30,8 @@ interface Row {
   faults: KubeFaultSpec[];
   outcome: 'back on' | 'failed';
   says: string[];
+  /** Words the thread must not have. */
+  saysNot?: string[];
   /** How many times the Deployment's pod template changed after the approval. */
   templateChanges: 0 | 1;
   /** kubernetes rows: PATCH requests the simulator received for the Deployment. */
@@ -161,6 +163,8 @@ const rows: Row[] = [
       'answered 503 4 times over',
       'Do not send the rollback again',
     ],
+    // What was read before the change says nothing about what is live after it.
+    saysNot: ['Live now:'],
     templateChanges: 1,
     patches: 1,
   }),
@@ -297,6 +301,7 @@ describe('the Kubernetes API failing during Kubernetes and Helm rollbacks', () =
       const all = thread.join('\n');
       const where = `${row.name}:\n${all}`;
       for (const words of row.says) expect(all, where).toContain(words);
+      for (const words of row.saysNot ?? []) expect(all, where).not.toContain(words);
       const finals = thread.filter((t) => new RegExp(`\\*(${row.target} is back on|Rollback of ${row.target} (failed|stopped))`).test(t));
       expect(finals, where).toHaveLength(1);
       expect(finals[0], where).toContain(row.outcome === 'back on' ? `*${row.target} is back on` : `*Rollback of ${row.target} failed*`);
