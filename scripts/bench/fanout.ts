@@ -91,7 +91,8 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
       for (; scanned < slack.calls.length; scanned++) {
         const call = slack.calls[scanned] as SimCall;
         const text = typeof call.args.text === 'string' ? call.args.text : '';
-        const target = /^(?:✅ \*(\S+) is back on |❌ \*Rollback of (\S+) failed\*|⚠️ \*Rollback of (\S+) stopped\*)/.exec(text);
+        // The outcome may follow the verification in one message: any line counts.
+        const target = /^(?:✅ \*(\S+) is back on |❌ \*Rollback of (\S+) failed\*|⚠️ \*Rollback of (\S+) stopped\*)/m.exec(text);
         const name = target?.[1] ?? target?.[2] ?? target?.[3];
         if (call.method === 'chat.postMessage' && call.ok && name && !finals.has(name)) finals.set(name, call);
       }
@@ -101,7 +102,7 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     names.forEach((name, i) => {
       const call = finals.get(name) as SimCall;
       const text = String(call.args.text);
-      if (!text.includes('is back on')) result.failures.push(`${name}: ${text.slice(0, 160)}`);
+      if (!text.includes(`*${name} is back on`)) result.failures.push(`${name}: ${text.slice(0, 160)}`);
       result.perTarget.push(call.at - (clickedAt[i] ?? firstClick));
       last = Math.max(last, call.at);
     });
