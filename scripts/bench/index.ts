@@ -271,9 +271,10 @@ async function main(): Promise<number> {
       figure: 'Fastly: Approve click → verified ("back on" posted)',
       latency: both,
       measured: p50p99(verified),
-      against: `3 × ${L} = ${ideal} ms → p50 ${(median(verified) / ideal).toFixed(2)}×; floor with the final Slack post ${ideal + L} ms (${((ideal + L) / ideal).toFixed(2)}×)`,
-      aim: `p50 ≤ 1.25 × ${ideal} = ${Math.round(1.25 * ideal)} ms`,
-      ok: median(verified) <= 1.25 * ideal,
+      // "Verified" reaches people through Slack: the final post is an unavoidable round trip of its own.
+      against: `unavoidable round trips: 3 Fastly + the final Slack post = ${ideal + L} ms → p50 ${(median(verified) / (ideal + L)).toFixed(2)}× (the Fastly calls alone, ${ideal} ms: ${(median(verified) / ideal).toFixed(2)}×)`,
+      aim: `p50 ≤ 1.25 × ${ideal + L} = ${Math.round(1.25 * (ideal + L))} ms`,
+      ok: median(verified) <= 1.25 * (ideal + L),
     });
     rows.push({
       id: '3b',
