@@ -319,7 +319,7 @@ async function main(): Promise<number> {
       figure: `Fan-out: ${fan.targets} Fastly targets, app + 2 worker processes`,
       latency: both,
       measured: `first click → all ${fan.targets} verified ${ms(fan.allVerifiedMs)}; each: ${p50p99(fan.perTarget)}`,
-      against: `${waves} waves of ${slots} jobs (2 workers × WORKER_CONCURRENCY ${WORKER_CONCURRENCY_DEFAULT}) × 3 × ${L} ms = ${waves * 3 * L} ms of Fastly time at best`,
+      against: `${waves} wave${waves === 1 ? "" : "s"} of ${slots} jobs (2 workers × WORKER_CONCURRENCY ${WORKER_CONCURRENCY_DEFAULT}) × 3 × ${L} ms = ${waves * 3 * L} ms of Fastly time at best`,
       aim: "every rollback within the runbook's 60 s",
       ok: fan.failures.length === 0 && fan.allVerifiedMs <= 60_000,
     });
