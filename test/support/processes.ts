@@ -555,7 +555,7 @@ export class BotWorld {
 }
 
 /** Deployment `web`: each pod Ready after readyDelayMs, so its rollout streams progress for a while. */
-function webDeployment(image: string, replicas: number) {
+export function webDeployment(image: string, replicas: number) {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
