@@ -7,7 +7,7 @@ import { RollbackError } from './core/errors.js';
 import type { RequestStore, ThreadRef } from './core/request.js';
 import { RollbackService } from './core/rollback-service.js';
 import type { ProgressReporter } from './core/run-rollback.js';
-import { driverFor } from './drivers/registry.js';
+import { createDriver } from './drivers/registry.js';
 import type { RollbackDriver } from './drivers/types.js';
 import type { Logger } from './log.js';
 import { RollbackQueue } from './queue/rollback-queue.js';
@@ -41,13 +41,7 @@ export interface Running {
 /** One driver per target; only the providers rollback.yml names are loaded (the Kubernetes client is ~60 MiB). */
 export async function createDrivers(config: Config, log: Logger): Promise<Map<string, RollbackDriver>> {
   const map = new Map<string, RollbackDriver>();
-  for (const target of config.targets) {
-    const module = driverFor(target.kind);
-    if (!module) throw new RollbackError('CONFIG_INVALID', `unknown kind ${target.kind}`);
-    const factory = await module.load();
-    // settings were parsed by this driver's schema in loadConfig (durations already in ms): not again.
-    map.set(target.name, factory.create(target.name, target.settings as never, config.driverEnvironment, log.child({ target: target.name })));
-  }
+  for (const target of config.targets) map.set(target.name, await createDriver(target, config.driverEnvironment, log));
   return map;
 }
 
@@ -158,13 +152,7 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ w
         thread ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog) : logOnlyReporter(jobLog);
       if (job.thread || !job.threadPending) return forThread(job.thread);
       // Queued before Slack took the notice (an approval queues at once): the steps wait for its thread, not the rollback.
-      return new DeferredReporter(
-        waitForThread(async () => {
-          const request = await store.get(job.requestId);
-          return request?.thread ?? (request?.noThread ? null : undefined);
-        }, 10 * 60_000),
-        forThread,
-      );
+      return new DeferredReporter(waitForThread(() => store.thread(job.requestId), 10 * 60_000), forThread);
     },
     log,
   });

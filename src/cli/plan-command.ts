@@ -3,7 +3,7 @@ import type { Config } from '../config/load-config.js';
 import { closestName } from '../core/command.js';
 import { RollbackError } from '../core/errors.js';
 import { isAt } from '../core/executor.js';
-import { driverFor } from '../drivers/registry.js';
+import { createDriver } from '../drivers/registry.js';
 import type { RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
 import { RedisRequestStore } from '../store/redis-request-store.js';
@@ -15,16 +15,14 @@ import { cliLogger, driverContext, loadCliConfig, type CliContext } from './setu
 /** The target's driver alone, so that one broken target does not stop a plan of another; only its provider is loaded. */
 export async function createTargetDriver(config: Config, target: string, log: Logger): Promise<RollbackDriver> {
   const entry = config.targets.find((t) => t.name === target);
-  const module = entry && driverFor(entry.kind);
-  if (!entry || !module) {
+  if (!entry) {
     const names = config.targets.map((t) => t.name);
     const guess = closestName(target, names);
     throw new RollbackError('TARGET_UNKNOWN', `There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`, {
       hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')} (${config.configFile}). Nothing was queued.`,
     });
   }
-  const factory = await module.load();
-  return factory.create(entry.name, entry.settings as never, config.driverEnvironment, log.child({ target: entry.name }));
+  return createDriver(entry, config.driverEnvironment, log);
 }
 
 /**

@@ -53,8 +53,6 @@ export interface RollbackRequest {
   closedBy?: string | undefined;
   closedAt?: number | undefined;
   thread?: ThreadRef | undefined;
-  /** Slack took neither the notice nor a reply under the request: no thread will come, steps go to the log. */
-  noThread?: boolean | undefined;
   startedAt?: number | undefined;
   finishedAt?: number | undefined;
   outcome?: string | undefined;
@@ -88,6 +86,8 @@ export interface RequestStore extends TimelineStore {
   close(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseResult>;
   /** Where the rollback's steps go; `null`: nowhere in Slack (so a worker waiting for a thread stops waiting). */
   setThread(id: string, thread: ThreadRef | null): Promise<void>;
+  /** Just where the steps go: the thread, `null` when none will come, `undefined` while not known yet. */
+  thread(id: string): Promise<ThreadRef | null | undefined>;
   /** approved|running → running; returns the request as it was before, or undefined if unknown. */
   markRunning(id: string, now: number): Promise<RollbackRequest | undefined>;
   /** → succeeded|failed|stale, releases the target's lock if this request holds it. */

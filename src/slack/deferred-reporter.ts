@@ -51,14 +51,14 @@ export class DeferredReporter implements ProgressReporter {
  * Polls for a thread that another process will store, for at most `timeoutMs`. `read` answers the thread,
  * `null` when it is known that none will come, or `undefined` for "not yet". It usually comes one Slack round
  * trip after the job starts, and the change waits for it: every 10 ms for the first 3 s (one small Redis read
- * each), then less and less often, up to `maxIntervalMs`.
+ * each), then every `slowIntervalMs`.
  */
-export async function waitForThread(read: () => Promise<ThreadRef | null | undefined>, timeoutMs: number, maxIntervalMs = 250): Promise<ThreadRef | undefined> {
+export async function waitForThread(read: () => Promise<ThreadRef | null | undefined>, timeoutMs: number, slowIntervalMs = 250): Promise<ThreadRef | undefined> {
   const started = Date.now();
-  const deadline = started + timeoutMs;
-  for (let interval = 10; ; interval = Date.now() - started < 3_000 ? 10 : Math.min(maxIntervalMs, Math.round(interval * 1.5))) {
+  for (;;) {
     const thread = await read().catch(() => undefined);
-    if (thread || thread === null || Date.now() >= deadline) return thread ?? undefined;
-    await new Promise((resolve) => setTimeout(resolve, interval).unref());
+    const waited = Date.now() - started;
+    if (thread || thread === null || waited >= timeoutMs) return thread ?? undefined;
+    await new Promise((resolve) => setTimeout(resolve, waited < 3_000 ? 10 : slowIntervalMs).unref());
   }
 }

@@ -33,7 +33,6 @@ const storedSchema = z.object({
   threadChannel: str,
   threadTs: str,
   threadRoot: z.enum(['notice', 'request']).optional(),
-  noThread: z.literal('1').optional(),
   startedAt: num,
   finishedAt: num,
   outcome: str,
@@ -187,7 +186,6 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       closedBy: s.closedBy,
       closedAt: s.closedAt,
       thread: s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs, root: s.threadRoot } : undefined,
-      noThread: s.noThread === '1' ? true : undefined,
       startedAt: s.startedAt,
       finishedAt: s.finishedAt,
       outcome: s.outcome,
@@ -232,6 +230,12 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       return;
     }
     await this.redis.hset(this.requestKey(id), { threadChannel: thread.channel, threadTs: thread.ts, ...(thread.root ? { threadRoot: thread.root } : {}) });
+  }
+
+  async thread(id: string): Promise<ThreadRef | null | undefined> {
+    const [channel, ts, root, none] = await this.redis.hmget(this.requestKey(id), 'threadChannel', 'threadTs', 'threadRoot', 'noThread');
+    if (channel && ts) return { channel, ts, root: root === 'notice' || root === 'request' ? root : undefined };
+    return none === '1' ? null : undefined;
   }
 
   async markRunning(id: string, now: number): Promise<RollbackRequest | undefined> {

@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import type { ApiClient, EventsApi, FastlyCallFailure, FastlyHttpInfo, FastlyRequest, ServiceApi, VersionApi } from 'fastly';
 import { abortReason, sleep as abortableSleep } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
+import { parseRetryAfter } from '../retry-after.js';
 import { silentLogger, type Logger } from '../../log.js';
 import { activatedVersion, errorText, eventsResponseSchema, serviceDetailSchema, versionSchema, type VersionBody } from './schema.js';
 
@@ -457,13 +458,8 @@ function rateLimitWaitMs(headers: Record<string, string | undefined>, now: numbe
   const waits: number[] = [];
   const reset = Number(headers['fastly-ratelimit-reset']);
   if (Number.isFinite(reset) && reset > 0) waits.push(reset * 1000 - now);
-  const retryAfter = headers['retry-after']?.trim();
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    const date = Date.parse(retryAfter);
-    if (Number.isFinite(seconds)) waits.push(seconds * 1000);
-    else if (Number.isFinite(date)) waits.push(date - now);
-  }
+  const retryAfter = parseRetryAfter(headers['retry-after'], now);
+  if (retryAfter !== undefined) waits.push(retryAfter);
   return waits.length === 0 ? undefined : Math.max(0, ...waits);
 }
 

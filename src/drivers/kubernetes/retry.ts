@@ -1,5 +1,6 @@
 import { ApiException } from '@kubernetes/client-node';
 import { RollbackError } from '../../core/errors.js';
+import { parseRetryAfter } from '../retry-after.js';
 
 /**
  * How one exchange with the Kubernetes API server failed, and what that says about the request:
@@ -102,12 +103,7 @@ export function seconds(ms: number): string {
 
 /** Retry-After in seconds or as an HTTP date; header names in any case. */
 export function retryAfterMs(headers: Record<string, string> | undefined, now = Date.now()): number | undefined {
-  const value = Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1]?.trim();
-  if (!value) return undefined;
-  const secs = Number(value);
-  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
-  const date = Date.parse(value);
-  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+  return parseRetryAfter(Object.entries(headers ?? {}).find(([k]) => k.toLowerCase() === 'retry-after')?.[1], now);
 }
 
 function apiMessage(error: ApiException<unknown>): string {
