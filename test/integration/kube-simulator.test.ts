@@ -224,6 +224,62 @@ describe('kubectl against the simulator', () => {
     expect([failed.code, failed.stderr]).toEqual([4, 'boom\ncommand terminated with exit code 4\n']);
   });
 
+  it('a JSON patch testing /metadata/resourceVersion applies only to that version: on a stale one kubectl gets 422 and nothing changes', async () => {
+    sim.applyDeployment('prod', deployment('edge', 'nginx:1.25'));
+    const image = () => sim.deployment('prod', 'edge')?.spec.template.spec.containers[0].image;
+    const read = await kubectl('get', 'deployment/edge', '-n', 'prod', '-o', 'jsonpath={.metadata.resourceVersion}');
+    expect(read.code, read.stderr).toBe(0);
+    const decided = read.stdout;
+    expect(decided).toBe(sim.deployment('prod', 'edge')?.metadata.resourceVersion);
+    // Any write moves the resourceVersion on, a label as much as a template.
+    expect((await kubectl('label', 'deployment/edge', '-n', 'prod', 'team=cdn')).code).toBe(0);
+    const patchTo = (resourceVersion: string) =>
+      kubectl('patch', 'deployment/edge', '-n', 'prod', '--type=json', '-p', JSON.stringify([
+        { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
+        { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'nginx:1.26' },
+      ]));
+    const from = sim.requests.length;
+    const stale = await patchTo(decided);
+    expect(stale.code).not.toBe(0);
+    // What a real API server answers: 422 Invalid, json-patch's own words dropped.
+    expect(stale.stderr.trim()).toBe('The request is invalid: the server rejected our request due to an error in our request');
+    expect(sim.requests.slice(from).filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([422]);
+    expect(image()).toBe('nginx:1.25');
+
+    const current = sim.deployment('prod', 'edge')?.metadata.resourceVersion as string;
+    expect(current).not.toBe(decided);
+    const applied = await patchTo(current);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout.trim()).toBe('deployment.apps/edge patched');
+    expect(image()).toBe('nginx:1.26');
+  });
+
+  it('with the controllers stalled, kubectl set image is stored but not observed (same revision, no new ReplicaSet); resumed, it rolls out', async () => {
+    const status = await kubectl('rollout', 'status', 'deployment/edge', '-n', 'prod', '--timeout=30s');
+    expect(status.code, status.stderr).toBe(0);
+    const edgeSets = () => sim.replicaSets('prod').filter((rs) => rs.metadata.labels.app === 'edge');
+    const before = sim.deployment('prod', 'edge') as KubeObject;
+    const setsBefore = edgeSets().length;
+
+    sim.stallControllers();
+    const set = await kubectl('set', 'image', 'deployment/edge', 'edge=nginx:1.27', '-n', 'prod');
+    expect(set.code, set.stderr).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    const stalled = sim.deployment('prod', 'edge') as KubeObject;
+    expect(stalled.spec.template.spec.containers[0].image).toBe('nginx:1.27');
+    expect(stalled.metadata.generation).toBe(before.metadata.generation + 1);
+    expect(stalled.status.observedGeneration).toBe(before.metadata.generation);
+    expect(revisionOf(stalled)).toBe(revisionOf(before));
+    expect(edgeSets()).toHaveLength(setsBefore);
+    expect(liveImages(sim, 'app=edge')).toEqual(['nginx:1.26', 'nginx:1.26']);
+
+    sim.resumeControllers();
+    const rolled = await kubectl('rollout', 'status', 'deployment/edge', '-n', 'prod', '--timeout=30s');
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect(liveImages(sim, 'app=edge')).toEqual(['nginx:1.27', 'nginx:1.27']);
+    expect(Number(revisionOf(sim.deployment('prod', 'edge') as KubeObject))).toBe(Number(revisionOf(before)) + 1);
+  });
+
   it('answers what kubectl asked for, as kubectl asked for it', () => {
     const seen = sim.requests;
     expect(seen.filter((r) => r.status === 0 || r.status >= 500)).toEqual([]);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RollbackError } from '../../src/core/errors.js';
 import { executePlan, isAt } from '../../src/core/executor.js';
+import { planSchema } from '../../src/core/plan-schema.js';
 import type { StepReport } from '../../src/core/types.js';
 import type { DriverContext, RollbackDriver } from '../../src/drivers/types.js';
 import { silentLogger } from '../../src/log.js';
@@ -14,6 +15,13 @@ export interface ConformanceFixture {
   changes(): number;
   /** A version id that does not exist, for `to v<N>`. */
   unknownVersion: string;
+  /** The same target built again from the same configuration, as another process (the worker) would. */
+  rebuilt(): RollbackDriver;
+  /**
+   * Drivers of the same kind, under the same target name, for other resources: another service,
+   * namespace, release or Deployment, the same context name on another cluster. They need not exist.
+   */
+  others(): RollbackDriver[];
   close(): Promise<void>;
 }
 
@@ -77,6 +85,30 @@ export function driverConformance(name: string, setup: () => Promise<Conformance
       expect(second.status).toBe('already-done');
       expect(second.checks.every((c) => c.ok)).toBe(true);
       expect(f.changes()).toBe(1);
+    });
+
+    it('plans for exactly its resource: the plan carries the driver\'s identity, through the queue\'s JSON', async () => {
+      const plan = await f.driver.plan(context(), {});
+      expect(f.driver.identity).toMatch(new RegExp(`^${f.driver.kind}:.+`));
+      expect(plan.identity).toBe(f.driver.identity);
+      expect(planSchema.parse(JSON.parse(JSON.stringify(plan))).identity).toBe(f.driver.identity);
+    });
+
+    it('has an identity that names the resource: the same configuration built twice shares it, other resources do not', () => {
+      expect(f.rebuilt().identity).toBe(f.driver.identity);
+      const others = f.others().map((d) => d.identity);
+      expect(others.length).toBeGreaterThan(0);
+      expect(new Set([f.driver.identity, ...others]).size).toBe(others.length + 1);
+    });
+
+    it('applies with the decisive read as its precondition when nothing changed since', async () => {
+      const plan = await f.driver.plan(context(), {});
+      const decided = await f.driver.live(context());
+      await f.driver.execute(context(), plan, decided);
+      expect(f.changes()).toBe(1);
+      const checks = await f.driver.verify(context(), plan);
+      expect(checks.filter((c) => !c.ok)).toEqual([]);
+      expect(isAt((await f.driver.live(context())).current, plan.to)).toBe(true);
     });
 
     it('refuses an explicit version that does not exist', async () => {

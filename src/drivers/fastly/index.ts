@@ -22,12 +22,16 @@ function versionInfo(version: FastlyVersion): VersionInfo {
 
 export class FastlyDriver implements RollbackDriver {
   readonly kind = 'fastly';
+  /** `fastly:<service ID>`: service IDs are unique across Fastly. */
+  readonly identity: string;
 
   constructor(
     private readonly name: string,
     private readonly target: FastlyTarget,
     private readonly client: FastlyClient,
-  ) {}
+  ) {
+    this.identity = `fastly:${target.serviceId}`;
+  }
 
   private resource(service: FastlyService): string {
     return `Fastly service ${service.name} (${service.id})`;
@@ -58,6 +62,7 @@ export class FastlyDriver implements RollbackDriver {
       target: this.name,
       kind: this.kind,
       resource: this.resource(service),
+      identity: this.identity,
       from,
       to,
       selection: choice.selection,
@@ -82,6 +87,7 @@ export class FastlyDriver implements RollbackDriver {
     }
   }
 
+  /** Activation takes no precondition: the read that decided it (`decided`) is not used. */
   async execute(ctx: DriverContext, plan: Plan): Promise<void> {
     await this.client.activateVersion(this.target.serviceId, Number(plan.to.id), ctx.signal);
   }

@@ -27,13 +27,17 @@ export const helmDriver: DriverModule<typeof helmTargetSchema> & DriverFactory<t
  */
 export class HelmDriver implements RollbackDriver {
   readonly kind = 'helm';
+  /** `helm:<API server URL>/<namespace>/<release>`: the cluster, not the context's name. */
+  readonly identity: string;
 
   constructor(
     private readonly name: string,
     private readonly target: HelmTarget,
     private readonly api: KubeApi,
     private readonly helm: { bin: string; kubeconfig?: string | undefined },
-  ) {}
+  ) {
+    this.identity = `helm:${api.cluster}/${target.namespace}/${target.release}`;
+  }
 
   private get resource(): string {
     return `Helm release ${this.target.release} in ${this.target.namespace}`;
@@ -61,6 +65,7 @@ export class HelmDriver implements RollbackDriver {
       target: this.name,
       kind: this.kind,
       resource: this.resource,
+      identity: this.identity,
       from,
       to,
       selection: choice.selection,
@@ -83,6 +88,7 @@ export class HelmDriver implements RollbackDriver {
     return revision.workloads.filter((w) => w.kind === 'Deployment').map((w) => w.name);
   }
 
+  /** `helm rollback` takes no precondition: the read that decided it (`decided`) is not used. */
   async execute(ctx: DriverContext, plan: Plan): Promise<void> {
     const revision = Number(plan.to.id);
     if (!Number.isInteger(revision) || revision < 1) throw new RollbackError('VERSION_UNKNOWN', `"${plan.to.id}" is not a Helm revision.`);

@@ -32,12 +32,16 @@ export function revisionInfo(revision: Revision): VersionInfo {
 /** Rolls a plain Deployment back the way `kubectl rollout undo` does, then verifies like `rollout status`. */
 export class KubernetesDriver implements RollbackDriver {
   readonly kind = 'kubernetes';
+  /** `kubernetes:<API server URL>/<namespace>/deployment/<name>`: the cluster, not the context's name. */
+  readonly identity: string;
 
   constructor(
     private readonly name: string,
     private readonly target: KubernetesTarget,
     private readonly api: KubeApi,
-  ) {}
+  ) {
+    this.identity = `kubernetes:${api.cluster}/${target.namespace}/deployment/${target.deployment}`;
+  }
 
   private get resource(): string {
     return `deployment/${this.target.deployment} in ${this.target.namespace}`;
@@ -56,9 +60,10 @@ export class KubernetesDriver implements RollbackDriver {
     return { deployment, revisions, current };
   }
 
+  /** With the Deployment's resourceVersion as the precondition `execute` pins its patch to. */
   async live(ctx: DriverContext): Promise<LiveState> {
-    const { current } = await this.read(ctx);
-    return { resource: this.resource, current: revisionInfo(current) };
+    const { deployment, current } = await this.read(ctx);
+    return { resource: this.resource, current: revisionInfo(current), precondition: deployment.metadata?.resourceVersion };
   }
 
   async plan(ctx: DriverContext, options: PlanOptions): Promise<Plan> {
@@ -92,6 +97,7 @@ export class KubernetesDriver implements RollbackDriver {
       target: this.name,
       kind: this.kind,
       resource: this.resource,
+      identity: this.identity,
       from,
       to,
       selection: options.toVersion === undefined ? 'history' : 'explicit',
@@ -115,7 +121,12 @@ export class KubernetesDriver implements RollbackDriver {
     return steps;
   }
 
-  async execute(ctx: DriverContext, plan: Plan): Promise<void> {
+  /**
+   * Sends what `kubectl rollout undo` would, guarded by the revision and, when `decided` carries one, by
+   * the resourceVersion of that read: any write to the Deployment since (a template edit the controller
+   * has not observed yet, which leaves the revision as it was) makes the API server refuse the patch.
+   */
+  async execute(ctx: DriverContext, plan: Plan, decided?: LiveState): Promise<void> {
     const { deployment, revisions, current } = await this.read(ctx);
     const target = revisions.find((r) => r.replicaSet.metadata?.name === plan.to.id);
     if (!target) throw new RollbackError('VERSION_UNKNOWN', `ReplicaSet ${plan.to.id} is gone, so ${plan.to.label} cannot be restored.`);
@@ -123,7 +134,8 @@ export class KubernetesDriver implements RollbackDriver {
       throw new RollbackError('PLAN_STALE', `${this.resource} moved to ${revisionInfo(current).label} since the plan. Nothing was changed.`);
     }
     if (deployment.spec?.paused) throw new RollbackError('VERSION_NOT_RESTORABLE', `${this.resource} was paused since the plan. Nothing was changed.`);
-    await this.api.patchDeployment(this.target.namespace, this.target.deployment, undoPatch(deployment, target, revisionOf(deployment)), ctx);
+    const ops = undoPatch(deployment, target, revisionOf(deployment), decided?.precondition);
+    await this.api.patchDeployment(this.target.namespace, this.target.deployment, ops, ctx);
   }
 
   async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {

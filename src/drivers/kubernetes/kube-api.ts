@@ -50,6 +50,27 @@ export function loadKubeConfig(context?: string, file?: string): KubeConfig {
   return kc;
 }
 
+/**
+ * The cluster a kubeconfig's current context points at, for identities: its API server URL, normalised
+ * (scheme and host in lower case, no default port, no trailing slash), so the same cluster reached
+ * through two context names or files is one cluster, and one context name in two files naming
+ * different servers is two.
+ */
+export function clusterOf(kubeConfig: KubeConfig): string {
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) {
+    throw new RollbackError('CONFIG_INVALID', `The kubeconfig's context "${kubeConfig.getCurrentContext()}" names no cluster with a server.`, {
+      hint: 'Check the context against `kubectl config view --minify`.',
+    });
+  }
+  try {
+    const url = new URL(server);
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return server.replace(/\/+$/, '');
+  }
+}
+
 function signalMiddleware(signal: AbortSignal): ObservableMiddleware {
   return {
     pre: (request) => {
@@ -71,6 +92,8 @@ export class KubeApi {
   readonly core: CoreV1Api;
   /** The API server's URL, for messages. */
   readonly server: string;
+  /** The cluster, for identities (clusterOf). */
+  readonly cluster: string;
   readonly timeoutMs: number;
   readonly log: Logger;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -82,6 +105,7 @@ export class KubeApi {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.server = kubeConfig.getCurrentCluster()?.server ?? 'the current context';
+    this.cluster = clusterOf(kubeConfig);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.log = options.log;
     this.sleep = options.sleep ?? abortableSleep;
@@ -175,7 +199,8 @@ export class KubeApi {
   }
 
   /**
-   * The rollback patch, which takes effect at most once: a `test` op guards it, and after an answer that
+   * The rollback patch, which takes effect at most once: `test` ops guard it (the revision, and the
+   * resourceVersion of the read that decided it when there is one), and after an answer that
    * leaves its outcome unknown the Deployment is read back before anything is sent again (guarded-patch.ts).
    * What it finds on the way is reported to `ctx`.
    */

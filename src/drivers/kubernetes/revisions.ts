@@ -67,19 +67,25 @@ export function currentRevision(deployment: V1Deployment, revisions: Revision[])
   return revisions.find((r) => sameTemplate(r.template, deployment.spec?.template)) ?? revisions.find((r) => r.revision === revisionOf(deployment));
 }
 
+export const REVISION_PATH = `/metadata/annotations/${REVISION_ANNOTATION.replace('/', '~1')}`;
+export const RESOURCE_VERSION_PATH = '/metadata/resourceVersion';
+
 /**
  * What `kubectl rollout undo` sends: the ReplicaSet's template without its hash label, and the
  * Deployment's annotations merged with the ReplicaSet's (kubectl pkg/polymorphichelpers/rollback.go).
- * The `test` operation makes the patch fail if the Deployment moved since the plan.
+ * The `test` operations make the patch fail if the Deployment moved since the plan (its revision) and,
+ * with `resourceVersion`, if anything at all was written to it since the read that decided the rollback:
+ * a new template is stored at once but gets its revision only when the controller observes it.
  */
-export function undoPatch(deployment: V1Deployment, target: Revision, expectedRevision: number) {
+export function undoPatch(deployment: V1Deployment, target: Revision, expectedRevision: number, resourceVersion?: string) {
   const template = structuredClone(target.template);
   if (template.metadata?.labels) delete template.metadata.labels[HASH_LABEL];
   const annotations: Record<string, string> = {};
   for (const [key, value] of Object.entries(deployment.metadata?.annotations ?? {})) if (SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
   for (const [key, value] of Object.entries(target.replicaSet.metadata?.annotations ?? {})) if (!SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
   return [
-    { op: 'test' as const, path: `/metadata/annotations/${REVISION_ANNOTATION.replace('/', '~1')}`, value: String(expectedRevision) },
+    ...(resourceVersion ? [{ op: 'test' as const, path: RESOURCE_VERSION_PATH, value: resourceVersion }] : []),
+    { op: 'test' as const, path: REVISION_PATH, value: String(expectedRevision) },
     { op: 'replace' as const, path: '/spec/template', value: template },
     { op: 'replace' as const, path: '/metadata/annotations', value: annotations },
   ];

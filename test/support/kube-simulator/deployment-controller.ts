@@ -33,6 +33,7 @@ export class DeploymentController {
   private readonly failNextRollout = new Set<string>();
   private readonly queued = new Set<string>();
   private flushScheduled = false;
+  private stalled = false;
   private instant = false;
   private closed = false;
   private readonly unsubscribe: () => void;
@@ -46,6 +47,22 @@ export class DeploymentController {
 
   failProgress(namespace: string, name: string): void {
     this.failNextRollout.add(`${namespace}/${name}`);
+  }
+
+  /**
+   * Stops the controllers reacting to changes until `resume()`, as a busy or failing-over
+   * kube-controller-manager does: a Deployment's new template stays unobserved (no new ReplicaSet, the
+   * revision annotation and observedGeneration unchanged). The kubelet's timers still fire; what they
+   * change is synced on resume.
+   */
+  stall(): void {
+    this.stalled = true;
+  }
+
+  resume(): void {
+    this.stalled = false;
+    const [namespace] = this.queued;
+    if (namespace !== undefined) this.queue(namespace);
   }
 
   /** Runs the controllers to a fixed point at once: seeded objects look long settled. */
@@ -98,7 +115,7 @@ export class DeploymentController {
 
   private queue(namespace: string): void {
     this.queued.add(namespace);
-    if (this.flushScheduled || this.closed) return;
+    if (this.flushScheduled || this.closed || this.stalled) return;
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
@@ -112,6 +129,7 @@ export class DeploymentController {
    * separate controllers); looping to a fixed point makes the sequence independent of timer jitter.
    */
   private flush(): void {
+    if (this.stalled) return;
     for (let i = 0; i < 100 && this.queued.size > 0 && !this.closed; i++) {
       const namespaces = [...this.queued];
       this.queued.clear();

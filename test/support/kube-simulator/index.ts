@@ -130,23 +130,27 @@ export class KubeSimulator {
     return this.baseUrl;
   }
 
-  /** Writes a kubeconfig (cluster, user and context "sim", token auth) and returns its path. */
-  writeKubeconfig(dir: string = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-'))): string {
+  /**
+   * Writes a kubeconfig (cluster, user and context "sim", token auth) and returns its path. `context`
+   * names the context otherwise; `server` points it at another API server (another cluster).
+   */
+  writeKubeconfig(dir: string = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-')), options: { context?: string; server?: string } = {}): string {
     const file = path.join(dir, 'kubeconfig');
+    const context = options.context ?? 'sim';
     const yaml = [
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
       '- name: sim',
       '  cluster:',
-      `    server: ${this.baseUrl}`,
+      `    server: ${options.server ?? this.baseUrl}`,
       `    certificate-authority-data: ${Buffer.from(this.caCert).toString('base64')}`,
       'contexts:',
-      '- name: sim',
+      `- name: ${context}`,
       '  context:',
       '    cluster: sim',
       '    user: sim',
-      'current-context: sim',
+      `current-context: ${context}`,
       'users:',
       '- name: sim',
       '  user:',
@@ -219,6 +223,17 @@ export class KubeSimulator {
     this.controller.settle(namespace);
   }
 
+  /**
+   * Changes a stored Deployment as a client's write through the API would (`kubectl set image`, `kubectl
+   * edit`): a new resourceVersion, the generation bumped when the spec changed, and the controllers
+   * react as usual (unless stalled). Unlike the seeding methods, nothing is settled at once.
+   */
+  editDeployment(namespace: string, name: string, edit: (deployment: KubeObject) => void): KubeObject {
+    const next = clone(this.store.mustGet('deployments', namespace, name));
+    edit(next);
+    return this.store.update('deployments', next);
+  }
+
   // ---- inspection -----------------------------------------------------------------------------------
 
   deployment(namespace: string, name: string): KubeObject | undefined {
@@ -270,6 +285,19 @@ export class KubeSimulator {
 
   clearFaults(): void {
     this.faults.clear();
+  }
+
+  /**
+   * The deployment and replica-set controllers stop reacting until `resumeControllers()`: a template
+   * changed meanwhile (`kubectl set image`) is stored but not yet observed, as on a real cluster in the
+   * moment before the controller acts (see DeploymentController.stall).
+   */
+  stallControllers(): void {
+    this.controller.stall();
+  }
+
+  resumeControllers(): void {
+    this.controller.resume();
   }
 
   setReadyDelay(ms: number): void {

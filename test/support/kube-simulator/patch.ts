@@ -23,6 +23,19 @@ interface JsonPatchOp {
   value?: Json;
 }
 
+/**
+ * How the API server answers a JSON patch that does not apply (a failed `test`, a missing path): 422
+ * Invalid with a fixed message and empty details. It drops json-patch's own words ("testing value … failed"),
+ * so kubectl prints only "The request is invalid: the server rejected our request due to an error in our
+ * request" (k8s.io/apiserver endpoints/handlers/patch.go applyJSPatch, NewGenericServerResponse).
+ * `reasonNotSent` keeps json-patch's words for the simulator's own debugging.
+ */
+export class JsonPatchFailed extends ApiError {
+  constructor(readonly reasonNotSent: string) {
+    super(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+  }
+}
+
 export function applyJsonPatch(target: KubeObject, ops: unknown): KubeObject {
   if (!Array.isArray(ops)) throw ApiError.badRequest('the body of a json patch must be a JSON array of operations');
   let doc: Json = clone(target);
@@ -48,7 +61,7 @@ export function applyJsonPatch(target: KubeObject, ops: unknown): KubeObject {
         break;
       case 'test':
         if (JSON.stringify(pointerGet(doc, op.path)) !== JSON.stringify(op.value)) {
-          throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: testing value ${op.path} failed`);
+          throw new JsonPatchFailed(`testing value ${op.path} failed: test failed`);
         }
         break;
       default:
@@ -71,7 +84,7 @@ function pointerGet(doc: Json, pointer: string): Json {
     if (Array.isArray(node)) node = node[Number(token)];
     else if (isObject(node)) node = node[token];
     else node = undefined;
-    if (node === undefined) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: missing value at ${pointer}`);
+    if (node === undefined) throw new JsonPatchFailed(`missing value at ${pointer}`);
   }
   return node;
 }
@@ -88,10 +101,10 @@ function pointerSet(doc: Json, pointer: string, value: Json, mode: 'add' | 'repl
     else parent[index] = value;
   } else if (isObject(parent)) {
     if (mode === 'replace' && !(last in parent)) {
-      throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: ${pointer}`);
+      throw new JsonPatchFailed(`replace operation does not apply: doc is missing key: ${pointer}`);
     }
     parent[last] = value;
-  } else throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: doc is missing path: ${pointer}`);
+  } else throw new JsonPatchFailed(`doc is missing path: ${pointer}`);
   return doc;
 }
 
@@ -101,7 +114,7 @@ function pointerRemove(doc: Json, pointer: string): Json {
   const last = path[path.length - 1] as string;
   if (Array.isArray(parent)) parent.splice(Number(last), 1);
   else if (isObject(parent)) {
-    if (!(last in parent)) throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: remove operation does not apply: doc is missing path: ${pointer}`);
+    if (!(last in parent)) throw new JsonPatchFailed(`remove operation does not apply: doc is missing path: ${pointer}`);
     delete parent[last];
   }
   return doc;
