@@ -1,10 +1,15 @@
 import { formatBudget, formatDuration } from '../core/duration.js';
 import type { RollbackRequest } from '../core/request.js';
 import type { HistoryEntry, TargetStatus } from '../core/rollback-service.js';
+import { timelineText } from '../core/incident-record.js';
+import { escapeForSlack as esc } from '../core/slack-text.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
 
-/** Terminal renderings of what the Slack blocks show; the same facts, in the same words. */
+/**
+ * Terminal renderings of what the Slack blocks show; the same facts, in the same words. They are Slack text
+ * too, with text from people and providers escaped, so that Output's plain() prints it as it was typed.
+ */
 
 const SELECTION_NOTE: Record<Plan['selection'], string> = {
   history: 'Chosen from the activation history',
@@ -13,7 +18,7 @@ const SELECTION_NOTE: Record<Plan['selection'], string> = {
 };
 
 function version(v: VersionInfo): string {
-  return v.description ? `${v.label} — ${v.description}` : v.label;
+  return v.description ? `${esc(v.label)} — ${esc(v.description)}` : esc(v.label);
 }
 
 export function utcMinute(ms: number): string {
@@ -22,12 +27,12 @@ export function utcMinute(ms: number): string {
 
 export function planLines(plan: Plan): string[] {
   return [
-    `${plan.target} — ${plan.resource}`,
+    `${plan.target} — ${esc(plan.resource)}`,
     `  Live now: ${version(plan.from)}`,
     `  Restore:  ${version(plan.to)}  📌 pinned`,
-    `  Why:      ${[SELECTION_NOTE[plan.selection], ...plan.notes].join(' · ')}`,
+    `  Why:      ${[SELECTION_NOTE[plan.selection], ...plan.notes.map(esc)].join(' · ')}`,
     '  What will run:',
-    ...plan.steps.map((step, i) => `    ${i + 1}. ${step}`),
+    ...plan.steps.map((step, i) => `    ${i + 1}. ${esc(step)}`),
     `  Runbook target: ${formatBudget(plan.budgetMs)} from approval to verified.`,
   ];
 }
@@ -38,14 +43,15 @@ const ICON = { ok: '✅', failed: '❌', info: 'ℹ️' } as const;
 export function progressLine(event: TimelineEvent): string | undefined {
   const took = event.durationMs === undefined ? '' : ` (${formatDuration(event.durationMs)})`;
   const icon = event.ok === true ? ICON.ok : event.ok === false ? ICON.failed : ICON.info;
+  const text = timelineText(event);
   switch (event.kind) {
     case 'started':
-      return `   ${ICON.info} ${event.text.charAt(0).toUpperCase()}${event.text.slice(1)}.`;
+      return `   ${ICON.info} ${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
     case 'step':
-      return `   ${icon} ${event.text}${took}`;
+      return `   ${icon} ${text}${took}`;
     case 'revert-branch':
     case 'follow-up':
-      return `   ${icon} ${event.text}`;
+      return `   ${icon} ${text}`;
     default:
       return undefined;
   }
@@ -54,13 +60,14 @@ export function progressLine(event: TimelineEvent): string | undefined {
 /** The outcome, its time against the runbook's target, and what comes next. */
 export function outcomeLines(request: RollbackRequest, finished: TimelineEvent | undefined): string[] {
   const { plan } = request;
+  const to = esc(plan.to.label);
   const ms = finished?.durationMs ?? (request.finishedAt !== undefined && request.approvedAt !== undefined ? request.finishedAt - request.approvedAt : undefined);
   switch (request.state) {
     case 'succeeded': {
       const budget = ms === undefined ? '' : ` ${formatDuration(ms)} from approval, ${ms <= plan.budgetMs ? 'within' : '⚠️ over'} the runbook's ${formatBudget(plan.budgetMs)} target.`;
       return [
-        `✅ ${plan.target} is back on ${plan.to.label}, verified.${budget}`,
-        `   This rollback cannot be undone from the same pipeline. Git and ${plan.target} now disagree: revert the changes after ${plan.to.label} in git and redeploy, or fix forward.`,
+        `✅ ${plan.target} is back on ${to}, verified.${budget}`,
+        `   This rollback cannot be undone from the same pipeline. Git and ${plan.target} now disagree: revert the changes after ${to} in git and redeploy, or fix forward.`,
         `   Incident record: rapid-rollback record ${request.id}`,
       ];
     }
@@ -71,7 +78,7 @@ export function outcomeLines(request: RollbackRequest, finished: TimelineEvent |
       ];
     case 'failed':
       return [
-        `❌ Rollback of ${plan.target} failed${ms === undefined ? '' : ` after ${formatDuration(ms)}`}: ${request.outcome ?? 'see the steps above'}`,
+        `❌ Rollback of ${plan.target} failed${ms === undefined ? '' : ` after ${formatDuration(ms)}`}: ${request.outcome === undefined ? 'see the steps above' : esc(request.outcome)}`,
         `   Check what is live with \`rapid-rollback status\` before anything else; the record: rapid-rollback record ${request.id}`,
       ];
     default:
@@ -84,11 +91,11 @@ export function statusLines(statuses: readonly TargetStatus[]): string[] {
   return statuses.flatMap((s) => {
     const name = s.name.padEnd(width);
     const indent = ' '.repeat(width + 2);
-    if (s.error) return [`⚠️ ${name}  (${s.kind}) could not read: ${s.error}`];
-    const lines = [`• ${name}  ${s.current ? version(s.current) : '?'} — ${s.resource ?? s.kind}`];
-    if (s.running) lines.push(`${indent}🔄 rollback ${s.running.state}: ${s.running.plan.from.label} → ${s.running.plan.to.label} (${s.running.id})`);
+    if (s.error) return [`⚠️ ${name}  (${s.kind}) could not read: ${esc(s.error)}`];
+    const lines = [`• ${name}  ${s.current ? version(s.current) : '?'} — ${esc(s.resource ?? s.kind)}`];
+    if (s.running) lines.push(`${indent}🔄 rollback ${s.running.state}: ${esc(s.running.plan.from.label)} → ${esc(s.running.plan.to.label)} (${s.running.id})`);
     if (s.diverged) {
-      lines.push(`${indent}⚠️ diverged from git since the rollback from ${s.diverged.from.label} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`);
+      lines.push(`${indent}⚠️ diverged from git since the rollback from ${esc(s.diverged.from.label)} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`);
     }
     return lines;
   });
@@ -100,7 +107,7 @@ export function historyLines(entries: readonly HistoryEntry[], target: string | 
   if (entries.length === 0) return [target ? `No rollbacks of ${target} on record.` : 'No rollbacks on record.'];
   return entries.map(({ request, durationMs }) => {
     const took = durationMs === undefined ? '' : ` in ${formatDuration(durationMs)}`;
-    const who = request.approver ? `, approved by ${request.approver}` : '';
-    return `${OUTCOME_ICON[request.state] ?? '•'} ${utcMinute(request.createdAt)}  ${request.target} ${request.plan.from.label} → ${request.plan.to.label}: ${request.state}${took} — asked by ${request.requester}${who} (${request.id})`;
+    const who = request.approver ? `, approved by ${esc(request.approver)}` : '';
+    return `${OUTCOME_ICON[request.state] ?? '•'} ${utcMinute(request.createdAt)}  ${request.target} ${esc(request.plan.from.label)} → ${esc(request.plan.to.label)}: ${request.state}${took} — asked by ${esc(request.requester)}${who} (${request.id})`;
   });
 }

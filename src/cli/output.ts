@@ -1,9 +1,33 @@
 import { toRollbackError } from '../core/errors.js';
 
+/** Escape sequences (CSI, OSC, and the two-character ones): a terminal would act on them, not show them. */
+const ESCAPE_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]?|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[ -~]?)/g;
+/** Other control characters but newline and tab (carriage return, backspace, bell, C1), and bidi overrides. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from people and providers (a reason, a version comment, command output) made safe to print: no
+ * escape sequence, carriage return or bell reaches the terminal; each other control character shows as �.
+ */
+export function forTerminal(text: string): string {
+  return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '\ufffd');
+}
+
+/** Slack text back to the characters people typed: entities, and the zero-width space that broke a ``` run. */
+function unescaped(text: string): string {
+  return text
+    .replace(/(?<=``)\u200b`/g, '`')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
 /**
  * The core's messages, written for Slack, made readable in a terminal: `<@U1>` → `@U1`,
  * `<!subteam^S1>` → `@S1`, `<#C1|ops>` → `#ops`, `<url|text>` → `text (url)`, and the slash
  * commands they suggest as the CLI's own (`/rollback cdn to v42` → `rapid-rollback rollback cdn --to v42`).
+ * Text from people and providers is escaped in Slack text (`&lt;https://x|y&gt;`), so none of this turns it
+ * into a link or a mention: it comes out as it was typed.
  */
 export function plain(text: string): string {
   return text
@@ -15,6 +39,7 @@ export function plain(text: string): string {
     .replace(/<#([^>|]+)(?:\|([^>]+))?>/g, (_, id: string, name?: string) => `#${name ?? id}`)
     .replace(/<(https?:[^>|]+)\|([^>]+)>/g, '$2 ($1)')
     .replace(/<(https?:[^>]+)>/g, '$1')
+    .replace(/(?<=``)\u200b`/g, '`')
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
@@ -37,12 +62,16 @@ export class Output {
 
   /** A line of the human result; nothing in --json mode. */
   line(text = ''): void {
-    if (!this.json) this.stdout.write(`${plain(text)}\n`);
+    if (!this.json) this.stdout.write(`${forTerminal(plain(text))}\n`);
   }
 
-  /** Text printed exactly as it is (a document to paste); nothing in --json mode. */
+  /**
+   * A document to paste (the incident record, Slack text), printed as it is but for the entities, turned
+   * back into the characters people typed, and control characters; nothing in --json mode.
+   */
   raw(text: string): void {
-    if (!this.json) this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    const printable = forTerminal(unescaped(text));
+    if (!this.json) this.stdout.write(printable.endsWith('\n') ? printable : `${printable}\n`);
   }
 
   /** The one JSON document of a --json run; nothing in human mode. */
@@ -52,7 +81,7 @@ export class Output {
 
   /** For people in both modes, on stderr. */
   note(text: string): void {
-    this.stderr.write(`${plain(text)}\n`);
+    this.stderr.write(`${forTerminal(plain(text))}\n`);
   }
 
   /** An error as a person reads it (stderr), or as a script reads it (the JSON document on stdout). */

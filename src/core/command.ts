@@ -1,4 +1,7 @@
 import { TARGET_NAME } from '../config/rollback-file.js';
+import { escapeForSlack } from './slack-text.js';
+
+export { escapeForSlack };
 
 export type Command =
   | { kind: 'help' }
@@ -57,11 +60,6 @@ export function parseCommand(raw: string): Command {
     return { kind: 'invalid', message: `The reason is ${reason.length} characters long; keep it under ${MAX_REASON_LENGTH} (link the incident instead).` };
   }
   return { kind: 'rollback', target: first, toVersion, reason };
-}
-
-/** Makes user text inert in Slack mrkdwn: no mentions, links or formatting sneak through. */
-export function escapeForSlack(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** The closest known name, for "did you mean". */

@@ -3,7 +3,7 @@ import type { Rules, TargetConfig } from '../config/load-config.js';
 import type { DriverContext, RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
 import { checkApprover, checkCanceller, type ApproverDirectory } from './approval.js';
-import { closestName } from './command.js';
+import { closestName, escapeForSlack } from './command.js';
 import { isAt } from './executor.js';
 import { followUpsFor } from './run-rollback.js';
 import type { SymmetryRestorer } from './symmetry.js';
@@ -90,7 +90,7 @@ export class RollbackService {
     if (driver) return driver;
     const names = this.targetNames();
     const guess = closestName(target, names);
-    throw new RollbackError('TARGET_UNKNOWN', `There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`, {
+    throw new RollbackError('TARGET_UNKNOWN', `There is no target called "${escapeForSlack(target)}".${guess ? ` Did you mean \`${guess}\`?` : ''}`, {
       hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')}. Nothing was queued.`,
     });
   }
@@ -118,8 +118,8 @@ export class RollbackService {
       if (last && isAt(plan.from, last.to) && last.from.id === plan.to.id) {
         throw new RollbackError(
           'UNDO_REFUSED',
-          `${input.target} is on ${plan.from.label} because of a rollback from ${last.from.label} (approved by ${mention(last.by)}, ${last.at}). A rollback cannot be undone from the same pipeline.`,
-          { hint: `Fix forward: revert in git and deploy a new version. If you really mean to bring ${last.from.label} back, say so explicitly: \`/rollback ${input.target} to ${last.from.label}\`.` },
+          `${input.target} is on ${escapeForSlack(plan.from.label)} because of a rollback from ${escapeForSlack(last.from.label)} (approved by ${mention(last.by)}, ${last.at}). A rollback cannot be undone from the same pipeline.`,
+          { hint: `Fix forward: revert in git and deploy a new version. If you really mean to bring ${escapeForSlack(last.from.label)} back, say so explicitly: \`/rollback ${input.target} to ${escapeForSlack(last.from.label)}\`.` },
         );
       }
     }
@@ -136,7 +136,7 @@ export class RollbackService {
       state: 'pending',
     };
     await this.deps.store.create(request);
-    await this.record(id, { kind: 'requested', by: input.requester, text: `${mention(input.requester)} asked for ${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? `: "${input.reason}"` : ''}` });
+    await this.record(id, { kind: 'requested', by: input.requester, text: `${mention(input.requester)} asked for ${escapeForSlack(plan.from.label)} → ${escapeForSlack(plan.to.label)} (${plan.selection})${input.reason ? `: "${escapeForSlack(input.reason)}"` : ''}` });
     log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
     return request;
   }
@@ -146,7 +146,7 @@ export class RollbackService {
     const parent = await this.find(parentId);
     const followUp = followUpsFor(this.driver(parent.target), this.deps.symmetry, parent.plan).find((f) => f.id === followUpId);
     if (!followUp || parent.followUp) {
-      throw new RollbackError('REQUEST_UNKNOWN', `${parent.target} offers no "${followUpId}" after this rollback.`, { hint: 'Nothing was queued.' });
+      throw new RollbackError('REQUEST_UNKNOWN', `${parent.target} offers no "${escapeForSlack(followUpId)}" after this rollback.`, { hint: 'Nothing was queued.' });
     }
     if (parent.state !== 'succeeded') {
       throw new RollbackError('REQUEST_CLOSED', `${followUp.label} is offered only after a verified rollback; this one is ${parent.state}.`, { hint: 'Nothing was queued.' });
@@ -170,7 +170,7 @@ export class RollbackService {
     await this.deps.store.create(request);
     if (parent.thread) await this.deps.store.setThread(request.id, parent.thread);
     await this.record(parentId, { kind: 'follow-up', by: user, text: `${followUp.label} requested by ${mention(user)} (${request.id})` });
-    await this.record(request.id, { kind: 'requested', by: user, text: `${followUp.label}: ${followUp.description}` });
+    await this.record(request.id, { kind: 'requested', by: user, text: `${followUp.label}: ${escapeForSlack(followUp.description)}` });
     if (followUp.needsApproval) return request;
     // Nothing in production changes (a git branch): the click is the decision.
     const approved = await this.deps.store.approve(request.id, user, this.now(), this.lockTtlMs);
@@ -188,7 +188,7 @@ export class RollbackService {
     if (!holder || holder === self) return;
     const running = await this.deps.store.get(holder);
     if (running && (await this.releaseIfOrphaned(running))) return;
-    throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${running.plan.from.label} → ${running.plan.to.label}, approved by ${mention(running.approver)})` : ''}.`, {
+    throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${escapeForSlack(running.plan.from.label)} → ${escapeForSlack(running.plan.to.label)}, approved by ${mention(running.approver)})` : ''}.`, {
       hint: 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
       details: { holder, thread: running?.thread },
     });

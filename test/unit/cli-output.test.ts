@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseVersion } from '../../src/cli/arguments.js';
 import { EXIT, exitCodeFor } from '../../src/cli/exit-codes.js';
-import { plain } from '../../src/cli/output.js';
+import { forTerminal, Output, plain } from '../../src/cli/output.js';
+import { escapeForSlack } from '../../src/core/slack-text.js';
 import { redactUrl } from '../../src/cli/doctor-command.js';
 import { RollbackError } from '../../src/core/errors.js';
 
@@ -13,6 +14,21 @@ describe('the CLI in a terminal', () => {
     expect(plain('Run `/rollback cdn` again for a fresh plan.')).toBe('Run `rapid-rollback plan cdn` again for a fresh plan.');
     expect(plain('see `/rollback list` and `/rollback history cdn`')).toBe('see `rapid-rollback status` and `rapid-rollback history cdn`');
     expect(plain('reason: 5xx &lt;b&gt; &amp; more')).toBe('reason: 5xx <b> & more');
+  });
+
+  it('prints text from people as typed: escaped in Slack text, it never turns into a link or a mention', () => {
+    const typed = '<https://evil.example|the runbook> <@U999> <!channel> ``` & &lt;';
+    expect(plain(`Reason: ${escapeForSlack(typed)}, approved by <@UAPP>`)).toBe(`Reason: ${typed}, approved by @UAPP`);
+  });
+
+  it('keeps terminal control characters from people and providers out of the terminal', () => {
+    expect(forTerminal('a\u001b[2Jb\u001b]0;title\u0007c\u001b[31mred\u001b[0m\rover\u0008\u0007 \u009b\u202e|\tend\n')).toBe('abcred\ufffdover\ufffd\ufffd \ufffd\ufffd|\tend\n');
+    const written: string[] = [];
+    const out = new Output(false, { write: (t: string) => written.push(t) }, { write: (t: string) => written.push(t) });
+    out.line('reason: \u001b[2J&lt;!channel&gt;');
+    out.note('\u001b]8;;https://evil\u0007link');
+    out.raw(`- Requested by: cli:alice — "${escapeForSlack('<!channel> ``` \u001b[2J')}"`);
+    expect(written).toEqual(['reason: <!channel>\n', 'link\n', '- Requested by: cli:alice — "<!channel> ``` "\n']);
   });
 
   it('gives every kind of failure its documented exit code', () => {

@@ -22,13 +22,13 @@ export function statusText(statuses: readonly TargetStatus[]): string {
   const lines = statuses.map((s) => {
     if (s.error) return `• \`${s.name}\` (${s.kind}) — ⚠️ could not read: ${escapeForSlack(s.error)}`;
     const description = s.current?.description ? ` — ${escapeForSlack(s.current.description)}` : '';
-    const parts = [`• \`${s.name}\` — ${escapeForSlack(s.resource ?? s.kind)}: *${s.current?.label}*${description}`];
+    const parts = [`• \`${s.name}\` — ${escapeForSlack(s.resource ?? s.kind)}: *${escapeForSlack(s.current?.label ?? '?')}*${description}`];
     if (s.running) {
       const link = s.running.thread ? ` <${threadLink(s.running.thread)}|thread>` : '';
-      parts.push(`   🔄 rollback ${s.running.state}: ${s.running.plan.from.label} → ${s.running.plan.to.label} (\`${s.running.id}\`)${link}`);
+      parts.push(`   🔄 rollback ${s.running.state}: ${escapeForSlack(s.running.plan.from.label)} → ${escapeForSlack(s.running.plan.to.label)} (\`${s.running.id}\`)${link}`);
     }
     if (s.diverged) {
-      parts.push(`   ⚠️ diverged from git since the rollback from ${s.diverged.from.label} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`);
+      parts.push(`   ⚠️ diverged from git since the rollback from ${escapeForSlack(s.diverged.from.label)} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`);
     }
     return parts.join('\n');
   });
@@ -43,7 +43,7 @@ export function historyText(entries: readonly HistoryEntry[], target: string | u
     const took = durationMs === undefined ? '' : ` in ${formatDuration(durationMs)}`;
     const who = request.approver ? `, approved by ${mention(request.approver)}` : '';
     const when = new Date(request.createdAt).toISOString().slice(0, 16).replace('T', ' ');
-    return `${OUTCOME_ICON[request.state] ?? '•'} ${when} UTC \`${request.target}\` ${request.plan.from.label} → ${request.plan.to.label}: ${request.state}${took} — asked by ${mention(request.requester)}${who} (\`${request.id}\`)`;
+    return `${OUTCOME_ICON[request.state] ?? '•'} ${when} UTC \`${request.target}\` ${escapeForSlack(request.plan.from.label)} → ${escapeForSlack(request.plan.to.label)}: ${request.state}${took} — asked by ${mention(request.requester)}${who} (\`${request.id}\`)`;
   });
   return [`*Last rollbacks${target ? ` of \`${target}\`` : ''}*`, ...lines].join('\n');
 }

@@ -1,12 +1,25 @@
 import { formatBudget, formatDuration } from '../../core/duration.js';
 import type { FinishedRollback } from '../../core/run-rollback.js';
+import { codeBlockText, escapeForSlack } from '../../core/slack-text.js';
 import type { StepReport } from '../../core/types.js';
 
 const ICON: Record<StepReport['status'], string> = { ok: '✅', failed: '❌', info: 'ℹ️', progress: '⏳' };
 
 export function stepText(step: StepReport): string {
   const took = step.durationMs === undefined ? '' : ` (${formatDuration(step.durationMs)})`;
-  return `${ICON[step.status]} ${step.text}${took}`;
+  return `${ICON[step.status]} ${slackStepText(step.text)}${took}`;
+}
+
+/**
+ * A step's text as Slack text. Steps carry provider text as it came (names, versions, error messages,
+ * command output), so all of it is escaped; what stands between the first and the last ``` of a step
+ * (the output the worker puts in a code block) stays one code block, whatever the output holds.
+ */
+export function slackStepText(text: string): string {
+  const open = text.indexOf('```');
+  const close = text.lastIndexOf('```');
+  if (open < 0 || close === open) return escapeForSlack(text);
+  return `${escapeForSlack(text.slice(0, open))}\`\`\`${codeBlockText(text.slice(open + 3, close))}\`\`\`${escapeForSlack(text.slice(close + 3))}`;
 }
 
 /** The budget line: "4.2 s from approval, within the 60 s target". */
@@ -21,25 +34,27 @@ export function budgetText(result: FinishedRollback): string {
 export function finishText(result: FinishedRollback): string {
   const { plan, followUp } = result.job;
   const { outcome } = result;
+  const to = escapeForSlack(plan.to.label);
   if (followUp) {
+    const label = escapeForSlack(followUp.label);
     const detail = outcome.checks[0]?.detail ?? outcome.error?.message ?? '';
     return outcome.status === 'succeeded'
-      ? `✅ *${followUp.label} for ${plan.target} done* in ${formatDuration(result.runMs)}: ${detail.replace(/\.$/, '')}.`
-      : `❌ *${followUp.label} for ${plan.target} failed*: ${outcome.error?.toUserText() ?? detail}`;
+      ? `✅ *${label} for ${plan.target} done* in ${formatDuration(result.runMs)}: ${escapeForSlack(detail.replace(/\.$/, ''))}.`
+      : `❌ *${label} for ${plan.target} failed*: ${escapeForSlack(outcome.error?.toUserText() ?? detail)}`;
   }
   switch (outcome.status) {
     case 'succeeded':
     case 'already-done':
       return [
-        `✅ *${plan.target} is back on ${plan.to.label}*, verified. ${budgetText(result)}.`,
-        `This rollback cannot be undone from the same pipeline. Git and ${plan.target} now disagree: revert the changes after ${plan.to.label} in git and redeploy, or fix forward.`,
+        `✅ *${plan.target} is back on ${to}*, verified. ${budgetText(result)}.`,
+        `This rollback cannot be undone from the same pipeline. Git and ${plan.target} now disagree: revert the changes after ${to} in git and redeploy, or fix forward.`,
       ].join('\n');
     case 'stale':
       return `⚠️ *Rollback of ${plan.target} stopped*: the plan no longer matches what is live. Nothing was changed. Run \`/rollback ${plan.target}\` for a fresh plan.`;
     case 'failed': {
-      const live = outcome.live ? ` Live now: *${outcome.live.label}*.` : '';
-      const hint = outcome.error?.hint ? `\n${outcome.error.hint}` : '';
-      return `❌ *Rollback of ${plan.target} failed* after ${formatDuration(result.runMs)}: ${outcome.error?.message ?? 'verification failed'}${live}${hint}`;
+      const live = outcome.live ? ` Live now: *${escapeForSlack(outcome.live.label)}*.` : '';
+      const hint = outcome.error?.hint ? `\n${escapeForSlack(outcome.error.hint)}` : '';
+      return `❌ *Rollback of ${plan.target} failed* after ${formatDuration(result.runMs)}: ${escapeForSlack(outcome.error?.message ?? 'verification failed')}${live}${hint}`;
     }
   }
 }

@@ -23,8 +23,13 @@ export function utcTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 }
 
+/** A version label as Slack text: labels come from providers (a Helm appVersion), so they are escaped. */
+function label(v: VersionInfo): string {
+  return escapeForSlack(v.label);
+}
+
 function version(v: VersionInfo): string {
-  return v.description ? `*${v.label}* — ${escapeForSlack(v.description)}` : `*${v.label}*`;
+  return v.description ? `*${label(v)}* — ${escapeForSlack(v.description)}` : `*${label(v)}*`;
 }
 
 function planSections(request: RollbackRequest): KnownBlock[] {
@@ -47,7 +52,7 @@ function planSections(request: RollbackRequest): KnownBlock[] {
 /** The approval request, posted where `/rollback` was typed, visible to everyone. */
 export function approvalRequestMessage(request: RollbackRequest, rules: { approvers: readonly string[]; allowSelfApproval: boolean }) {
   const { plan } = request;
-  const text = `Rollback requested: ${plan.target} ${plan.from.label} → ${plan.to.label}, waiting for approval`;
+  const text = `Rollback requested: ${plan.target} ${label(plan.from)} → ${label(plan.to)}, waiting for approval`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `⏪ Rollback requested: ${plan.target}` } },
     ...planSections(request),
@@ -60,7 +65,7 @@ export function approvalRequestMessage(request: RollbackRequest, rules: { approv
         },
       ],
     },
-    decisionButtons(request, `Approve rollback to ${plan.to.label}`, `${plan.target} goes from ${plan.from.label} to ${plan.to.label} at once. A rollback cannot be undone from the same pipeline.`),
+    decisionButtons(request, `Approve rollback to ${plan.to.label}`, `${plan.target} goes from ${label(plan.from)} to ${label(plan.to)} at once. A rollback cannot be undone from the same pipeline.`),
   ];
   return { text, blocks };
 }
@@ -91,15 +96,15 @@ function decisionButtons(request: RollbackRequest, approveText: string, confirmT
 /** A follow-up (migration revert) waiting for its own approval, posted in the rollback's thread. */
 export function followUpRequestMessage(request: RollbackRequest, rules: { approvers: readonly string[]; allowSelfApproval: boolean }) {
   const followUp = request.followUp;
-  const label = followUp?.label ?? 'Follow-up';
-  const text = `${label} requested for ${request.target}, waiting for approval`;
+  const name = escapeForSlack(followUp?.label ?? 'Follow-up');
+  const text = `${name} requested for ${request.target}, waiting for approval`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${label} requested: ${request.target}*\nWill run: \`${escapeForSlack(followUp?.description ?? '')}\`\n*Requested by* ${mention(request.requester)}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*${name} requested: ${request.target}*\nWill run: \`${escapeForSlack(followUp?.description ?? '')}\`\n*Requested by* ${mention(request.requester)}` } },
     {
       type: 'context',
       elements: [{ type: 'mrkdwn', text: `Needs its own approval: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\`` }],
     },
-    decisionButtons(request, label, `This runs \`${escapeForSlack(followUp?.description ?? '')}\` now. It changes data: be sure the rollback needs it.`),
+    decisionButtons(request, followUp?.label ?? 'Follow-up', `This runs \`${escapeForSlack(followUp?.description ?? '')}\` now. It changes data: be sure the rollback needs it.`),
   ];
   return { text, blocks };
 }
@@ -113,7 +118,7 @@ export function followUpButtons(requestId: string, followUps: ReadonlyArray<{ id
       elements: [
         {
           type: 'mrkdwn',
-          text: followUps.map((f) => `*${f.label}*: \`${escapeForSlack(f.description)}\`${f.needsApproval ? ' (needs its own approval)' : ''}`).join('\n'),
+          text: followUps.map((f) => `*${escapeForSlack(f.label)}*: \`${escapeForSlack(f.description)}\`${f.needsApproval ? ' (needs its own approval)' : ''}`).join('\n'),
         },
       ],
     },
@@ -128,7 +133,7 @@ export function followUpButtons(requestId: string, followUps: ReadonlyArray<{ id
 /** The request after a decision: same facts, no buttons, who decided and when. */
 export function decidedRequestMessage(request: RollbackRequest, decision: string) {
   const { plan } = request;
-  const text = `Rollback of ${plan.target} ${plan.from.label} → ${plan.to.label}: ${decision}`;
+  const text = `Rollback of ${plan.target} ${label(plan.from)} → ${label(plan.to)}: ${decision}`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `⏪ Rollback: ${plan.target}` } },
     ...planSections(request),
@@ -161,7 +166,7 @@ export interface NoticeFacts {
 
 export function rollingBackNotice(request: NoticeFacts, status?: string) {
   const { plan } = request;
-  const text = `Rolling back ${plan.target} to ${plan.to.label}`;
+  const text = `Rolling back ${plan.target} to ${label(plan.to)}`;
   const reason = request.reason ? ` · ${escapeForSlack(request.reason)}` : '';
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${text}*${status ? `  ${status}` : ''}` } },
@@ -170,7 +175,7 @@ export function rollingBackNotice(request: NoticeFacts, status?: string) {
       elements: [
         {
           type: 'mrkdwn',
-          text: `from ${plan.from.label} · ${escapeForSlack(plan.resource)} · requested by ${mention(request.requester)}, approved by ${mention(request.approver)}${reason}`,
+          text: `from ${label(plan.from)} · ${escapeForSlack(plan.resource)} · requested by ${mention(request.requester)}, approved by ${mention(request.approver)}${reason}`,
         },
       ],
     },

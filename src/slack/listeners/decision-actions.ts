@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { isRollbackError, toRollbackError, type RollbackError } from '../../core/errors.js';
+import { mention } from '../../core/people.js';
 import type { RequestOrigin, RollbackRequest, ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
@@ -18,6 +19,7 @@ import {
   rollingBackNotice,
 } from '../blocks/request-blocks.js';
 import { postInChannel } from '../post-to-channel.js';
+import { escapeForSlack, fenceSafe } from '../../core/slack-text.js';
 import { storeUnavailable } from '../../store/redis-errors.js';
 
 interface Click {
@@ -99,7 +101,7 @@ export function registerDecisionActions(app: App, service: RollbackService, log:
       await client.chat.postMessage({
         channel: click.from.channel,
         ...(threadTs ? { thread_ts: threadTs } : {}),
-        text: `Incident record for \`${click.requestId}\`, asked by <@${click.user}> (markdown, ready to paste):\n\`\`\`\n${record}\n\`\`\``,
+        text: `Incident record for \`${click.requestId}\`, asked by <@${click.user}> (markdown, ready to paste):\n\`\`\`\n${fenceSafe(record)}\n\`\`\``,
         unfurl_links: false,
       });
     } catch (error) {
@@ -199,8 +201,8 @@ async function startFollowUp(click: Click, request: RollbackRequest, service: Ro
     if (reopened?.state === 'pending') await rewrite(click, reopened, followUpRequestMessage(reopened, service.rules), log);
     return;
   }
-  const label = request.followUp?.label ?? 'Follow-up';
-  const text = `✅ *${label}* for ${request.target}, by <@${request.approver}>: running \`${request.followUp?.description ?? ''}\`.`;
+  const label = escapeForSlack(request.followUp?.label ?? 'Follow-up');
+  const text = `✅ *${label}* for ${request.target}, by ${mention(request.approver)}: running \`${escapeForSlack(request.followUp?.description ?? '')}\`.`;
   if (request.origin.messageTs) {
     await rewrite(click, request, { text: `${label} for ${request.target}: approved`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] }, log);
   } else {
