@@ -74,7 +74,7 @@ export function createSlackApp(settings: SlackSettings, service: RollbackService
     app = new App({ ...common, socketMode: true, appToken: settings.appToken });
   } else {
     const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret ?? '', processBeforeResponse: false, logger: common.logger });
-    if (options.seenSignatures) receiver.requestListener = guardReplays(receiver.requestListener, options.seenSignatures, log);
+    if (options.seenSignatures) receiver.requestListener = guardReplays(receiver.requestListener, options.seenSignatures, log, settings.signingSecret ?? '');
     app = new App({ ...common, receiver });
   }
 

@@ -40,6 +40,47 @@ describe('requests that are not what they claim', () => {
     expect(h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs)).toHaveLength(1);
   });
 
+  it('writes nothing to Redis for forged requests: the signature is checked before it is remembered', async () => {
+    h = await startHarness();
+    const harness = h;
+    await settle();
+    const keys = async () => (await harness.redis.keys(`${harness.prefix}*`)).sort();
+    const before = await keys();
+    // Every command Redis runs on a replay-guard key, whoever sends it.
+    const seenKey = `${harness.prefix}:slack-seen:`;
+    const touched: string[][] = [];
+    const monitor = await harness.redis.monitor();
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => String(arg).startsWith(seenKey))) touched.push(args.map(String));
+    });
+    try {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const forged = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          sendToApp(h!.eventsUrl, slashCommand({ text: `cdn flood ${i}`, responseUrl: harness.slack.newResponseUrl() }), { signingSecret: 'not-the-secret', timestampSeconds: timestamp }),
+        ),
+      );
+      expect(forged.map((r) => r.status)).toEqual(Array.from({ length: 40 }, () => 401));
+      // A body past Bolt's 4 MB limit is not read into memory to be checked: 413.
+      const huge = `${slashCommand({ text: 'cdn', responseUrl: harness.slack.newResponseUrl() })}&pad=${'x'.repeat(5 * 1024 * 1024)}`;
+      expect((await sendToApp(harness.eventsUrl, huge, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(413);
+      await settle();
+      expect(touched).toEqual([]);
+      expect(await keys()).toEqual(before);
+
+      // A real request is still remembered once, and its replay refused.
+      const body = slashCommand({ text: 'cdn', responseUrl: harness.slack.newResponseUrl({ channel: CHANNELS.command, userId: PEOPLE.requester }) });
+      expect((await sendToApp(harness.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(200);
+      expect((await sendToApp(harness.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(401);
+      await harness.awaitRequest();
+      expect(touched.filter((args) => args[0]?.toLowerCase() === 'set')).toHaveLength(2);
+      expect(await harness.redis.keys(`${seenKey}*`)).toHaveLength(1);
+    } finally {
+      monitor.disconnect();
+    }
+    expect(harness.slack.messages(CHANNELS.command)).toHaveLength(1);
+  });
+
   it('refuses a timestamp from the future (401) as Bolt refuses a stale one', async () => {
     h = await startHarness();
     const body = slashCommand({ text: 'cdn', responseUrl: h.slack.newResponseUrl() });
