@@ -128,6 +128,8 @@ export interface WorkerDeps {
   flushTimeoutMs?: number | undefined;
   symmetry?: SymmetryRestorer | undefined;
   lockMs?: number | undefined;
+  /** See WorkerOptions.queueName: the CLI works on its request's dedicated queue only. */
+  queueName?: string | undefined;
 }
 
 /** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
@@ -142,11 +144,8 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ w
     symmetry: deps.symmetry,
     lockMs: deps.lockMs,
     store,
-    driverFor: (target) => {
-      const driver = drivers.get(target);
-      if (!driver) throw new RollbackError('TARGET_UNKNOWN', `target ${target} is not in this worker's rollback.yml`);
-      return driver;
-    },
+    driverFor: (target) => drivers.get(target),
+    queueName: deps.queueName,
     reporterFor: (job, jobLog): ProgressReporter => {
       const forThread = (thread: ThreadRef | undefined) =>
         thread ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog) : logOnlyReporter(jobLog);

@@ -9,6 +9,7 @@ import { EXIT, EXIT_CODES_HELP, exitCodeFor, type ExitCode } from './exit-codes.
 import { Output } from './output.js';
 import { planCommand } from './plan-command.js';
 import { historyCommand, recordCommand, statusCommand } from './read-commands.js';
+import { resumeCommand } from './resume-command.js';
 import { rollbackCommand } from './rollback-command.js';
 import { isDebug, readDotEnv, type CliContext } from './setup.js';
 
@@ -29,7 +30,8 @@ Example:
 
 The approver must be listed in rollback.yml (by user ID, or as a member of a listed user group while
 Slack answers) and is not the requester unless allowSelfApproval. Unless --no-wait, the rollback runs
-even when no bot worker is up: this process starts a worker on the same queue and prints each step.`;
+here, whether or not a bot worker is up: this process runs its own job (no other) and prints each step.
+With --no-wait a bot worker runs it; if none is up, \`rapid-rollback resume <request-id>\` runs it here.`;
 
 function packageVersion(): string {
   try {
@@ -109,6 +111,13 @@ async function main(argv: readonly string[]): Promise<number> {
         rollbackCommand(ctx, target, options),
       ),
     );
+
+  program
+    .command('resume')
+    .description('run an approved rollback that waits with no bot worker up, here, under the same lock and rules')
+    .argument('<request-id>', 'the waiting request (rb-…), as /rollback status or history show it')
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .action(act((ctx, requestId: string, options: { yes?: boolean }) => resumeCommand(ctx, requestId, options)));
 
   program
     .command('status')

@@ -1,10 +1,12 @@
 import { checkApprover } from '../core/approval.js';
+import { escapeForSlack } from '../core/slack-text.js';
 import { isRollbackError, RollbackError, toRollbackError } from '../core/errors.js';
 import type { RollbackRequest, ThreadRef } from '../core/request.js';
 import type { Logger } from '../log.js';
 import { createSlackClient } from '../slack/app.js';
 import { rollingBackNotice } from '../slack/blocks/request-blocks.js';
 import { postInChannel } from '../slack/post-to-channel.js';
+import { dedicatedQueueName } from '../queue/job-schema.js';
 import { buildCore, startWorker, type Core } from '../wiring.js';
 import type { Config } from '../config/load-config.js';
 import { defaultRequester } from './arguments.js';
@@ -73,7 +75,7 @@ async function requestAndApprove(
   const { plan } = request;
   out.line(`⏪ Rollback of ${target}: ${plan.from.label} → ${plan.to.label} (request ${request.id})`);
   for (const line of planLines(plan)) out.line(line);
-  out.line(`  Requested by ${requester}, to be approved by ${options.approvedBy} · Reason: ${options.reason}`);
+  out.line(`  Requested by ${escapeForSlack(requester)}, to be approved by ${escapeForSlack(options.approvedBy)} · Reason: ${escapeForSlack(options.reason)}`);
 
   // A request the CLI cannot go on with is closed, not left open for an approval that cannot come.
   // (A request already closed has nothing to withdraw.)
@@ -136,7 +138,8 @@ async function queueAndFollow(
     out.line(`⚠️ ${why} (${slack.problem}): no notice in <#${channel}>, no thread. Tell the incident channel yourself when you can; the record is kept in Redis.`);
   }
   try {
-    await core.service.start(request, thread);
+    // Run here: on the request's own queue, which no bot worker (with perhaps another rollback.yml) takes.
+    await core.service.start(request, thread, { dedicated: wait });
   } catch (error) {
     // As in Slack: the thread under the notice says the rollback did not start.
     if (thread && slack.reachable) {
@@ -161,23 +164,40 @@ async function queueAndFollow(
     return EXIT.ok;
   }
 
-  const worker = await startWorker(config, { store: core.store, drivers: core.drivers, client: createSlackClient(config.slack, log), log, bullPrefix: core.bullPrefix, flushTimeoutMs: 10_000, symmetry: core.symmetry });
-  let runningHere = false;
-  worker.worker.on('active', (job) => {
-    if (job.id === request.id) runningHere = true;
-    else out.line(`   ℹ️ This process also took queued job ${job.id ?? '?'} (it was waiting for a worker); the command ends when that one has finished too.`);
+  out.line(`⏳ Queued ${request.id}; running it here:`);
+  return runHereAndFollow(ctx, core, config, log, request, base);
+}
+
+/**
+ * Runs the request's job in this process, from its dedicated queue, and prints each step as the record
+ * gets it. The worker takes no other job: a waiting rollback of the bot is run only with `resume`.
+ */
+export async function runHereAndFollow(ctx: CliContext, core: Core, config: Config, log: Logger, request: RollbackRequest, base: Record<string, unknown>): Promise<ExitCode> {
+  const { out } = ctx;
+  const worker = await startWorker(config, {
+    store: core.store,
+    drivers: core.drivers,
+    client: createSlackClient(config.slack, log),
+    log,
+    bullPrefix: core.bullPrefix,
+    flushTimeoutMs: 10_000,
+    symmetry: core.symmetry,
+    queueName: dedicatedQueueName(request.id),
   });
-  out.line(`⏳ Queued ${request.id}; running it (a worker in this process, or any bot worker on the same Redis, takes it):`);
+  let runningHere = false;
+  worker.worker.on('active', () => {
+    runningHere = true;
+  });
 
   const stopFollowing = new AbortController();
   let warned = false;
   const onInterrupt = () => {
     if (!runningHere) {
-      out.note(`Stopped following. The rollback goes on in another worker; see it with \`rapid-rollback record ${request.id}\`.`);
+      out.note(`Stopped following before it started. The job waits for this command: \`rapid-rollback resume ${request.id}\` runs it.`);
       stopFollowing.abort();
     } else if (!warned) {
       warned = true;
-      out.note('This process is running the rollback: quitting now stops it half-way (another worker re-checks the live state before it carries on). Press Ctrl-C again to quit anyway.');
+      out.note(`This process is running the rollback: quitting now stops it half-way (\`rapid-rollback resume ${request.id}\` re-checks the live state before it carries on). Press Ctrl-C again to quit anyway.`);
     } else {
       process.exit(130);
     }

@@ -16,6 +16,7 @@ export const planSchema = z.object({
   target: z.string(),
   kind: z.string(),
   resource: z.string(),
+  identity: z.string().optional(),
   from: versionSchema,
   to: versionSchema,
   selection: z.enum(['history', 'inferred', 'explicit']),

@@ -54,6 +54,8 @@ export interface RollbackRequest {
   closedAt?: number | undefined;
   thread?: ThreadRef | undefined;
   startedAt?: number | undefined;
+  /** When a run first reached the change itself (a follow-up's command): set once, never cleared. */
+  actedAt?: number | undefined;
   finishedAt?: number | undefined;
   outcome?: string | undefined;
 }
@@ -63,6 +65,11 @@ export type ApproveResult =
   | { ok: false; reason: 'unknown' }
   | { ok: false; reason: 'expired' | 'closed'; request: RollbackRequest }
   | { ok: false; reason: 'locked'; request: RollbackRequest; holder: string };
+
+export type MarkRunningResult =
+  | { ok: true; request: RollbackRequest }
+  | { ok: false; reason: 'unknown' }
+  | { ok: false; reason: 'not-approved' | 'lock-lost'; request: RollbackRequest; holder: string | undefined };
 
 export type CloseResult =
   | { ok: true; request: RollbackRequest }
@@ -74,22 +81,38 @@ export interface RequestStore extends TimelineStore {
   create(request: RollbackRequest): Promise<void>;
   get(id: string): Promise<RollbackRequest | undefined>;
   setOrigin(id: string, origin: RequestOrigin): Promise<void>;
-  /** pending → approved and take the target's lock, atomically; `lockTtlMs` bounds a lock whose holder died. */
-  approve(id: string, approver: string, now: number, lockTtlMs: number): Promise<ApproveResult>;
+  /**
+   * pending → approved and take the target's lock, atomically. The lock has no expiry: it is held while the
+   * request is approved or running, and freed when it ends (finish, abandon, unapprove).
+   */
+  approve(id: string, approver: string, now: number): Promise<ApproveResult>;
   /** approved → pending and drop the lock: used when the job could not be queued, so nothing is left half-done. */
   unapprove(id: string): Promise<void>;
   /**
-   * approved → failed with `outcome`, and drop the lock, only if still approved (never picked up): for an
-   * approval whose job was never queued. False when it had moved on meanwhile.
+   * approved|running → failed with `outcome`, and drop the lock: for a request whose job is provably gone
+   * (never queued, removed, or ended without finishing the request). False when it had moved on meanwhile.
    */
-  abandonApproved(id: string, outcome: string, now: number): Promise<boolean>;
+  abandon(id: string, outcome: string, now: number): Promise<boolean>;
   close(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseResult>;
   /** Where the rollback's steps go; `null`: nowhere in Slack (so a worker waiting for a thread stops waiting). */
   setThread(id: string, thread: ThreadRef | null): Promise<void>;
   /** Just where the steps go: the thread, `null` when none will come, `undefined` while not known yet. */
   thread(id: string): Promise<ThreadRef | null | undefined>;
-  /** approved|running → running; returns the request as it was before, or undefined if unknown. */
-  markRunning(id: string, now: number): Promise<RollbackRequest | undefined>;
+  /**
+   * approved|running → running, only while the request holds its target's lock; the request as it was
+   * before. Refused (nothing written) for a request in any other state or whose lock another request holds.
+   */
+  markRunning(id: string, now: number): Promise<MarkRunningResult>;
+  /**
+   * Marks that a run is about to make the change (run a follow-up's command). True for the first run to
+   * get here; false when an earlier run of the same approval did, so the change may already have happened.
+   */
+  markActing(id: string, now: number): Promise<boolean>;
+  /**
+   * One follow-up of each kind per rollback: reserves `kind` of `parentId` for `requestId` and returns
+   * undefined, or returns the request that already holds it (unless that one ended without acting).
+   */
+  claimFollowUp(parentId: string, kind: string, requestId: string): Promise<string | undefined>;
   /** → succeeded|failed|stale, releases the target's lock if this request holds it. */
   finish(id: string, state: 'succeeded' | 'failed' | 'stale', outcome: string, now: number): Promise<void>;
   lockHolder(target: string): Promise<string | undefined>;

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { checkApprover, checkCanceller, type ApproverDirectory } from './approval.js';
 import { closestName, escapeForSlack } from './command.js';
 import { isAt } from './executor.js';
-import { followUpsFor } from './run-rollback.js';
+import { followUpsFor, followUpStale } from './run-rollback.js';
 import type { SymmetryRestorer } from './symmetry.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
@@ -15,11 +15,17 @@ import type { TimelineEvent } from './timeline.js';
 import { renderIncidentRecord } from './incident-record.js';
 import type { RollbackRecord, VersionInfo } from './types.js';
 
+/** Where a request's job is: waiting for a worker, run by one, ended, or nowhere (never queued, or removed). */
+export type JobState = 'waiting' | 'active' | 'ended' | 'missing';
+
 /** Hands an approved rollback to whoever runs it (a BullMQ queue in production). */
 export interface JobQueue {
-  enqueue(job: RollbackJobData): Promise<void>;
-  /** Whether a job for this request was ever queued (waiting, running or done). */
-  isQueued(requestId: string): Promise<boolean>;
+  /**
+   * Queues the job for any worker, or with `dedicated` for the one process that runs its own request (the
+   * CLI): no worker of another configuration ever takes it.
+   */
+  enqueue(job: RollbackJobData, options?: { dedicated?: boolean }): Promise<void>;
+  jobState(requestId: string): Promise<JobState>;
 }
 
 /**
@@ -39,8 +45,6 @@ export interface RollbackServiceDeps {
   now?: () => number;
   /** How long a provider may take to answer while planning. */
   planTimeoutMs?: number;
-  /** Upper bound on a target lock whose holder died without releasing it. */
-  lockTtlMs?: number;
   symmetry?: SymmetryRestorer | undefined;
 }
 
@@ -69,12 +73,10 @@ export interface HistoryEntry {
 export class RollbackService {
   private readonly now: () => number;
   private readonly planTimeoutMs: number;
-  private readonly lockTtlMs: number;
 
   constructor(private readonly deps: RollbackServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.planTimeoutMs = deps.planTimeoutMs ?? 20_000;
-    this.lockTtlMs = deps.lockTtlMs ?? 60 * 60_000;
   }
 
   get rules(): Rules {
@@ -152,10 +154,21 @@ export class RollbackService {
       throw new RollbackError('REQUEST_CLOSED', `${followUp.label} is offered only after a verified rollback; this one is ${parent.state}.`, { hint: 'Nothing was queued.' });
     }
     await checkCanceller(parent, user, this.deps.rules, this.deps.directory);
+    await this.refuseIfMoved(parent, followUp);
     await this.refuseIfLocked(parent.target);
     const createdAt = this.now();
+    const id = newRequestId(createdAt);
+    // One follow-up of each kind per rollback: a click on the same button in the thread gets the first one.
+    const holder = await this.deps.store.claimFollowUp(parentId, followUp.id, id);
+    if (holder) {
+      const first = await this.deps.store.get(holder);
+      throw new RollbackError('REQUEST_CLOSED', `${followUp.label} was already asked for after this rollback: request ${holder}${first ? ` (${first.state})` : ''}.`, {
+        hint: 'One per rollback: follow that request in this thread. Only if it ends without running can it be asked for again. Nothing was queued.',
+        details: { holder, thread: first?.thread },
+      });
+    }
     const request: RollbackRequest = {
-      id: newRequestId(createdAt),
+      id,
       followUp: { ...followUp, parentId },
       target: parent.target,
       plan: parent.plan,
@@ -173,9 +186,20 @@ export class RollbackService {
     await this.record(request.id, { kind: 'requested', by: user, text: `${followUp.label}: ${escapeForSlack(followUp.description)}` });
     if (followUp.needsApproval) return request;
     // Nothing in production changes (a git branch): the click is the decision.
-    const approved = await this.deps.store.approve(request.id, user, this.now(), this.lockTtlMs);
+    const approved = await this.deps.store.approve(request.id, user, this.now());
     if (!approved.ok) throw new RollbackError('TARGET_LOCKED', `${parent.target} is busy with another rollback; try again when it is done.`);
     return approved.request;
+  }
+
+  /** A follow-up is meant for the version its rollback restored: refused once something else is live. */
+  private async refuseIfMoved(parent: RollbackRequest, followUp: { label: string }): Promise<void> {
+    const ctx = this.context(this.deps.log.child({ requestId: parent.id, target: parent.target }));
+    try {
+      const live = await this.driver(parent.target).live(ctx);
+      if (!isAt(live.current, parent.plan.to)) throw followUpStale({ label: followUp.label, parentId: parent.id }, parent.plan, live.current);
+    } finally {
+      ctx.done();
+    }
   }
 
   /** The durable record; a failed write is logged, never in the way of the rollback. */
@@ -189,22 +213,36 @@ export class RollbackService {
     const running = await this.deps.store.get(holder);
     if (running && (await this.releaseIfOrphaned(running))) return;
     throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${escapeForSlack(running.plan.from.label)} → ${escapeForSlack(running.plan.to.label)}, approved by ${mention(running.approver)})` : ''}.`, {
-      hint: 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
+      hint:
+        running?.state === 'approved'
+          ? `One rollback per target at a time. It is approved and waits for a worker: if no bot worker is up, \`rapid-rollback resume ${holder}\` runs it from a terminal.`
+          : 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
       details: { holder, thread: running?.thread },
     });
   }
 
   /**
-   * An approved request whose job was never queued holds its target's lock for nothing, up to lockTtlMs
-   * (an hour): close it as failed, nothing having been changed, and free the target.
+   * A target's lock has no expiry: it is freed when its request ends, or here, when the request's job
+   * provably no longer exists. An approval still without a job ORPHAN_APPROVAL_MS after it (Redis failed
+   * between the approval and the queue) never ran; a request whose job is gone, or ended without the request
+   * ending, is closed as failed, saying what is known.
    */
   private async releaseIfOrphaned(holder: RollbackRequest): Promise<boolean> {
-    if (holder.state !== 'approved' || holder.approvedAt === undefined || this.now() - holder.approvedAt < ORPHAN_APPROVAL_MS) return false;
-    if (await this.deps.queue.isQueued(holder.id)) return false;
-    const at = new Date(holder.approvedAt).toISOString().slice(11, 16);
-    const outcome = `approved at ${at} UTC but never queued (Redis failed in between); nothing was changed`;
-    if (!(await this.deps.store.abandonApproved(holder.id, outcome, this.now()))) return false;
-    this.deps.log.warn({ requestId: holder.id, target: holder.target }, 'released the lock of an approval that was never queued');
+    if (holder.state !== 'approved' && holder.state !== 'running') return false;
+    const job = await this.deps.queue.jobState(holder.id);
+    if (job === 'waiting' || job === 'active') return false;
+    let outcome: string;
+    if (holder.state === 'approved' && job === 'missing') {
+      if (holder.approvedAt === undefined || this.now() - holder.approvedAt < ORPHAN_APPROVAL_MS) return false;
+      const at = new Date(holder.approvedAt).toISOString().slice(11, 16);
+      outcome = `approved at ${at} UTC but never queued (Redis failed in between); nothing was changed`;
+    } else if (holder.state === 'approved') {
+      outcome = 'its job ended without starting it; nothing was changed';
+    } else {
+      outcome = `its job ${job === 'missing' ? 'no longer exists' : 'ended'} while it was running, without an outcome: check ${holder.target} by hand (\`/rollback status\`)`;
+    }
+    if (!(await this.deps.store.abandon(holder.id, outcome, this.now()))) return false;
+    this.deps.log.warn({ requestId: holder.id, target: holder.target, job }, 'released the lock of a request whose job is gone');
     await this.record(holder.id, { kind: 'finished', ok: false, text: `failed: ${outcome}` });
     return true;
   }
@@ -246,11 +284,11 @@ export class RollbackService {
       throw this.expired(request);
     }
     await checkApprover(request, user, this.deps.rules, this.deps.directory);
-    let result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
+    let result = await this.deps.store.approve(id, user, this.now());
     if (!result.ok && result.reason === 'locked') {
       // Throws unless the holder was an orphaned approval, now released: then approve again, once.
       await this.refuseIfLocked(request.target, id);
-      result = await this.deps.store.approve(id, user, this.now(), this.lockTtlMs);
+      result = await this.deps.store.approve(id, user, this.now());
     }
     if (result.ok) {
       this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
@@ -267,7 +305,7 @@ export class RollbackService {
   }
 
   /** Queues an approved request; if that fails the approval is undone so nothing is left half-done. */
-  async start(request: RollbackRequest, thread: ThreadRef | undefined, options: { threadPending?: boolean } = {}): Promise<void> {
+  async start(request: RollbackRequest, thread: ThreadRef | undefined, options: { threadPending?: boolean; dedicated?: boolean } = {}): Promise<void> {
     if (!request.approver || request.approvedAt === undefined) throw new Error(`request ${request.id} is not approved`);
     try {
       if (thread) await this.deps.store.setThread(request.id, thread);
@@ -281,7 +319,7 @@ export class RollbackService {
         thread,
         threadPending: !thread && options.threadPending ? true : undefined,
         followUp: request.followUp,
-      });
+      }, { dedicated: options.dedicated });
       const where = thread ? `; progress in <#${thread.channel}>` : options.threadPending ? '' : '; no Slack thread';
       await this.record(request.id, { kind: 'queued', text: `queued${where}` });
     } catch (error) {

@@ -1,11 +1,11 @@
 import type { Logger } from '../log.js';
 import type { FollowUp, RollbackDriver } from '../drivers/types.js';
 import { RollbackError, toRollbackError } from './errors.js';
-import { executePlan, type ExecutionOutcome } from './executor.js';
-import { FINAL_STATES, type FollowUpRef, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
+import { executePlan, isAt, type ExecutionOutcome } from './executor.js';
+import { FINAL_STATES, type FollowUpRef, type RequestStore, type ThreadRef } from './request.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from './symmetry.js';
 import { TimelineWriter } from './timeline.js';
-import type { Plan, StepReport } from './types.js';
+import type { Plan, StepReport, VersionInfo } from './types.js';
 import type { DriverContext } from '../drivers/types.js';
 
 /** What a queued rollback carries: the plan pinned at approval, and who decided. */
@@ -52,7 +52,8 @@ export const ANNOUNCE_WAIT_MS = 1_500;
 
 export interface RunRollbackDeps {
   store: RequestStore;
-  driver: RollbackDriver;
+  /** The driver this worker's rollback.yml gives the plan's target; undefined when it names no such target. */
+  driver: RollbackDriver | undefined;
   reporter: ProgressReporter;
   log: Logger;
   signal: AbortSignal;
@@ -64,6 +65,8 @@ export interface RunRollbackDeps {
    * one that was paused past its lock finds the job taken over and stops.
    */
   fence?: (() => Promise<void>) | undefined;
+  /** See ExecuteOptions.lateChangeRecheckMs. */
+  lateChangeRecheckMs?: number | undefined;
 }
 
 /** Everything a person may do after this rollback: the driver's follow-ups and the revert branch. */
@@ -73,30 +76,37 @@ export function followUpsFor(driver: RollbackDriver, symmetry: SymmetryRestorer 
 }
 
 /**
- * Runs one approved rollback job. Safe to run twice for the same request: a finished request is left
- * alone, and a request that was running when its worker died is re-planned against the live state by
- * executePlan, which never repeats a change that already happened.
+ * Runs one approved rollback job. Safe to run twice for the same request: it acts only for a request that is
+ * approved (or its own run, resumed) and holds its target's lock; a request that was running when its worker
+ * died is re-planned against the live state by executePlan, which never repeats a change that already
+ * happened; a follow-up whose command may already have run is not run again.
  */
 export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): Promise<ExecutionOutcome | undefined> {
   const now = deps.now ?? Date.now;
   const startedAt = now();
-  const before: RollbackRequest | undefined = await deps.store.markRunning(job.requestId, startedAt);
-  if (!before) {
+  // Listen from the start: whether the notice was out before the change decides whether to read again.
+  const announcement = trackAnnouncement(deps.reporter);
+  const marked = await deps.store.markRunning(job.requestId, startedAt);
+  if (!marked.ok && marked.reason === 'unknown') {
     deps.log.warn({ requestId: job.requestId }, 'job for an unknown request; nothing done');
     return undefined;
   }
-  if (FINAL_STATES.includes(before.state)) {
-    deps.log.info({ requestId: job.requestId, state: before.state }, 'request already finished; nothing done');
+  if (!marked.ok && marked.reason === 'not-approved') {
+    const { state } = marked.request;
+    if (FINAL_STATES.includes(state)) deps.log.info({ requestId: job.requestId, state }, 'request already finished; nothing done');
+    else deps.log.warn({ requestId: job.requestId, state }, 'job for a request that is not approved (its approval was undone?); nothing done');
     return undefined;
   }
-  if (before.state === 'running') {
+  const before = marked.request;
+  const resumed = before.state === 'running';
+  if (resumed) {
     deps.reporter.report({ status: 'info', text: 'Picked up again after the previous worker stopped; re-reading the live state before anything else.' });
-  } else {
+  } else if (marked.ok) {
     deps.reporter.report({ status: 'info', text: `Worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval.` });
   }
 
   const timeline = new TimelineWriter(deps.store, job.requestId, (err) => deps.log.warn({ err }, 'could not write the incident record'), now);
-  timeline.record({ kind: 'started', text: before.state === 'running' ? 'picked up again after a worker stopped' : `worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval`, at: startedAt });
+  timeline.record({ kind: 'started', text: resumed ? 'picked up again after a worker stopped' : `worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval`, at: startedAt });
   const ctx = {
     log: deps.log,
     signal: deps.signal,
@@ -105,23 +115,30 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       deps.reporter.report(step);
     },
   };
-  const beforeChange = async () => {
-    await waitForAnnouncement(deps.reporter, deps.signal, ctx.report);
-    await deps.fence?.();
-  };
-  const outcome = job.followUp ? await runFollowUp(job.followUp, job, deps, ctx, timeline) : await executePlan(deps.driver, job.plan, ctx, { beforeChange });
+
+  const refusal = marked.ok ? misfit(job.plan, deps.driver) : lockLost(job, marked.holder, resumed);
+  let outcome: ExecutionOutcome;
   let autoReverted = false;
-  if (!job.followUp && outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)) {
-    const revert = deps.symmetry.offer(job.plan.target, job.plan);
+  if (refusal || !deps.driver) {
+    const error = refusal ?? misfit(job.plan, undefined)!;
+    ctx.report({ status: 'failed', text: error.toUserText() });
+    outcome = { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false };
+  } else if (job.followUp) {
+    outcome = await runFollowUp(job.followUp, job, { ...deps, driver: deps.driver }, ctx, timeline, now);
+  } else {
+    const beforeChange = () => waitForAnnouncement(announcement, deps.signal, ctx.report);
+    outcome = await executePlan(deps.driver, job.plan, ctx, { beforeChange, fence: deps.fence, lateChangeRecheckMs: deps.lateChangeRecheckMs });
+    const revert = outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target) ? deps.symmetry.offer(job.plan.target, job.plan) : undefined;
     if (revert) {
-      const reverted = await runFollowUp({ ...revert, parentId: job.requestId }, job, deps, ctx, timeline);
+      const reverted = await runFollowUp({ ...revert, parentId: job.requestId }, job, { ...deps, driver: deps.driver }, ctx, timeline, now);
       if (reverted.status === 'succeeded') ctx.report({ status: 'ok', text: `${revert.label}: ${reverted.checks[0]?.detail ?? 'done'}` });
       autoReverted = true;
     }
   }
   const finishedAt = now();
   const state = outcome.status === 'stale' ? 'stale' : outcome.status === 'failed' ? 'failed' : 'succeeded';
-  if (state === 'succeeded' && !job.followUp) {
+  // Whenever the change is in place, verified or not, the rollback counts: no undo from the same pipeline.
+  if (outcome.applied && !job.followUp) {
     await deps.store.recordRollback({
       requestId: job.requestId,
       target: job.plan.target,
@@ -136,39 +153,121 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   await timeline.flush();
   await deps.store.finish(job.requestId, state, summary, finishedAt);
   const followUps =
-    state === 'succeeded' && !job.followUp ? followUpsFor(deps.driver, deps.symmetry, job.plan).filter((f) => !(autoReverted && f.id === REVERT_BRANCH)) : [];
+    state === 'succeeded' && !job.followUp && deps.driver
+      ? followUpsFor(deps.driver, deps.symmetry, job.plan).filter((f) => !(autoReverted && f.id === REVERT_BRANCH))
+      : [];
   deps.reporter.finish({ job, outcome, sinceApprovalMs: finishedAt - job.approvedAt, runMs: finishedAt - startedAt, followUps });
   return outcome;
 }
 
-/** Notify first, but briefly: the change waits at most ANNOUNCE_WAIT_MS for the announcement. */
-async function waitForAnnouncement(reporter: ProgressReporter, signal: AbortSignal, report: (step: StepReport) => void): Promise<void> {
-  if (!reporter.announced) return;
+/** Why this worker must not carry out the plan: its rollback.yml maps the target elsewhere, or not at all. */
+function misfit(plan: Plan, driver: RollbackDriver | undefined): RollbackError | undefined {
+  if (!driver) {
+    return new RollbackError('TARGET_MISMATCH', `Not started: this worker's rollback.yml has no target "${plan.target}", so it cannot carry out the plan for ${plan.resource}. Nothing was changed.`, {
+      hint: 'Run the bot\'s workers with the rollback.yml the request was made with, then request the rollback again.',
+    });
+  }
+  const planned = plan.identity ?? plan.resource;
+  const mine = plan.identity ? driver.identity : undefined;
+  if (mine === undefined || planned === mine) return undefined;
+  return new RollbackError(
+    'TARGET_MISMATCH',
+    `Not started: the plan was made for ${plan.resource} (${planned}), but this worker's rollback.yml maps ${plan.target} to ${mine}. Nothing was changed.`,
+    { hint: 'Two configurations share one Redis and prefix under the same target name: give each its own REDIS_PREFIX, then request the rollback again.' },
+  );
+}
+
+/** Another request holds the target's lock: this one must not act. */
+function lockLost(job: RollbackJobData, holder: string | undefined, resumed: boolean): RollbackError {
+  const who = holder ? `request ${holder}` : 'no request';
+  return new RollbackError(
+    'TARGET_LOCKED',
+    resumed
+      ? `Stopped: ${job.plan.target}'s lock is now held by ${who}, not this rollback, so this run changes nothing. An earlier run of this rollback may have changed ${job.plan.target}.`
+      : `Not started: ${job.plan.target}'s lock is held by ${who}, not this approved rollback, so it did not run. Nothing was changed.`,
+    { hint: `Check what is live (\`/rollback status\`), then request the rollback again if it is still needed.` },
+  );
+}
+
+interface Announcement {
+  /** Whether the people following were told before now. */
+  done: boolean;
+  wait(): Promise<void>;
+}
+
+function trackAnnouncement(reporter: ProgressReporter): Announcement | undefined {
+  if (!reporter.announced) return undefined;
+  const promise = reporter.announced();
+  const tracked: Announcement = { done: false, wait: () => promise };
+  void promise.then(() => {
+    tracked.done = true;
+  });
+  return tracked;
+}
+
+/**
+ * Notify first, but briefly: the change waits at most ANNOUNCE_WAIT_MS for the announcement. True when it
+ * had to wait (the live state is then read again before the change).
+ */
+async function waitForAnnouncement(announcement: Announcement | undefined, signal: AbortSignal, report: (step: StepReport) => void): Promise<boolean> {
+  if (!announcement || announcement.done) return false;
   let timer: NodeJS.Timeout | undefined;
   const told = await Promise.race([
-    reporter.announced().then(() => true),
+    announcement.wait().then(() => true),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ANNOUNCE_WAIT_MS))),
   ]).finally(() => clearTimeout(timer));
   signal.throwIfAborted();
   if (!told) report({ status: 'info', text: `Slack has not taken the "Rolling back" notice after ${ANNOUNCE_WAIT_MS / 1000} s; rolling back without waiting longer (it follows when Slack does).` });
+  return true;
 }
 
-/** A follow-up runs once, like the rollback: its result is reported, never retried. */
-async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: RunRollbackDeps, ctx: DriverContext, timeline: TimelineWriter): Promise<ExecutionOutcome> {
-  const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false };
+/**
+ * A follow-up is a change like any other, run at most once per approval: it runs only while the version its
+ * rollback restored is still live, and a run resumed after its worker stopped does not run a command that
+ * may already have run (a revert branch, which is safe to make again, is the exception).
+ */
+async function runFollowUp(
+  followUp: FollowUpRef,
+  job: RollbackJobData,
+  deps: RunRollbackDeps & { driver: RollbackDriver },
+  ctx: DriverContext,
+  timeline: TimelineWriter,
+  now: () => number,
+): Promise<ExecutionOutcome> {
+  const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false, applied: false };
+  const refuse = (error: RollbackError, status: 'failed' | 'stale' = 'failed') => {
+    ctx.report({ status: 'failed', text: error.toUserText() });
+    outcome.status = status;
+    outcome.error = error;
+    return outcome;
+  };
   const symmetry = followUp.id === REVERT_BRANCH ? deps.symmetry : undefined;
   const driverRun = deps.driver.runFollowUp?.bind(deps.driver);
   const run = symmetry ? () => symmetry.run(ctx, job) : driverRun ? () => driverRun(ctx, job.plan, followUp.id) : undefined;
-  if (!run) {
-    outcome.error = new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`);
-    return outcome;
+  if (!run) return refuse(new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`));
+
+  try {
+    const live = await deps.driver.live(ctx);
+    outcome.live = live.current;
+    if (!isAt(live.current, job.plan.to)) return refuse(followUpStale(followUp, job.plan, live.current), 'stale');
+  } catch (error) {
+    return refuse(new RollbackError(toRollbackError(error).code, `${followUp.label} not run: could not read ${job.plan.target} to check that ${job.plan.to.label} is still live (${toRollbackError(error).message}). Nothing was run.`));
   }
   await deps.fence?.();
+  const first = await deps.store.markActing(job.requestId, now());
+  if (!first && !symmetry) {
+    return refuse(
+      new RollbackError('OUTCOME_UNKNOWN', `${followUp.label} not run again: the worker running it stopped, and \`${followUp.description}\` may already have run. Whether it finished is not known.`, {
+        hint: 'Check by hand before anything else (for a migration: the migrator pod\'s logs and the database\'s migration state), then run it yourself if it did not happen.',
+      }),
+    );
+  }
   ctx.report({ status: 'info', text: `Running: ${followUp.description}` });
   const started = performance.now();
   try {
     const result = await run();
     outcome.changed = true;
+    outcome.applied = true;
     const event = symmetry
       ? { kind: 'revert-branch' as const, ok: result.ok, text: result.detail, commits: result.commits }
       : { kind: 'follow-up' as const, ok: result.ok, text: `${followUp.label}: ${result.detail}` };
@@ -188,4 +287,13 @@ async function runFollowUp(followUp: FollowUpRef, job: RollbackJobData, deps: Ru
     ctx.report({ status: 'failed', text: `${followUp.label} could not run: ${outcome.error.toUserText()}`, durationMs: performance.now() - started });
   }
   return outcome;
+}
+
+/** The version a follow-up was meant for is no longer live. Shared by the request and the run. */
+export function followUpStale(followUp: { label: string; parentId: string }, plan: Plan, live: VersionInfo): RollbackError {
+  return new RollbackError(
+    'PLAN_STALE',
+    `${followUp.label} not run: ${plan.target} is now on ${live.label}, no longer on ${plan.to.label}, which rollback ${followUp.parentId} restored. It was meant for that rollback, so nothing was run.`,
+    { hint: `Look at what is live (\`/rollback status\`) and decide by hand.` },
+  );
 }

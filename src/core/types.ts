@@ -26,6 +26,12 @@ export interface Plan {
   kind: string;
   /** The thing being rolled back, for people: "Fastly service www-prod (SU1Z…)". */
   resource: string;
+  /**
+   * What the plan was made for, exactly: the driver's `identity` when it planned (Fastly service ID; Helm
+   * cluster, namespace and release; Deployment cluster, namespace and name). A worker whose configuration
+   * maps the target to anything else refuses the plan. Absent only in plans queued by older versions.
+   */
+  identity?: string | undefined;
   from: VersionInfo;
   to: VersionInfo;
   selection: Selection;

@@ -13,6 +13,11 @@ export interface DriverContext {
 export interface LiveState {
   resource: string;
   current: VersionInfo;
+  /**
+   * Optional: an opaque precondition from this read (a Kubernetes resourceVersion) that `execute` may use
+   * so the change applies only if nothing changed since the read that decided it.
+   */
+  precondition?: string | undefined;
 }
 
 export interface PlanOptions {
@@ -29,7 +34,8 @@ export interface PlanOptions {
  * - `live` reads the state the stale-plan check compares with `plan.from`.
  * - `execute` makes `plan.to` live and returns when the provider has accepted it. It is called only after
  *   `live` confirmed `plan.from` is still current, at most once per job run; it must not retry a call whose
- *   effect is unknown (the core re-reads instead).
+ *   effect is unknown (the core re-reads instead). `decided` is that read: where the provider allows a
+ *   precondition, the change applies only if the resource is still as that read saw it.
  * - `verify` reads back and returns one check per thing it looked at; it throws only when it cannot look.
  * - Every outside call honours `ctx.signal` and has its own timeout.
  *
@@ -37,9 +43,15 @@ export interface PlanOptions {
  */
 export interface RollbackDriver {
   readonly kind: string;
+  /**
+   * The exact resource this driver acts on, stable across processes: `fastly:<serviceId>`,
+   * `helm:<cluster server>/<namespace>/<release>`, `kubernetes:<cluster server>/<namespace>/deployment/<name>`.
+   * `plan` copies it into `Plan.identity`; the core refuses a plan whose identity is not this driver's.
+   */
+  readonly identity: string;
   live(ctx: DriverContext): Promise<LiveState>;
   plan(ctx: DriverContext, options: PlanOptions): Promise<Plan>;
-  execute(ctx: DriverContext, plan: Plan): Promise<void>;
+  execute(ctx: DriverContext, plan: Plan, decided?: LiveState): Promise<void>;
   verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]>;
   /**
    * Optional: actions a person may take after a verified rollback, each with its own approval, never run

@@ -17,3 +17,8 @@ export const rollbackJobSchema = z.object({
 
 export const QUEUE_NAME = 'rollbacks';
 export const JOB_NAME = 'rollback';
+
+/** The queue only the process running this one request works on (the CLI's own rollback). */
+export function dedicatedQueueName(requestId: string): string {
+  return `${QUEUE_NAME}-for-${requestId}`;
+}

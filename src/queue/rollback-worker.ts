@@ -16,7 +16,10 @@ export interface WorkerOptions {
   prefix?: string;
   concurrency?: number;
   store: RequestStore;
-  driverFor(target: string): RollbackDriver;
+  /** The driver this worker's rollback.yml gives a target; undefined for a target it does not name. */
+  driverFor(target: string): RollbackDriver | undefined;
+  /** The queue to work on: the shared one (default), or a request's dedicated queue (the CLI's own run). */
+  queueName?: string | undefined;
   reporterFor(job: RollbackJobData, log: Logger): ProgressReporter;
   log: Logger;
   /** How long the thread may lag behind once the rollback is done before the job completes anyway. */
@@ -49,7 +52,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
   // job back as stalled although its run here goes on; a second run beside it could act on the same live
   // state, so it waits for the first instead.
   const running = new Map<string, Promise<string>>();
-  const process = async (job: Job, token?: string): Promise<string> => {
+  const runJob = async (job: Job, token?: string): Promise<string> => {
     const id = job.id ?? '';
     const underway = running.get(id);
     if (underway) {
@@ -107,7 +110,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
       clearTimeout(timer);
     }
   };
-  const worker = new Worker(QUEUE_NAME, process, {
+  const worker = new Worker(options.queueName ?? QUEUE_NAME, runJob, {
     connection: options.connection,
     prefix: options.prefix ?? 'bull',
     concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
@@ -139,7 +142,7 @@ async function reportGivenUp(job: Job, options: WorkerOptions): Promise<void> {
   log.error('rollback given up: its workers stopped twice');
   const reporter = options.reporterFor(data, log);
   const now = Date.now();
-  reporter.finish({ job: data, outcome: { status: 'failed', live: undefined, checks: [], error, changed: false }, sinceApprovalMs: now - data.approvedAt, runMs: now - (job.processedOn ?? data.approvedAt), followUps: [] });
+  reporter.finish({ job: data, outcome: { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false }, sinceApprovalMs: now - data.approvedAt, runMs: now - (job.processedOn ?? data.approvedAt), followUps: [] });
   await options.store.finish(data.requestId, 'failed', error.message, now);
   await reporter.flush();
 }

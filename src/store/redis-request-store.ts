@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { followUpSchema, planSchema, rollbackRecordSchema } from '../core/plan-schema.js';
-import type { ApproveResult, CloseResult, RequestOrigin, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
+import type { ApproveResult, CloseResult, MarkRunningResult, RequestOrigin, RequestState, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
 import type { TimelineEvent, TimelineStore } from '../core/timeline.js';
 import type { RollbackRecord } from '../core/types.js';
 
@@ -34,11 +34,14 @@ const storedSchema = z.object({
   threadTs: str,
   threadRoot: z.enum(['notice', 'request']).optional(),
   startedAt: num,
+  actedAt: num,
   finishedAt: num,
   outcome: str,
 });
 
-// KEYS[1] request hash, KEYS[2] target lock. ARGV: approver, now, lockTtlMs.
+// KEYS[1] request hash, KEYS[2] target lock. ARGV: approver, now.
+// The lock has no expiry: it lives exactly as long as the request is approved or running, however long the
+// queue waits, and is freed when the request ends (FINISH, ABANDON, UNAPPROVE) or its job provably is gone.
 const APPROVE = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'unknown'} end
@@ -50,7 +53,7 @@ end
 local id = redis.call('HGET', KEYS[1], 'id')
 local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= id then return {'locked', holder} end
-redis.call('SET', KEYS[2], id, 'PX', ARGV[3])
+redis.call('SET', KEYS[2], id)
 redis.call('HSET', KEYS[1], 'state', 'approved', 'approver', ARGV[1], 'approvedAt', ARGV[2])
 return {'ok'}
 `;
@@ -64,7 +67,8 @@ return 1
 `;
 // KEYS[1] request hash, KEYS[2] target lock. ARGV: outcome, now.
 const ABANDON = `
-if redis.call('HGET', KEYS[1], 'state') ~= 'approved' then return 0 end
+local state = redis.call('HGET', KEYS[1], 'state')
+if state ~= 'approved' and state ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'failed', 'outcome', ARGV[1], 'finishedAt', ARGV[2])
 if redis.call('GET', KEYS[2]) == redis.call('HGET', KEYS[1], 'id') then redis.call('DEL', KEYS[2]) end
 return 1
@@ -77,12 +81,34 @@ if state ~= 'pending' then return 'closed' end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'closedBy', ARGV[2], 'closedAt', ARGV[3])
 return 'ok'
 `;
-// KEYS[1] request hash. ARGV: now. Returns the state before.
+// KEYS[1] request hash, KEYS[2] target lock. ARGV: now. Returns {verdict, state before, lock holder}.
+// A job acts only for a request that is approved (or its own run, resumed) AND holds its target's lock.
 const MARK_RUNNING = `
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return false end
+if not state then return {'unknown'} end
+local holder = redis.call('GET', KEYS[2]) or ''
+if state ~= 'approved' and state ~= 'running' then return {'not-approved', state, holder} end
+if holder ~= redis.call('HGET', KEYS[1], 'id') then return {'lock-lost', state, holder} end
 if state == 'approved' then redis.call('HSET', KEYS[1], 'state', 'running', 'startedAt', ARGV[1]) end
-return state
+return {'ok', state, holder}
+`;
+// KEYS[1] request hash. ARGV: now. 1 when this is the first run to reach the change, 0 when one did before.
+const MARK_ACTING = `
+if redis.call('HSETNX', KEYS[1], 'actedAt', ARGV[1]) == 1 then return 1 end
+return 0
+`;
+// KEYS[1] the follow-up's slot, KEYS[2] the request hash prefix. ARGV: request id, retentionMs.
+// One follow-up of each kind per rollback: the slot keeps the first request unless it ended without acting.
+const CLAIM_FOLLOW_UP = `
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[1] then
+  local state = redis.call('HGET', KEYS[2] .. held, 'state')
+  local acted = redis.call('HGET', KEYS[2] .. held, 'actedAt')
+  local ended = state == 'cancelled' or state == 'expired' or ((state == 'failed' or state == 'stale') and not acted)
+  if state and not ended then return held end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false
 `;
 // KEYS[1] request hash, KEYS[2] target lock. ARGV: state, outcome, now.
 const FINISH = `
@@ -187,6 +213,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       closedAt: s.closedAt,
       thread: s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs, root: s.threadRoot } : undefined,
       startedAt: s.startedAt,
+      actedAt: s.actedAt,
       finishedAt: s.finishedAt,
       outcome: s.outcome,
     };
@@ -196,10 +223,10 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     await this.redis.hset(this.requestKey(id), { originChannel: origin.channel, ...(origin.messageTs ? { originTs: origin.messageTs } : {}) });
   }
 
-  async approve(id: string, approver: string, now: number, lockTtlMs: number): Promise<ApproveResult> {
+  async approve(id: string, approver: string, now: number): Promise<ApproveResult> {
     const keys = await this.keysFor(id);
     if (!keys) return { ok: false, reason: 'unknown' };
-    const [verdict, holder] = (await this.redis.eval(APPROVE, 2, ...keys, approver, String(now), String(lockTtlMs))) as [string, string?];
+    const [verdict, holder] = (await this.redis.eval(APPROVE, 2, ...keys, approver, String(now))) as [string, string?];
     const request = await this.get(id);
     if (!request) return { ok: false, reason: 'unknown' };
     if (verdict === 'ok') return { ok: true, request };
@@ -212,7 +239,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     if (keys) await this.redis.eval(UNAPPROVE, 2, ...keys);
   }
 
-  async abandonApproved(id: string, outcome: string, now: number): Promise<boolean> {
+  async abandon(id: string, outcome: string, now: number): Promise<boolean> {
     const keys = await this.keysFor(id);
     return keys ? (await this.redis.eval(ABANDON, 2, ...keys, outcome, String(now))) === 1 : false;
   }
@@ -238,11 +265,25 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     return none === '1' ? null : undefined;
   }
 
-  async markRunning(id: string, now: number): Promise<RollbackRequest | undefined> {
-    const before = await this.redis.eval(MARK_RUNNING, 1, this.requestKey(id), String(now));
-    if (!before) return undefined;
+  async markRunning(id: string, now: number): Promise<MarkRunningResult> {
+    const keys = await this.keysFor(id);
+    if (!keys) return { ok: false, reason: 'unknown' };
+    const [verdict, before, holder] = (await this.redis.eval(MARK_RUNNING, 2, ...keys, String(now))) as [string, RequestState?, string?];
     const request = await this.get(id);
-    return request ? { ...request, state: before as RollbackRequest['state'] } : undefined;
+    if (!request || verdict === 'unknown') return { ok: false, reason: 'unknown' };
+    const was = { ...request, state: before ?? request.state };
+    if (verdict === 'ok') return { ok: true, request: was };
+    return { ok: false, reason: verdict === 'lock-lost' ? 'lock-lost' : 'not-approved', request: was, holder: holder || undefined };
+  }
+
+  async markActing(id: string, now: number): Promise<boolean> {
+    return (await this.redis.eval(MARK_ACTING, 1, this.requestKey(id), String(now))) === 1;
+  }
+
+  async claimFollowUp(parentId: string, kind: string, requestId: string): Promise<string | undefined> {
+    const slot = `${this.prefix}:follow-up:${parentId}:${kind}`;
+    const held = await this.redis.eval(CLAIM_FOLLOW_UP, 2, slot, `${this.prefix}:request:`, requestId, String(this.retentionMs));
+    return typeof held === 'string' ? held : undefined;
   }
 
   async finish(id: string, state: 'succeeded' | 'failed' | 'stale', outcome: string, now: number): Promise<void> {

@@ -235,21 +235,37 @@ describe('rapid-rollback CLI', () => {
     expect(w.fastly.activeVersion(EDGE_SERVICE)).toBe(7);
   });
 
-  it('--no-wait only queues; with no bot worker up, the next rollback run here runs the waiting job too', async () => {
+  it('--no-wait only queues; a rollback run here runs only its own job; resume runs the waiting one under its lock', async () => {
     const w = await startWorld();
     const queued = await cli(['rollback', 'edge', '--reason', 'queued for later', '--approved-by', PEOPLE.approver, '--yes', '--no-wait'], w.env);
     expect(queued.code).toBe(0);
     expect(queued.stdout).toMatch(/⏳ Queued rb-[a-z0-9-]+\. A bot worker runs it; if none is up it waits in the queue/);
+    const edgeId = /Queued (rb-[a-z0-9-]+)/.exec(queued.stdout)![1]!;
     expect(w.fastly.activations).toEqual([]);
+
+    // The waiting rollback holds its target: the CLI says how to run it.
+    const again = await cli(['rollback', 'edge', '--reason', 'x', '--approved-by', PEOPLE.approver, '--yes'], w.env);
+    expect(again.code).toBe(1);
+    expect(again.stdout + again.stderr).toContain(`rapid-rollback resume ${edgeId}`);
 
     const run = await cli(['rollback', 'cdn', '--reason', 'x', '--approved-by', PEOPLE.approver, '--yes'], w.env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/This process also took queued job rb-[a-z0-9-]+ \(it was waiting for a worker\)/);
     expect(w.fastly.activeVersion(CDN_SERVICE)).toBe(41);
+    // Not taken by the cdn run: a CLI worker takes only the job it queued.
+    expect(w.fastly.activeVersion(EDGE_SERVICE)).toBe(7);
+
+    const resumed = await cli(['resume', edgeId, '--yes'], w.env);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`Took ${edgeId} off the bot's queue; running it here`);
     expect(w.fastly.activeVersion(EDGE_SERVICE)).toBe(6);
     // The waiting job reported in its own thread, under the notice the first command posted.
     const edgeNotice = w.slack.messages(CHANNELS.incident).find((m) => m.text === 'Rolling back edge to v6');
     expect(w.slack.thread(CHANNELS.incident, edgeNotice!.ts).some((m) => /back on v6/.test(textOf(m)))).toBe(true);
+    // Done once: a second resume has nothing to run.
+    const twice = await cli(['resume', edgeId, '--yes'], w.env);
+    expect(twice.code).toBe(1);
+    expect(twice.stdout + twice.stderr).toContain('is succeeded');
+    expect(w.fastly.activations.filter((a) => a.serviceId === EDGE_SERVICE)).toHaveLength(1);
   });
 
   it('refuses self-approval, an approver who is not listed, and a rollback nobody confirmed; nothing is activated', async () => {

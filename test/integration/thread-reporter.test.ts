@@ -28,7 +28,7 @@ const plan = {
 
 function finished(followUps: FinishedRollback['followUps'] = []): FinishedRollback {
   const job: RollbackJobData = { requestId: 'rb-test-000001', plan, requester: 'UREQ', approver: 'UAPP', approvedAt: Date.now() - 400, reason: '' };
-  return { job, outcome: { status: 'succeeded', live: plan.to, checks: [{ name: 'Active version', ok: true, detail: 'Fastly reports v41 active' }], error: undefined, changed: true }, sinceApprovalMs: 400, runMs: 390, followUps };
+  return { job, outcome: { status: 'succeeded', live: plan.to, checks: [{ name: 'Active version', ok: true, detail: 'Fastly reports v41 active' }], error: undefined, changed: true, applied: true }, sinceApprovalMs: 400, runMs: 390, followUps };
 }
 
 async function thread(options: ThreadReporterOptions = {}) {
