@@ -271,10 +271,12 @@ async function main(): Promise<number> {
       figure: 'Fastly: Approve click → verified ("back on" posted)',
       latency: both,
       measured: p50p99(verified),
-      // "Verified" reaches people through Slack: the final post is an unavoidable round trip of its own.
-      against: `unavoidable round trips: 3 Fastly + the final Slack post = ${ideal + L} ms → p50 ${(median(verified) / (ideal + L)).toFixed(2)}× (the Fastly calls alone, ${ideal} ms: ${(median(verified) / ideal).toFixed(2)}×)`,
-      aim: `p50 ≤ 1.25 × ${ideal + L} = ${Math.round(1.25 * (ideal + L))} ms`,
-      ok: median(verified) <= 1.25 * (ideal + L),
+      // "Verified" reaches people through Slack: the final post is an unavoidable round trip of its own. Notify
+      // first, and the read that decides comes after any wait: the notice, then 3 Fastly calls, then the post
+      // (one Slack round trip fewer when the notice is out before the first read returns).
+      against: `unavoidable in order: the notice, the deciding read, the activation, the read-back, the final post = ${ideal + 2 * L} ms → p50 ${(median(verified) / (ideal + 2 * L)).toFixed(2)}× (${ideal + L} ms when the notice beats the first read: ${(median(verified) / (ideal + L)).toFixed(2)}×)`,
+      aim: `p50 ≤ 1.25 × ${ideal + 2 * L} = ${Math.round(1.25 * (ideal + 2 * L))} ms`,
+      ok: median(verified) <= 1.25 * (ideal + 2 * L),
     });
     rows.push({
       id: '3b',

@@ -56,9 +56,13 @@ export interface ExecuteOptions {
 /** A provider may apply a change whose answer was lost a few seconds late (Fastly activations take seconds). */
 export const LATE_CHANGE_RECHECK_MS = 5_000;
 
-/** The call's outcome is unknown: no answer, a dropped connection, a 5xx. A definite refusal is not. */
+/**
+ * The call's outcome is unknown: no answer, a dropped connection, a 5xx. A definite refusal is not, nor a
+ * failure the driver proved changed nothing (`details.uncertain: false`, e.g. read back after each try).
+ */
 function outcomeUnknown(error: RollbackError): boolean {
-  return error.details.uncertain === true || error.code === 'PROVIDER_TIMEOUT' || error.code === 'PROVIDER_UNAVAILABLE';
+  if (typeof error.details.uncertain === 'boolean') return error.details.uncertain;
+  return error.code === 'PROVIDER_TIMEOUT' || error.code === 'PROVIDER_UNAVAILABLE';
 }
 
 export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: DriverContext, options: ExecuteOptions = {}): Promise<ExecutionOutcome> {

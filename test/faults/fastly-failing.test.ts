@@ -76,7 +76,7 @@ const rows: Row[] = [
     arm: (t) => world.fastly.injectFaults({ status: 503, count: 1, match: activate(t) }),
     activations: 0,
     outcome: 'failed',
-    says: ['❌ Rolling back to v41 failed: Activating version 41', 'the activation may or may not have happened', 'Re-read: v42 is still live; nothing changed.'],
+    says: ['❌ Rolling back to v41 failed: Activating version 41', 'the activation may or may not have happened', 'Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.', 'Re-read after 5 s: v42 is still live; v41 did not go live.'],
   },
   {
     name: 'activate: 503, but Fastly did it',
@@ -90,7 +90,7 @@ const rows: Row[] = [
     arm: (t) => world.fastly.injectFaults({ status: 200, count: 1, hang: true, match: activate(t) }),
     activations: 0,
     outcome: 'failed',
-    says: ['no answer within 10000 ms', 'the activation may or may not have happened', 'Re-read: v42 is still live; nothing changed.'],
+    says: ['no answer within 10000 ms', 'the activation may or may not have happened', 'Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.', 'Re-read after 5 s: v42 is still live; v41 did not go live.'],
   },
   {
     name: 'activate: no answer, but Fastly did it',

@@ -113,7 +113,7 @@ const rows: Row[] = [
   kubeRow(5, 'patch: 503, nothing applied', {
     faults: (d) => [{ method: 'PATCH', path: deploymentPath(d), status: 503, count: 1 }],
     outcome: 'back on',
-    says: ['to the rollback patch; read back, deployment/web-05 is unchanged (revision 2), so the patch is sent again (its revision test lets it apply only once).'],
+    says: ['to the rollback patch; read back, deployment/web-05 is unchanged (revision 2), so the patch is sent again (its revision and resourceVersion tests let it apply only once).'],
     templateChanges: 1,
     patches: 2,
   }),

@@ -119,7 +119,7 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     worker ??= await world.startWorker();
     const running = await world.request('cdn-05');
     // Activated; the verifying read is held through the outage and after it.
-    const held = world.gate.hold({ method: 'GET', path: paths.read('cdn-05'), skip: 1, phase: 'request' });
+    const held = world.gate.hold({ method: 'GET', path: paths.read('cdn-05'), after: { method: 'PUT', path: paths.activate('cdn-05') }, phase: 'request' });
     await world.approve(running);
     await held.reached;
     await redis.stop('SIGTERM');

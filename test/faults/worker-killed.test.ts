@@ -6,7 +6,7 @@ import { BotWorld, paths, serviceId, summary, waitUntil, type BotProcess, type H
  *   before  — the job is running, its first read of the live version is held: Fastly has been told nothing;
  *   during  — the activation is in flight: held before Fastly got it (half the rounds) or after Fastly did it
  *             but before the answer came back (the other half);
- *   after   — the activation is done and answered; the verifying read is held.
+ *   after   — the activation is done and answered; the verifying read (the first read after it) is held.
  * In every round one worker holds three jobs, one at each point, and is killed; a worker started just before
  * the kill (the next round's victim) takes them over. Every fifth "before" job also finds that someone
  * activated v43 while its worker was dead: the plan is stale, and nothing may be activated.
@@ -49,7 +49,7 @@ describe('a worker killed mid-rollback', () => {
           request: requests[1]!,
           held: world.gate.hold({ method: 'PUT', path: paths.activate(b), phase: landed ? 'response' : 'request' }),
         },
-        { point: 'after', request: requests[2]!, held: world.gate.hold({ method: 'GET', path: paths.read(c), skip: 1, phase: 'request' }) },
+        { point: 'after', request: requests[2]!, held: world.gate.hold({ method: 'GET', path: paths.read(c), after: { method: 'PUT', path: paths.activate(c) }, phase: 'request' }) },
       ];
       await Promise.all(cases.map((k) => world.approve(k.request)));
       await Promise.all(cases.map((k) => k.held.reached));

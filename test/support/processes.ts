@@ -242,6 +242,11 @@ export interface HoldRule {
   /** Let this many matching requests through first. */
   skip?: number;
   /**
+   * Only a request made after one matching this went through (e.g. the first read after the activation,
+   * however many reads came before it).
+   */
+  after?: { method: 'GET' | 'PUT'; path: RegExp };
+  /**
    * `request`: held before it reaches Fastly, which never sees it if the caller dies meanwhile.
    * `response`: Fastly gets it and acts on it; the answer is held, and lost if the caller dies meanwhile.
    */
@@ -270,6 +275,8 @@ interface Rule extends HoldRule {
  */
 export class HoldingProxy {
   private readonly rules: Rule[] = [];
+  /** Every request seen, for rules that wait for another request (`after`). */
+  private readonly passed: Array<{ method: string; path: string }> = [];
   private readonly agent = new http.Agent({ keepAlive: true });
 
   private constructor(
@@ -300,7 +307,10 @@ export class HoldingProxy {
   }
 
   private take(method: string, path: string): Rule | undefined {
-    const index = this.rules.findIndex((r) => r.method === method && r.path.test(path) && r.seen++ >= (r.skip ?? 0));
+    const index = this.rules.findIndex(
+      (r) => r.method === method && r.path.test(path) && (!r.after || this.passed.some((p) => p.method === r.after?.method && r.after.path.test(p.path))) && r.seen++ >= (r.skip ?? 0),
+    );
+    this.passed.push({ method, path });
     return index < 0 ? undefined : this.rules.splice(index, 1)[0];
   }
 

@@ -26,8 +26,13 @@ export async function explainHelmFailure(
   const { release, revision: to, namespace } = args;
   const history = `\`helm history ${release} -n ${namespace}\``;
   const byHand = `\`helm rollback ${release} ${to} -n ${namespace} --wait\`, then \`kubectl rollout status\``;
-  const explained = (message: string, hint: string) =>
-    new RollbackError(error.code, `${error.message}\n${message}`, { hint, cause: error, details: { ...error.details, helmFailed: true } });
+  // `uncertain: false` when the history proves helm changed nothing (the core then says so as a fact).
+  const explained = (message: string, hint: string, uncertain?: boolean) =>
+    new RollbackError(error.code, `${error.message}\n${message}`, {
+      hint,
+      cause: error,
+      details: { ...error.details, helmFailed: true, ...(uncertain === undefined ? {} : { uncertain }) },
+    });
 
   let revisions: HelmRevision[];
   try {
@@ -46,11 +51,13 @@ export async function explainHelmFailure(
       return explained(
         `Meanwhile ${release} moved on to revision ${latest.revision} (${latest.status}${latest.description ? `: ${latest.description}` : ''}), which is not this rollback.`,
         `Someone else is deploying ${release}: look at ${history}, then request the rollback again for a fresh plan.`,
+        false,
       );
     }
     return explained(
       `Helm recorded no new revision: ${release} is still on revision ${recovery.from}, so nothing was rolled back.`,
       `helm is not run again by itself. Fix what helm says (for an API server error: \`kubectl get --raw /readyz\`), then request the rollback again, or follow the runbook by hand: ${byHand}.`,
+      false,
     );
   }
   const said = record.description ? ` ("${record.description}")` : '';

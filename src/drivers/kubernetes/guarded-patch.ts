@@ -68,7 +68,7 @@ export async function sendGuardedPatch(
         throw new RollbackError(
           'PROVIDER_RATE_LIMITED',
           `The Kubernetes API at ${api.server} ${failuresText(failures, elapsed())} when trying to ${what}${waitMs > MAX_WAIT_MS ? `, asking to wait ${seconds(waitMs)}` : ''}. A 429 means it did not act on the patch.`,
-          { hint: `${RATE_LIMIT_HINT} ${byHand}`, retryable: true, cause: result.error, details: { sends: send } },
+          { hint: `${RATE_LIMIT_HINT} ${byHand}`, retryable: true, cause: result.error, details: { sends: send, uncertain: false } },
         );
       }
       ctx.report({ status: 'info', text: `Kubernetes answered 429 to the rollback patch, so it was not applied; sending it again in ${seconds(waitMs)}, as its Retry-After asks.` });
@@ -117,7 +117,7 @@ export async function sendGuardedPatch(
       throw new RollbackError(
         codeOf(failure),
         `The Kubernetes API at ${api.server} ${failuresText(failures, elapsed())} when trying to ${what}; read back after each, ${resource} was unchanged (revision ${revision}), so nothing was changed.`,
-        { hint: `${UNAVAILABLE_HINT} ${byHand}`, retryable: true, cause: result.error, details: { sends: send } },
+        { hint: `${UNAVAILABLE_HINT} ${byHand}`, retryable: true, cause: result.error, details: { sends: send, uncertain: false } },
       );
     }
     const waitMs = Math.min(waitBefore(failure, send), MAX_WAIT_MS);
