@@ -3,15 +3,26 @@
  * Starts the real Slack app and worker against the simulators and Redis, plays an incident as people
  * would (signed slash commands and button clicks), then prints the Slack conversation with timings.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
-const USERS: Record<string, string> = { UREQ: 'alice', UAPP: 'bob', UGRP: 'carol', UOTHER: 'mallory', UBOT: 'Rapid Rollback' };
+const USERS: Record<string, string> = {
+  UREQ: 'alice',
+  UAPP: 'bob',
+  UGRP: 'carol',
+  UOTHER: 'mallory',
+  UBOT: 'Rapid Rollback',
+};
 const CHANNEL_NAMES: Record<string, string> = { CCMD: 'ops', CINC: 'incidents' };
 
 async function redisAnswers(url: string): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1_000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
@@ -39,14 +50,18 @@ async function ensureRedis(): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
   let child: ChildProcess;
   try {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('error', reject);
       child.once('spawn', () => resolve());
     });
   } catch {
     console.error(`The demo needs Redis: nothing answers at ${url} and redis-server is not installed.`);
-    console.error('Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a Redis you can reach.');
+    console.error(
+      'Install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL to a Redis you can reach.',
+    );
     process.exit(1);
   }
   const own = `redis://127.0.0.1:${port}`;
@@ -78,14 +93,25 @@ async function demoRepository(): Promise<{ bare: string; shas: string[] }> {
   const { join } = await import('node:path');
   const { promisify } = await import('node:util');
   const run = promisify(execFile);
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'Dana Dev', GIT_AUTHOR_EMAIL: 'dana@example.com', GIT_COMMITTER_NAME: 'Dana Dev', GIT_COMMITTER_EMAIL: 'dana@example.com' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'Dana Dev',
+    GIT_AUTHOR_EMAIL: 'dana@example.com',
+    GIT_COMMITTER_NAME: 'Dana Dev',
+    GIT_COMMITTER_EMAIL: 'dana@example.com',
+  };
   const dir = mkdtempSync(join(tmpdir(), 'rr-demo-git-'));
   const bare = join(dir, 'cdn-config.git');
   await run('git', ['init', '-q', '--bare', '--initial-branch=main', bare]);
   const work = join(dir, 'work');
   await run('git', ['clone', '-q', bare, work], { env });
   const shas: string[] = [];
-  for (const [i, subject] of ['Add origin shield', 'Cache images for a day', 'Rewrite redirects in VCL', 'Normalise query strings'].entries()) {
+  for (const [i, subject] of [
+    'Add origin shield',
+    'Cache images for a day',
+    'Rewrite redirects in VCL',
+    'Normalise query strings',
+  ].entries()) {
     writeFileSync(join(work, 'main.vcl'), `# ${subject}\nset beresp.ttl = ${(i + 1) * 60}s;\n`);
     await run('git', ['add', '.'], { cwd: work, env });
     await run('git', ['commit', '-q', '-m', subject], { cwd: work, env });
@@ -96,17 +122,32 @@ async function demoRepository(): Promise<{ bare: string; shas: string[] }> {
 }
 const { textOf } = await import('../test/support/slack-simulator.js');
 
-console.log('Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm, real git)…');
+console.log(
+  'Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm, real git)…',
+);
 const repo = await demoRepository();
 const h = await startHarness({
   kube: { readyDelayMs: 300 },
   // The Fastly versions carry the commit they were deployed from, as a deploy pipeline writes it.
-  services: [{ id: CDN_SERVICE, name: 'www-prod', versions: [{ number: 40, comment: `deploy ${repo.shas[0]}` }, { number: 41, comment: `deploy ${repo.shas[1]}` }, { number: 42, comment: `deploy ${repo.shas[3]}` }], active: 42, activationHistory: [40, 41, 42] }],
+  services: [
+    {
+      id: CDN_SERVICE,
+      name: 'www-prod',
+      versions: [
+        { number: 40, comment: `deploy ${repo.shas[0]}` },
+        { number: 41, comment: `deploy ${repo.shas[1]}` },
+        { number: 42, comment: `deploy ${repo.shas[3]}` },
+      ],
+      active: 42,
+      activationHistory: [40, 41, 42],
+    },
+  ],
   cdnExtra: ['    git:', `      repo: ${repo.bare}`, '      branch: main'],
 });
 const t0 = Date.now();
 const said: Array<{ at: number; line: string }> = [];
-const person = (user: string, channel: string, what: string) => said.push({ at: Date.now(), line: `#${CHANNEL_NAMES[channel]}  @${USERS[user]}: ${what}` });
+const person = (user: string, channel: string, what: string) =>
+  said.push({ at: Date.now(), line: `#${CHANNEL_NAMES[channel]}  @${USERS[user]}: ${what}` });
 const figures: Array<[string, number]> = [];
 
 async function command(user: string, text: string) {
@@ -114,7 +155,11 @@ async function command(user: string, text: string) {
   const answer = await h.command(text, { user });
   figures.push([`/rollback ${text.split(' ')[0]} → acknowledged`, answer.ms]);
   const body = JSON.parse(answer.body || '{}') as { text?: string };
-  if (body.text) said.push({ at: Date.now(), line: `#${CHANNEL_NAMES[CHANNELS.command]}  (only @${USERS[user]} sees) ${body.text}` });
+  if (body.text)
+    said.push({
+      at: Date.now(),
+      line: `#${CHANNEL_NAMES[CHANNELS.command]}  (only @${USERS[user]} sees) ${body.text}`,
+    });
 }
 
 async function rollback(target: string, reason: string, approver: string) {
@@ -126,9 +171,20 @@ async function rollback(target: string, reason: string, approver: string) {
   person(approver, CHANNELS.command, `clicks [Approve] on ${request.id}`);
   const clicked = Date.now();
   await h.click('approve', request, approver);
-  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices], 15_000);
-  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 60_000);
-  const done = h.slack.calls.find((c) => c.method === 'chat.postMessage' && typeof c.args.text === 'string' && new RegExp(`\\*${target} is back on`).test(c.args.text));
+  const notice = await h.slack.waitFor(
+    (sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices],
+    15_000,
+  );
+  await h.slack.waitFor(
+    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
+    60_000,
+  );
+  const done = h.slack.calls.find(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      typeof c.args.text === 'string' &&
+      new RegExp(`\\*${target} is back on`).test(c.args.text),
+  );
   figures.push([`${target}: Approve → verified in the thread`, (done?.at ?? Date.now()) - clicked]);
   return { request, notice };
 }
@@ -147,7 +203,9 @@ try {
   await h.slack.waitFor(() => h.privateTo(PEOPLE.stranger).find((t) => /not an approver/.test(t)));
   person(PEOPLE.requester, CHANNELS.command, `clicks [Cancel] on ${own.id}, to ask again with a better reason`);
   await h.click('cancel', own, PEOPLE.requester);
-  await h.slack.waitFor((sim) => /Cancelled/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === own.ts)!)));
+  await h.slack.waitFor((sim) =>
+    /Cancelled/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === own.ts)!)),
+  );
 
   // 2. Fastly: bob approves; 3. Helm: carol (in @sre-oncall) approves.
   const cdn = await rollback('cdn', 'elevated 5xx after deploy 4f2a9c1', PEOPLE.approver);
@@ -157,7 +215,13 @@ try {
   const final = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /cdn is back on/.test(textOf(m)))!;
   person(PEOPLE.requester, CHANNELS.incident, 'clicks [Create revert branch…] in the cdn thread');
   await h.clickFollowUp(final, PEOPLE.requester);
-  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, cdn.notice.ts).some((m) => /Create revert branch for cdn (done|failed)/.test(textOf(m))), 30_000);
+  await h.slack.waitFor(
+    (sim) =>
+      sim
+        .thread(CHANNELS.incident, cdn.notice.ts)
+        .some((m) => /Create revert branch for cdn (done|failed)/.test(textOf(m))),
+    30_000,
+  );
 
   // 5. The record, and where things stand.
   const checklist = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
@@ -166,7 +230,14 @@ try {
   const { SIGNING_SECRET } = await import('../test/support/harness.js');
   await sendToApp(
     h.eventsUrl,
-    blockAction({ actionId: 'rollback_record', value: cdn.request.id, userId: PEOPLE.approver, channelId: CHANNELS.incident, messageTs: checklist.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) }),
+    blockAction({
+      actionId: 'rollback_record',
+      value: cdn.request.id,
+      userId: PEOPLE.approver,
+      channelId: CHANNELS.incident,
+      messageTs: checklist.ts,
+      responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
+    }),
     { signingSecret: SIGNING_SECRET },
   );
   await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).some((m) => /Incident record for/.test(textOf(m))));
@@ -182,19 +253,37 @@ try {
   const lines: Array<{ at: number; line: string }> = [...said];
   for (const call of h.slack.calls) {
     if (!call.ok) continue;
-    const args = call.args as { channel?: string; thread_ts?: string; user?: string; text?: string; blocks?: unknown[] };
+    const args = call.args as {
+      channel?: string;
+      thread_ts?: string;
+      user?: string;
+      text?: string;
+      blocks?: unknown[];
+    };
     const where = `#${CHANNEL_NAMES[args.channel ?? ''] ?? args.channel}`;
     // What a person sees: the blocks when there are any (the text is only the notification fallback).
     const text = humanise(args.blocks?.length ? textOf({ blocks: args.blocks }) : textOf(args));
-    if (call.method === 'chat.postMessage') lines.push({ at: call.at, line: `${where}  ${args.thread_ts ? '  ↳ ' : ''}Rapid Rollback: ${text}` });
+    if (call.method === 'chat.postMessage')
+      lines.push({ at: call.at, line: `${where}  ${args.thread_ts ? '  ↳ ' : ''}Rapid Rollback: ${text}` });
     if (call.method === 'chat.update') lines.push({ at: call.at, line: `${where}  (message edited) ${text}` });
-    if (call.method === 'chat.postEphemeral') lines.push({ at: call.at, line: `${where}  (only @${USERS[args.user ?? ''] ?? args.user} sees) ${text}` });
+    if (call.method === 'chat.postEphemeral')
+      lines.push({ at: call.at, line: `${where}  (only @${USERS[args.user ?? ''] ?? args.user} sees) ${text}` });
   }
   for (const response of h.slack.responses) {
-    const body = response.body as { text?: string; blocks?: unknown[]; response_type?: string; replace_original?: boolean };
+    const body = response.body as {
+      text?: string;
+      blocks?: unknown[];
+      response_type?: string;
+      replace_original?: boolean;
+    };
     const text = humanise(body.blocks?.length ? textOf({ blocks: body.blocks }) : textOf(body));
     const to = h.slack.ephemerals().find((m) => textOf(m) === textOf(body))?.ephemeralTo;
-    lines.push({ at: response.at, line: body.replace_original ? `(message edited) ${text}` : `(only @${USERS[to ?? ''] ?? 'the clicker'} sees) ${text}` });
+    lines.push({
+      at: response.at,
+      line: body.replace_original
+        ? `(message edited) ${text}`
+        : `(only @${USERS[to ?? ''] ?? 'the clicker'} sees) ${text}`,
+    });
   }
   lines.sort((a, b) => a.at - b.at);
   console.log('\n──────── the Slack conversation ────────\n');
@@ -209,9 +298,15 @@ try {
   const branches = execFileSync('git', ['branch', '--list', 'rollback/*'], { cwd: repo.bare }).toString().trim();
   if (branches) {
     console.log(`\n──────── git: the revert branch in ${repo.bare} ────────\n`);
-    console.log(execFileSync('git', ['log', '--format=%h %s%n%b', '-1', branches.replace(/^[* ]+/, '')], { cwd: repo.bare }).toString().trim());
+    console.log(
+      execFileSync('git', ['log', '--format=%h %s%n%b', '-1', branches.replace(/^[* ]+/, '')], { cwd: repo.bare })
+        .toString()
+        .trim(),
+    );
   }
-  console.log('\nThat was the real app and worker, real Redis, the real helm and git; only Slack, Fastly and Kubernetes were simulated.');
+  console.log(
+    '\nThat was the real app and worker, real Redis, the real helm and git; only Slack, Fastly and Kubernetes were simulated.',
+  );
   console.log('To run it for real: README.md, "Set up with a Slack workspace".');
 } finally {
   await h.close();

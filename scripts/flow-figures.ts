@@ -15,7 +15,9 @@ import { FastlySimulator } from '../test/support/fastly-simulator.js';
 import { blockAction, sendToApp, slashCommand } from '../test/support/slack-payloads.js';
 import { SlackSimulator, textOf } from '../test/support/slack-simulator.js';
 
-const { values } = parseArgs({ options: { rollbacks: { type: 'string', default: '20' }, latency: { type: 'string', default: '0' } } });
+const { values } = parseArgs({
+  options: { rollbacks: { type: 'string', default: '20' }, latency: { type: 'string', default: '0' } },
+});
 const rounds = Number(values.rollbacks);
 const latencyMs = Number(values.latency);
 const SECRET = 'figures-secret';
@@ -42,7 +44,10 @@ const fastly = await FastlySimulator.start({ latencyMs });
 fastly.addService({ id: SERVICE, name: 'www-prod', versions: 42, active: 42 });
 
 const dir = mkdtempSync(join(tmpdir(), 'rr-figures-'));
-writeFileSync(join(dir, 'rollback.yml'), `incidentChannel: CINC\napprovers: [UAPP]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: ${SERVICE}\n`);
+writeFileSync(
+  join(dir, 'rollback.yml'),
+  `incidentChannel: CINC\napprovers: [UAPP]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: ${SERVICE}\n`,
+);
 const port = await freePort();
 const prefix = `rr-figures-${process.pid}`;
 const bot = spawn(process.execPath, ['dist/main.js'], {
@@ -62,7 +67,10 @@ const bot = spawn(process.execPath, ['dist/main.js'], {
 });
 const url = `http://127.0.0.1:${port}/slack/events`;
 for (let i = 0; ; i++) {
-  const up = await fetch(url, { method: 'POST' }).then(() => true, () => false);
+  const up = await fetch(url, { method: 'POST' }).then(
+    () => true,
+    () => false,
+  );
   if (up) break;
   if (i > 100) throw new Error('the bot did not start');
   await new Promise((r) => setTimeout(r, 100));
@@ -74,7 +82,16 @@ const toVerified: number[] = [];
 let nextVersion = 43;
 for (let round = 0; round < rounds; round++) {
   const before = slack.messages('CCMD').filter((m) => !m.threadTs).length;
-  const command = await sendToApp(url, slashCommand({ text: 'cdn figures', userId: 'UREQ', channelId: 'CCMD', responseUrl: slack.newResponseUrl({ userId: 'UREQ' }) }), { signingSecret: SECRET });
+  const command = await sendToApp(
+    url,
+    slashCommand({
+      text: 'cdn figures',
+      userId: 'UREQ',
+      channelId: 'CCMD',
+      responseUrl: slack.newResponseUrl({ userId: 'UREQ' }),
+    }),
+    { signingSecret: SECRET },
+  );
   acks.push(command.ms);
   const request = await slack.waitFor((sim) => sim.messages('CCMD').filter((m) => !m.threadTs)[before], 10_000);
   const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(request))![1]!;
@@ -83,15 +100,27 @@ for (let round = 0; round < rounds; round++) {
   const clickedAt = Date.now();
   await sendToApp(
     url,
-    blockAction({ actionId: 'rollback_approve', value: id, userId: 'UAPP', channelId: 'CCMD', messageTs: request.ts, responseUrl: slack.newResponseUrl({ userId: 'UAPP' }) }),
+    blockAction({
+      actionId: 'rollback_approve',
+      value: id,
+      userId: 'UAPP',
+      channelId: 'CCMD',
+      messageTs: request.ts,
+      responseUrl: slack.newResponseUrl({ userId: 'UAPP' }),
+    }),
     { signingSecret: SECRET },
   );
   const notice = await slack.waitFor((sim) => sim.messages('CINC').filter((m) => !m.threadTs)[noticesBefore], 10_000);
-  const final = await slack.waitFor(() => slack.thread('CINC', notice.ts).find((m) => /back on|failed|stopped/.test(textOf(m))), 30_000);
+  const final = await slack.waitFor(
+    () => slack.thread('CINC', notice.ts).find((m) => /back on|failed|stopped/.test(textOf(m))),
+    30_000,
+  );
   if (!/back on/.test(textOf(final))) throw new Error(`round ${round}: ${textOf(final)}`);
   const activation = fastly.activations[activationsBefore]!;
   toActivation.push(Date.parse(activation.at) - clickedAt);
-  const finalCall = slack.calls.find((c) => c.method === 'chat.postMessage' && typeof c.args.text === 'string' && c.args.text === final.text);
+  const finalCall = slack.calls.find(
+    (c) => c.method === 'chat.postMessage' && typeof c.args.text === 'string' && c.args.text === final.text,
+  );
   toVerified.push((finalCall?.at ?? Date.now()) - clickedAt);
   // Someone fixes forward: a new version goes live, so the next round has something to roll back.
   fastly.addVersion(SERVICE, { number: nextVersion, locked: true, comment: `fix ${nextVersion}` });
@@ -102,7 +131,8 @@ bot.kill('SIGTERM');
 await new Promise((r) => bot.once('exit', r));
 await Promise.all([slack.close(), fastly.close()]);
 
-const row = (name: string, v: number[]) => `| ${name.padEnd(34)} | ${String(Math.round(percentile(v, 50))).padStart(6)} | ${String(Math.round(percentile(v, 99))).padStart(6)} | ${String(Math.round(Math.max(...v))).padStart(6)} |`;
+const row = (name: string, v: number[]) =>
+  `| ${name.padEnd(34)} | ${String(Math.round(percentile(v, 50))).padStart(6)} | ${String(Math.round(percentile(v, 99))).padStart(6)} | ${String(Math.round(Math.max(...v))).padStart(6)} |`;
 console.log(`\n${rounds} rollbacks, simulator latency ${latencyMs} ms per Fastly call, real bot process, real Redis\n`);
 console.log('| figure (ms)                        |    p50 |    p99 |    max |');
 console.log('|------------------------------------|--------|--------|--------|');

@@ -10,7 +10,9 @@ const MODES: readonly Mode[] = ['all', 'app', 'worker'];
 async function main(): Promise<void> {
   const mode = (process.argv[2] ?? 'all') as Mode;
   if (!MODES.includes(mode)) {
-    console.error(`Unknown mode "${process.argv[2]}": use one of ${MODES.join(', ')} (default all: the Slack app and a worker in one process).`);
+    console.error(
+      `Unknown mode "${process.argv[2]}": use one of ${MODES.join(', ')} (default all: the Slack app and a worker in one process).`,
+    );
     process.exit(2);
   }
   // A .env beside the process is read for convenience; real environment variables win over it.
@@ -59,7 +61,9 @@ function lockMsFrom(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = Number(value);
   if (!Number.isInteger(ms) || ms < 200) {
-    console.error(`rapid-rollback cannot start:\n  - RR_WORKER_LOCK_MS must be a whole number of milliseconds, at least 200 (got "${value}"); leave it unset for 10000.`);
+    console.error(
+      `rapid-rollback cannot start:\n  - RR_WORKER_LOCK_MS must be a whole number of milliseconds, at least 200 (got "${value}"); leave it unset for 10000.`,
+    );
     process.exit(1);
   }
   return ms;

@@ -1,24 +1,24 @@
+import type { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { WebClient } from '@slack/web-api';
 import type { Config } from './config/load-config.js';
 import type { ApproverDirectory } from './core/approval.js';
 import { RollbackError } from './core/errors.js';
 import type { RequestStore, ThreadRef } from './core/request.js';
 import { RollbackService } from './core/rollback-service.js';
 import type { ProgressReporter } from './core/run-rollback.js';
+import type { SymmetryRestorer } from './core/symmetry.js';
 import { createDriver } from './drivers/registry.js';
 import type { RollbackDriver } from './drivers/types.js';
+import type { GitSettings } from './git/schema.js';
+import { GitSymmetry } from './git/symmetry.js';
 import type { Logger } from './log.js';
 import { RollbackQueue } from './queue/rollback-queue.js';
 import { startRollbackWorker } from './queue/rollback-worker.js';
-import type { SymmetryRestorer } from './core/symmetry.js';
-import type { GitSettings } from './git/schema.js';
-import { GitSymmetry } from './git/symmetry.js';
 import { createSlackApp, createSlackClient } from './slack/app.js';
 import { SlackApproverDirectory } from './slack/approver-directory.js';
-import { redisSeenSignatures } from './slack/replay-guard.js';
 import { DeferredReporter, waitForThread } from './slack/deferred-reporter.js';
+import { redisSeenSignatures } from './slack/replay-guard.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
@@ -65,7 +65,10 @@ export async function connectRedis(url: string, options: RedisOptions, log: Logg
 /** Starts the Slack app, the worker, or both, on one Redis. */
 export async function run(config: Config, log: Logger, options: RunOptions = {}): Promise<Running> {
   const client = createSlackClient(config.slack, log);
-  const core = await buildCore(config, log, { prefix: options.prefix, directory: new SlackApproverDirectory(client, log) });
+  const core = await buildCore(config, log, {
+    prefix: options.prefix,
+    directory: new SlackApproverDirectory(client, log),
+  });
   const closers: Array<() => Promise<unknown>> = [];
 
   if (config.mode !== 'app') {
@@ -133,7 +136,10 @@ export interface WorkerDeps {
 }
 
 /** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
-export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ worker: Worker; close(): Promise<void> }> {
+export async function startWorker(
+  config: Config,
+  deps: WorkerDeps,
+): Promise<{ worker: Worker; close(): Promise<void> }> {
   const { store, drivers, client, log } = deps;
   const workerRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
   const worker = startRollbackWorker({
@@ -148,10 +154,15 @@ export async function startWorker(config: Config, deps: WorkerDeps): Promise<{ w
     queueName: deps.queueName,
     reporterFor: (job, jobLog): ProgressReporter => {
       const forThread = (thread: ThreadRef | undefined) =>
-        thread ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog) : logOnlyReporter(jobLog);
+        thread
+          ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog)
+          : logOnlyReporter(jobLog);
       if (job.thread || !job.threadPending) return forThread(job.thread);
       // Queued before Slack took the notice (an approval queues at once): the steps wait for its thread, not the rollback.
-      return new DeferredReporter(waitForThread(() => store.thread(job.requestId), 10 * 60_000), forThread);
+      return new DeferredReporter(
+        waitForThread(() => store.thread(job.requestId), 10 * 60_000),
+        forThread,
+      );
     },
     log,
   });
@@ -181,7 +192,11 @@ export interface Core {
  * What run() builds for the Slack app, for another front end: the same Redis keys, queue and rules.
  * `directory` decides who may approve (Slack user groups, or fewer when Slack is down).
  */
-export async function buildCore(config: Config, log: Logger, options: { prefix?: string | undefined; directory: ApproverDirectory }): Promise<Core> {
+export async function buildCore(
+  config: Config,
+  log: Logger,
+  options: { prefix?: string | undefined; directory: ApproverDirectory },
+): Promise<Core> {
   const prefix = options.prefix ?? config.redisPrefix;
   const bullPrefix = `${prefix}-bull`;
   const drivers = await createDrivers(config, log);
@@ -189,7 +204,16 @@ export async function buildCore(config: Config, log: Logger, options: { prefix?:
   const store = new RedisRequestStore(redis, { prefix });
   const queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });
   const symmetry = createSymmetry(config);
-  const service = new RollbackService({ rules: config.rules, targets: config.targets, drivers, store, directory: options.directory, queue, log, symmetry });
+  const service = new RollbackService({
+    rules: config.rules,
+    targets: config.targets,
+    drivers,
+    store,
+    directory: options.directory,
+    queue,
+    log,
+    symmetry,
+  });
   return {
     redis,
     store,

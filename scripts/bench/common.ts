@@ -3,7 +3,7 @@
  * waits, statistics, Redis clean-up, signed Slack traffic and the table rows every section returns.
  * Everything talks to 127.0.0.1 only.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { freePort } from '../../test/support/free-port.js';
 import { deleteKeys as deleteKeysIn } from '../../test/support/redis-keys.js';
 import { writeRollbackYml as writeConfig } from '../../test/support/rollback-yml.js';
 import { blockAction, signRequest, slashCommand } from '../../test/support/slack-payloads.js';
-import { textOf, type SimCall, type SlackSimulator } from '../../test/support/slack-simulator.js';
+import { type SimCall, type SlackSimulator, textOf } from '../../test/support/slack-simulator.js';
 
 export const SIGNING_SECRET = 'bench-signing-secret';
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -63,7 +63,12 @@ export function checkDeadline(): void {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` every `everyMs` until it returns something, for at most `timeoutMs` (and the run's budget). */
-export async function until<T>(what: string, probe: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs: number, everyMs = 5): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  timeoutMs: number,
+  everyMs = 5,
+): Promise<T> {
   const end = Math.min(Date.now() + timeoutMs, deadline);
   for (;;) {
     const value = await probe();
@@ -77,7 +82,11 @@ export async function until<T>(what: string, probe: () => T | undefined | false 
 }
 
 /** Runs `work` over `items` with at most `limit` at a time; results in input order. */
-export async function pool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
@@ -101,12 +110,13 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const median = (values: readonly number[]) => percentile(values, 50);
 export const ms = (value: number) => (Number.isFinite(value) ? `${Math.round(value)} ms` : 'n/a');
-export const p50p99 = (values: readonly number[]) => `p50 ${ms(percentile(values, 50))} · p99 ${ms(percentile(values, 99))} (n=${values.length})`;
+export const p50p99 = (values: readonly number[]) =>
+  `p50 ${ms(percentile(values, 50))} · p99 ${ms(percentile(values, 99))} (n=${values.length})`;
 
 // ------------------------------------------------------------------------------------------------- ports, files
 
-export { freePort };
 export { fastlyTarget } from '../../test/support/rollback-yml.js';
+export { freePort };
 
 export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `rr-bench-${tag}-`));
@@ -114,7 +124,12 @@ export function tempDir(tag: string): string {
 
 /** `<dir>/rollback.yml`: the bench's channel and approver, requests kept an hour, and these target lines. */
 export function writeRollbackYml(dir: string, targets: string[]): string {
-  return writeConfig(dir, { incidentChannel: CHANNELS.incident, approvers: [PEOPLE.approver], settings: ['requestTtl: 1h'], targets });
+  return writeConfig(dir, {
+    incidentChannel: CHANNELS.incident,
+    approvers: [PEOPLE.approver],
+    settings: ['requestTtl: 1h'],
+    targets,
+  });
 }
 
 // ------------------------------------------------------------------------------------------------- the bot
@@ -163,7 +178,9 @@ export interface BotOptions {
  * (busy) process would make the bot wait for the benchmark to read its logs.
  */
 export async function startBot(options: BotOptions): Promise<BotProcess> {
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.mode}-${Date.now()}.cpuprofile`] : [];
+  const nodeArgs = profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.mode}-${Date.now()}.cpuprofile`]
+    : [];
   const port = options.mode === 'worker' ? undefined : await freePort();
   const logFile = join(options.cwd, `bot-${options.mode}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);
   const out = openSync(logFile, 'a');
@@ -216,12 +233,27 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
   };
   started.add(bot);
   try {
-    await until(`node dist/main.js ${options.mode} to start`, () => {
-      if (exited !== undefined) throw new Error(`node dist/main.js ${options.mode} exited with ${exited}:\n${tail().join('\n')}`);
-      return readFileSync(logFile, 'utf8').includes('"rapid-rollback started"');
-    }, options.timeoutMs ?? 20_000, 20);
+    await until(
+      `node dist/main.js ${options.mode} to start`,
+      () => {
+        if (exited !== undefined)
+          throw new Error(`node dist/main.js ${options.mode} exited with ${exited}:\n${tail().join('\n')}`);
+        return readFileSync(logFile, 'utf8').includes('"rapid-rollback started"');
+      },
+      options.timeoutMs ?? 20_000,
+      20,
+    );
     if (eventsUrl) {
-      await until('the HTTP receiver to answer', () => fetch(eventsUrl, { method: 'POST', signal: AbortSignal.timeout(1_000) }).then(() => true, () => false), 10_000, 20);
+      await until(
+        'the HTTP receiver to answer',
+        () =>
+          fetch(eventsUrl, { method: 'POST', signal: AbortSignal.timeout(1_000) }).then(
+            () => true,
+            () => false,
+          ),
+        10_000,
+        20,
+      );
     }
   } catch (error) {
     await bot.stop();
@@ -267,8 +299,16 @@ export async function requestFacts(prefix: string, id: string): Promise<Record<s
 }
 
 /** The BullMQ job hash: `timestamp` (added), `processedOn` (a worker took it), `finishedOn`. */
-export async function jobFacts(prefix: string, id: string): Promise<{ addedAt: number; processedOn: number; finishedOn: number }> {
-  const [added, processed, finished] = await benchRedis().hmget(`${prefix}-bull:rollbacks:${id}`, 'timestamp', 'processedOn', 'finishedOn');
+export async function jobFacts(
+  prefix: string,
+  id: string,
+): Promise<{ addedAt: number; processedOn: number; finishedOn: number }> {
+  const [added, processed, finished] = await benchRedis().hmget(
+    `${prefix}-bull:rollbacks:${id}`,
+    'timestamp',
+    'processedOn',
+    'finishedOn',
+  );
   return { addedAt: Number(added), processedOn: Number(processed), finishedOn: Number(finished) };
 }
 
@@ -292,12 +332,29 @@ export function postSigned(url: string, body: string, timeoutMs = 30_000): Promi
   const target = new URL(url);
   const headers = { ...signRequest(body, SIGNING_SECRET), 'content-length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers, agent, timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
-      response.on('error', reject);
-    });
+    const request = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        headers,
+        agent,
+        timeout: timeoutMs,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - started,
+          }),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     request.on('error', reject);
     const started = performance.now();
@@ -341,13 +398,29 @@ export function postedRequests(slack: SlackSimulator): PostedRequest[] {
 
 /** Waits until the bot has recorded which message holds the request (as a person clicks later, never before). */
 export async function awaitOrigin(prefix: string, id: string, timeoutMs = 10_000): Promise<void> {
-  await until(`request ${id} to record its message`, async () => Boolean(await benchRedis().hget(`${prefix}:request:${id}`, 'originTs')), timeoutMs, 5);
+  await until(
+    `request ${id} to record its message`,
+    async () => Boolean(await benchRedis().hget(`${prefix}:request:${id}`, 'originTs')),
+    timeoutMs,
+    5,
+  );
 }
 
 /** The body of a click on Approve, on the request message, by the approver. */
 export function approveBody(slack: SlackSimulator, request: PostedRequest): string {
-  const responseUrl = slack.newResponseUrl({ channel: CHANNELS.command, messageTs: request.ts, userId: PEOPLE.approver });
-  return blockAction({ actionId: 'rollback_approve', value: request.id, userId: PEOPLE.approver, channelId: CHANNELS.command, messageTs: request.ts, responseUrl });
+  const responseUrl = slack.newResponseUrl({
+    channel: CHANNELS.command,
+    messageTs: request.ts,
+    userId: PEOPLE.approver,
+  });
+  return blockAction({
+    actionId: 'rollback_approve',
+    value: request.id,
+    userId: PEOPLE.approver,
+    channelId: CHANNELS.command,
+    messageTs: request.ts,
+    responseUrl,
+  });
 }
 
 /** Clicks Approve on the request message as the approver. */
@@ -362,7 +435,15 @@ export function finalCall(slack: SlackSimulator, target: string, fromIndex = 0):
     if (call.method !== 'chat.postMessage' || !call.ok || typeof call.args.text !== 'string') continue;
     // The outcome may share its message with the steps just before it (the verification): any line counts.
     const lines = call.args.text.split('\n');
-    if (lines.some((line) => line.startsWith(`✅ *${target} is back on `) || line.startsWith(`❌ *Rollback of ${target} failed*`) || line.startsWith(`⚠️ *Rollback of ${target} stopped*`))) return call;
+    if (
+      lines.some(
+        (line) =>
+          line.startsWith(`✅ *${target} is back on `) ||
+          line.startsWith(`❌ *Rollback of ${target} failed*`) ||
+          line.startsWith(`⚠️ *Rollback of ${target} stopped*`),
+      )
+    )
+      return call;
   }
   return undefined;
 }
@@ -371,7 +452,15 @@ export function finalCall(slack: SlackSimulator, target: string, fromIndex = 0):
 export function noticeCall(slack: SlackSimulator, target: string, fromIndex = 0): SimCall | undefined {
   for (let i = fromIndex; i < slack.calls.length; i++) {
     const call = slack.calls[i] as SimCall;
-    if (call.method === 'chat.postMessage' && call.ok && call.args.channel === CHANNELS.incident && call.args.thread_ts === undefined && typeof call.args.text === 'string' && call.args.text.startsWith(`Rolling back ${target} to `)) return call;
+    if (
+      call.method === 'chat.postMessage' &&
+      call.ok &&
+      call.args.channel === CHANNELS.incident &&
+      call.args.thread_ts === undefined &&
+      typeof call.args.text === 'string' &&
+      call.args.text.startsWith(`Rolling back ${target} to `)
+    )
+      return call;
   }
   return undefined;
 }

@@ -6,8 +6,25 @@
  * message accepted by Slack, and each target's click → verified.
  */
 import { FastlySimulator } from '../../test/support/fastly-simulator.js';
-import { SlackSimulator, type SimCall } from '../../test/support/slack-simulator.js';
-import { approveBody, awaitOrigin, CHANNELS, checkDeadline, commandBody, fastlyTarget, jobFacts, pool, postedRequests, postSigned, startBot, tempDir, until, writeRollbackYml, type BotProcess, type PostedRequest } from './common.js';
+import { type SimCall, SlackSimulator } from '../../test/support/slack-simulator.js';
+import {
+  approveBody,
+  awaitOrigin,
+  type BotProcess,
+  CHANNELS,
+  checkDeadline,
+  commandBody,
+  fastlyTarget,
+  jobFacts,
+  type PostedRequest,
+  pool,
+  postedRequests,
+  postSigned,
+  startBot,
+  tempDir,
+  until,
+  writeRollbackYml,
+} from './common.js';
 
 export interface FanoutOptions {
   targets: number;
@@ -52,9 +69,20 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
   const dir = tempDir('fanout');
   const config = writeRollbackYml(dir, targets);
   const bots: BotProcess[] = [];
-  const result: FanoutResult = { targets: n, allVerifiedMs: Number.NaN, perTarget: [], clicksSentMs: Number.NaN, clickAcks: [], maxConcurrent: 0, slotHeldMs: [], runToVerifiedMs: [], failures: [] };
+  const result: FanoutResult = {
+    targets: n,
+    allVerifiedMs: Number.NaN,
+    perTarget: [],
+    clicksSentMs: Number.NaN,
+    clickAcks: [],
+    maxConcurrent: 0,
+    slotHeldMs: [],
+    runToVerifiedMs: [],
+    failures: [],
+  };
   try {
-    const start = (mode: 'app' | 'worker') => startBot({ mode, cwd: dir, config, prefix: options.prefix, slack, fastly });
+    const start = (mode: 'app' | 'worker') =>
+      startBot({ mode, cwd: dir, config, prefix: options.prefix, slack, fastly });
     bots.push(...(await Promise.all([start('app'), start('worker'), start('worker')])));
     const url = bots[0]?.eventsUrl as string;
 
@@ -63,10 +91,15 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     const asked = await pool(names, 25, (name) => postSigned(url, commandBody(slack, `${name} fan-out`)));
     const refused = asked.filter((a) => a.status !== 200);
     if (refused.length > 0) throw new Error(`${refused.length} slash commands were not acknowledged`);
-    const requests = await until(`${n} approval requests`, () => {
-      const posted = postedRequests(slack);
-      return posted.length >= n ? posted : undefined;
-    }, 120_000, 50);
+    const requests = await until(
+      `${n} approval requests`,
+      () => {
+        const posted = postedRequests(slack);
+        return posted.length >= n ? posted : undefined;
+      },
+      120_000,
+      50,
+    );
     const byTarget = new Map<string, PostedRequest>(requests.map((r) => [r.target, r]));
     for (const request of byTarget.values()) await awaitOrigin(options.prefix, request.id);
     checkDeadline();
@@ -76,10 +109,12 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     const callsBefore = slack.calls.length;
     const firstClick = Date.now();
     const clickedAt: number[] = [];
-    const answers = await Promise.all(bodies.map((body, i) => {
-      clickedAt[i] = Date.now();
-      return postSigned(url, body);
-    }));
+    const answers = await Promise.all(
+      bodies.map((body, i) => {
+        clickedAt[i] = Date.now();
+        return postSigned(url, body);
+      }),
+    );
     result.clicksSentMs = Date.now() - firstClick;
     result.clickAcks = answers.map((a) => a.ms);
     if (answers.some((a) => a.status !== 200)) throw new Error('some Approve clicks were not acknowledged');
@@ -87,17 +122,23 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     // Every target's final message, in one pass over the call log each time (bounded).
     const finals = new Map<string, SimCall>();
     let scanned = callsBefore;
-    await until(`all ${n} rollbacks to finish`, () => {
-      for (; scanned < slack.calls.length; scanned++) {
-        const call = slack.calls[scanned] as SimCall;
-        const text = typeof call.args.text === 'string' ? call.args.text : '';
-        // The outcome may follow the verification in one message: any line counts.
-        const target = /^(?:✅ \*(\S+) is back on |❌ \*Rollback of (\S+) failed\*|⚠️ \*Rollback of (\S+) stopped\*)/m.exec(text);
-        const name = target?.[1] ?? target?.[2] ?? target?.[3];
-        if (call.method === 'chat.postMessage' && call.ok && name && !finals.has(name)) finals.set(name, call);
-      }
-      return finals.size >= n;
-    }, 300_000, 20);
+    await until(
+      `all ${n} rollbacks to finish`,
+      () => {
+        for (; scanned < slack.calls.length; scanned++) {
+          const call = slack.calls[scanned] as SimCall;
+          const text = typeof call.args.text === 'string' ? call.args.text : '';
+          // The outcome may follow the verification in one message: any line counts.
+          const target =
+            /^(?:✅ \*(\S+) is back on |❌ \*Rollback of (\S+) failed\*|⚠️ \*Rollback of (\S+) stopped\*)/m.exec(text);
+          const name = target?.[1] ?? target?.[2] ?? target?.[3];
+          if (call.method === 'chat.postMessage' && call.ok && name && !finals.has(name)) finals.set(name, call);
+        }
+        return finals.size >= n;
+      },
+      300_000,
+      20,
+    );
     let last = 0;
     names.forEach((name, i) => {
       const call = finals.get(name) as SimCall;
@@ -109,15 +150,32 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     result.allVerifiedMs = last - firstClick;
 
     // How busy the workers were: BullMQ's own timestamps (wait for every job to be flushed and finished).
-    const jobs = await until('every job to finish', async () => {
-      const facts = await Promise.all(names.map((name) => jobFacts(options.prefix, (byTarget.get(name) as PostedRequest).id)));
-      return facts.every((f) => f.finishedOn > 0) ? facts : undefined;
-    }, 120_000, 100);
-    const edges = jobs.flatMap((j) => [[j.processedOn, 1], [j.finishedOn, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const jobs = await until(
+      'every job to finish',
+      async () => {
+        const facts = await Promise.all(
+          names.map((name) => jobFacts(options.prefix, (byTarget.get(name) as PostedRequest).id)),
+        );
+        return facts.every((f) => f.finishedOn > 0) ? facts : undefined;
+      },
+      120_000,
+      100,
+    );
+    const edges = jobs
+      .flatMap(
+        (j) =>
+          [
+            [j.processedOn, 1],
+            [j.finishedOn, -1],
+          ] as const,
+      )
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     let running = 0;
     for (const [, delta] of edges) result.maxConcurrent = Math.max(result.maxConcurrent, (running += delta));
     result.slotHeldMs = jobs.map((j) => j.finishedOn - j.processedOn);
-    result.runToVerifiedMs = names.map((name, i) => (finals.get(name) as SimCall).at - (jobs[i]?.processedOn ?? Number.NaN));
+    result.runToVerifiedMs = names.map(
+      (name, i) => (finals.get(name) as SimCall).at - (jobs[i]?.processedOn ?? Number.NaN),
+    );
   } finally {
     await Promise.all(bots.map((bot) => bot.stop()));
     await Promise.all([slack.close(), fastly.close()]);

@@ -54,16 +54,30 @@ export async function fastlyCliRounds(fastly: FastlySimulator, rounds: number): 
       const active = plan.versions.find((v) => v.Active);
       if (!active) throw new Error('fastly CLI: no active version listed');
       // What the runbook says to restore: the newest locked version below the active one.
-      const previous = plan.versions.filter((v) => v.Locked && v.Number < active.Number).sort((a, b) => b.Number - a.Number)[0];
+      const previous = plan.versions
+        .filter((v) => v.Locked && v.Number < active.Number)
+        .sort((a, b) => b.Number - a.Number)[0];
       if (!previous) throw new Error('fastly CLI: nothing to roll back to');
-      const activated = await cli(['service', 'version', 'activate', '--service-id', CLI_SERVICE, '--version', String(previous.Number)]);
+      const activated = await cli([
+        'service',
+        'version',
+        'activate',
+        '--service-id',
+        CLI_SERVICE,
+        '--version',
+        String(previous.Number),
+      ]);
       const readBack = await list();
       const wall = performance.now() - started;
-      if (readBack.versions.find((v) => v.Active)?.Number !== previous.Number) throw new Error(`fastly CLI: v${previous.Number} is not active after activating it`);
+      if (readBack.versions.find((v) => v.Active)?.Number !== previous.Number)
+        throw new Error(`fastly CLI: v${previous.Number} is not active after activating it`);
       if (round >= 0) {
         result.wallMs.push(wall);
         result.commandMs.push([plan.ms, activated.ms, readBack.ms]);
-        if (round === 0) result.requests = fastly.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path.replace(CLI_SERVICE, '{id}')}`);
+        if (round === 0)
+          result.requests = fastly.requests
+            .slice(requestsBefore)
+            .map((r) => `${r.method} ${r.path.replace(CLI_SERVICE, '{id}')}`);
       }
       // Someone fixes forward, so the next round has a bad version to roll back from.
       fastly.addVersion(CLI_SERVICE, { number: nextVersion, locked: true, comment: `fix ${nextVersion}` });

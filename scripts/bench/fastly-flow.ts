@@ -12,10 +12,10 @@
  */
 import { FastlySimulator } from '../../test/support/fastly-simulator.js';
 import { SlackSimulator } from '../../test/support/slack-simulator.js';
-import { fastlyCliRounds, type CliResult } from './fastly-cli.js';
 import {
   approve,
   awaitOrigin,
+  type BotProcess,
   CHANNELS,
   checkDeadline,
   command,
@@ -33,8 +33,8 @@ import {
   tempDir,
   until,
   writeRollbackYml,
-  type BotProcess,
 } from './common.js';
+import { type CliResult, fastlyCliRounds } from './fastly-cli.js';
 
 export const SERVICE = 'SU1Z0isxPaozGVKXdv0eY';
 
@@ -91,7 +91,15 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
   const dir = tempDir('fastly');
   const config = writeRollbackYml(dir, fastlyTarget('cdn', SERVICE));
   let bot: BotProcess | undefined;
-  const result: FastlyFlowResult = { acks: [], coldAcks: [], ackStatuses: [], rounds: [], roundsSlack0: [], cli: { wallMs: [], commandMs: [], requests: [], proxyAttempts: 0 }, latencyMs: options.latencyMs };
+  const result: FastlyFlowResult = {
+    acks: [],
+    coldAcks: [],
+    ackStatuses: [],
+    rounds: [],
+    roundsSlack0: [],
+    cli: { wallMs: [], commandMs: [], requests: [], proxyAttempts: 0 },
+    latencyMs: options.latencyMs,
+  };
   try {
     bot = await startBot({ mode: 'all', cwd: dir, config, prefix: options.prefix, slack, fastly });
     const url = bot.eventsUrl as string;
@@ -101,7 +109,11 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
       const seen = new Set(postedRequests(slack).map((r) => r.id));
       const asked = await command(slack, url, 'cdn bench round');
       if (asked.status !== 200) throw new Error(`/rollback answered HTTP ${asked.status}`);
-      const request = await until('the approval request', () => postedRequests(slack).find((r) => !seen.has(r.id)), 15_000);
+      const request = await until(
+        'the approval request',
+        () => postedRequests(slack).find((r) => !seen.has(r.id)),
+        15_000,
+      );
       await awaitOrigin(options.prefix, request.id);
       const callsBefore = slack.calls.length;
       const fastlyBefore = fastly.requests.length;
@@ -110,17 +122,26 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
       const click = await approve(slack, url, request);
       if (click.status !== 200) throw new Error(`the Approve click answered HTTP ${click.status}`);
       const final = await until('the final message in the thread', () => finalCall(slack, 'cdn', callsBefore), 30_000);
-      if (!String(final.args.text).includes('is back on')) throw new Error(`rollback did not succeed: ${String(final.args.text)}`);
+      if (!String(final.args.text).includes('is back on'))
+        throw new Error(`rollback did not succeed: ${String(final.args.text)}`);
       // The job is done once its thread is flushed; rounds must not overlap.
-      const job = await until('the job to finish', async () => {
-        const facts = await jobFacts(options.prefix, request.id);
-        return facts.finishedOn > 0 ? facts : undefined;
-      }, 30_000, 10);
+      const job = await until(
+        'the job to finish',
+        async () => {
+          const facts = await jobFacts(options.prefix, request.id);
+          return facts.finishedOn > 0 ? facts : undefined;
+        },
+        30_000,
+        10,
+      );
       const facts = await requestFacts(options.prefix, request.id);
       const calls = fastly.requests.slice(fastlyBefore);
       const activation = fastly.activations[activationsBefore];
       const notice = noticeCall(slack, 'cdn', callsBefore);
-      if (calls.length < 3 || !activation || !notice) throw new Error(`round incomplete: ${calls.length} Fastly calls, activation ${Boolean(activation)}, notice ${Boolean(notice)}`);
+      if (calls.length < 3 || !activation || !notice)
+        throw new Error(
+          `round incomplete: ${calls.length} Fastly calls, activation ${Boolean(activation)}, notice ${Boolean(notice)}`,
+        );
       const since = (at: number) => at - clickedAt;
       const timing: RoundTiming = {
         clickAckMs: click.ms,
@@ -134,7 +155,8 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
         readBackSent: since(Date.parse(calls[2]!.startedAt)),
         verified: since(final.at),
         fastlyCalls: calls.length,
-        slackCallsBeforeFirstCall: slack.calls.slice(callsBefore).filter((c) => c.at <= Date.parse(calls[0]!.startedAt)).length,
+        slackCallsBeforeFirstCall: slack.calls.slice(callsBefore).filter((c) => c.at <= Date.parse(calls[0]!.startedAt))
+          .length,
         slackCallsBeforeVerified: slack.calls.slice(callsBefore).filter((c) => c.at <= final.at).length,
         authTests: slack.calls.slice(callsBefore).filter((c) => c.method === 'auth.test').length,
       };
@@ -151,13 +173,20 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
     for (let burst = options.bursts > 0 ? -1 : 0; burst < options.bursts; burst++) {
       checkDeadline();
       const before = postedRequests(slack).length;
-      const bodies = Array.from({ length: options.burstSize }, (_, i) => commandBody(slack, `cdn burst ${burst} command ${i}`));
+      const bodies = Array.from({ length: options.burstSize }, (_, i) =>
+        commandBody(slack, `cdn burst ${burst} command ${i}`),
+      );
       const answers = await Promise.all(bodies.map((body) => postSigned(url, body)));
       if (burst < 0) result.coldAcks.push(...answers.map((a) => a.ms));
       else result.acks.push(...answers.map((a) => a.ms));
       result.ackStatuses.push(...answers.map((a) => a.status));
       // Let the planning after the acks finish before anything else is measured.
-      await until('every burst request to be posted', () => postedRequests(slack).length >= before + options.burstSize, 60_000, 20);
+      await until(
+        'every burst request to be posted',
+        () => postedRequests(slack).length >= before + options.burstSize,
+        60_000,
+        20,
+      );
     }
 
     for (let i = 0; i < options.rounds; i++) result.rounds.push(await round());
@@ -180,9 +209,14 @@ export async function fastlyFlow(options: FastlyFlowOptions): Promise<FastlyFlow
 /** The median of each field, for the "where the time goes" table. */
 export function medianTiming(rounds: RoundTiming[]): RoundTiming {
   const pick = (key: keyof RoundTiming) => median(rounds.map((r) => r[key]));
-  return Object.fromEntries((Object.keys(rounds[0] ?? {}) as Array<keyof RoundTiming>).map((k) => [k, pick(k)])) as unknown as RoundTiming;
+  return Object.fromEntries(
+    (Object.keys(rounds[0] ?? {}) as Array<keyof RoundTiming>).map((k) => [k, pick(k)]),
+  ) as unknown as RoundTiming;
 }
 
 export function p99Of(rounds: RoundTiming[], key: keyof RoundTiming): number {
-  return percentile(rounds.map((r) => r[key]), 99);
+  return percentile(
+    rounds.map((r) => r[key]),
+    99,
+  );
 }

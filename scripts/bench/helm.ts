@@ -12,9 +12,22 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { kubeBinaries } from '../../test/support/kube-binaries.js';
-import { KubeSimulator, type HelmReleaseSpec } from '../../test/support/kube-simulator/index.js';
-import { SlackSimulator, type SimCall } from '../../test/support/slack-simulator.js';
-import { approve, awaitOrigin, CHANNELS, checkDeadline, command, finalCall, postedRequests, startBot, tempDir, until, writeRollbackYml, type BotProcess } from './common.js';
+import { type HelmReleaseSpec, KubeSimulator } from '../../test/support/kube-simulator/index.js';
+import { type SimCall, SlackSimulator } from '../../test/support/slack-simulator.js';
+import {
+  approve,
+  awaitOrigin,
+  type BotProcess,
+  CHANNELS,
+  checkDeadline,
+  command,
+  finalCall,
+  postedRequests,
+  startBot,
+  tempDir,
+  until,
+  writeRollbackYml,
+} from './common.js';
 
 const run = promisify(execFile);
 
@@ -41,7 +54,12 @@ function release(namespace: string): HelmReleaseSpec {
     name: 'app',
     namespace,
     chart: { name: 'api', version: '1.0.0', appVersion: '1.0.0' },
-    revisions: (['superseded', 'deployed'] as const).map((status, i) => ({ image: `registry/api:1.${i}.0`, appVersion: `1.${i}.0`, chartVersion: `1.${i}.0`, status })),
+    revisions: (['superseded', 'deployed'] as const).map((status, i) => ({
+      image: `registry/api:1.${i}.0`,
+      appVersion: `1.${i}.0`,
+      chartVersion: `1.${i}.0`,
+      status,
+    })),
   };
 }
 
@@ -61,12 +79,20 @@ export async function helmFigures(options: HelmOptions): Promise<HelmResult> {
   const dir = tempDir('helm');
   const kubeconfig = kube.writeKubeconfig(dir);
   const targets: string[] = [];
-  for (let i = 0; i < rounds; i++) targets.push(`  api${i}:`, '    kind: helm', '    release: app', `    namespace: prod${i}`, '    timeout: 120s');
+  for (let i = 0; i < rounds; i++)
+    targets.push(`  api${i}:`, '    kind: helm', '    release: app', `    namespace: prod${i}`, '    timeout: 120s');
   const config = writeRollbackYml(dir, targets);
   const result: HelmResult = { botRolledOut: [], botVerified: [], byHand: [], byHandHelm: [] };
   let bot: BotProcess | undefined;
   try {
-    bot = await startBot({ mode: 'all', cwd: dir, config, prefix: options.prefix, slack, env: { KUBECONFIG: kubeconfig, HELM_BIN: helm } });
+    bot = await startBot({
+      mode: 'all',
+      cwd: dir,
+      config,
+      prefix: options.prefix,
+      slack,
+      env: { KUBECONFIG: kubeconfig, HELM_BIN: helm },
+    });
     const url = bot.eventsUrl as string;
     for (let i = 0; i < rounds; i++) {
       checkDeadline();
@@ -76,14 +102,33 @@ export async function helmFigures(options: HelmOptions): Promise<HelmResult> {
       const seen = new Set(postedRequests(slack).map((r) => r.id));
       const asked = await command(slack, url, `${target} bench`);
       if (asked.status !== 200) throw new Error(`/rollback ${target} answered HTTP ${asked.status}`);
-      const request = await until(`the approval request for ${target}`, () => postedRequests(slack).find((r) => !seen.has(r.id) && r.target === target), 30_000, 10);
+      const request = await until(
+        `the approval request for ${target}`,
+        () => postedRequests(slack).find((r) => !seen.has(r.id) && r.target === target),
+        30_000,
+        10,
+      );
       await awaitOrigin(options.prefix, request.id);
       const callsBefore = slack.calls.length;
       const clickedAt = Date.now();
       await approve(slack, url, request);
-      const final = await until(`the final message for ${target}`, () => finalCall(slack, target, callsBefore), 150_000, 10);
-      if (!String(final.args.text).includes('is back on')) throw new Error(`helm rollback of ${target} did not succeed: ${String(final.args.text)}`);
-      const rolledOut = slack.calls.slice(callsBefore).find((c: SimCall) => c.method === 'chat.postMessage' && c.ok && typeof c.args.text === 'string' && /successfully rolled out/.test(c.args.text));
+      const final = await until(
+        `the final message for ${target}`,
+        () => finalCall(slack, target, callsBefore),
+        150_000,
+        10,
+      );
+      if (!String(final.args.text).includes('is back on'))
+        throw new Error(`helm rollback of ${target} did not succeed: ${String(final.args.text)}`);
+      const rolledOut = slack.calls
+        .slice(callsBefore)
+        .find(
+          (c: SimCall) =>
+            c.method === 'chat.postMessage' &&
+            c.ok &&
+            typeof c.args.text === 'string' &&
+            /successfully rolled out/.test(c.args.text),
+        );
       if (measured) {
         result.botVerified.push(final.at - clickedAt);
         result.botRolledOut.push((rolledOut?.at ?? final.at) - clickedAt);
@@ -92,9 +137,15 @@ export async function helmFigures(options: HelmOptions): Promise<HelmResult> {
       // By hand, on the same simulator, same pod delay.
       const env = { ...process.env, KUBECONFIG: kubeconfig, HOME: dir };
       const started = performance.now();
-      await run(helm, ['rollback', 'app', '1', '--namespace', `hand${i}`, '--wait', '--timeout', '300s'], { env, timeout: 150_000 });
+      await run(helm, ['rollback', 'app', '1', '--namespace', `hand${i}`, '--wait', '--timeout', '300s'], {
+        env,
+        timeout: 150_000,
+      });
       const helmDone = performance.now();
-      await run(kubectl, ['rollout', 'status', 'deployment/app', '--namespace', `hand${i}`, '--timeout=5m'], { env, timeout: 150_000 });
+      await run(kubectl, ['rollout', 'status', 'deployment/app', '--namespace', `hand${i}`, '--timeout=5m'], {
+        env,
+        timeout: 150_000,
+      });
       if (measured) {
         result.byHand.push(performance.now() - started);
         result.byHandHelm.push(helmDone - started);

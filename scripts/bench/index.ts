@@ -22,8 +22,8 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_WORKER_CONCURRENCY as WORKER_CONCURRENCY_DEFAULT } from '../../src/config/env.js';
 import { senderFloor } from './calibrate.js';
 import {
-  benchRedis,
   BenchDeadline,
+  benchRedis,
   closeRedis,
   closeSender,
   deleteKeys,
@@ -32,16 +32,16 @@ import {
   ms,
   p50p99,
   percentile,
+  type Row,
   setDeadline,
   setMainJs,
   setProfileDir,
   stopAllBots,
-  type Row,
 } from './common.js';
-import { fanout, type FanoutResult } from './fanout.js';
-import { fastlyFlow, medianTiming, type FastlyFlowResult, type RoundTiming } from './fastly-flow.js';
-import { helmFigures, type HelmResult } from './helm.js';
-import { idleMemory, mib, type MemoryResult } from './memory.js';
+import { type FanoutResult, fanout } from './fanout.js';
+import { type FastlyFlowResult, fastlyFlow, medianTiming, type RoundTiming } from './fastly-flow.js';
+import { type HelmResult, helmFigures } from './helm.js';
+import { idleMemory, type MemoryResult, mib } from './memory.js';
 
 const { values } = parseArgs({
   options: {
@@ -82,7 +82,9 @@ const settings = {
 };
 const ALL = ['memory', 'ack', 'fastly', 'helm', 'fanout'] as const;
 const only = new Set((values.only ?? ALL.join(',')).split(',').map((s) => s.trim()));
-for (const name of only) if (!(ALL as readonly string[]).includes(name)) throw new Error(`--only: unknown section "${name}" (${ALL.join(', ')})`);
+for (const name of only)
+  if (!(ALL as readonly string[]).includes(name))
+    throw new Error(`--only: unknown section "${name}" (${ALL.join(', ')})`);
 if (values.main) setMainJs(values.main);
 setProfileDir(values['cpu-prof']);
 
@@ -97,7 +99,9 @@ function cleanUp(): Promise<void> {
     closeSender();
     const deleted = await deleteKeys(runPrefix).catch(() => -1);
     const left = await deleteKeys(runPrefix).catch(() => -1);
-    console.error(`bench: deleted ${deleted} Redis keys under ${runPrefix}*${left > 0 ? `, ${left} more on a second pass` : ''}`);
+    console.error(
+      `bench: deleted ${deleted} Redis keys under ${runPrefix}*${left > 0 ? `, ${left} more on a second pass` : ''}`,
+    );
     await closeRedis();
   })();
   return cleaning;
@@ -125,7 +129,7 @@ function revision(): string {
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
-    return `${commit}${dirty ? ' (this working tree\'s src/ has uncommitted changes)' : ''}`;
+    return `${commit}${dirty ? " (this working tree's src/ has uncommitted changes)" : ''}`;
   } catch {
     return 'unknown';
   }
@@ -136,7 +140,8 @@ const ok = (flag: boolean | undefined) => (flag === undefined ? '—' : flag ? '
 
 function table(rows: Row[]): string {
   const lines = ['| # | figure | latency per call | measured | against | aim | |', '|---|---|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.id} | ${r.figure} | ${r.latency} | ${r.measured} | ${r.against} | ${r.aim} | ${ok(r.ok)} |`);
+  for (const r of rows)
+    lines.push(`| ${r.id} | ${r.figure} | ${r.latency} | ${r.measured} | ${r.against} | ${r.aim} | ${ok(r.ok)} |`);
   return lines.join('\n');
 }
 
@@ -161,8 +166,12 @@ function breakdown(a: RoundTiming[], b: RoundTiming[], latency: number): string 
     '|---|---|---|',
   ];
   for (const [key, label] of STEPS) lines.push(`| ${label} | ${Math.round(ma[key])} | ${Math.round(mb[key])} |`);
-  lines.push(`| Slack calls answered before the first Fastly request | ${ma.slackCallsBeforeFirstCall} | ${mb.slackCallsBeforeFirstCall} |`);
-  lines.push(`| Slack calls answered before the final message (included) | ${ma.slackCallsBeforeVerified} | ${mb.slackCallsBeforeVerified} |`);
+  lines.push(
+    `| Slack calls answered before the first Fastly request | ${ma.slackCallsBeforeFirstCall} | ${mb.slackCallsBeforeFirstCall} |`,
+  );
+  lines.push(
+    `| Slack calls answered before the final message (included) | ${ma.slackCallsBeforeVerified} | ${mb.slackCallsBeforeVerified} |`,
+  );
   lines.push(`| auth.test calls per rollback (click → end) | ${ma.authTests} | ${mb.authTests} |`);
   lines.push(`| Fastly requests per rollback | ${ma.fastlyCalls} | ${mb.fastlyCalls} |`);
   return lines.join('\n');
@@ -181,16 +190,21 @@ async function main(): Promise<number> {
   }
   // Other work on the machine skews every figure: optionally wait (bounded) for it to calm down.
   const quietUntil = Date.now() + int(values['quiet-wait'], 0, 'quiet-wait') * 1000;
-  while ((os.loadavg()[0] ?? 0) > 0.5 && Date.now() < quietUntil) await new Promise((resolve) => setTimeout(resolve, 5_000));
+  while ((os.loadavg()[0] ?? 0) > 0.5 && Date.now() < quietUntil)
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
   began = Date.now();
   setDeadline(began + settings.budgetMs);
   armHardStop();
   const L = settings.latencyMs;
   console.log(`rapid-rollback bench${short ? ' --short' : ''}: ${new Date().toISOString()}, commit ${revision()}`);
   console.log(`machine: ${machine()}`);
-  console.log(`bot: ${mainJsPath()}; Redis prefix ${runPrefix}; simulator latency ${L} ms per call unless a row says otherwise`);
+  console.log(
+    `bot: ${mainJsPath()}; Redis prefix ${runPrefix}; simulator latency ${L} ms per call unless a row says otherwise`,
+  );
   const loadAtStart = os.loadavg()[0] ?? 0;
-  console.log(`load average at start: ${loadAtStart.toFixed(2)}${loadAtStart > 0.5 ? ' — other processes are busy on this machine: the figures will be noisier and slower than on a quiet one' : ''}\n`);
+  console.log(
+    `load average at start: ${loadAtStart.toFixed(2)}${loadAtStart > 0.5 ? ' — other processes are busy on this machine: the figures will be noisier and slower than on a quiet one' : ''}\n`,
+  );
 
   const rows: Row[] = [];
   const notes: string[] = [];
@@ -224,7 +238,12 @@ async function main(): Promise<number> {
   let helm: HelmResult | undefined;
   if (only.has('helm')) {
     console.error('bench: 4. Helm through the bot and by hand…');
-    helm = await helmFigures({ slackLatencyMs: L, readyDelayMs: settings.readyDelayMs, rounds: settings.helmRounds, prefix: `${runPrefix}-helm` });
+    helm = await helmFigures({
+      slackLatencyMs: L,
+      readyDelayMs: settings.readyDelayMs,
+      rounds: settings.helmRounds,
+      prefix: `${runPrefix}-helm`,
+    });
     raw.helm = helm;
   }
 
@@ -249,7 +268,9 @@ async function main(): Promise<number> {
       aim: 'p99 ≤ 50 ms',
       ok: p99 <= 50 && refused === 0,
     });
-    notes.push(`Row 1: first burst after start-up (cold, not in the figure): ${p50p99(flow.coldAcks)}; non-200 answers: ${refused}.`);
+    notes.push(
+      `Row 1: first burst after start-up (cold, not in the figure): ${p50p99(flow.coldAcks)}; non-200 answers: ${refused}.`,
+    );
   }
   if (flow && only.has('fastly') && flow.rounds.length > 0) {
     const first = flow.rounds.map((r) => r.firstCall);
@@ -297,7 +318,9 @@ async function main(): Promise<number> {
         aim: 'bot faster than by hand',
         ok: median(verified) < median(cli),
       });
-      notes.push(`Row 3c: the CLI made ${flow.cli.requests.length} Fastly requests per rollback (${flow.cli.requests.join(', ')}); per command p50: list ${ms(median(flow.cli.commandMs.map((c) => c[0] ?? 0)))}, activate ${ms(median(flow.cli.commandMs.map((c) => c[1] ?? 0)))}, list ${ms(median(flow.cli.commandMs.map((c) => c[2] ?? 0)))}; update-check attempts refused by the local proxy: ${flow.cli.proxyAttempts}.`);
+      notes.push(
+        `Row 3c: the CLI made ${flow.cli.requests.length} Fastly requests per rollback (${flow.cli.requests.join(', ')}); per command p50: list ${ms(median(flow.cli.commandMs.map((c) => c[0] ?? 0)))}, activate ${ms(median(flow.cli.commandMs.map((c) => c[1] ?? 0)))}, list ${ms(median(flow.cli.commandMs.map((c) => c[2] ?? 0)))}; update-check attempts refused by the local proxy: ${flow.cli.proxyAttempts}.`,
+      );
     }
   }
   if (helm) {
@@ -311,7 +334,9 @@ async function main(): Promise<number> {
       aim: 'p50 ≤ 1.25 × by hand',
       ok: ratio <= 1.25,
     });
-    notes.push(`Row 4: by hand, \`helm rollback --wait\` alone took p50 ${ms(median(helm.byHandHelm))}; \`kubectl rollout status\` after it p50 ${ms(median(helm.byHand) - median(helm.byHandHelm))}.`);
+    notes.push(
+      `Row 4: by hand, \`helm rollback --wait\` alone took p50 ${ms(median(helm.byHandHelm))}; \`kubectl rollout status\` after it p50 ${ms(median(helm.byHand) - median(helm.byHandHelm))}.`,
+    );
   }
   if (fan) {
     const slots = 2 * WORKER_CONCURRENCY_DEFAULT;
@@ -321,11 +346,13 @@ async function main(): Promise<number> {
       figure: `Fan-out: ${fan.targets} Fastly targets, app + 2 worker processes`,
       latency: both,
       measured: `first click → all ${fan.targets} verified ${ms(fan.allVerifiedMs)}; each: ${p50p99(fan.perTarget)}`,
-      against: `${waves} wave${waves === 1 ? "" : "s"} of ${slots} jobs (2 workers × WORKER_CONCURRENCY ${WORKER_CONCURRENCY_DEFAULT}) × 3 × ${L} ms = ${waves * 3 * L} ms of Fastly time at best`,
+      against: `${waves} wave${waves === 1 ? '' : 's'} of ${slots} jobs (2 workers × WORKER_CONCURRENCY ${WORKER_CONCURRENCY_DEFAULT}) × 3 × ${L} ms = ${waves * 3 * L} ms of Fastly time at best`,
       aim: "every rollback within the runbook's 60 s",
       ok: fan.failures.length === 0 && fan.allVerifiedMs <= 60_000,
     });
-    notes.push(`Row 5: at most ${fan.maxConcurrent} rollbacks ran at once; a job held its worker slot p50 ${ms(median(fan.slotHeldMs))} (pick-up → finished, the thread flushed), of which pick-up → "back on" posted p50 ${ms(median(fan.runToVerifiedMs))}; the ${fan.targets} clicks were answered ${p50p99(fan.clickAcks)}, slowest ${ms(Math.max(...fan.clickAcks))} (Slack's limit 3 000 ms).${fan.failures.length ? ` Failures: ${fan.failures.join('; ')}` : ''}`);
+    notes.push(
+      `Row 5: at most ${fan.maxConcurrent} rollbacks ran at once; a job held its worker slot p50 ${ms(median(fan.slotHeldMs))} (pick-up → finished, the thread flushed), of which pick-up → "back on" posted p50 ${ms(median(fan.runToVerifiedMs))}; the ${fan.targets} clicks were answered ${p50p99(fan.clickAcks)}, slowest ${ms(Math.max(...fan.clickAcks))} (Slack's limit 3 000 ms).${fan.failures.length ? ` Failures: ${fan.failures.join('; ')}` : ''}`,
+    );
   }
   if (memory) {
     rows.push({
@@ -345,7 +372,9 @@ async function main(): Promise<number> {
     console.log(breakdown(flow.rounds, flow.roundsSlack0, L));
   }
   if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
-  console.log(`\nTook ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${(os.loadavg()[0] ?? 0).toFixed(2)} (1 min).`);
+  console.log(
+    `\nTook ${((Date.now() - began) / 1000).toFixed(0)} s; load average at the end ${(os.loadavg()[0] ?? 0).toFixed(2)} (1 min).`,
+  );
   if (values.json) writeFileSync(values.json, JSON.stringify({ rows, ...raw }, null, 2));
   return values.strict && rows.some((r) => r.ok === false) ? 1 : 0;
 }

@@ -6,7 +6,16 @@
  */
 import { FastlySimulator } from '../../test/support/fastly-simulator.js';
 import { SlackSimulator } from '../../test/support/slack-simulator.js';
-import { CHANNELS, fastlyTarget, rssBytes, sleep, startBot, tempDir, writeRollbackYml, type BotProcess } from './common.js';
+import {
+  type BotProcess,
+  CHANNELS,
+  fastlyTarget,
+  rssBytes,
+  sleep,
+  startBot,
+  tempDir,
+  writeRollbackYml,
+} from './common.js';
 import { SERVICE } from './fastly-flow.js';
 
 export interface MemoryResult {

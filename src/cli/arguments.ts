@@ -19,19 +19,24 @@ export function parseLimit(value: string): number {
 export function parseReason(value: string): string {
   const reason = value.trim();
   if (reason === '') throw new InvalidArgumentError('Say why, e.g. --reason "elevated 5xx after deploy".');
-  if (reason.length > MAX_REASON_LENGTH) throw new InvalidArgumentError(`keep it under ${MAX_REASON_LENGTH} characters (link the incident instead).`);
+  if (reason.length > MAX_REASON_LENGTH)
+    throw new InvalidArgumentError(`keep it under ${MAX_REASON_LENGTH} characters (link the incident instead).`);
   return reason;
 }
 
 /** A Slack user ID (U…/W…) or any other name without spaces; it is what the record will show. */
 export function parsePerson(value: string): string {
   const person = value.trim();
-  if (!/^[\w.:@-]{1,64}$/.test(person)) throw new InvalidArgumentError('Use a Slack user ID such as U0123APPROVER (no spaces).');
+  if (!/^[\w.:@-]{1,64}$/.test(person))
+    throw new InvalidArgumentError('Use a Slack user ID such as U0123APPROVER (no spaces).');
   return person;
 }
 
 export function parseRequestId(value: string): string {
-  if (!REQUEST_ID.test(value.trim())) throw new InvalidArgumentError('Use a request id such as rb-mwr6wjds-tfq20d (`rapid-rollback history` lists them).');
+  if (!REQUEST_ID.test(value.trim()))
+    throw new InvalidArgumentError(
+      'Use a request id such as rb-mwr6wjds-tfq20d (`rapid-rollback history` lists them).',
+    );
   return value.trim();
 }
 

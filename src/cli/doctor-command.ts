@@ -1,4 +1,4 @@
-import { ConfigError, type Config } from '../config/load-config.js';
+import { type Config, ConfigError } from '../config/load-config.js';
 import { describeApprovers } from '../core/approval.js';
 import { toRollbackError } from '../core/errors.js';
 import { runHelm } from '../drivers/helm/helm-cli.js';
@@ -8,8 +8,8 @@ import { connectRedis } from '../wiring.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { plain } from './output.js';
 import { createTargetDriver } from './plan-command.js';
+import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setup.js';
 import { probeSlack, type SlackAccess } from './slack-access.js';
-import { cliLogger, driverContext, loadCliConfig, type CliContext } from './setup.js';
 
 /** ok and note pass; failed fails the doctor; skipped was not checked because something before it failed. */
 export interface Check {
@@ -52,8 +52,13 @@ async function checkRedis(url: string, prefix: string | undefined, log: Logger):
 }
 
 function checkSlackToken(access: SlackAccess | undefined, apiUrl: string | undefined): Check {
-  if (!access) return { check: 'Slack token', status: 'skipped', detail: 'not checked: SLACK_BOT_TOKEN is not set (see config)' };
-  if (access.reachable) return ok('Slack token', `team "${access.team}", bot "${access.bot}"${access.botUserId ? ` (${access.botUserId})` : ''}`);
+  if (!access)
+    return { check: 'Slack token', status: 'skipped', detail: 'not checked: SLACK_BOT_TOKEN is not set (see config)' };
+  if (access.reachable)
+    return ok(
+      'Slack token',
+      `team "${access.team}", bot "${access.bot}"${access.botUserId ? ` (${access.botUserId})` : ''}`,
+    );
   const refused = /refused the bot token/.test(access.problem);
   return {
     check: 'Slack token',
@@ -69,27 +74,64 @@ async function checkChannel(config: Config | undefined, access: SlackAccess | un
   const check = 'incident channel';
   if (!config) return { check, status: 'skipped', detail: 'not checked: the configuration does not load' };
   const channel = config.rules.incidentChannel;
-  if (!access?.reachable) return { check, status: 'skipped', detail: `${channel} not checked: Slack is not usable (see Slack token)` };
+  if (!access?.reachable)
+    return { check, status: 'skipped', detail: `${channel} not checked: Slack is not usable (see Slack token)` };
   if (!/^[CG][A-Z0-9]{2,}$/.test(channel)) {
-    return { check, status: 'note', detail: `${channel} is a name; conversations.info needs an ID, so it was not checked`, fix: 'Put the channel ID (C…, in the channel details) in incidentChannel to have it checked.' };
+    return {
+      check,
+      status: 'note',
+      detail: `${channel} is a name; conversations.info needs an ID, so it was not checked`,
+      fix: 'Put the channel ID (C…, in the channel details) in incidentChannel to have it checked.',
+    };
   }
   try {
     const info = await access.client.conversations.info({ channel });
     const c = info.channel;
     const name = c?.name ? `#${c.name} (${channel})` : channel;
-    if (c?.is_archived) return { check, status: 'failed', detail: `${name} is archived`, fix: 'Unarchive it, or name another channel in incidentChannel (rollback.yml).' };
-    const membership = c?.is_member ? 'the bot is a member' : c?.is_private ? 'private, and the bot is not in it' : 'public; the bot joins it with the first notice';
-    if (c?.is_private && !c.is_member) return { check, status: 'failed', detail: `${name}: ${membership}`, fix: `Invite it: \`/invite @Rapid Rollback\` in #${c.name ?? channel}.` };
+    if (c?.is_archived)
+      return {
+        check,
+        status: 'failed',
+        detail: `${name} is archived`,
+        fix: 'Unarchive it, or name another channel in incidentChannel (rollback.yml).',
+      };
+    const membership = c?.is_member
+      ? 'the bot is a member'
+      : c?.is_private
+        ? 'private, and the bot is not in it'
+        : 'public; the bot joins it with the first notice';
+    if (c?.is_private && !c.is_member)
+      return {
+        check,
+        status: 'failed',
+        detail: `${name}: ${membership}`,
+        fix: `Invite it: \`/invite @Rapid Rollback\` in #${c.name ?? channel}.`,
+      };
     return ok(check, `${name}, ${membership}`);
   } catch (error) {
     const code = slackError(error);
     if (code === 'channel_not_found') {
-      return { check, status: 'failed', detail: `Slack knows no channel ${channel} the bot can see`, fix: 'Check incidentChannel in rollback.yml; if the channel is private, `/invite @Rapid Rollback` in it.' };
+      return {
+        check,
+        status: 'failed',
+        detail: `Slack knows no channel ${channel} the bot can see`,
+        fix: 'Check incidentChannel in rollback.yml; if the channel is private, `/invite @Rapid Rollback` in it.',
+      };
     }
     if (code === 'missing_scope') {
-      return { check, status: 'failed', detail: 'the bot may not read channel details (missing_scope)', fix: 'Add channels:read and groups:read (manifest.yml has them) and reinstall the app.' };
+      return {
+        check,
+        status: 'failed',
+        detail: 'the bot may not read channel details (missing_scope)',
+        fix: 'Add channels:read and groups:read (manifest.yml has them) and reinstall the app.',
+      };
     }
-    return { check, status: 'failed', detail: `conversations.info failed: ${code ?? (error instanceof Error ? error.message : String(error))}`, fix: 'Try again; if it persists, check Slack\'s status page.' };
+    return {
+      check,
+      status: 'failed',
+      detail: `conversations.info failed: ${code ?? (error instanceof Error ? error.message : String(error))}`,
+      fix: "Try again; if it persists, check Slack's status page.",
+    };
   }
 }
 
@@ -97,7 +139,10 @@ async function checkTarget(config: Config, name: string, kind: string, log: Logg
   const check = `${name} (${kind})`;
   try {
     const live = await (await createTargetDriver(config, name, log)).live(driverContext(log, 10_000));
-    return ok(check, `${live.resource} is live on ${live.current.label}${live.current.description ? ` — ${live.current.description}` : ''}`);
+    return ok(
+      check,
+      `${live.resource} is live on ${live.current.label}${live.current.description ? ` — ${live.current.description}` : ''}`,
+    );
   } catch (error) {
     return failed(check, error);
   }
@@ -107,7 +152,11 @@ async function checkHelm(config: Config): Promise<Check | undefined> {
   if (!config.targets.some((t) => t.kind === 'helm')) return undefined;
   const bin = config.driverEnvironment.helmBin ?? 'helm';
   try {
-    const version = await runHelm(['version', '--short'], { bin, kubeconfig: config.driverEnvironment.kubeconfig, signal: AbortSignal.timeout(10_000) });
+    const version = await runHelm(['version', '--short'], {
+      bin,
+      kubeconfig: config.driverEnvironment.kubeconfig,
+      signal: AbortSignal.timeout(10_000),
+    });
     return ok('helm', `${version.split('\n')[0] ?? version} (HELM_BIN=${bin})`);
   } catch (error) {
     return failed('helm', error);
@@ -126,7 +175,13 @@ async function checkKubeContexts(config: Config): Promise<Check[]> {
     try {
       const kc = loadKubeConfig(context || undefined, file);
       const server = kc.getCurrentCluster()?.server ?? 'no cluster';
-      return ok(check, `"${kc.getCurrentContext()}" → ${server} (${file ? `KUBECONFIG=${file}` : '~/.kube/config or in-cluster'}), for ${kube.filter((t) => (t.settings.context ?? '') === context).map((t) => t.name).join(', ')}`);
+      return ok(
+        check,
+        `"${kc.getCurrentContext()}" → ${server} (${file ? `KUBECONFIG=${file}` : '~/.kube/config or in-cluster'}), for ${kube
+          .filter((t) => (t.settings.context ?? '') === context)
+          .map((t) => t.name)
+          .join(', ')}`,
+      );
     } catch (error) {
       return failed(check, error);
     }
@@ -148,12 +203,22 @@ export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
     );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    checks.push({ check: 'config', status: 'failed', detail: `${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}`, fix: 'Every setting is described in README.md ("Configuration").', problems: error.problems });
+    checks.push({
+      check: 'config',
+      status: 'failed',
+      detail: `${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}`,
+      fix: 'Every setting is described in README.md ("Configuration").',
+      problems: error.problems,
+    });
   }
   // When the config does not load, Redis and Slack are still checked with what the environment says.
   const env = ctx.env;
   const redisUrl = config?.redisUrl ?? (env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379');
-  const slackSettings = config?.slack ?? (env.SLACK_BOT_TOKEN?.trim() ? { botToken: env.SLACK_BOT_TOKEN.trim(), apiUrl: env.SLACK_API_URL?.trim() || undefined } : undefined);
+  const slackSettings =
+    config?.slack ??
+    (env.SLACK_BOT_TOKEN?.trim()
+      ? { botToken: env.SLACK_BOT_TOKEN.trim(), apiUrl: env.SLACK_API_URL?.trim() || undefined }
+      : undefined);
 
   const slackAccess = slackSettings ? probeSlack(slackSettings, log, 5_000) : Promise.resolve(undefined);
   const [redis, access, targets, helm] = await Promise.all([
@@ -177,7 +242,11 @@ export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
     for (const problem of c.problems ?? []) ctx.out.line(`     - ${problem}`);
   }
   const failures = checks.filter((c) => c.status === 'failed').length;
-  ctx.out.line(healthy ? 'Everything a rollback needs answers.' : `${failures} check${failures === 1 ? '' : 's'} failed: fix ${failures === 1 ? 'it' : 'them'} and run \`rapid-rollback doctor\` again.`);
+  ctx.out.line(
+    healthy
+      ? 'Everything a rollback needs answers.'
+      : `${failures} check${failures === 1 ? '' : 's'} failed: fix ${failures === 1 ? 'it' : 'them'} and run \`rapid-rollback doctor\` again.`,
+  );
   ctx.out.document({
     ok: healthy,
     checks: checks.map((c) => ({ ...c, detail: plain(c.detail), fix: c.fix === undefined ? undefined : plain(c.fix) })),

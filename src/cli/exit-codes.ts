@@ -1,4 +1,4 @@
-import { isRollbackError, type ErrorCode } from '../core/errors.js';
+import { type ErrorCode, isRollbackError } from '../core/errors.js';
 
 /** What scripts can rely on; `rapid-rollback --help` and the README list the same. */
 export const EXIT = {
@@ -14,9 +14,22 @@ export const EXIT = {
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A wrong name, version, flag, file or token: fixing the command or the config is the way out. */
-const USAGE_CODES: readonly ErrorCode[] = ['CONFIG_INVALID', 'COMMAND_INVALID', 'TARGET_UNKNOWN', 'VERSION_UNKNOWN', 'REQUEST_UNKNOWN', 'PROVIDER_AUTH', 'PROVIDER_NOT_FOUND'];
+const USAGE_CODES: readonly ErrorCode[] = [
+  'CONFIG_INVALID',
+  'COMMAND_INVALID',
+  'TARGET_UNKNOWN',
+  'VERSION_UNKNOWN',
+  'REQUEST_UNKNOWN',
+  'PROVIDER_AUTH',
+  'PROVIDER_NOT_FOUND',
+];
 /** Nobody answered: the same command may work later. */
-const UNREACHABLE_CODES: readonly ErrorCode[] = ['QUEUE_UNAVAILABLE', 'PROVIDER_UNAVAILABLE', 'PROVIDER_TIMEOUT', 'PROVIDER_RATE_LIMITED'];
+const UNREACHABLE_CODES: readonly ErrorCode[] = [
+  'QUEUE_UNAVAILABLE',
+  'PROVIDER_UNAVAILABLE',
+  'PROVIDER_TIMEOUT',
+  'PROVIDER_RATE_LIMITED',
+];
 
 export function exitCodeFor(error: unknown): ExitCode {
   if (!isRollbackError(error)) return EXIT.refused;

@@ -1,7 +1,7 @@
 import { formatBudget, formatDuration } from '../core/duration.js';
+import { timelineText } from '../core/incident-record.js';
 import type { RollbackRequest } from '../core/request.js';
 import type { HistoryEntry, TargetStatus } from '../core/rollback-service.js';
-import { timelineText } from '../core/incident-record.js';
 import { escapeForSlack as esc } from '../core/slack-text.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
@@ -61,10 +61,17 @@ export function progressLine(event: TimelineEvent): string | undefined {
 export function outcomeLines(request: RollbackRequest, finished: TimelineEvent | undefined): string[] {
   const { plan } = request;
   const to = esc(plan.to.label);
-  const ms = finished?.durationMs ?? (request.finishedAt !== undefined && request.approvedAt !== undefined ? request.finishedAt - request.approvedAt : undefined);
+  const ms =
+    finished?.durationMs ??
+    (request.finishedAt !== undefined && request.approvedAt !== undefined
+      ? request.finishedAt - request.approvedAt
+      : undefined);
   switch (request.state) {
     case 'succeeded': {
-      const budget = ms === undefined ? '' : ` ${formatDuration(ms)} from approval, ${ms <= plan.budgetMs ? 'within' : '⚠️ over'} the runbook's ${formatBudget(plan.budgetMs)} target.`;
+      const budget =
+        ms === undefined
+          ? ''
+          : ` ${formatDuration(ms)} from approval, ${ms <= plan.budgetMs ? 'within' : '⚠️ over'} the runbook's ${formatBudget(plan.budgetMs)} target.`;
       return [
         `✅ ${plan.target} is back on ${to}, verified.${budget}`,
         `   This rollback cannot be undone from the same pipeline. Git and ${plan.target} now disagree: revert the changes after ${to} in git and redeploy, or fix forward.`,
@@ -82,7 +89,9 @@ export function outcomeLines(request: RollbackRequest, finished: TimelineEvent |
         `   Check what is live with \`rapid-rollback status\` before anything else; the record: rapid-rollback record ${request.id}`,
       ];
     default:
-      return [`🔄 Rollback of ${plan.target} is ${request.state}: follow it with \`rapid-rollback status\` or \`rapid-rollback record ${request.id}\`.`];
+      return [
+        `🔄 Rollback of ${plan.target} is ${request.state}: follow it with \`rapid-rollback status\` or \`rapid-rollback record ${request.id}\`.`,
+      ];
   }
 }
 
@@ -93,15 +102,29 @@ export function statusLines(statuses: readonly TargetStatus[]): string[] {
     const indent = ' '.repeat(width + 2);
     if (s.error) return [`⚠️ ${name}  (${s.kind}) could not read: ${esc(s.error)}`];
     const lines = [`• ${name}  ${s.current ? version(s.current) : '?'} — ${esc(s.resource ?? s.kind)}`];
-    if (s.running) lines.push(`${indent}🔄 rollback ${s.running.state}: ${esc(s.running.plan.from.label)} → ${esc(s.running.plan.to.label)} (${s.running.id})`);
+    if (s.running)
+      lines.push(
+        `${indent}🔄 rollback ${s.running.state}: ${esc(s.running.plan.from.label)} → ${esc(s.running.plan.to.label)} (${s.running.id})`,
+      );
     if (s.diverged) {
-      lines.push(`${indent}⚠️ diverged from git since the rollback from ${esc(s.diverged.from.label)} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`);
+      lines.push(
+        `${indent}⚠️ diverged from git since the rollback from ${esc(s.diverged.from.label)} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`,
+      );
     }
     return lines;
   });
 }
 
-const OUTCOME_ICON: Record<string, string> = { succeeded: '✅', failed: '❌', stale: '⚠️', cancelled: '✖️', expired: '⌛', pending: '⏳', approved: '🔄', running: '🔄' };
+const OUTCOME_ICON: Record<string, string> = {
+  succeeded: '✅',
+  failed: '❌',
+  stale: '⚠️',
+  cancelled: '✖️',
+  expired: '⌛',
+  pending: '⏳',
+  approved: '🔄',
+  running: '🔄',
+};
 
 export function historyLines(entries: readonly HistoryEntry[], target: string | undefined): string[] {
   if (entries.length === 0) return [target ? `No rollbacks of ${target} on record.` : 'No rollbacks on record.'];

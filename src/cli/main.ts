@@ -5,13 +5,13 @@ import { ConfigError } from '../config/load-config.js';
 import { isRollbackError } from '../core/errors.js';
 import { parseLimit, parsePerson, parseReason, parseRequestId, parseVersion } from './arguments.js';
 import { doctorCommand } from './doctor-command.js';
-import { EXIT, EXIT_CODES_HELP, exitCodeFor, type ExitCode } from './exit-codes.js';
+import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from './exit-codes.js';
 import { Output } from './output.js';
 import { planCommand } from './plan-command.js';
 import { historyCommand, recordCommand, statusCommand } from './read-commands.js';
 import { resumeCommand } from './resume-command.js';
 import { rollbackCommand } from './rollback-command.js';
-import { isDebug, readDotEnv, type CliContext } from './setup.js';
+import { type CliContext, isDebug, readDotEnv } from './setup.js';
 
 // `rapid-rollback history | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -35,7 +35,9 @@ With --no-wait a bot worker runs it; if none is up, \`rapid-rollback resume <req
 
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';
@@ -45,8 +47,18 @@ function packageVersion(): string {
 /** Turns whatever stopped a command into words on stderr (or the JSON document) and an exit code. */
 function report(ctx: CliContext, error: unknown): ExitCode {
   if (error instanceof ConfigError) {
-    ctx.out.document({ ok: false, exitCode: EXIT.usage, error: { code: error.code, message: 'the configuration has problems', problems: error.problems } });
-    ctx.out.note(['rapid-rollback: the configuration has problems:', ...error.problems.map((p) => `  - ${p}`), 'Every setting is described in README.md ("Configuration").'].join('\n'));
+    ctx.out.document({
+      ok: false,
+      exitCode: EXIT.usage,
+      error: { code: error.code, message: 'the configuration has problems', problems: error.problems },
+    });
+    ctx.out.note(
+      [
+        'rapid-rollback: the configuration has problems:',
+        ...error.problems.map((p) => `  - ${p}`),
+        'Every setting is described in README.md ("Configuration").',
+      ].join('\n'),
+    );
     return EXIT.usage;
   }
   const code = exitCodeFor(error);
@@ -55,7 +67,9 @@ function report(ctx: CliContext, error: unknown): ExitCode {
   } else {
     const message = error instanceof Error ? error.message : String(error);
     ctx.out.document({ ok: false, exitCode: code, error: { code: 'UNEXPECTED', message } });
-    ctx.out.note(`❌ rapid-rollback hit an error it did not expect: ${message}\nRun again with LOG_LEVEL=debug for the details; check what is live with \`rapid-rollback status\`.`);
+    ctx.out.note(
+      `❌ rapid-rollback hit an error it did not expect: ${message}\nRun again with LOG_LEVEL=debug for the details; check what is live with \`rapid-rollback status\`.`,
+    );
   }
   if (isDebug(ctx.env) && error instanceof Error && error.stack) ctx.out.note(error.stack);
   return code;
@@ -80,7 +94,9 @@ async function main(argv: readonly string[]): Promise<number> {
     };
 
   program
-    .description('Break-glass rollbacks from a terminal, for when Slack is down: the same core, queue, locks, rules and record as the Slack bot.')
+    .description(
+      'Break-glass rollbacks from a terminal, for when Slack is down: the same core, queue, locks, rules and record as the Slack bot.',
+    )
     .version(packageVersion())
     .option('--json', 'machine-readable output: one JSON document on stdout')
     .option('--config <file>', 'the targets file (overrides ROLLBACK_CONFIG, default ./rollback.yml)')
@@ -90,7 +106,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('plan')
-    .description('print the plan: live version → version to restore (pinned), why it was chosen, the steps. Changes nothing.')
+    .description(
+      'print the plan: live version → version to restore (pinned), why it was chosen, the steps. Changes nothing.',
+    )
     .argument('<target>', 'a target from rollback.yml')
     .option('--to <version>', 'a version you name (v41), instead of the previously active one', parseVersion)
     .action(act((ctx, target: string, options: { to?: string }) => planCommand(ctx, target, options)));
@@ -100,15 +118,30 @@ async function main(argv: readonly string[]): Promise<number> {
     .description('roll a target back, approved by a listed approver: the same rules and record as /rollback in Slack')
     .argument('<target>', 'a target from rollback.yml')
     .requiredOption('--reason <text>', 'why, for the notice and the incident record', parseReason)
-    .requiredOption('--approved-by <user-id>', "the approver's Slack user ID (listed in approvers, never the requester)", parsePerson)
+    .requiredOption(
+      '--approved-by <user-id>',
+      "the approver's Slack user ID (listed in approvers, never the requester)",
+      parsePerson,
+    )
     .option('--requested-by <user-id>', 'who asks (default cli:$USER)', parsePerson)
     .option('--to <version>', 'a version you name (v41), instead of the previously active one', parseVersion)
     .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
     .option('--no-wait', 'queue the job and return; a bot worker runs it')
     .addHelpText('after', ROLLBACK_EXAMPLE)
     .action(
-      act((ctx, target: string, options: { reason: string; approvedBy: string; requestedBy?: string; to?: string; yes?: boolean; wait: boolean }) =>
-        rollbackCommand(ctx, target, options),
+      act(
+        (
+          ctx,
+          target: string,
+          options: {
+            reason: string;
+            approvedBy: string;
+            requestedBy?: string;
+            to?: string;
+            yes?: boolean;
+            wait: boolean;
+          },
+        ) => rollbackCommand(ctx, target, options),
       ),
     );
 
@@ -129,7 +162,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .description('the last rollbacks with outcome and duration')
     .argument('[target]', 'only this target')
     .option('--limit <n>', 'how many (1-100)', parseLimit, 10)
-    .action(act((ctx, target: string | undefined, options: { limit: number }) => historyCommand(ctx, target, options.limit)));
+    .action(
+      act((ctx, target: string | undefined, options: { limit: number }) => historyCommand(ctx, target, options.limit)),
+    );
 
   program
     .command('record')
@@ -139,7 +174,9 @@ async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('doctor')
-    .description('check the config, Redis, the Slack token and channel, each target, helm and kubeconfig; one line each with what to fix')
+    .description(
+      'check the config, Redis, the Slack token and channel, each target, helm and kubeconfig; one line each with what to fix',
+    )
     .action(act((ctx) => doctorCommand(ctx)));
 
   try {

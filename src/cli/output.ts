@@ -32,7 +32,10 @@ function unescaped(text: string): string {
 export function plain(text: string): string {
   return text
     .replace(/`\/rollback ([a-z0-9][\w.-]*) to (v?\d+)[^`]*`/g, '`rapid-rollback rollback $1 --to $2`')
-    .replace(/`\/rollback (status|list|history)([^`]*)`/g, (_, word: string, rest: string) => `\`rapid-rollback ${word === 'list' ? 'status' : word}${rest}\``)
+    .replace(
+      /`\/rollback (status|list|history)([^`]*)`/g,
+      (_, word: string, rest: string) => `\`rapid-rollback ${word === 'list' ? 'status' : word}${rest}\``,
+    )
     .replace(/`\/rollback ([^`\s]+)[^`]*`/g, '`rapid-rollback plan $1`')
     .replace(/<@([^>|]+)(?:\|([^>]+))?>/g, (_, id: string, label?: string) => `@${label ?? id}`)
     .replace(/<!subteam\^([^>|]+)(?:\|([^>]+))?>/g, (_, id: string, label?: string) => label ?? `@${id}`)
@@ -89,7 +92,15 @@ export class Output {
     const coded = toRollbackError(error);
     const prefix = context ? `${context}: ` : '';
     if (this.json) {
-      this.document({ ok: false, exitCode, error: { code: coded.code, message: plain(prefix + coded.message), hint: coded.hint === undefined ? undefined : plain(coded.hint) } });
+      this.document({
+        ok: false,
+        exitCode,
+        error: {
+          code: coded.code,
+          message: plain(prefix + coded.message),
+          hint: coded.hint === undefined ? undefined : plain(coded.hint),
+        },
+      });
     }
     this.note(`❌ ${prefix}${coded.toUserText()}`);
   }

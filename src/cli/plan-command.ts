@@ -10,7 +10,7 @@ import { RedisRequestStore } from '../store/redis-request-store.js';
 import { connectRedis } from '../wiring.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
-import { cliLogger, driverContext, loadCliConfig, type CliContext } from './setup.js';
+import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setup.js';
 
 /** The target's driver alone, so that one broken target does not stop a plan of another; only its provider is loaded. */
 export async function createTargetDriver(config: Config, target: string, log: Logger): Promise<RollbackDriver> {
@@ -18,9 +18,13 @@ export async function createTargetDriver(config: Config, target: string, log: Lo
   if (!entry) {
     const names = config.targets.map((t) => t.name);
     const guess = closestName(target, names);
-    throw new RollbackError('TARGET_UNKNOWN', `There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`, {
-      hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')} (${config.configFile}). Nothing was queued.`,
-    });
+    throw new RollbackError(
+      'TARGET_UNKNOWN',
+      `There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`,
+      {
+        hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')} (${config.configFile}). Nothing was queued.`,
+      },
+    );
   }
   return createDriver(entry, config.driverEnvironment, log);
 }
@@ -29,13 +33,20 @@ export async function createTargetDriver(config: Config, target: string, log: Lo
  * Prints what `rollback` would do, and changes nothing. Works without Redis (the plan is read from
  * the provider), so it can guide a rollback by hand; with Redis it also says what a rule would refuse.
  */
-export async function planCommand(ctx: CliContext, target: string, options: { to?: string | undefined }): Promise<ExitCode> {
+export async function planCommand(
+  ctx: CliContext,
+  target: string,
+  options: { to?: string | undefined },
+): Promise<ExitCode> {
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
   const driver = await createTargetDriver(config, target, log);
   const redisAnswer = connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log).then(
     (redis) => ({ redis, problem: undefined }),
-    (error: unknown) => ({ redis: undefined as Redis | undefined, problem: error instanceof RollbackError ? error.message : String(error) }),
+    (error: unknown) => ({
+      redis: undefined as Redis | undefined,
+      problem: error instanceof RollbackError ? error.message : String(error),
+    }),
   );
   try {
     const plan = await driver.plan(driverContext(log, 20_000), { toVersion: options.to });
@@ -47,7 +58,9 @@ export async function planCommand(ctx: CliContext, target: string, options: { to
       const [holder, last] = await Promise.all([store.lockHolder(target), store.lastRollback(target)]);
       if (holder) {
         const running = await store.get(holder);
-        refusals.push(`A rollback of ${target} is already under way (${holder}${running ? `, ${running.state}` : ''}): one rollback per target at a time. Follow it with \`rapid-rollback status\`.`);
+        refusals.push(
+          `A rollback of ${target} is already under way (${holder}${running ? `, ${running.state}` : ''}): one rollback per target at a time. Follow it with \`rapid-rollback status\`.`,
+        );
       }
       if (!options.to && last && isAt(plan.from, last.to) && last.from.id === plan.to.id) {
         refusals.push(
@@ -57,12 +70,22 @@ export async function planCommand(ctx: CliContext, target: string, options: { to
     }
     ctx.out.line(`Plan: ${plan.target} ${plan.from.label} → ${plan.to.label} (nothing was changed)`);
     for (const line of planLines(plan)) ctx.out.line(line);
-    if (problem) ctx.out.line(`⚠️ Redis did not answer, so locks and the no-undo rule were not checked, and \`rollback\` cannot run: ${problem}`);
+    if (problem)
+      ctx.out.line(
+        `⚠️ Redis did not answer, so locks and the no-undo rule were not checked, and \`rollback\` cannot run: ${problem}`,
+      );
     for (const refusal of refusals) ctx.out.line(`⚠️ \`rollback\` would be refused: ${refusal}`);
     if (!problem && refusals.length === 0) {
-      ctx.out.line(`To roll back: rapid-rollback rollback ${target}${options.to ? ` --to ${plan.to.label}` : ''} --reason "<why>" --approved-by <approver's Slack user ID>`);
+      ctx.out.line(
+        `To roll back: rapid-rollback rollback ${target}${options.to ? ` --to ${plan.to.label}` : ''} --reason "<why>" --approved-by <approver's Slack user ID>`,
+      );
     }
-    ctx.out.document({ ok: true, plan, redis: problem ? { reachable: false, problem } : { reachable: true }, refusals });
+    ctx.out.document({
+      ok: true,
+      plan,
+      redis: problem ? { reachable: false, problem } : { reachable: true },
+      refusals,
+    });
     return EXIT.ok;
   } finally {
     await redisAnswer.then(({ redis }) => redis?.disconnect());

@@ -4,14 +4,17 @@ import type { Core } from '../wiring.js';
 import { buildCore } from '../wiring.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { historyLines, statusLines } from './format.js';
+import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
 import { CliApproverDirectory, type SlackAccess } from './slack-access.js';
-import { cliLogger, loadCliConfig, type CliContext } from './setup.js';
 
 /** status, history and record only read: Slack is never asked, so they answer while it is down. */
 async function withCore<T>(ctx: CliContext, work: (core: Core, config: Config) => Promise<T>): Promise<T> {
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
-  const noSlack: Promise<SlackAccess> = Promise.resolve({ reachable: false, problem: 'Slack is not asked by read-only commands' });
+  const noSlack: Promise<SlackAccess> = Promise.resolve({
+    reachable: false,
+    problem: 'Slack is not asked by read-only commands',
+  });
   const core = await buildCore(config, log, { directory: new CliApproverDirectory(noSlack, log) });
   try {
     return await work(core, config);
@@ -58,9 +61,13 @@ export function historyCommand(ctx: CliContext, target: string | undefined, limi
 export function recordCommand(ctx: CliContext, id: string): Promise<ExitCode> {
   return withCore(ctx, async (core, config) => {
     if (!(await core.store.get(id))) {
-      throw new RollbackError('REQUEST_UNKNOWN', `There is no request ${id} on this Redis (REDIS_PREFIX ${config.redisPrefix}).`, {
-        hint: '`rapid-rollback history` lists the recent ones; requests are kept for 90 days.',
-      });
+      throw new RollbackError(
+        'REQUEST_UNKNOWN',
+        `There is no request ${id} on this Redis (REDIS_PREFIX ${config.redisPrefix}).`,
+        {
+          hint: '`rapid-rollback history` lists the recent ones; requests are kept for 90 days.',
+        },
+      );
     }
     const markdown = await core.service.incidentRecord(id);
     // The record is a document to paste: printed as it is, as the Incident record button posts it.

@@ -5,7 +5,7 @@ import { confirm } from './confirm.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { runHereAndFollow } from './rollback-command.js';
-import { cliLogger, loadCliConfig, type CliContext } from './setup.js';
+import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
 import { CliApproverDirectory, probeSlack } from './slack-access.js';
 
 /** What `resume` says when the job is not there to run, by where BullMQ has it. */
@@ -19,14 +19,24 @@ const NOT_RUNNABLE = {
  * Runs an approved rollback that waits with no worker (the bot's workers are down): its job moves from the
  * shared queue to this process, under the same target lock, and runs here as any worker would run it.
  */
-export async function resumeCommand(ctx: CliContext, requestId: string, options: { yes?: boolean | undefined }): Promise<ExitCode> {
+export async function resumeCommand(
+  ctx: CliContext,
+  requestId: string,
+  options: { yes?: boolean | undefined },
+): Promise<ExitCode> {
   if (!REQUEST_ID.test(requestId)) {
-    throw new RollbackError('COMMAND_INVALID', `"${requestId}" is not a request id (rb-…).`, { hint: 'Find it with `rapid-rollback status` or `rapid-rollback history`.' });
+    throw new RollbackError('COMMAND_INVALID', `"${requestId}" is not a request id (rb-…).`, {
+      hint: 'Find it with `rapid-rollback status` or `rapid-rollback history`.',
+    });
   }
   if (!options.yes && !process.stdin.isTTY) {
-    throw new RollbackError('COMMAND_INVALID', 'Not running a rollback without a confirmation, and stdin is not a terminal, so nobody can give one.', {
-      hint: `Read \`rapid-rollback record ${requestId}\`, then run the same command with --yes. Nothing was done.`,
-    });
+    throw new RollbackError(
+      'COMMAND_INVALID',
+      'Not running a rollback without a confirmation, and stdin is not a terminal, so nobody can give one.',
+      {
+        hint: `Read \`rapid-rollback record ${requestId}\`, then run the same command with --yes. Nothing was done.`,
+      },
+    );
   }
   const { out } = ctx;
   const config = loadCliConfig(ctx);
@@ -36,12 +46,18 @@ export async function resumeCommand(ctx: CliContext, requestId: string, options:
   try {
     const request = await core.service.find(requestId);
     if (request.state !== 'approved' && request.state !== 'running') {
-      throw new RollbackError('REQUEST_CLOSED', `Request ${requestId} is ${request.state}: only an approved rollback that waits for a worker can be resumed.`, {
-        hint: request.state === 'pending' ? 'It needs an approval first.' : 'Nothing was done.',
-      });
+      throw new RollbackError(
+        'REQUEST_CLOSED',
+        `Request ${requestId} is ${request.state}: only an approved rollback that waits for a worker can be resumed.`,
+        {
+          hint: request.state === 'pending' ? 'It needs an approval first.' : 'Nothing was done.',
+        },
+      );
     }
     const { plan } = request;
-    out.line(`⏪ Approved rollback ${requestId} of ${request.target}: ${plan.from.label} → ${plan.to.label}, approved by ${request.approver ?? 'someone'} (${request.state})`);
+    out.line(
+      `⏪ Approved rollback ${requestId} of ${request.target}: ${plan.from.label} → ${plan.to.label}, approved by ${request.approver ?? 'someone'} (${request.state})`,
+    );
     for (const line of planLines(plan)) out.line(line);
     if (!options.yes && !(await confirm(`Run it from this terminal now? [y/N] `))) {
       out.line('Nothing was done; the job still waits for a worker.');
@@ -50,12 +66,23 @@ export async function resumeCommand(ctx: CliContext, requestId: string, options:
     }
     const taken = await core.queue.takeOver(requestId);
     if (taken !== 'taken' && taken !== 'dedicated-already') {
-      throw new RollbackError('REQUEST_CLOSED', `Request ${requestId} cannot be resumed here: ${NOT_RUNNABLE[taken]}.`, {
-        hint: `Follow it with \`rapid-rollback record ${requestId}\` and \`rapid-rollback status\`. Nothing was done.`,
-      });
+      throw new RollbackError(
+        'REQUEST_CLOSED',
+        `Request ${requestId} cannot be resumed here: ${NOT_RUNNABLE[taken]}.`,
+        {
+          hint: `Follow it with \`rapid-rollback record ${requestId}\` and \`rapid-rollback status\`. Nothing was done.`,
+        },
+      );
     }
     out.line(`⏳ Took ${requestId} off the bot's queue; running it here:`);
-    const base = { requestId, target: request.target, plan, requester: request.requester, approver: request.approver, reason: request.reason };
+    const base = {
+      requestId,
+      target: request.target,
+      plan,
+      requester: request.requester,
+      approver: request.approver,
+      reason: request.reason,
+    };
     return await runHereAndFollow(ctx, core, config, log, request, base);
   } finally {
     await core.close();

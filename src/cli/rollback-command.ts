@@ -1,21 +1,21 @@
+import type { Config } from '../config/load-config.js';
 import { checkApprover } from '../core/approval.js';
-import { escapeForSlack } from '../core/slack-text.js';
 import { isRollbackError, RollbackError, toRollbackError } from '../core/errors.js';
 import type { RollbackRequest, ThreadRef } from '../core/request.js';
+import { escapeForSlack } from '../core/slack-text.js';
 import type { Logger } from '../log.js';
+import { dedicatedQueueName } from '../queue/job-schema.js';
 import { createSlackClient } from '../slack/app.js';
 import { rollingBackNotice } from '../slack/blocks/request-blocks.js';
 import { postInChannel } from '../slack/post-to-channel.js';
-import { dedicatedQueueName } from '../queue/job-schema.js';
-import { buildCore, startWorker, type Core } from '../wiring.js';
-import type { Config } from '../config/load-config.js';
+import { buildCore, type Core, startWorker } from '../wiring.js';
 import { defaultRequester } from './arguments.js';
 import { confirm } from './confirm.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { followRequest } from './follow-request.js';
 import { outcomeLines, planLines, progressLine } from './format.js';
+import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
 import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
-import { cliLogger, loadCliConfig, type CliContext } from './setup.js';
 
 export interface RollbackOptions {
   reason: string;
@@ -37,9 +37,13 @@ const CLI_ORIGIN = { channel: 'cli' };
  */
 export async function rollbackCommand(ctx: CliContext, target: string, options: RollbackOptions): Promise<ExitCode> {
   if (!options.yes && !process.stdin.isTTY) {
-    throw new RollbackError('COMMAND_INVALID', 'Not rolling back without a confirmation, and stdin is not a terminal, so nobody can give one.', {
-      hint: `Read \`rapid-rollback plan ${target}\`, then run the same command with --yes. Nothing was done.`,
-    });
+    throw new RollbackError(
+      'COMMAND_INVALID',
+      'Not rolling back without a confirmation, and stdin is not a terminal, so nobody can give one.',
+      {
+        hint: `Read \`rapid-rollback plan ${target}\`, then run the same command with --yes. Nothing was done.`,
+      },
+    );
   }
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
@@ -71,18 +75,27 @@ async function requestAndApprove(
 ): Promise<RollbackRequest | undefined> {
   const { out } = ctx;
   const requester = options.requestedBy ?? defaultRequester(ctx.env);
-  const request = await core.service.request({ target, toVersion: options.to, reason: options.reason, requester, origin: CLI_ORIGIN });
+  const request = await core.service.request({
+    target,
+    toVersion: options.to,
+    reason: options.reason,
+    requester,
+    origin: CLI_ORIGIN,
+  });
   const { plan } = request;
   out.line(`⏪ Rollback of ${target}: ${plan.from.label} → ${plan.to.label} (request ${request.id})`);
   for (const line of planLines(plan)) out.line(line);
-  out.line(`  Requested by ${escapeForSlack(requester)}, to be approved by ${escapeForSlack(options.approvedBy)} · Reason: ${escapeForSlack(options.reason)}`);
+  out.line(
+    `  Requested by ${escapeForSlack(requester)}, to be approved by ${escapeForSlack(options.approvedBy)} · Reason: ${escapeForSlack(options.reason)}`,
+  );
 
   // A request the CLI cannot go on with is closed, not left open for an approval that cannot come.
   // (A request already closed has nothing to withdraw.)
-  const withdraw = () => core.service.cancel(request.id, requester).then(
-    () => undefined,
-    () => undefined,
-  );
+  const withdraw = () =>
+    core.service.cancel(request.id, requester).then(
+      () => undefined,
+      () => undefined,
+    );
   try {
     // Same check as approve() makes, before asking anyone to confirm a rollback that would be refused.
     await checkApprover(request, options.approvedBy, config.rules, directory);
@@ -93,7 +106,9 @@ async function requestAndApprove(
   if (!options.yes) {
     // In --json mode stdout is for the document: the plan to confirm goes with the question, on stderr.
     if (out.json) for (const line of planLines(plan)) out.note(line);
-    const yes = await confirm(`Roll back ${target} from ${plan.from.label} to ${plan.to.label} now, approved by ${options.approvedBy}? It cannot be undone from the same pipeline. [y/N] `);
+    const yes = await confirm(
+      `Roll back ${target} from ${plan.from.label} to ${plan.to.label} now, approved by ${options.approvedBy}? It cannot be undone from the same pipeline. [y/N] `,
+    );
     if (!yes) {
       await withdraw();
       out.line(`Nothing was done; request ${request.id} is cancelled.`);
@@ -127,15 +142,21 @@ async function queueAndFollow(
     try {
       const posted = await postInChannel(slack.client, { channel, ...rollingBackNotice(request), unfurl_links: false });
       thread = { ...posted, root: 'notice' };
-      out.line(`📣 Posted "Rolling back ${request.target} to ${request.plan.to.label}" in <#${channel}>; every step goes to its thread too.`);
+      out.line(
+        `📣 Posted "Rolling back ${request.target} to ${request.plan.to.label}" in <#${channel}>; every step goes to its thread too.`,
+      );
     } catch (error) {
       slackProblem = toRollbackError(error).toUserText();
-      out.line(`⚠️ Could not post the notice in <#${channel}>: ${slackProblem} No thread: the steps are only here and in the record. Tell the incident channel yourself.`);
+      out.line(
+        `⚠️ Could not post the notice in <#${channel}>: ${slackProblem} No thread: the steps are only here and in the record. Tell the incident channel yourself.`,
+      );
     }
   } else {
     slackProblem = slack.problem;
     const why = /refused the bot token/.test(slack.problem) ? 'Slack cannot be used' : 'Slack was unreachable';
-    out.line(`⚠️ ${why} (${slack.problem}): no notice in <#${channel}>, no thread. Tell the incident channel yourself when you can; the record is kept in Redis.`);
+    out.line(
+      `⚠️ ${why} (${slack.problem}): no notice in <#${channel}>, no thread. Tell the incident channel yourself when you can; the record is kept in Redis.`,
+    );
   }
   try {
     // Run here: on the request's own queue, which no bot worker (with perhaps another rollback.yml) takes.
@@ -143,7 +164,13 @@ async function queueAndFollow(
   } catch (error) {
     // As in Slack: the thread under the notice says the rollback did not start.
     if (thread && slack.reachable) {
-      await slack.client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text: `❌ ${toRollbackError(error).toUserText()}` }).catch(() => undefined);
+      await slack.client.chat
+        .postMessage({
+          channel: thread.channel,
+          thread_ts: thread.ts,
+          text: `❌ ${toRollbackError(error).toUserText()}`,
+        })
+        .catch(() => undefined);
     }
     throw error;
   }
@@ -158,7 +185,9 @@ async function queueAndFollow(
   };
 
   if (!wait) {
-    out.line(`⏳ Queued ${request.id}. A bot worker runs it; if none is up it waits in the queue (run without --no-wait to run it here).`);
+    out.line(
+      `⏳ Queued ${request.id}. A bot worker runs it; if none is up it waits in the queue (run without --no-wait to run it here).`,
+    );
     out.line(`   Follow it: rapid-rollback status · rapid-rollback record ${request.id}`);
     out.document({ ok: true, exitCode: EXIT.ok, ...base, state: 'approved', waited: false });
     return EXIT.ok;
@@ -172,7 +201,14 @@ async function queueAndFollow(
  * Runs the request's job in this process, from its dedicated queue, and prints each step as the record
  * gets it. The worker takes no other job: a waiting rollback of the bot is run only with `resume`.
  */
-export async function runHereAndFollow(ctx: CliContext, core: Core, config: Config, log: Logger, request: RollbackRequest, base: Record<string, unknown>): Promise<ExitCode> {
+export async function runHereAndFollow(
+  ctx: CliContext,
+  core: Core,
+  config: Config,
+  log: Logger,
+  request: RollbackRequest,
+  base: Record<string, unknown>,
+): Promise<ExitCode> {
   const { out } = ctx;
   const worker = await startWorker(config, {
     store: core.store,
@@ -193,11 +229,15 @@ export async function runHereAndFollow(ctx: CliContext, core: Core, config: Conf
   let warned = false;
   const onInterrupt = () => {
     if (!runningHere) {
-      out.note(`Stopped following before it started. The job waits for this command: \`rapid-rollback resume ${request.id}\` runs it.`);
+      out.note(
+        `Stopped following before it started. The job waits for this command: \`rapid-rollback resume ${request.id}\` runs it.`,
+      );
       stopFollowing.abort();
     } else if (!warned) {
       warned = true;
-      out.note(`This process is running the rollback: quitting now stops it half-way (\`rapid-rollback resume ${request.id}\` re-checks the live state before it carries on). Press Ctrl-C again to quit anyway.`);
+      out.note(
+        `This process is running the rollback: quitting now stops it half-way (\`rapid-rollback resume ${request.id}\` re-checks the live state before it carries on). Press Ctrl-C again to quit anyway.`,
+      );
     } else {
       process.exit(130);
     }
@@ -214,10 +254,14 @@ export async function runHereAndFollow(ctx: CliContext, core: Core, config: Conf
       },
     });
   } catch (error) {
-    throw new RollbackError('QUEUE_UNAVAILABLE', `Lost Redis while following ${request.id}; the rollback itself may have gone on.`, {
-      hint: `Before anything else, see what is live: \`rapid-rollback plan ${request.target}\` (works without Redis) or the provider's console.`,
-      cause: error,
-    });
+    throw new RollbackError(
+      'QUEUE_UNAVAILABLE',
+      `Lost Redis while following ${request.id}; the rollback itself may have gone on.`,
+      {
+        hint: `Before anything else, see what is live: \`rapid-rollback plan ${request.target}\` (works without Redis) or the provider's console.`,
+        cause: error,
+      },
+    );
   } finally {
     // Waits for a job this process runs: a rollback is never left half-done by the CLI exiting.
     await worker.close();
@@ -243,5 +287,9 @@ export async function runHereAndFollow(ctx: CliContext, core: Core, config: Conf
 /** Says which part of the command a refusal is about, keeping its code and hint. */
 function inContext(error: unknown, context: string): unknown {
   if (!isRollbackError(error)) return error;
-  return new RollbackError(error.code, `${context}: ${error.message}`, { hint: error.hint, cause: error, details: error.details });
+  return new RollbackError(error.code, `${context}: ${error.message}`, {
+    hint: error.hint,
+    cause: error,
+    details: error.details,
+  });
 }

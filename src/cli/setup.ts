@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { loadConfig, type Config } from '../config/load-config.js';
+import { type Config, loadConfig } from '../config/load-config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Output } from './output.js';
 

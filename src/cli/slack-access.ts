@@ -1,5 +1,5 @@
 import { LogLevel, WebClient } from '@slack/web-api';
-import { describeApprovers, type ApproverDirectory } from '../core/approval.js';
+import { type ApproverDirectory, describeApprovers } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import { SlackApproverDirectory } from '../slack/approver-directory.js';
@@ -10,7 +10,11 @@ import { slackLogger } from '../slack/slack-logger.js';
  * A client that gives up fast: when Slack itself is down, a break-glass rollback must not wait for
  * the bot's patient retries before it can start.
  */
-export function quickSlackClient(settings: { botToken: string; apiUrl?: string | undefined }, log: Logger, timeoutMs: number): WebClient {
+export function quickSlackClient(
+  settings: { botToken: string; apiUrl?: string | undefined },
+  log: Logger,
+  timeoutMs: number,
+): WebClient {
   return new WebClient(settings.botToken, {
     slackApiUrl: settings.apiUrl,
     logger: slackLogger(log, 'slack', LogLevel.WARN),
@@ -24,20 +28,33 @@ export type SlackAccess =
   | { reachable: true; client: WebClient; team: string; bot: string; botUserId: string | undefined }
   | { reachable: false; problem: string };
 
-const TOKEN_ERRORS = ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type'];
+const TOKEN_ERRORS = [
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'not_allowed_token_type',
+];
 
 /** Says in a few words why Slack could not be used. */
 export function describeSlackFailure(error: unknown, apiUrl: string | undefined, timeoutMs: number): string {
   const code = slackError(error);
   if (code && TOKEN_ERRORS.includes(code)) return `Slack refused the bot token (${code})`;
   if (code) return `Slack answered ${code}`;
-  const reason = (error as { original?: { message?: string } } | undefined)?.original?.message ?? (error instanceof Error ? error.message : String(error));
+  const reason =
+    (error as { original?: { message?: string } } | undefined)?.original?.message ??
+    (error instanceof Error ? error.message : String(error));
   if (/timeout|timed out|aborted/i.test(reason)) return `Slack did not answer within ${timeoutMs / 1000} s`;
   return `Slack did not answer at ${apiUrl ?? 'https://slack.com/api/'} (${reason})`;
 }
 
 /** One `auth.test` with a short timeout: is Slack there, and does it take our token? */
-export async function probeSlack(settings: { botToken: string; apiUrl?: string | undefined }, log: Logger, timeoutMs = 3_000): Promise<SlackAccess> {
+export async function probeSlack(
+  settings: { botToken: string; apiUrl?: string | undefined },
+  log: Logger,
+  timeoutMs = 3_000,
+): Promise<SlackAccess> {
   const client = quickSlackClient(settings, log, timeoutMs);
   try {
     const auth = await client.auth.test();
@@ -70,11 +87,15 @@ export class CliApproverDirectory implements ApproverDirectory {
       return this.slack.isApprover(userId, approvers);
     }
     const direct = approvers.filter((id) => !id.startsWith('S'));
-    throw new RollbackError('NOT_AUTHORIZED', `${userId} is not listed by user ID, and ${access.problem}, so membership of ${describeApprovers(groups)} cannot be checked.`, {
-      hint:
-        direct.length > 0
-          ? `While Slack is unreachable only approvers listed by user ID count: ${describeApprovers(direct)}. Nothing was queued.`
-          : "While Slack is unreachable only approvers listed by user ID count, and rollback.yml lists none: add the approver's user ID (U…) to approvers. Nothing was queued.",
-    });
+    throw new RollbackError(
+      'NOT_AUTHORIZED',
+      `${userId} is not listed by user ID, and ${access.problem}, so membership of ${describeApprovers(groups)} cannot be checked.`,
+      {
+        hint:
+          direct.length > 0
+            ? `While Slack is unreachable only approvers listed by user ID count: ${describeApprovers(direct)}. Nothing was queued.`
+            : "While Slack is unreachable only approvers listed by user ID count, and rollback.yml lists none: add the approver's user ID (U…) to approvers. Nothing was queued.",
+      },
+    );
   }
 }

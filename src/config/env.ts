@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const SLACK_APP_HELP = 'create the Slack app from manifest.yml (api.slack.com/apps > Create New App > From a manifest) and install it to your workspace';
+const SLACK_APP_HELP =
+  'create the Slack app from manifest.yml (api.slack.com/apps > Create New App > From a manifest) and install it to your workspace';
 
 /** WORKER_CONCURRENCY's default: rollbacks one worker process runs at once. */
 export const DEFAULT_WORKER_CONCURRENCY = 32;
@@ -8,12 +9,17 @@ export const DEFAULT_WORKER_CONCURRENCY = 32;
 /** The process environment the bot reads; every setting is documented in the README. */
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: z
-    .string({ error: `is missing: ${SLACK_APP_HELP}, then copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions` })
+    .string({
+      error: `is missing: ${SLACK_APP_HELP}, then copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions`,
+    })
     .regex(/^xoxb-/, 'must be a bot token starting with xoxb- (OAuth & Permissions > Bot User OAuth Token)'),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_APP_TOKEN: z
     .string()
-    .regex(/^xapp-/, 'must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write)')
+    .regex(
+      /^xapp-/,
+      'must be an app-level token starting with xapp- (Basic Information > App-Level Tokens, scope connections:write)',
+    )
     .optional(),
   SLACK_API_URL: z.url({ error: 'must be a URL such as https://slack.com/api/' }).optional(),
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65_535).default(3000),

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { RollbackError } from '../core/errors.js';
 import { driverFor, drivers } from '../drivers/registry.js';
 import type { DriverEnvironment } from '../drivers/types.js';
-import { envSchema, type Env } from './env.js';
+import { type Env, envSchema } from './env.js';
 import { rollbackFileSchema } from './rollback-file.js';
 
 export type Mode = 'all' | 'app' | 'worker';
@@ -69,7 +69,9 @@ function describeIssues(prefix: string, error: z.ZodError): string[] {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode?: Mode; file?: string } = {}): Config {
   const mode = options.mode ?? 'all';
   // An empty value (`SLACK_APP_TOKEN=` in a .env file) means "not set", as people expect.
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
   const parsedEnv = envSchema.safeParse(present);
   // Report every problem at once: at 3 a.m. nobody wants to fix one line, restart, and find the next.
   const problems = parsedEnv.success ? [] : describeIssues('', parsedEnv.error);
@@ -82,7 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
   const file = options.file ?? present.ROLLBACK_CONFIG ?? './rollback.yml';
   const fastlyToken = present.FASTLY_API_TOKEN;
   const driverEnvironment: DriverEnvironment = {
-    fastly: fastlyToken ? { token: fastlyToken, baseUrl: parsedEnv.data?.FASTLY_API_URL ?? 'https://api.fastly.com' } : undefined,
+    fastly: fastlyToken
+      ? { token: fastlyToken, baseUrl: parsedEnv.data?.FASTLY_API_URL ?? 'https://api.fastly.com' }
+      : undefined,
     helmBin: present.HELM_BIN ?? 'helm',
     kubeconfig: present.KUBECONFIG,
   };
@@ -119,7 +123,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
   };
 }
 
-export function readRollbackFile(file: string, driverEnvironment: DriverEnvironment): { rules: Rules; targets: TargetConfig[] } {
+export function readRollbackFile(
+  file: string,
+  driverEnvironment: DriverEnvironment,
+): { rules: Rules; targets: TargetConfig[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -33,7 +33,10 @@ export const rollbackFileSchema = z
       z
         .string()
         .regex(TARGET_NAME, 'target names are lower-case letters, digits, ".", "_" or "-" (at most 63)')
-        .refine((name) => !['help', 'list', 'targets', 'status', 'history'].includes(name), 'is a word /rollback reads itself (help, list, status, history): pick another target name'),
+        .refine(
+          (name) => !['help', 'list', 'targets', 'status', 'history'].includes(name),
+          'is a word /rollback reads itself (help, list, status, history): pick another target name',
+        ),
       z.looseObject({ kind: z.string({ error: 'is required (fastly)' }) }),
       { error: 'is required: a map of target names to providers' },
     ),

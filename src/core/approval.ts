@@ -1,5 +1,5 @@
-import { mention } from './people.js';
 import { RollbackError } from './errors.js';
+import { mention } from './people.js';
 import type { RollbackRequest } from './request.js';
 
 export interface ApprovalRules {

@@ -22,7 +22,10 @@ const MAX_TEXT_LENGTH = 4_000;
  */
 export function parseCommand(raw: string): Command {
   if (raw.length > MAX_TEXT_LENGTH) {
-    return { kind: 'invalid', message: `That command is ${raw.length} characters long; keep it under ${MAX_TEXT_LENGTH}.` };
+    return {
+      kind: 'invalid',
+      message: `That command is ${raw.length} characters long; keep it under ${MAX_TEXT_LENGTH}.`,
+    };
   }
   // Control characters never mean anything here; treat them as spaces so they cannot hide a word.
   const text = raw.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]/g, ' ').trim();
@@ -32,7 +35,8 @@ export function parseCommand(raw: string): Command {
   if (first === 'list' || first === 'targets' || first === 'status') return { kind: 'list' };
   if (first === 'history') {
     const target = words[1]?.toLowerCase();
-    if (target !== undefined && !TARGET_NAME.test(target)) return { kind: 'invalid', message: 'Usage: `/rollback history [target]`.' };
+    if (target !== undefined && !TARGET_NAME.test(target))
+      return { kind: 'invalid', message: 'Usage: `/rollback history [target]`.' };
     return { kind: 'history', target };
   }
 
@@ -50,14 +54,20 @@ export function parseCommand(raw: string): Command {
   if (rest[0]?.toLowerCase() === 'to') {
     const match = /^v?(\d{1,9})$/i.exec(rest[1] ?? '');
     if (!match) {
-      return { kind: 'invalid', message: `After "to", name a version like \`v41\`: \`/rollback ${first} to v41 [reason]\`.` };
+      return {
+        kind: 'invalid',
+        message: `After "to", name a version like \`v41\`: \`/rollback ${first} to v41 [reason]\`.`,
+      };
     }
     toVersion = String(Number(match[1]));
     rest = rest.slice(2);
   }
   const reason = rest.join(' ');
   if (reason.length > MAX_REASON_LENGTH) {
-    return { kind: 'invalid', message: `The reason is ${reason.length} characters long; keep it under ${MAX_REASON_LENGTH} (link the incident instead).` };
+    return {
+      kind: 'invalid',
+      message: `The reason is ${reason.length} characters long; keep it under ${MAX_REASON_LENGTH} (link the incident instead).`,
+    };
   }
   return { kind: 'rollback', target: first, toVersion, reason };
 }
@@ -67,7 +77,8 @@ export function closestName(input: string, names: readonly string[]): string | u
   let best: { name: string; distance: number } | undefined;
   for (const name of names) {
     const distance = levenshtein(input, name);
-    if (distance <= Math.max(2, Math.floor(name.length / 3)) && (!best || distance < best.distance)) best = { name, distance };
+    if (distance <= Math.max(2, Math.floor(name.length / 3)) && (!best || distance < best.distance))
+      best = { name, distance };
   }
   return best?.name;
 }

@@ -65,8 +65,20 @@ function outcomeUnknown(error: RollbackError): boolean {
   return error.code === 'PROVIDER_TIMEOUT' || error.code === 'PROVIDER_UNAVAILABLE';
 }
 
-export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: DriverContext, options: ExecuteOptions = {}): Promise<ExecutionOutcome> {
-  const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false, applied: false };
+export async function executePlan(
+  driver: RollbackDriver,
+  plan: Plan,
+  ctx: DriverContext,
+  options: ExecuteOptions = {},
+): Promise<ExecutionOutcome> {
+  const outcome: ExecutionOutcome = {
+    status: 'failed',
+    live: undefined,
+    checks: [],
+    error: undefined,
+    changed: false,
+    applied: false,
+  };
   const fail = (error: unknown, what: string, ms?: number) => {
     const coded = toRollbackError(error);
     ctx.report({ status: 'failed', text: `${what}: ${coded.toUserText()}`, durationMs: ms });
@@ -82,7 +94,11 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
     if (!check) return outcome;
     decided = check;
   } catch (error) {
-    return fail(error, `Could not read ${plan.target} before acting, so nothing was changed`, performance.now() - started);
+    return fail(
+      error,
+      `Could not read ${plan.target} before acting, so nothing was changed`,
+      performance.now() - started,
+    );
   }
 
   // 2. The change itself, once.
@@ -92,7 +108,11 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
       if (await options.beforeChange?.()) {
         started = performance.now();
         const check = await checkPlan(driver, plan, ctx, outcome, true).catch((error: unknown) => {
-          fail(error, `Could not read ${plan.target} again right before acting, so nothing was changed`, performance.now() - started);
+          fail(
+            error,
+            `Could not read ${plan.target} again right before acting, so nothing was changed`,
+            performance.now() - started,
+          );
           return undefined;
         });
         if (!check) return outcome;
@@ -113,7 +133,13 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
       ctx.report({ status: 'ok', text: plan.actionDone, durationMs: performance.now() - started });
     } catch (error) {
       fail(error, `Rolling back to ${plan.to.label} failed`, performance.now() - started);
-      const landed = await findOutIfApplied(driver, plan, ctx, outcome, options.lateChangeRecheckMs ?? LATE_CHANGE_RECHECK_MS);
+      const landed = await findOutIfApplied(
+        driver,
+        plan,
+        ctx,
+        outcome,
+        options.lateChangeRecheckMs ?? LATE_CHANGE_RECHECK_MS,
+      );
       if (!landed) return outcome;
       outcome.changed = true;
       outcome.applied = true;
@@ -129,15 +155,26 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
     const { value: checks, ms } = await timed(() => driver.verify(ctx, plan));
     outcome.checks = checks;
     for (const check of checks) {
-      ctx.report({ status: check.ok ? 'ok' : 'failed', text: `Verify ${check.name.toLowerCase()}: ${check.detail}`, durationMs: checks.length === 1 ? ms : undefined });
+      ctx.report({
+        status: check.ok ? 'ok' : 'failed',
+        text: `Verify ${check.name.toLowerCase()}: ${check.detail}`,
+        durationMs: checks.length === 1 ? ms : undefined,
+      });
     }
     const verified = checks.every((c) => c.ok);
     if (!verified) {
-      outcome.live = await driver.live(ctx).then((l) => l.current, () => undefined);
+      outcome.live = await driver.live(ctx).then(
+        (l) => l.current,
+        () => undefined,
+      );
       const failed = checks.filter((c) => !c.ok).map((c) => c.name.toLowerCase());
-      outcome.error = new RollbackError('VERIFY_FAILED', `Verification failed for ${plan.target} (${failed.join(', ')}).`, {
-        hint: `The change to ${plan.to.label} was made but is not healthy: look at ${plan.resource} directly before anything else.`,
-      });
+      outcome.error = new RollbackError(
+        'VERIFY_FAILED',
+        `Verification failed for ${plan.target} (${failed.join(', ')}).`,
+        {
+          hint: `The change to ${plan.to.label} was made but is not healthy: look at ${plan.resource} directly before anything else.`,
+        },
+      );
       outcome.status = 'failed';
       return outcome;
     }
@@ -156,11 +193,21 @@ export async function executePlan(driver: RollbackDriver, plan: Plan, ctx: Drive
  * Reads the live state and compares it with the plan. Returns the read when the plan holds (or the work is
  * already done, with `outcome.status` 'already-done'); undefined when it went stale (reported, nothing changed).
  */
-async function checkPlan(driver: RollbackDriver, plan: Plan, ctx: DriverContext, outcome: ExecutionOutcome, again: boolean): Promise<LiveState | undefined> {
+async function checkPlan(
+  driver: RollbackDriver,
+  plan: Plan,
+  ctx: DriverContext,
+  outcome: ExecutionOutcome,
+  again: boolean,
+): Promise<LiveState | undefined> {
   const { value: live, ms } = await timed(() => driver.live(ctx));
   outcome.live = live.current;
   if (isAt(live.current, plan.to)) {
-    ctx.report({ status: 'info', text: `${plan.to.label} is already live on ${live.resource}: nothing to activate, verifying.`, durationMs: ms });
+    ctx.report({
+      status: 'info',
+      text: `${plan.to.label} is already live on ${live.resource}: nothing to activate, verifying.`,
+      durationMs: ms,
+    });
     outcome.status = 'already-done';
     return live;
   }
@@ -175,7 +222,12 @@ async function checkPlan(driver: RollbackDriver, plan: Plan, ctx: DriverContext,
     outcome.error = error;
     return undefined;
   }
-  if (!again) ctx.report({ status: 'ok', text: `Checked: ${plan.from.label} is live on ${live.resource}, as planned`, durationMs: ms });
+  if (!again)
+    ctx.report({
+      status: 'ok',
+      text: `Checked: ${plan.from.label} is live on ${live.resource}, as planned`,
+      durationMs: ms,
+    });
   return live;
 }
 
@@ -184,7 +236,13 @@ async function checkPlan(driver: RollbackDriver, plan: Plan, ctx: DriverContext,
  * never came may still land late, so "nothing changed" is never said as a fact: the thread says what the
  * re-read shows, and the service is read once more after `recheckMs`.
  */
-async function findOutIfApplied(driver: RollbackDriver, plan: Plan, ctx: DriverContext, outcome: ExecutionOutcome, recheckMs: number): Promise<boolean> {
+async function findOutIfApplied(
+  driver: RollbackDriver,
+  plan: Plan,
+  ctx: DriverContext,
+  outcome: ExecutionOutcome,
+  recheckMs: number,
+): Promise<boolean> {
   const unknown = outcome.error !== undefined && outcomeUnknown(outcome.error);
   const read = async () => (await driver.live(ctx)).current;
   try {

@@ -1,7 +1,7 @@
-import { mention } from './people.js';
-import { escapeForSlack } from './slack-text.js';
 import { formatBudget, formatDuration } from './duration.js';
+import { mention } from './people.js';
 import type { RollbackRequest } from './request.js';
+import { escapeForSlack } from './slack-text.js';
 import type { TimelineEvent } from './timeline.js';
 import type { Plan } from './types.js';
 
@@ -15,7 +15,13 @@ function utc(ms: number, withDate = false): string {
 /** "Tue 24 Nov 2026, 02:00 UTC". */
 export function humanDeadline(ms: number): string {
   const d = new Date(ms);
-  const day = d.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const day = d.toLocaleDateString('en-GB', {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
   return `${day}, ${d.toISOString().slice(11, 16)} UTC`;
 }
 
@@ -44,7 +50,8 @@ const OWN_MARKUP = /(<(?:@[UW][A-Z0-9]+|#[CGD][A-Z0-9]+|!subteam\^S[A-Z0-9]+)>|&
  * before it escaped anything keeps its mentions and loses any other markup.
  */
 export function timelineText(event: TimelineEvent): string {
-  if (WORKER_KINDS.has(event.kind) || (event.kind === 'follow-up' && event.by === undefined)) return escapeForSlack(event.text);
+  if (WORKER_KINDS.has(event.kind) || (event.kind === 'follow-up' && event.by === undefined))
+    return escapeForSlack(event.text);
   return event.text.replace(OWN_MARKUP, (match: string, own?: string) => own ?? escapeForSlack(match));
 }
 
@@ -66,30 +73,43 @@ export function renderIncidentRecord(request: RollbackRequest, timeline: Timelin
   lines.push(`- Target: ${plan.target} — ${escapeForSlack(plan.resource)}`);
   lines.push(`- From: ${from}${described(plan.from)}`);
   lines.push(`- To: ${to}${described(plan.to)}, chosen from ${plan.selection}`);
-  lines.push(`- Requested by: ${mention(request.requester)} at ${utc(request.createdAt, true)}${request.reason ? ` — "${escapeForSlack(request.reason)}"` : ''}`);
-  if (request.approver) lines.push(`- Approved by: ${mention(request.approver)}${approved ? ` at ${utc(approved.at, true)}` : ''}`);
-  if (request.closedBy) lines.push(`- Closed by: ${request.closedBy === 'ttl' ? 'expiry' : `${mention(request.closedBy)}`}${request.closedAt ? ` at ${utc(request.closedAt, true)}` : ''}`);
+  lines.push(
+    `- Requested by: ${mention(request.requester)} at ${utc(request.createdAt, true)}${request.reason ? ` — "${escapeForSlack(request.reason)}"` : ''}`,
+  );
+  if (request.approver)
+    lines.push(`- Approved by: ${mention(request.approver)}${approved ? ` at ${utc(approved.at, true)}` : ''}`);
+  if (request.closedBy)
+    lines.push(
+      `- Closed by: ${request.closedBy === 'ttl' ? 'expiry' : `${mention(request.closedBy)}`}${request.closedAt ? ` at ${utc(request.closedAt, true)}` : ''}`,
+    );
   if (finished?.durationMs !== undefined) {
     const within = finished.durationMs <= plan.budgetMs;
-    lines.push(`- Approval → end: ${formatDuration(finished.durationMs)} (target ${formatBudget(plan.budgetMs)}: ${within ? 'met' : 'MISSED'})`);
+    lines.push(
+      `- Approval → end: ${formatDuration(finished.durationMs)} (target ${formatBudget(plan.budgetMs)}: ${within ? 'met' : 'MISSED'})`,
+    );
   }
   if (request.outcome) lines.push(`- Outcome: ${escapeForSlack(request.outcome)}`);
   lines.push('', '## Timeline (UTC)', '', '| time | event | took |', '| --- | --- | --- |');
   for (const event of timeline) {
     const mark = event.ok === true ? '✅ ' : event.ok === false ? '❌ ' : '';
     const took = event.durationMs !== undefined && event.kind === 'step' ? formatDuration(event.durationMs) : '';
-    lines.push(`| ${utc(event.at)} | ${mark}${event.kind}: ${timelineText(event).replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${took} |`);
+    lines.push(
+      `| ${utc(event.at)} | ${mark}${event.kind}: ${timelineText(event).replace(/\|/g, '\\|').replace(/\n/g, ' ')} | ${took} |`,
+    );
   }
   if (finished?.checks?.length) {
     lines.push('', '## Verification', '');
-    for (const check of finished.checks) lines.push(`- ${check.ok ? '✅' : '❌'} ${escapeForSlack(check.name)}: ${escapeForSlack(check.detail)}`);
+    for (const check of finished.checks)
+      lines.push(`- ${check.ok ? '✅' : '❌'} ${escapeForSlack(check.name)}: ${escapeForSlack(check.detail)}`);
   }
   const revert = [...timeline].reverse().find((e) => e.kind === 'revert-branch' && e.commits);
   if (revert?.commits) {
     lines.push('', '## Commits undone', '', escapeForSlack(revert.text), '');
-    for (const commit of revert.commits) lines.push(`- \`${commit.sha.slice(0, 10)}\` ${escapeForSlack(commit.subject)}`);
+    for (const commit of revert.commits)
+      lines.push(`- \`${commit.sha.slice(0, 10)}\` ${escapeForSlack(commit.subject)}`);
   }
   lines.push('', '## After the rollback', '');
-  for (const item of postRollbackChecklist(plan, finished?.at ?? request.finishedAt ?? Date.now())) lines.push(`- [ ] ${item}`);
+  for (const item of postRollbackChecklist(plan, finished?.at ?? request.finishedAt ?? Date.now()))
+    lines.push(`- [ ] ${item}`);
   return lines.join('\n');
 }

@@ -10,7 +10,15 @@ import type { Plan, RollbackRecord } from './types.js';
  *
  * Only `pending` can be approved or cancelled, exactly once; the store enforces that atomically.
  */
-export type RequestState = 'pending' | 'approved' | 'running' | 'succeeded' | 'failed' | 'stale' | 'cancelled' | 'expired';
+export type RequestState =
+  | 'pending'
+  | 'approved'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'stale'
+  | 'cancelled'
+  | 'expired';
 
 export const OPEN_STATES: readonly RequestState[] = ['pending'];
 export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'stale', 'cancelled', 'expired'];

@@ -1,18 +1,24 @@
-import { mention } from './people.js';
 import type { Rules, TargetConfig } from '../config/load-config.js';
 import type { DriverContext, RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
-import { checkApprover, checkCanceller, type ApproverDirectory } from './approval.js';
+import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
 import { closestName, escapeForSlack } from './command.js';
-import { isAt } from './executor.js';
-import { followUpsFor, followUpStale } from './run-rollback.js';
-import type { SymmetryRestorer } from './symmetry.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
-import { newRequestId, type RequestOrigin, type RequestStore, type RollbackRequest, type ThreadRef } from './request.js';
-import type { RollbackJobData } from './run-rollback.js';
-import type { TimelineEvent } from './timeline.js';
+import { isAt } from './executor.js';
 import { renderIncidentRecord } from './incident-record.js';
+import { mention } from './people.js';
+import {
+  newRequestId,
+  type RequestOrigin,
+  type RequestStore,
+  type RollbackRequest,
+  type ThreadRef,
+} from './request.js';
+import type { RollbackJobData } from './run-rollback.js';
+import { followUpStale, followUpsFor } from './run-rollback.js';
+import type { SymmetryRestorer } from './symmetry.js';
+import type { TimelineEvent } from './timeline.js';
 import type { RollbackRecord, VersionInfo } from './types.js';
 
 /** Where a request's job is: waiting for a worker, run by one, ended, or nowhere (never queued, or removed). */
@@ -92,18 +98,31 @@ export class RollbackService {
     if (driver) return driver;
     const names = this.targetNames();
     const guess = closestName(target, names);
-    throw new RollbackError('TARGET_UNKNOWN', `There is no target called "${escapeForSlack(target)}".${guess ? ` Did you mean \`${guess}\`?` : ''}`, {
-      hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')}. Nothing was queued.`,
-    });
+    throw new RollbackError(
+      'TARGET_UNKNOWN',
+      `There is no target called "${escapeForSlack(target)}".${guess ? ` Did you mean \`${guess}\`?` : ''}`,
+      {
+        hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')}. Nothing was queued.`,
+      },
+    );
   }
 
   private context(log: Logger): DriverContext & { done(): void } {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new RollbackError('PROVIDER_TIMEOUT', 'The provider took too long to answer.')), this.planTimeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new RollbackError('PROVIDER_TIMEOUT', 'The provider took too long to answer.')),
+      this.planTimeoutMs,
+    );
     return { log, signal: controller.signal, report: () => undefined, done: () => clearTimeout(timer) };
   }
 
-  async request(input: { target: string; toVersion?: string | undefined; reason: string; requester: string; origin: RequestOrigin }): Promise<RollbackRequest> {
+  async request(input: {
+    target: string;
+    toVersion?: string | undefined;
+    reason: string;
+    requester: string;
+    origin: RequestOrigin;
+  }): Promise<RollbackRequest> {
     const driver = this.driver(input.target);
     await this.refuseIfLocked(input.target);
     const id = newRequestId(this.now());
@@ -121,7 +140,9 @@ export class RollbackService {
         throw new RollbackError(
           'UNDO_REFUSED',
           `${input.target} is on ${escapeForSlack(plan.from.label)} because of a rollback from ${escapeForSlack(last.from.label)} (approved by ${mention(last.by)}, ${last.at}). A rollback cannot be undone from the same pipeline.`,
-          { hint: `Fix forward: revert in git and deploy a new version. If you really mean to bring ${escapeForSlack(last.from.label)} back, say so explicitly: \`/rollback ${input.target} to ${escapeForSlack(last.from.label)}\`.` },
+          {
+            hint: `Fix forward: revert in git and deploy a new version. If you really mean to bring ${escapeForSlack(last.from.label)} back, say so explicitly: \`/rollback ${input.target} to ${escapeForSlack(last.from.label)}\`.`,
+          },
         );
       }
     }
@@ -138,20 +159,39 @@ export class RollbackService {
       state: 'pending',
     };
     await this.deps.store.create(request);
-    await this.record(id, { kind: 'requested', by: input.requester, text: `${mention(input.requester)} asked for ${escapeForSlack(plan.from.label)} → ${escapeForSlack(plan.to.label)} (${plan.selection})${input.reason ? `: "${escapeForSlack(input.reason)}"` : ''}` });
+    await this.record(id, {
+      kind: 'requested',
+      by: input.requester,
+      text: `${mention(input.requester)} asked for ${escapeForSlack(plan.from.label)} → ${escapeForSlack(plan.to.label)} (${plan.selection})${input.reason ? `: "${escapeForSlack(input.reason)}"` : ''}`,
+    });
     log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
     return request;
   }
 
   /** A person asks for a follow-up (a migration revert) after a verified rollback; it needs its own approval. */
-  async requestFollowUp(parentId: string, followUpId: string, user: string, origin: RequestOrigin): Promise<RollbackRequest> {
+  async requestFollowUp(
+    parentId: string,
+    followUpId: string,
+    user: string,
+    origin: RequestOrigin,
+  ): Promise<RollbackRequest> {
     const parent = await this.find(parentId);
-    const followUp = followUpsFor(this.driver(parent.target), this.deps.symmetry, parent.plan).find((f) => f.id === followUpId);
+    const followUp = followUpsFor(this.driver(parent.target), this.deps.symmetry, parent.plan).find(
+      (f) => f.id === followUpId,
+    );
     if (!followUp || parent.followUp) {
-      throw new RollbackError('REQUEST_UNKNOWN', `${parent.target} offers no "${escapeForSlack(followUpId)}" after this rollback.`, { hint: 'Nothing was queued.' });
+      throw new RollbackError(
+        'REQUEST_UNKNOWN',
+        `${parent.target} offers no "${escapeForSlack(followUpId)}" after this rollback.`,
+        { hint: 'Nothing was queued.' },
+      );
     }
     if (parent.state !== 'succeeded') {
-      throw new RollbackError('REQUEST_CLOSED', `${followUp.label} is offered only after a verified rollback; this one is ${parent.state}.`, { hint: 'Nothing was queued.' });
+      throw new RollbackError(
+        'REQUEST_CLOSED',
+        `${followUp.label} is offered only after a verified rollback; this one is ${parent.state}.`,
+        { hint: 'Nothing was queued.' },
+      );
     }
     await checkCanceller(parent, user, this.deps.rules, this.deps.directory);
     await this.refuseIfMoved(parent, followUp);
@@ -162,10 +202,14 @@ export class RollbackService {
     const holder = await this.deps.store.claimFollowUp(parentId, followUp.id, id);
     if (holder) {
       const first = await this.deps.store.get(holder);
-      throw new RollbackError('REQUEST_CLOSED', `${followUp.label} was already asked for after this rollback: request ${holder}${first ? ` (${first.state})` : ''}.`, {
-        hint: 'One per rollback: follow that request in this thread. Only if it ends without running can it be asked for again. Nothing was queued.',
-        details: { holder, thread: first?.thread },
-      });
+      throw new RollbackError(
+        'REQUEST_CLOSED',
+        `${followUp.label} was already asked for after this rollback: request ${holder}${first ? ` (${first.state})` : ''}.`,
+        {
+          hint: 'One per rollback: follow that request in this thread. Only if it ends without running can it be asked for again. Nothing was queued.',
+          details: { holder, thread: first?.thread },
+        },
+      );
     }
     const request: RollbackRequest = {
       id,
@@ -182,12 +226,24 @@ export class RollbackService {
     };
     await this.deps.store.create(request);
     if (parent.thread) await this.deps.store.setThread(request.id, parent.thread);
-    await this.record(parentId, { kind: 'follow-up', by: user, text: `${followUp.label} requested by ${mention(user)} (${request.id})` });
-    await this.record(request.id, { kind: 'requested', by: user, text: `${followUp.label}: ${escapeForSlack(followUp.description)}` });
+    await this.record(parentId, {
+      kind: 'follow-up',
+      by: user,
+      text: `${followUp.label} requested by ${mention(user)} (${request.id})`,
+    });
+    await this.record(request.id, {
+      kind: 'requested',
+      by: user,
+      text: `${followUp.label}: ${escapeForSlack(followUp.description)}`,
+    });
     if (followUp.needsApproval) return request;
     // Nothing in production changes (a git branch): the click is the decision.
     const approved = await this.deps.store.approve(request.id, user, this.now());
-    if (!approved.ok) throw new RollbackError('TARGET_LOCKED', `${parent.target} is busy with another rollback; try again when it is done.`);
+    if (!approved.ok)
+      throw new RollbackError(
+        'TARGET_LOCKED',
+        `${parent.target} is busy with another rollback; try again when it is done.`,
+      );
     return approved.request;
   }
 
@@ -196,7 +252,8 @@ export class RollbackService {
     const ctx = this.context(this.deps.log.child({ requestId: parent.id, target: parent.target }));
     try {
       const live = await this.driver(parent.target).live(ctx);
-      if (!isAt(live.current, parent.plan.to)) throw followUpStale({ label: followUp.label, parentId: parent.id }, parent.plan, live.current);
+      if (!isAt(live.current, parent.plan.to))
+        throw followUpStale({ label: followUp.label, parentId: parent.id }, parent.plan, live.current);
     } finally {
       ctx.done();
     }
@@ -204,7 +261,9 @@ export class RollbackService {
 
   /** The durable record; a failed write is logged, never in the way of the rollback. */
   private async record(requestId: string, event: Omit<TimelineEvent, 'at'>): Promise<void> {
-    await this.deps.store.append(requestId, { ...event, at: this.now() }).catch((err: unknown) => this.deps.log.warn({ err, requestId }, 'could not write the incident record'));
+    await this.deps.store
+      .append(requestId, { ...event, at: this.now() })
+      .catch((err: unknown) => this.deps.log.warn({ err, requestId }, 'could not write the incident record'));
   }
 
   private async refuseIfLocked(target: string, self?: string): Promise<void> {
@@ -212,13 +271,17 @@ export class RollbackService {
     if (!holder || holder === self) return;
     const running = await this.deps.store.get(holder);
     if (running && (await this.releaseIfOrphaned(running))) return;
-    throw new RollbackError('TARGET_LOCKED', `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${escapeForSlack(running.plan.from.label)} → ${escapeForSlack(running.plan.to.label)}, approved by ${mention(running.approver)})` : ''}.`, {
-      hint:
-        running?.state === 'approved'
-          ? `One rollback per target at a time. It is approved and waits for a worker: if no bot worker is up, \`rapid-rollback resume ${holder}\` runs it from a terminal.`
-          : 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
-      details: { holder, thread: running?.thread },
-    });
+    throw new RollbackError(
+      'TARGET_LOCKED',
+      `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${escapeForSlack(running.plan.from.label)} → ${escapeForSlack(running.plan.to.label)}, approved by ${mention(running.approver)})` : ''}.`,
+      {
+        hint:
+          running?.state === 'approved'
+            ? `One rollback per target at a time. It is approved and waits for a worker: if no bot worker is up, \`rapid-rollback resume ${holder}\` runs it from a terminal.`
+            : 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
+        details: { holder, thread: running?.thread },
+      },
+    );
   }
 
   /**
@@ -242,7 +305,10 @@ export class RollbackService {
       outcome = `its job ${job === 'missing' ? 'no longer exists' : 'ended'} while it was running, without an outcome: check ${holder.target} by hand (\`/rollback status\`)`;
     }
     if (!(await this.deps.store.abandon(holder.id, outcome, this.now()))) return false;
-    this.deps.log.warn({ requestId: holder.id, target: holder.target, job }, 'released the lock of a request whose job is gone');
+    this.deps.log.warn(
+      { requestId: holder.id, target: holder.target, job },
+      'released the lock of a request whose job is gone',
+    );
     await this.record(holder.id, { kind: 'finished', ok: false, text: `failed: ${outcome}` });
     return true;
   }
@@ -266,11 +332,16 @@ export class RollbackService {
     const fromElsewhere =
       request &&
       clickedFrom &&
-      (clickedFrom.channel !== request.origin.channel || (request.origin.messageTs !== undefined && clickedFrom.messageTs !== request.origin.messageTs));
+      (clickedFrom.channel !== request.origin.channel ||
+        (request.origin.messageTs !== undefined && clickedFrom.messageTs !== request.origin.messageTs));
     if (!request || fromElsewhere) {
-      throw new RollbackError('REQUEST_UNKNOWN', 'That rollback request does not exist (or this button does not belong to it).', {
-        hint: 'Nothing was queued. Run `/rollback <target>` to make a new request.',
-      });
+      throw new RollbackError(
+        'REQUEST_UNKNOWN',
+        'That rollback request does not exist (or this button does not belong to it).',
+        {
+          hint: 'Nothing was queued. Run `/rollback <target>` to make a new request.',
+        },
+      );
     }
     return request;
   }
@@ -280,7 +351,8 @@ export class RollbackService {
     this.refuseIfClosed(request);
     if (this.now() > request.expiresAt) {
       const closed = await this.deps.store.close(id, 'expired', 'ttl', this.now());
-      if (closed.ok) await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by ${mention(user)})` });
+      if (closed.ok)
+        await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by ${mention(user)})` });
       throw this.expired(request);
     }
     await checkApprover(request, user, this.deps.rules, this.deps.directory);
@@ -305,21 +377,28 @@ export class RollbackService {
   }
 
   /** Queues an approved request; if that fails the approval is undone so nothing is left half-done. */
-  async start(request: RollbackRequest, thread: ThreadRef | undefined, options: { threadPending?: boolean; dedicated?: boolean } = {}): Promise<void> {
+  async start(
+    request: RollbackRequest,
+    thread: ThreadRef | undefined,
+    options: { threadPending?: boolean; dedicated?: boolean } = {},
+  ): Promise<void> {
     if (!request.approver || request.approvedAt === undefined) throw new Error(`request ${request.id} is not approved`);
     try {
       if (thread) await this.deps.store.setThread(request.id, thread);
-      await this.deps.queue.enqueue({
-        requestId: request.id,
-        plan: request.plan,
-        requester: request.requester,
-        approver: request.approver,
-        approvedAt: request.approvedAt,
-        reason: request.reason,
-        thread,
-        threadPending: !thread && options.threadPending ? true : undefined,
-        followUp: request.followUp,
-      }, { dedicated: options.dedicated });
+      await this.deps.queue.enqueue(
+        {
+          requestId: request.id,
+          plan: request.plan,
+          requester: request.requester,
+          approver: request.approver,
+          approvedAt: request.approvedAt,
+          reason: request.reason,
+          thread,
+          threadPending: !thread && options.threadPending ? true : undefined,
+          followUp: request.followUp,
+        },
+        { dedicated: options.dedicated },
+      );
       const where = thread ? `; progress in <#${thread.channel}>` : options.threadPending ? '' : '; no Slack thread';
       await this.record(request.id, { kind: 'queued', text: `queued${where}` });
     } catch (error) {
@@ -328,12 +407,16 @@ export class RollbackService {
         () => true,
         () => false,
       );
-      throw new RollbackError('QUEUE_UNAVAILABLE', `The rollback of ${request.target} could not be queued, so it did NOT start.`, {
-        hint: reopened
-          ? 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.'
-          : `Redis is not answering, so the approval could not be undone either: once Redis is back, run \`/rollback ${request.target}\` again (from ${ORPHAN_APPROVAL_MS / 1000} s after this approval it closes this one, which never ran), or roll back by hand with the runbook now.`,
-        cause: error,
-      });
+      throw new RollbackError(
+        'QUEUE_UNAVAILABLE',
+        `The rollback of ${request.target} could not be queued, so it did NOT start.`,
+        {
+          hint: reopened
+            ? 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.'
+            : `Redis is not answering, so the approval could not be undone either: once Redis is back, run \`/rollback ${request.target}\` again (from ${ORPHAN_APPROVAL_MS / 1000} s after this approval it closes this one, which never ran), or roll back by hand with the runbook now.`,
+          cause: error,
+        },
+      );
     }
   }
 
@@ -352,9 +435,13 @@ export class RollbackService {
   }
 
   private expired(request: RollbackRequest): RollbackError {
-    return new RollbackError('REQUEST_EXPIRED', `This request expired at ${new Date(request.expiresAt).toISOString().slice(11, 16)} UTC, so it can no longer be approved.`, {
-      hint: `Nothing was queued. Run \`/rollback ${request.target}\` again for a fresh plan.`,
-    });
+    return new RollbackError(
+      'REQUEST_EXPIRED',
+      `This request expired at ${new Date(request.expiresAt).toISOString().slice(11, 16)} UTC, so it can no longer be approved.`,
+      {
+        hint: `Nothing was queued. Run \`/rollback ${request.target}\` again for a fresh plan.`,
+      },
+    );
   }
 
   private refuseIfClosed(request: RollbackRequest): void {
@@ -363,13 +450,21 @@ export class RollbackService {
       case 'pending':
         return;
       case 'cancelled':
-        throw new RollbackError('REQUEST_CLOSED', `This request was cancelled by ${mention(request.closedBy)}${when(request.closedAt)}.`, { hint: 'Nothing was queued.' });
+        throw new RollbackError(
+          'REQUEST_CLOSED',
+          `This request was cancelled by ${mention(request.closedBy)}${when(request.closedAt)}.`,
+          { hint: 'Nothing was queued.' },
+        );
       case 'expired':
         throw this.expired(request);
       default:
-        throw new RollbackError('REQUEST_CLOSED', `This request was already approved by ${mention(request.approver)}${when(request.approvedAt)}; it is ${request.state}.`, {
-          hint: 'Nothing more was queued: one approval runs one rollback.',
-        });
+        throw new RollbackError(
+          'REQUEST_CLOSED',
+          `This request was already approved by ${mention(request.approver)}${when(request.approvedAt)}; it is ${request.state}.`,
+          {
+            hint: 'Nothing more was queued: one approval runs one rollback.',
+          },
+        );
     }
   }
 
@@ -377,13 +472,18 @@ export class RollbackService {
   async history(target: string | undefined, limit = 10): Promise<HistoryEntry[]> {
     if (target) this.driver(target);
     const ids = await this.deps.store.recentRequests(target, limit * 3);
-    const requests = (await Promise.all(ids.map((id) => this.deps.store.get(id)))).filter((r): r is RollbackRequest => r !== undefined);
+    const requests = (await Promise.all(ids.map((id) => this.deps.store.get(id)))).filter(
+      (r): r is RollbackRequest => r !== undefined,
+    );
     return requests
       .filter((r) => !r.followUp)
       .slice(0, limit)
       .map((request) => ({
         request,
-        durationMs: request.finishedAt !== undefined && request.approvedAt !== undefined ? request.finishedAt - request.approvedAt : undefined,
+        durationMs:
+          request.finishedAt !== undefined && request.approvedAt !== undefined
+            ? request.finishedAt - request.approvedAt
+            : undefined,
       }));
   }
 

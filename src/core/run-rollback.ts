@@ -1,12 +1,11 @@
+import type { DriverContext, FollowUp, RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
-import type { FollowUp, RollbackDriver } from '../drivers/types.js';
 import { RollbackError, toRollbackError } from './errors.js';
-import { executePlan, isAt, type ExecutionOutcome } from './executor.js';
+import { type ExecutionOutcome, executePlan, isAt } from './executor.js';
 import { FINAL_STATES, type FollowUpRef, type RequestStore, type ThreadRef } from './request.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from './symmetry.js';
 import { TimelineWriter } from './timeline.js';
 import type { Plan, StepReport, VersionInfo } from './types.js';
-import type { DriverContext } from '../drivers/types.js';
 
 /** What a queued rollback carries: the plan pinned at approval, and who decided. */
 export interface RollbackJobData {
@@ -93,25 +92,53 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   }
   if (!marked.ok && marked.reason === 'not-approved') {
     const { state } = marked.request;
-    if (FINAL_STATES.includes(state)) deps.log.info({ requestId: job.requestId, state }, 'request already finished; nothing done');
-    else deps.log.warn({ requestId: job.requestId, state }, 'job for a request that is not approved (its approval was undone?); nothing done');
+    if (FINAL_STATES.includes(state))
+      deps.log.info({ requestId: job.requestId, state }, 'request already finished; nothing done');
+    else
+      deps.log.warn(
+        { requestId: job.requestId, state },
+        'job for a request that is not approved (its approval was undone?); nothing done',
+      );
     return undefined;
   }
   const before = marked.request;
   const resumed = before.state === 'running';
   if (resumed) {
-    deps.reporter.report({ status: 'info', text: 'Picked up again after the previous worker stopped; re-reading the live state before anything else.' });
+    deps.reporter.report({
+      status: 'info',
+      text: 'Picked up again after the previous worker stopped; re-reading the live state before anything else.',
+    });
   } else if (marked.ok) {
-    deps.reporter.report({ status: 'info', text: `Worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval.` });
+    deps.reporter.report({
+      status: 'info',
+      text: `Worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval.`,
+    });
   }
 
-  const timeline = new TimelineWriter(deps.store, job.requestId, (err) => deps.log.warn({ err }, 'could not write the incident record'), now);
-  timeline.record({ kind: 'started', text: resumed ? 'picked up again after a worker stopped' : `worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval`, at: startedAt });
+  const timeline = new TimelineWriter(
+    deps.store,
+    job.requestId,
+    (err) => deps.log.warn({ err }, 'could not write the incident record'),
+    now,
+  );
+  timeline.record({
+    kind: 'started',
+    text: resumed
+      ? 'picked up again after a worker stopped'
+      : `worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval`,
+    at: startedAt,
+  });
   const ctx = {
     log: deps.log,
     signal: deps.signal,
     report: (step: StepReport) => {
-      if (step.status !== 'progress') timeline.record({ kind: 'step', text: step.text, ok: step.status === 'failed' ? false : step.status === 'ok' ? true : undefined, durationMs: step.durationMs });
+      if (step.status !== 'progress')
+        timeline.record({
+          kind: 'step',
+          text: step.text,
+          ok: step.status === 'failed' ? false : step.status === 'ok' ? true : undefined,
+          durationMs: step.durationMs,
+        });
       deps.reporter.report(step);
     },
   };
@@ -127,11 +154,26 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     outcome = await runFollowUp(job.followUp, job, { ...deps, driver: deps.driver }, ctx, timeline, now);
   } else {
     const beforeChange = () => waitForAnnouncement(announcement, deps.signal, ctx.report);
-    outcome = await executePlan(deps.driver, job.plan, ctx, { beforeChange, fence: deps.fence, lateChangeRecheckMs: deps.lateChangeRecheckMs });
-    const revert = outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target) ? deps.symmetry.offer(job.plan.target, job.plan) : undefined;
+    outcome = await executePlan(deps.driver, job.plan, ctx, {
+      beforeChange,
+      fence: deps.fence,
+      lateChangeRecheckMs: deps.lateChangeRecheckMs,
+    });
+    const revert =
+      outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)
+        ? deps.symmetry.offer(job.plan.target, job.plan)
+        : undefined;
     if (revert) {
-      const reverted = await runFollowUp({ ...revert, parentId: job.requestId }, job, { ...deps, driver: deps.driver }, ctx, timeline, now);
-      if (reverted.status === 'succeeded') ctx.report({ status: 'ok', text: `${revert.label}: ${reverted.checks[0]?.detail ?? 'done'}` });
+      const reverted = await runFollowUp(
+        { ...revert, parentId: job.requestId },
+        job,
+        { ...deps, driver: deps.driver },
+        ctx,
+        timeline,
+        now,
+      );
+      if (reverted.status === 'succeeded')
+        ctx.report({ status: 'ok', text: `${revert.label}: ${reverted.checks[0]?.detail ?? 'done'}` });
       autoReverted = true;
     }
   }
@@ -149,23 +191,40 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     });
   }
   const summary = outcome.error ? outcome.error.message : `${job.plan.target} is on ${job.plan.to.label}`;
-  timeline.record({ kind: 'finished', at: finishedAt, ok: state === 'succeeded', text: `${state}: ${summary}`, durationMs: finishedAt - job.approvedAt, checks: outcome.checks });
+  timeline.record({
+    kind: 'finished',
+    at: finishedAt,
+    ok: state === 'succeeded',
+    text: `${state}: ${summary}`,
+    durationMs: finishedAt - job.approvedAt,
+    checks: outcome.checks,
+  });
   await timeline.flush();
   await deps.store.finish(job.requestId, state, summary, finishedAt);
   const followUps =
     state === 'succeeded' && !job.followUp && deps.driver
       ? followUpsFor(deps.driver, deps.symmetry, job.plan).filter((f) => !(autoReverted && f.id === REVERT_BRANCH))
       : [];
-  deps.reporter.finish({ job, outcome, sinceApprovalMs: finishedAt - job.approvedAt, runMs: finishedAt - startedAt, followUps });
+  deps.reporter.finish({
+    job,
+    outcome,
+    sinceApprovalMs: finishedAt - job.approvedAt,
+    runMs: finishedAt - startedAt,
+    followUps,
+  });
   return outcome;
 }
 
 /** Why this worker must not carry out the plan: its rollback.yml maps the target elsewhere, or not at all. */
 function misfit(plan: Plan, driver: RollbackDriver | undefined): RollbackError | undefined {
   if (!driver) {
-    return new RollbackError('TARGET_MISMATCH', `Not started: this worker's rollback.yml has no target "${plan.target}", so it cannot carry out the plan for ${plan.resource}. Nothing was changed.`, {
-      hint: 'Run the bot\'s workers with the rollback.yml the request was made with, then request the rollback again.',
-    });
+    return new RollbackError(
+      'TARGET_MISMATCH',
+      `Not started: this worker's rollback.yml has no target "${plan.target}", so it cannot carry out the plan for ${plan.resource}. Nothing was changed.`,
+      {
+        hint: "Run the bot's workers with the rollback.yml the request was made with, then request the rollback again.",
+      },
+    );
   }
   const planned = plan.identity ?? plan.resource;
   const mine = plan.identity ? driver.identity : undefined;
@@ -173,7 +232,9 @@ function misfit(plan: Plan, driver: RollbackDriver | undefined): RollbackError |
   return new RollbackError(
     'TARGET_MISMATCH',
     `Not started: the plan was made for ${plan.resource} (${planned}), but this worker's rollback.yml maps ${plan.target} to ${mine}. Nothing was changed.`,
-    { hint: 'Two configurations share one Redis and prefix under the same target name: give each its own REDIS_PREFIX, then request the rollback again.' },
+    {
+      hint: 'Two configurations share one Redis and prefix under the same target name: give each its own REDIS_PREFIX, then request the rollback again.',
+    },
   );
 }
 
@@ -209,7 +270,11 @@ function trackAnnouncement(reporter: ProgressReporter): Announcement | undefined
  * Notify first, but briefly: the change waits at most ANNOUNCE_WAIT_MS for the announcement. True when it
  * had to wait (the live state is then read again before the change).
  */
-async function waitForAnnouncement(announcement: Announcement | undefined, signal: AbortSignal, report: (step: StepReport) => void): Promise<boolean> {
+async function waitForAnnouncement(
+  announcement: Announcement | undefined,
+  signal: AbortSignal,
+  report: (step: StepReport) => void,
+): Promise<boolean> {
   if (!announcement || announcement.done) return false;
   let timer: NodeJS.Timeout | undefined;
   const told = await Promise.race([
@@ -217,7 +282,11 @@ async function waitForAnnouncement(announcement: Announcement | undefined, signa
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ANNOUNCE_WAIT_MS))),
   ]).finally(() => clearTimeout(timer));
   signal.throwIfAborted();
-  if (!told) report({ status: 'info', text: `Slack has not taken the "Rolling back" notice after ${ANNOUNCE_WAIT_MS / 1000} s; rolling back without waiting longer (it follows when Slack does).` });
+  if (!told)
+    report({
+      status: 'info',
+      text: `Slack has not taken the "Rolling back" notice after ${ANNOUNCE_WAIT_MS / 1000} s; rolling back without waiting longer (it follows when Slack does).`,
+    });
   return true;
 }
 
@@ -234,7 +303,14 @@ async function runFollowUp(
   timeline: TimelineWriter,
   now: () => number,
 ): Promise<ExecutionOutcome> {
-  const outcome: ExecutionOutcome = { status: 'failed', live: undefined, checks: [], error: undefined, changed: false, applied: false };
+  const outcome: ExecutionOutcome = {
+    status: 'failed',
+    live: undefined,
+    checks: [],
+    error: undefined,
+    changed: false,
+    applied: false,
+  };
   const refuse = (error: RollbackError, status: 'failed' | 'stale' = 'failed') => {
     ctx.report({ status: 'failed', text: error.toUserText() });
     outcome.status = status;
@@ -243,23 +319,37 @@ async function runFollowUp(
   };
   const symmetry = followUp.id === REVERT_BRANCH ? deps.symmetry : undefined;
   const driverRun = deps.driver.runFollowUp?.bind(deps.driver);
-  const run = symmetry ? () => symmetry.run(ctx, job) : driverRun ? () => driverRun(ctx, job.plan, followUp.id) : undefined;
-  if (!run) return refuse(new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`));
+  const run = symmetry
+    ? () => symmetry.run(ctx, job)
+    : driverRun
+      ? () => driverRun(ctx, job.plan, followUp.id)
+      : undefined;
+  if (!run)
+    return refuse(new RollbackError('PROVIDER_REJECTED', `${job.plan.target} has no follow-up "${followUp.id}".`));
 
   try {
     const live = await deps.driver.live(ctx);
     outcome.live = live.current;
     if (!isAt(live.current, job.plan.to)) return refuse(followUpStale(followUp, job.plan, live.current), 'stale');
   } catch (error) {
-    return refuse(new RollbackError(toRollbackError(error).code, `${followUp.label} not run: could not read ${job.plan.target} to check that ${job.plan.to.label} is still live (${toRollbackError(error).message}). Nothing was run.`));
+    return refuse(
+      new RollbackError(
+        toRollbackError(error).code,
+        `${followUp.label} not run: could not read ${job.plan.target} to check that ${job.plan.to.label} is still live (${toRollbackError(error).message}). Nothing was run.`,
+      ),
+    );
   }
   await deps.fence?.();
   const first = await deps.store.markActing(job.requestId, now());
   if (!first && !symmetry) {
     return refuse(
-      new RollbackError('OUTCOME_UNKNOWN', `${followUp.label} not run again: the worker running it stopped, and \`${followUp.description}\` may already have run. Whether it finished is not known.`, {
-        hint: 'Check by hand before anything else (for a migration: the migrator pod\'s logs and the database\'s migration state), then run it yourself if it did not happen.',
-      }),
+      new RollbackError(
+        'OUTCOME_UNKNOWN',
+        `${followUp.label} not run again: the worker running it stopped, and \`${followUp.description}\` may already have run. Whether it finished is not known.`,
+        {
+          hint: "Check by hand before anything else (for a migration: the migrator pod's logs and the database's migration state), then run it yourself if it did not happen.",
+        },
+      ),
     );
   }
   ctx.report({ status: 'info', text: `Running: ${followUp.description}` });
@@ -274,23 +364,41 @@ async function runFollowUp(
     timeline.record(event);
     // The rollback's own record tells the whole story, follow-ups included.
     if (followUp.parentId !== job.requestId) {
-      await deps.store.append(followUp.parentId, { ...event, at: Date.now() }).catch((err: unknown) => deps.log.warn({ err }, 'could not write the incident record'));
+      await deps.store
+        .append(followUp.parentId, { ...event, at: Date.now() })
+        .catch((err: unknown) => deps.log.warn({ err }, 'could not write the incident record'));
     }
     outcome.checks = [{ name: followUp.label, ok: result.ok, detail: result.detail }];
     if (result.output) ctx.report({ status: 'info', text: `Output:\n\`\`\`\n${result.output}\n\`\`\`` });
     // Success is told once, by the finishing message; a failure is a step of its own.
-    if (!result.ok) ctx.report({ status: 'failed', text: `${followUp.label}: ${result.detail}`, durationMs: performance.now() - started });
+    if (!result.ok)
+      ctx.report({
+        status: 'failed',
+        text: `${followUp.label}: ${result.detail}`,
+        durationMs: performance.now() - started,
+      });
     outcome.status = result.ok ? 'succeeded' : 'failed';
-    if (!result.ok) outcome.error = new RollbackError('VERIFY_FAILED', `${followUp.label} failed: ${result.detail}.`, { hint: 'Look at the migrator pod and the database before trying again.' });
+    if (!result.ok)
+      outcome.error = new RollbackError('VERIFY_FAILED', `${followUp.label} failed: ${result.detail}.`, {
+        hint: 'Look at the migrator pod and the database before trying again.',
+      });
   } catch (error) {
     outcome.error = toRollbackError(error);
-    ctx.report({ status: 'failed', text: `${followUp.label} could not run: ${outcome.error.toUserText()}`, durationMs: performance.now() - started });
+    ctx.report({
+      status: 'failed',
+      text: `${followUp.label} could not run: ${outcome.error.toUserText()}`,
+      durationMs: performance.now() - started,
+    });
   }
   return outcome;
 }
 
 /** The version a follow-up was meant for is no longer live. Shared by the request and the run. */
-export function followUpStale(followUp: { label: string; parentId: string }, plan: Plan, live: VersionInfo): RollbackError {
+export function followUpStale(
+  followUp: { label: string; parentId: string },
+  plan: Plan,
+  live: VersionInfo,
+): RollbackError {
   return new RollbackError(
     'PLAN_STALE',
     `${followUp.label} not run: ${plan.target} is now on ${live.label}, no longer on ${plan.to.label}, which rollback ${followUp.parentId} restored. It was meant for that rollback, so nothing was run.`,

@@ -3,7 +3,17 @@ import type { VerifyCheck } from './types.js';
 /** One line of a request's durable record, in the order things happened. */
 export interface TimelineEvent {
   at: number;
-  kind: 'requested' | 'approved' | 'cancelled' | 'expired' | 'queued' | 'started' | 'step' | 'finished' | 'revert-branch' | 'follow-up';
+  kind:
+    | 'requested'
+    | 'approved'
+    | 'cancelled'
+    | 'expired'
+    | 'queued'
+    | 'started'
+    | 'step'
+    | 'finished'
+    | 'revert-branch'
+    | 'follow-up';
   text: string;
   by?: string | undefined;
   ok?: boolean | undefined;

@@ -1,9 +1,9 @@
-import { fastlyDescriptor } from './fastly/descriptor.js';
-import { helmDescriptor } from './helm/descriptor.js';
-import { kubernetesDescriptor } from './kubernetes/descriptor.js';
 import type { TargetConfig } from '../config/load-config.js';
 import { RollbackError } from '../core/errors.js';
 import type { Logger } from '../log.js';
+import { fastlyDescriptor } from './fastly/descriptor.js';
+import { helmDescriptor } from './helm/descriptor.js';
+import { kubernetesDescriptor } from './kubernetes/descriptor.js';
 import type { DriverEnvironment, DriverModule, RollbackDriver } from './types.js';
 
 /**
@@ -17,7 +17,11 @@ export function driverFor(kind: string): DriverModule | undefined {
 }
 
 /** The driver of one target, its provider's implementation loaded on first need. */
-export async function createDriver(target: TargetConfig, environment: DriverEnvironment, log: Logger): Promise<RollbackDriver> {
+export async function createDriver(
+  target: TargetConfig,
+  environment: DriverEnvironment,
+  log: Logger,
+): Promise<RollbackDriver> {
   const module = driverFor(target.kind);
   if (!module) throw new RollbackError('CONFIG_INVALID', `unknown kind ${target.kind}`);
   const factory = await module.load();

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { Logger } from '../log.js';
 import type { Plan, StepReport, VerifyCheck, VersionInfo } from '../core/types.js';
+import type { Logger } from '../log.js';
 
 /** What a driver gets for every call: a child logger, a signal that aborts the call, a way to say what it is doing. */
 export interface DriverContext {

@@ -11,16 +11,22 @@ const inProcess = new Map<string, Promise<unknown>>();
  * Runs `work` while no other revert branch is being made in the same cached clone: one at a time in
  * this process, and through a lock directory (mkdir is atomic) against other workers on the machine.
  */
-export async function withCloneLock<T>(clonePath: string, options: { signal: AbortSignal; waitMs: number }, work: () => Promise<T>): Promise<T> {
+export async function withCloneLock<T>(
+  clonePath: string,
+  options: { signal: AbortSignal; waitMs: number },
+  work: () => Promise<T>,
+): Promise<T> {
   const previous = inProcess.get(clonePath) ?? Promise.resolve();
-  const mine = previous.catch(() => undefined).then(async () => {
-    const release = await acquire(`${clonePath}.lock`, options);
-    try {
-      return await work();
-    } finally {
-      await release();
-    }
-  });
+  const mine = previous
+    .catch(() => undefined)
+    .then(async () => {
+      const release = await acquire(`${clonePath}.lock`, options);
+      try {
+        return await work();
+      } finally {
+        await release();
+      }
+    });
   inProcess.set(clonePath, mine);
   try {
     return await mine;
@@ -29,7 +35,10 @@ export async function withCloneLock<T>(clonePath: string, options: { signal: Abo
   }
 }
 
-async function acquire(lockDir: string, options: { signal: AbortSignal; waitMs: number }): Promise<() => Promise<void>> {
+async function acquire(
+  lockDir: string,
+  options: { signal: AbortSignal; waitMs: number },
+): Promise<() => Promise<void>> {
   const deadline = Date.now() + options.waitMs;
   for (;;) {
     options.signal.throwIfAborted();
@@ -40,17 +49,24 @@ async function acquire(lockDir: string, options: { signal: AbortSignal; waitMs: 
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const age = await stat(lockDir).then((s) => Date.now() - s.mtimeMs, () => 0);
+    const age = await stat(lockDir).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
     if (age > STALE_MS) {
       await rm(lockDir, { recursive: true, force: true });
       continue;
     }
     if (Date.now() > deadline) {
-      throw new RollbackError('PROVIDER_TIMEOUT', 'Another revert branch is being made in the same repository right now.', {
-        hint: 'Try again in a minute.',
-        retryable: true,
-        details: { lock: lockDir },
-      });
+      throw new RollbackError(
+        'PROVIDER_TIMEOUT',
+        'Another revert branch is being made in the same repository right now.',
+        {
+          hint: 'Try again in a minute.',
+          retryable: true,
+          details: { lock: lockDir },
+        },
+      );
     }
     await sleep(100, options.signal);
   }

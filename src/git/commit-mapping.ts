@@ -11,7 +11,10 @@ const DEFAULT_CANDIDATES = /(?:\b|(?<=-g))([0-9a-f]{7,40})\b/gi;
 const SHA = /^[0-9a-f]{4,64}$/;
 
 /** The field a version's commit is read from and what it holds, for messages that say where we looked. */
-export function mappingSource(version: VersionInfo, settings: Pick<GitSettings, 'commitFrom'>): { field: string; value: string | undefined } {
+export function mappingSource(
+  version: VersionInfo,
+  settings: Pick<GitSettings, 'commitFrom'>,
+): { field: string; value: string | undefined } {
   return { field: settings.commitFrom, value: version.meta?.[settings.commitFrom] };
 }
 
@@ -22,7 +25,10 @@ export function mappingSource(version: VersionInfo, settings: Pick<GitSettings, 
  * "deploy 20260517 abc1234" holds a date and a build number that are also hex, and English words
  * such as "defaced" are too. An all-digit or all-letter run is taken only when nothing better is there.
  */
-export function commitFor(version: VersionInfo, settings: Pick<GitSettings, 'commitFrom' | 'pattern'>): string | undefined {
+export function commitFor(
+  version: VersionInfo,
+  settings: Pick<GitSettings, 'commitFrom' | 'pattern'>,
+): string | undefined {
   const { value } = mappingSource(version, settings);
   if (!value) return undefined;
   if (settings.pattern !== undefined) {

@@ -1,4 +1,4 @@
-import { simpleGit, GitError, GitPluginError, type SimpleGitOptions } from 'simple-git';
+import { GitError, GitPluginError, type SimpleGitOptions, simpleGit } from 'simple-git';
 import type { Logger } from '../log.js';
 import { remoteParts } from './remote.js';
 
@@ -15,10 +15,26 @@ export const DEFAULT_GIT_TIMEOUTS: GitTimeouts = { localMs: 30_000, networkMs: 1
  * EDITOR, a GIT_TRACE_CURL that would print headers, a GIT_DIR) changes what git does or prints.
  */
 const PASSED_THROUGH = [
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'TMPDIR', 'TZ',
-  'SSH_AUTH_SOCK', 'GIT_SSH_COMMAND',
-  'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
-  'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy',
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'TMPDIR',
+  'TZ',
+  'SSH_AUTH_SOCK',
+  'GIT_SSH_COMMAND',
+  'GIT_SSL_CAINFO',
+  'GIT_SSL_CAPATH',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'ALL_PROXY',
+  'all_proxy',
 ];
 
 export interface GitIdentity {
@@ -48,9 +64,12 @@ export class GitCommandError extends Error {
     readonly stderr: string,
   ) {
     super(
-      kind === 'timeout' ? `git ${command} got no answer for too long and was stopped`
-        : kind === 'aborted' ? `git ${command} was stopped: the request ran out of time or the worker is stopping`
-          : kind === 'missing' ? 'git is not installed on the worker'
+      kind === 'timeout'
+        ? `git ${command} got no answer for too long and was stopped`
+        : kind === 'aborted'
+          ? `git ${command} was stopped: the request ran out of time or the worker is stopping`
+          : kind === 'missing'
+            ? 'git is not installed on the worker'
             : `git ${command} failed${reason ? `: ${reason}` : ` with exit code ${exitCode}`}`,
     );
     this.name = 'GitCommandError';
@@ -59,7 +78,11 @@ export class GitCommandError extends Error {
 
 /** A GitError, so that simple-git passes it through as it is instead of wrapping it in one. */
 class GitExit extends GitError {
-  constructor(readonly exitCode: number, readonly stdout: string, readonly stderr: string) {
+  constructor(
+    readonly exitCode: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
     super(undefined, `git exited with code ${exitCode}`);
   }
 }
@@ -136,7 +159,11 @@ export class GitRunner {
       errors: (error, result) => {
         if (error instanceof GitPluginError) return error;
         if (result.exitCode !== 0) {
-          return new GitExit(result.exitCode, Buffer.concat(result.stdOut).toString('utf8'), Buffer.concat(result.stdErr).toString('utf8'));
+          return new GitExit(
+            result.exitCode,
+            Buffer.concat(result.stdOut).toString('utf8'),
+            Buffer.concat(result.stdErr).toString('utf8'),
+          );
         }
         return error;
       },
@@ -154,19 +181,30 @@ export class GitRunner {
         return { stdout: error.stdout, exitCode: error.exitCode };
       }
       const failure = this.toCommandError(command, error, opts.cleanup === true);
-      this.options.log.info({ git: command, ms, kind: failure.kind, exitCode: failure.exitCode, reason: failure.reason }, 'git failed');
+      this.options.log.info(
+        { git: command, ms, kind: failure.kind, exitCode: failure.exitCode, reason: failure.reason },
+        'git failed',
+      );
       throw failure;
     }
   }
 
   private toCommandError(command: string, error: unknown, cleanup: boolean): GitCommandError {
     if (!cleanup && this.options.signal.aborted) return new GitCommandError(command, 'aborted', '', undefined, '');
-    if (error instanceof GitPluginError && error.plugin === 'timeout') return new GitCommandError(command, 'timeout', '', undefined, '');
-    if (error instanceof GitPluginError && error.plugin === 'abort') return new GitCommandError(command, 'aborted', '', undefined, '');
+    if (error instanceof GitPluginError && error.plugin === 'timeout')
+      return new GitCommandError(command, 'timeout', '', undefined, '');
+    if (error instanceof GitPluginError && error.plugin === 'abort')
+      return new GitCommandError(command, 'aborted', '', undefined, '');
     if (error instanceof GitExit) {
       const stderr = this.scrub(error.stderr);
       if (/spawn \S+ ENOENT/.test(stderr)) return new GitCommandError(command, 'missing', '', undefined, stderr);
-      return new GitCommandError(command, 'exit', reasonFrom(stderr || this.scrub(error.stdout)), error.exitCode, stderr);
+      return new GitCommandError(
+        command,
+        'exit',
+        reasonFrom(stderr || this.scrub(error.stdout)),
+        error.exitCode,
+        stderr,
+      );
     }
     const text = this.scrub(error instanceof Error ? error.message : String(error));
     if (/ENOENT/.test(text)) return new GitCommandError(command, 'missing', '', undefined, text);
@@ -174,7 +212,8 @@ export class GitRunner {
   }
 }
 
-const PROGRESS = /^(remote: )?(Enumerating|Counting|Compressing|Writing|Total|Delta|Receiving|Resolving|Unpacking|Updating files|Cloning into)\b/;
+const PROGRESS =
+  /^(remote: )?(Enumerating|Counting|Compressing|Writing|Total|Delta|Receiving|Resolving|Unpacking|Updating files|Cloning into)\b/;
 
 /** Lines that say nothing about what went wrong: hints, "To <url>", the push summary's last line. */
 const NOISE = /^(hint:|remote:$|To \S+$|error: failed to push some refs)/;

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 
 /** Host and path of a remote, for links and names; undefined for a local path. */
-export function remoteParts(repo: string): { protocol: 'ssh' | 'https' | 'file'; host: string; path: string } | undefined {
+export function remoteParts(
+  repo: string,
+): { protocol: 'ssh' | 'https' | 'file'; host: string; path: string } | undefined {
   const scp = /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):(.+)$/.exec(repo);
   if (scp) return { protocol: 'ssh', host: scp[1]!.toLowerCase(), path: trimPath(scp[2]!) };
   let url: URL;
@@ -10,13 +12,23 @@ export function remoteParts(repo: string): { protocol: 'ssh' | 'https' | 'file';
   } catch {
     return undefined;
   }
-  const protocol = url.protocol === 'https:' ? 'https' : url.protocol === 'ssh:' ? 'ssh' : url.protocol === 'file:' ? 'file' : undefined;
+  const protocol =
+    url.protocol === 'https:'
+      ? 'https'
+      : url.protocol === 'ssh:'
+        ? 'ssh'
+        : url.protocol === 'file:'
+          ? 'file'
+          : undefined;
   if (!protocol || protocol === 'file') return undefined;
   return { protocol, host: url.hostname.toLowerCase(), path: trimPath(decodeURIComponent(url.pathname)) };
 }
 
 function trimPath(path: string): string {
-  return path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/, '');
+  return path
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
 }
 
 /**

@@ -16,7 +16,8 @@ const repoSchema = z
   });
 
 function repoProblem(repo: string): string | undefined {
-  if (repo.startsWith('-') || /\s/.test(repo)) return 'must be a repository URL or path, without spaces or a leading "-"';
+  if (repo.startsWith('-') || /\s/.test(repo))
+    return 'must be a repository URL or path, without spaces or a leading "-"';
   if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/\\]/.test(repo)) return undefined; // git@github.com:acme/x.git
   if (isAbsolute(repo)) return undefined;
   let url: URL;
@@ -28,8 +29,9 @@ function repoProblem(repo: string): string | undefined {
   if (!['ssh:', 'https:', 'file:'].includes(url.protocol)) {
     return `uses ${url.protocol.replace(/:$/, '')}://, which is not allowed: use ssh://, https:// (a token goes in GIT_TOKEN) or a path`;
   }
-  if (url.password) return 'must not carry a password or token: set GIT_TOKEN in the worker\'s environment instead';
-  if (url.protocol === 'https:' && url.username) return 'must not carry a user name for https: the token in GIT_TOKEN is sent on its own';
+  if (url.password) return "must not carry a password or token: set GIT_TOKEN in the worker's environment instead";
+  if (url.protocol === 'https:' && url.username)
+    return 'must not carry a user name for https: the token in GIT_TOKEN is sent on its own';
   return undefined;
 }
 
@@ -44,23 +46,34 @@ const branchSchema = z
 /** Where in a version's `meta` the deployed commit is written. */
 const commitFromSchema = z.union([
   z.enum(['comment', 'appVersion']),
-  z.string().regex(/^(label|annotation):[A-Za-z0-9._/-]+$/, 'must be comment, appVersion, label:<key> or annotation:<key>'),
+  z
+    .string()
+    .regex(/^(label|annotation):[A-Za-z0-9._/-]+$/, 'must be comment, appVersion, label:<key> or annotation:<key>'),
 ]);
 
 /** A regular expression with exactly one capture group: the commit. */
-const patternSchema = z.string().min(1).superRefine((source, ctx) => {
-  let groups: number;
-  try {
-    // An alternation with the empty string always matches, so the match length counts the groups.
-    groups = (new RegExp(`${source}|`).exec('')?.length ?? 1) - 1;
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `is not a regular expression: ${error instanceof Error ? error.message : String(error)}` });
-    return;
-  }
-  if (groups !== 1) {
-    ctx.addIssue({ code: 'custom', message: `must have exactly one capture group, the commit (it has ${groups}); use (?:…) for the others` });
-  }
-});
+const patternSchema = z
+  .string()
+  .min(1)
+  .superRefine((source, ctx) => {
+    let groups: number;
+    try {
+      // An alternation with the empty string always matches, so the match length counts the groups.
+      groups = (new RegExp(`${source}|`).exec('')?.length ?? 1) - 1;
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `is not a regular expression: ${error instanceof Error ? error.message : String(error)}`,
+      });
+      return;
+    }
+    if (groups !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must have exactly one capture group, the commit (it has ${groups}); use (?:…) for the others`,
+      });
+    }
+  });
 
 /**
  * A target's optional `git:` block in rollback.yml: after a verified rollback, the bot makes a branch

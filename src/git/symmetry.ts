@@ -34,17 +34,30 @@ export class GitSymmetry implements SymmetryRestorer {
     let result;
     try {
       result = await createRevertBranch(
-        { settings: git, target: job.plan.target, requestId: job.followUp?.parentId ?? job.requestId, from: job.plan.from, to: job.plan.to, cacheDir: this.cacheDir },
+        {
+          settings: git,
+          target: job.plan.target,
+          requestId: job.followUp?.parentId ?? job.requestId,
+          from: job.plan.from,
+          to: job.plan.to,
+          cacheDir: this.cacheDir,
+        },
         { signal: ctx.signal, log: ctx.log, report: (step) => ctx.report(step) },
       );
     } catch (error) {
       // Git already holds what is deployed: symmetry is there, nothing to push.
-      if (isRollbackError(error) && error.code === 'NOTHING_TO_ROLL_BACK') return { ok: true, output: '', detail: error.message };
+      if (isRollbackError(error) && error.code === 'NOTHING_TO_ROLL_BACK')
+        return { ok: true, output: '', detail: error.message };
       throw error;
     }
     const output = result.undone.map((c) => `${c.sha.slice(0, 10)} ${c.subject}`).join('\n');
     if (result.reused) {
-      return { ok: true, output, commits: result.undone, detail: `${result.branch} already exists for this rollback (nothing pushed again).${result.mergeRequestUrl ? ` Merge request: ${result.mergeRequestUrl}` : ''}` };
+      return {
+        ok: true,
+        output,
+        commits: result.undone,
+        detail: `${result.branch} already exists for this rollback (nothing pushed again).${result.mergeRequestUrl ? ` Merge request: ${result.mergeRequestUrl}` : ''}`,
+      };
     }
     const link = result.mergeRequestUrl ? ` Open the merge request: ${result.mergeRequestUrl}` : '';
     return {

@@ -54,7 +54,9 @@ export class RollbackQueue implements JobQueue {
       await this.queue.add(JOB_NAME, data, { jobId: data.requestId, ...JOB_OPTIONS });
       return;
     }
-    await this.withDedicated(data.requestId, (queue) => queue.add(JOB_NAME, data, { jobId: data.requestId, ...JOB_OPTIONS }));
+    await this.withDedicated(data.requestId, (queue) =>
+      queue.add(JOB_NAME, data, { jobId: data.requestId, ...JOB_OPTIONS }),
+    );
   }
 
   async jobState(requestId: string): Promise<JobState> {

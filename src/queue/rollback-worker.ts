@@ -1,11 +1,11 @@
-import { Worker, type Job } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_WORKER_CONCURRENCY } from '../config/env.js';
 import { RollbackError, toRollbackError } from '../core/errors.js';
 import { LeaseLostError } from '../core/lease.js';
 import type { RequestStore } from '../core/request.js';
+import { type ProgressReporter, type RollbackJobData, runRollback } from '../core/run-rollback.js';
 import type { SymmetryRestorer } from '../core/symmetry.js';
-import { runRollback, type ProgressReporter, type RollbackJobData } from '../core/run-rollback.js';
 import type { RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
 import { JOB_NAME, QUEUE_NAME, rollbackJobSchema } from './job-schema.js';
@@ -56,7 +56,10 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     const id = job.id ?? '';
     const underway = running.get(id);
     if (underway) {
-      options.log.warn({ jobId: id }, 'job handed back while its run is still under way here (lock lost, Redis was away?); waiting for that run');
+      options.log.warn(
+        { jobId: id },
+        'job handed back while its run is still under way here (lock lost, Redis was away?); waiting for that run',
+      );
       const result = await underway;
       // That run stopped at its fence, before any change, because this hand-back holds the job now: go on.
       if (result !== HANDED_OVER) return result;
@@ -94,14 +97,22 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
       return outcome?.status ?? 'skipped';
     } catch (error) {
       if (error instanceof LeaseLostError) {
-        log.warn('lost the job before changing anything (this worker was paused past its lock); the worker holding it carries on');
-        reporter.report({ status: 'info', text: 'A worker that had been paused came back and found this rollback taken over: it stopped without changing anything.' });
+        log.warn(
+          'lost the job before changing anything (this worker was paused past its lock); the worker holding it carries on',
+        );
+        reporter.report({
+          status: 'info',
+          text: 'A worker that had been paused came back and found this rollback taken over: it stopped without changing anything.',
+        });
         return HANDED_OVER;
       }
       // Something outside the plan broke (Redis, a bug): say so where people are looking.
       const coded = toRollbackError(error);
       log.error({ err: error }, 'rollback job crashed');
-      reporter.report({ status: 'failed', text: `The worker hit an error it did not expect: ${coded.message}. Check ${data.plan.target} by hand before trying again.` });
+      reporter.report({
+        status: 'failed',
+        text: `The worker hit an error it did not expect: ${coded.message}. Check ${data.plan.target} by hand before trying again.`,
+      });
       await options.store.finish(data.requestId, 'failed', coded.message, Date.now()).catch(() => undefined);
       throw error;
     } finally {
@@ -124,7 +135,9 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
   // and the request must not look as if it were still running.
   worker.on('failed', (job, error) => {
     if (!job || !STALLED_TOO_OFTEN.test(error.message)) return;
-    reportGivenUp(job, options).catch((err: unknown) => options.log.error({ err, jobId: job.id }, 'could not report a rollback given up after its workers stopped'));
+    reportGivenUp(job, options).catch((err: unknown) =>
+      options.log.error({ err, jobId: job.id }, 'could not report a rollback given up after its workers stopped'),
+    );
   });
   return worker;
 }
@@ -136,13 +149,23 @@ async function reportGivenUp(job: Job, options: WorkerOptions): Promise<void> {
   const data = rollbackJobSchema.parse(job.data);
   const log = options.log.child({ requestId: data.requestId, target: data.plan.target, jobId: job.id });
   const { plan } = data;
-  const error = new RollbackError('QUEUE_UNAVAILABLE', `Two workers stopped in the middle of this rollback, so it is not tried a third time; whether ${plan.to.label} was activated is not known.`, {
-    hint: `Check ${plan.target} by hand before anything else (\`/rollback status\` shows what is live), then roll back again or fix forward. Then look at why the workers stopped.`,
-  });
+  const error = new RollbackError(
+    'QUEUE_UNAVAILABLE',
+    `Two workers stopped in the middle of this rollback, so it is not tried a third time; whether ${plan.to.label} was activated is not known.`,
+    {
+      hint: `Check ${plan.target} by hand before anything else (\`/rollback status\` shows what is live), then roll back again or fix forward. Then look at why the workers stopped.`,
+    },
+  );
   log.error('rollback given up: its workers stopped twice');
   const reporter = options.reporterFor(data, log);
   const now = Date.now();
-  reporter.finish({ job: data, outcome: { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false }, sinceApprovalMs: now - data.approvedAt, runMs: now - (job.processedOn ?? data.approvedAt), followUps: [] });
+  reporter.finish({
+    job: data,
+    outcome: { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false },
+    sinceApprovalMs: now - data.approvedAt,
+    runMs: now - (job.processedOn ?? data.approvedAt),
+    followUps: [],
+  });
   await options.store.finish(data.requestId, 'failed', error.message, now);
   await reporter.flush();
 }

@@ -1,13 +1,12 @@
-import { App, HTTPReceiver, type AuthorizeResult } from '@slack/bolt';
-import { WebClient } from '@slack/web-api';
 import type { Server } from 'node:http';
+import { App, type AuthorizeResult, HTTPReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
 import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
-import { registerDecisionActions, type DecisionOptions } from './listeners/decision-actions.js';
+import { type DecisionOptions, registerDecisionActions } from './listeners/decision-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
 import { guardReplays, type SeenSignatures } from './replay-guard.js';
 import { slackLogger } from './slack-logger.js';
-
 
 export interface SlackSettings {
   botToken: string;
@@ -24,7 +23,11 @@ export interface SlackSettings {
  * half an hour with 1 s to minutes between them, kept the notice 21 s behind four 429s of 1 s.
  */
 function clientOptions(settings: Pick<SlackSettings, 'apiUrl'>) {
-  return { slackApiUrl: settings.apiUrl, timeout: 10_000, retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5_000 } };
+  return {
+    slackApiUrl: settings.apiUrl,
+    timeout: 10_000,
+    retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
+  };
 }
 
 /** A Web API client for the bot token; the worker uses one too, to write in threads. */
@@ -59,7 +62,12 @@ export interface SlackAppOptions extends DecisionOptions {
   seenSignatures?: SeenSignatures | undefined;
 }
 
-export function createSlackApp(settings: SlackSettings, service: RollbackService, log: Logger, options: SlackAppOptions = {}): SlackApp {
+export function createSlackApp(
+  settings: SlackSettings,
+  service: RollbackService,
+  log: Logger,
+  options: SlackAppOptions = {},
+): SlackApp {
   const identity = botIdentity(createSlackClient(settings, log), settings.botToken, log);
   const common = {
     // Bolt with a plain token and no start-up check calls auth.test before every request, so a slow Slack
@@ -73,8 +81,18 @@ export function createSlackApp(settings: SlackSettings, service: RollbackService
   if (settings.socketMode) {
     app = new App({ ...common, socketMode: true, appToken: settings.appToken });
   } else {
-    const receiver = new HTTPReceiver({ signingSecret: settings.signingSecret ?? '', processBeforeResponse: false, logger: common.logger });
-    if (options.seenSignatures) receiver.requestListener = guardReplays(receiver.requestListener, options.seenSignatures, log, settings.signingSecret ?? '');
+    const receiver = new HTTPReceiver({
+      signingSecret: settings.signingSecret ?? '',
+      processBeforeResponse: false,
+      logger: common.logger,
+    });
+    if (options.seenSignatures)
+      receiver.requestListener = guardReplays(
+        receiver.requestListener,
+        options.seenSignatures,
+        log,
+        settings.signingSecret ?? '',
+      );
     app = new App({ ...common, receiver });
   }
 

@@ -29,9 +29,13 @@ export class SlackApproverDirectory implements ApproverDirectory {
       }
     }
     if (failures.length > 0) {
-      throw new RollbackError('NOT_AUTHORIZED', `Slack did not tell me who is in ${failures.map((g) => `<!subteam^${g}>`).join(', ')}, so I cannot accept your approval.`, {
-        hint: 'Ask an approver listed by name, or check the bot has the usergroups:read scope. Nothing was queued.',
-      });
+      throw new RollbackError(
+        'NOT_AUTHORIZED',
+        `Slack did not tell me who is in ${failures.map((g) => `<!subteam^${g}>`).join(', ')}, so I cannot accept your approval.`,
+        {
+          hint: 'Ask an approver listed by name, or check the bot has the usergroups:read scope. Nothing was queued.',
+        },
+      );
     }
     return false;
   }

@@ -53,7 +53,11 @@ export class DeferredReporter implements ProgressReporter {
  * trip after the job starts, and the change waits for it: every 10 ms for the first 3 s (one small Redis read
  * each), then every `slowIntervalMs`.
  */
-export async function waitForThread(read: () => Promise<ThreadRef | null | undefined>, timeoutMs: number, slowIntervalMs = 250): Promise<ThreadRef | undefined> {
+export async function waitForThread(
+  read: () => Promise<ThreadRef | null | undefined>,
+  timeoutMs: number,
+  slowIntervalMs = 250,
+): Promise<ThreadRef | undefined> {
   const started = Date.now();
   for (;;) {
     const thread = await read().catch(() => undefined);

@@ -10,7 +10,10 @@ function slackError(error: unknown): string | undefined {
  * Posts in a channel, joining it first when the bot is not a member of a public channel.
  * A private channel the bot is not in cannot be joined: the error says what a person must do.
  */
-export async function postInChannel(client: WebClient, message: ChatPostMessageArguments & { channel: string }): Promise<{ channel: string; ts: string }> {
+export async function postInChannel(
+  client: WebClient,
+  message: ChatPostMessageArguments & { channel: string },
+): Promise<{ channel: string; ts: string }> {
   try {
     return asPosted(await client.chat.postMessage(message), message.channel);
   } catch (error) {
@@ -21,7 +24,8 @@ export async function postInChannel(client: WebClient, message: ChatPostMessageA
       });
       return asPosted(await client.chat.postMessage(message), message.channel);
     }
-    if (code === 'channel_not_found' || code === 'is_archived' || code === 'restricted_action') throw unreachable(message.channel, code);
+    if (code === 'channel_not_found' || code === 'is_archived' || code === 'restricted_action')
+      throw unreachable(message.channel, code);
     throw error;
   }
 }

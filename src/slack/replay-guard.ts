@@ -27,7 +27,12 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
  * if Bolt accepted it. The body read for that is handed to Bolt as `rawBody`, which Bolt reads instead of
  * the stream. When the store cannot answer, requests go through: the signature and timestamp checks hold.
  */
-export function guardReplays(listener: RequestListener, seen: SeenSignatures, log: Logger, signingSecret: string): RequestListener {
+export function guardReplays(
+  listener: RequestListener,
+  seen: SeenSignatures,
+  log: Logger,
+  signingSecret: string,
+): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     const signature = req.headers['x-slack-signature'];
     if (req.method !== 'POST' || typeof signature !== 'string' || !SIGNATURE.test(signature)) {
@@ -82,7 +87,9 @@ export function guardReplays(listener: RequestListener, seen: SeenSignatures, lo
 
 /** Slack's v0 signature of this timestamp and body, compared in constant time. */
 function signedWith(signingSecret: string, timestamp: string, body: Buffer, signature: string): boolean {
-  const expected = Buffer.from(`v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:`).update(body).digest('hex')}`);
+  const expected = Buffer.from(
+    `v0=${createHmac('sha256', signingSecret).update(`v0:${timestamp}:`).update(body).digest('hex')}`,
+  );
   const given = Buffer.from(signature);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

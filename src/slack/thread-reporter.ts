@@ -5,7 +5,7 @@ import type { FinishedRollback, ProgressReporter } from '../core/run-rollback.js
 import type { StepReport } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { finishText, noticeStatus, stepText } from './blocks/progress-text.js';
-import { afterRollbackMessage, followUpButtons, rollingBackNotice, type NoticeFacts } from './blocks/request-blocks.js';
+import { afterRollbackMessage, followUpButtons, type NoticeFacts, rollingBackNotice } from './blocks/request-blocks.js';
 
 /** Consecutive progress lines share one message, edited in place. */
 interface ProgressGroup {
@@ -54,8 +54,12 @@ export interface ThreadReporterOptions {
 export function isTransientSlackFailure(error: unknown): boolean {
   const { code, statusCode, data } = (error ?? {}) as { code?: string; statusCode?: number; data?: { error?: string } };
   if (code === 'slack_webapi_request_error' || code === 'slack_webapi_rate_limited_error') return true;
-  if (code === 'slack_webapi_http_error') return statusCode === undefined || statusCode >= 500 || statusCode === 429 || statusCode === 408;
-  if (code === 'slack_webapi_platform_error') return ['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'].includes(data?.error ?? '');
+  if (code === 'slack_webapi_http_error')
+    return statusCode === undefined || statusCode >= 500 || statusCode === 429 || statusCode === 408;
+  if (code === 'slack_webapi_platform_error')
+    return ['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout'].includes(
+      data?.error ?? '',
+    );
   return false;
 }
 
@@ -87,10 +91,12 @@ export class SlackThreadReporter implements ProgressReporter {
   }
 
   private send(what: string, call: () => Promise<unknown>): void {
-    this.tail = this.tail.then(() => this.deliver(what, call)).then(
-      () => undefined,
-      (error: unknown) => this.log.warn({ err: error, what }, 'could not update the Slack thread'),
-    );
+    this.tail = this.tail
+      .then(() => this.deliver(what, call))
+      .then(
+        () => undefined,
+        (error: unknown) => this.log.warn({ err: error, what }, 'could not update the Slack thread'),
+      );
   }
 
   /** One message, tried again while Slack's failure is passing, for up to deliveryPatienceMs. */
@@ -103,7 +109,11 @@ export class SlackThreadReporter implements ProgressReporter {
       } catch (error) {
         if (!isTransientSlackFailure(error) || Date.now() >= deadline) throw error;
         const retryAfterMs = ((error as { retryAfter?: number }).retryAfter ?? 0) * 1_000;
-        const waitMs = Math.min(MAX_RETRY_WAIT_MS, Math.max(retryAfterMs, 1_000 * 2 ** Math.min(attempt, 5)), Math.max(0, deadline - Date.now()));
+        const waitMs = Math.min(
+          MAX_RETRY_WAIT_MS,
+          Math.max(retryAfterMs, 1_000 * 2 ** Math.min(attempt, 5)),
+          Math.max(0, deadline - Date.now()),
+        );
         this.log.warn({ err: error, what, waitMs }, 'Slack did not take a thread message; trying again');
         await sleep(waitMs);
       }
@@ -141,7 +151,9 @@ export class SlackThreadReporter implements ProgressReporter {
         channel: this.thread.channel,
         thread_ts: this.thread.ts,
         text,
-        ...(final && final.buttons.length > 0 ? { blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...final.buttons] } : {}),
+        ...(final && final.buttons.length > 0
+          ? { blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }, ...final.buttons] }
+          : {}),
         unfurl_links: false,
       });
     });
@@ -191,7 +203,12 @@ export class SlackThreadReporter implements ProgressReporter {
       if (group.ts) {
         await this.client.chat.update({ channel: this.thread.channel, ts: group.ts, text });
       } else {
-        const posted = await this.client.chat.postMessage({ channel: this.thread.channel, thread_ts: this.thread.ts, text, unfurl_links: false });
+        const posted = await this.client.chat.postMessage({
+          channel: this.thread.channel,
+          thread_ts: this.thread.ts,
+          text,
+          unfurl_links: false,
+        });
         group.ts = posted.ts;
       }
       // Counted from when Slack took it: after a rate-limited wait, the next edit still waits its second.
@@ -212,16 +229,32 @@ export class SlackThreadReporter implements ProgressReporter {
     const buttons = followUpButtons(result.job.requestId, result.followUps);
     // The outcome rides with the lines still gathering (the verification, usually): one Slack round trip
     // between the read-back and "back on", not two. A section shows at most 3 000 characters.
-    const batch = this.batch && (buttons.length === 0 || this.batch.length + text.length <= SECTION_MAX_CHARS) ? this.batch : this.openBatch();
+    const batch =
+      this.batch && (buttons.length === 0 || this.batch.length + text.length <= SECTION_MAX_CHARS)
+        ? this.batch
+        : this.openBatch();
     batch.final = { text, buttons };
     this.releaseBatch();
     if (!result.job.followUp) {
       const after = afterRollbackMessage(result.job.requestId, result.job.plan, Date.now());
-      this.send('checklist', () => this.client.chat.postMessage({ channel: this.thread.channel, thread_ts: this.thread.ts, ...after, unfurl_links: false }));
+      this.send('checklist', () =>
+        this.client.chat.postMessage({
+          channel: this.thread.channel,
+          thread_ts: this.thread.ts,
+          ...after,
+          unfurl_links: false,
+        }),
+      );
     }
     const notice = result.job.followUp ? undefined : this.notice;
     if (notice) {
-      this.send('notice', () => this.client.chat.update({ channel: this.thread.channel, ts: this.thread.ts, ...rollingBackNotice(notice, noticeStatus(result)) }));
+      this.send('notice', () =>
+        this.client.chat.update({
+          channel: this.thread.channel,
+          ts: this.thread.ts,
+          ...rollingBackNotice(notice, noticeStatus(result)),
+        }),
+      );
     }
   }
 

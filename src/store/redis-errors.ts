@@ -18,9 +18,13 @@ const UNREACHABLE = [
 export function storeUnavailable(error: unknown): RollbackError | undefined {
   if (!(error instanceof Error) || error instanceof RollbackError) return undefined;
   if (!UNREACHABLE.some((pattern) => pattern.test(error.message))) return undefined;
-  return new RollbackError('QUEUE_UNAVAILABLE', 'Redis is not answering, so rapid-rollback cannot read or record rollback requests right now. Nothing was started.', {
-    hint: 'Try again in a minute. If Redis stays down, roll back by hand with the runbook (`rapid-rollback plan <target>` shows the plan without Redis).',
-    retryable: true,
-    cause: error,
-  });
+  return new RollbackError(
+    'QUEUE_UNAVAILABLE',
+    'Redis is not answering, so rapid-rollback cannot read or record rollback requests right now. Nothing was started.',
+    {
+      hint: 'Try again in a minute. If Redis stays down, roll back by hand with the runbook (`rapid-rollback plan <target>` shows the plan without Redis).',
+      retryable: true,
+      cause: error,
+    },
+  );
 }

@@ -1,7 +1,16 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { followUpSchema, planSchema, rollbackRecordSchema } from '../core/plan-schema.js';
-import type { ApproveResult, CloseResult, MarkRunningResult, RequestOrigin, RequestState, RequestStore, RollbackRequest, ThreadRef } from '../core/request.js';
+import type {
+  ApproveResult,
+  CloseResult,
+  MarkRunningResult,
+  RequestOrigin,
+  RequestState,
+  RequestStore,
+  RollbackRequest,
+  ThreadRef,
+} from '../core/request.js';
 import type { TimelineEvent, TimelineStore } from '../core/timeline.js';
 import type { RollbackRecord } from '../core/types.js';
 
@@ -128,7 +137,18 @@ export interface RedisRequestStoreOptions {
 /** RequestStore on Redis: one hash per request, a plain key per target lock, Lua for every state change. */
 const timelineEventSchema = z.object({
   at: z.number(),
-  kind: z.enum(['requested', 'approved', 'cancelled', 'expired', 'queued', 'started', 'step', 'finished', 'revert-branch', 'follow-up']),
+  kind: z.enum([
+    'requested',
+    'approved',
+    'cancelled',
+    'expired',
+    'queued',
+    'started',
+    'step',
+    'finished',
+    'revert-branch',
+    'follow-up',
+  ]),
   text: z.string(),
   by: z.string().optional(),
   ok: z.boolean().optional(),
@@ -211,7 +231,8 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       approvedAt: s.approvedAt,
       closedBy: s.closedBy,
       closedAt: s.closedAt,
-      thread: s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs, root: s.threadRoot } : undefined,
+      thread:
+        s.threadChannel && s.threadTs ? { channel: s.threadChannel, ts: s.threadTs, root: s.threadRoot } : undefined,
       startedAt: s.startedAt,
       actedAt: s.actedAt,
       finishedAt: s.finishedAt,
@@ -220,7 +241,10 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
   }
 
   async setOrigin(id: string, origin: RequestOrigin): Promise<void> {
-    await this.redis.hset(this.requestKey(id), { originChannel: origin.channel, ...(origin.messageTs ? { originTs: origin.messageTs } : {}) });
+    await this.redis.hset(this.requestKey(id), {
+      originChannel: origin.channel,
+      ...(origin.messageTs ? { originTs: origin.messageTs } : {}),
+    });
   }
 
   async approve(id: string, approver: string, now: number): Promise<ApproveResult> {
@@ -256,11 +280,21 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       await this.redis.hset(this.requestKey(id), { noThread: '1' });
       return;
     }
-    await this.redis.hset(this.requestKey(id), { threadChannel: thread.channel, threadTs: thread.ts, ...(thread.root ? { threadRoot: thread.root } : {}) });
+    await this.redis.hset(this.requestKey(id), {
+      threadChannel: thread.channel,
+      threadTs: thread.ts,
+      ...(thread.root ? { threadRoot: thread.root } : {}),
+    });
   }
 
   async thread(id: string): Promise<ThreadRef | null | undefined> {
-    const [channel, ts, root, none] = await this.redis.hmget(this.requestKey(id), 'threadChannel', 'threadTs', 'threadRoot', 'noThread');
+    const [channel, ts, root, none] = await this.redis.hmget(
+      this.requestKey(id),
+      'threadChannel',
+      'threadTs',
+      'threadRoot',
+      'noThread',
+    );
     if (channel && ts) return { channel, ts, root: root === 'notice' || root === 'request' ? root : undefined };
     return none === '1' ? null : undefined;
   }
@@ -268,12 +302,21 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
   async markRunning(id: string, now: number): Promise<MarkRunningResult> {
     const keys = await this.keysFor(id);
     if (!keys) return { ok: false, reason: 'unknown' };
-    const [verdict, before, holder] = (await this.redis.eval(MARK_RUNNING, 2, ...keys, String(now))) as [string, RequestState?, string?];
+    const [verdict, before, holder] = (await this.redis.eval(MARK_RUNNING, 2, ...keys, String(now))) as [
+      string,
+      RequestState?,
+      string?,
+    ];
     const request = await this.get(id);
     if (!request || verdict === 'unknown') return { ok: false, reason: 'unknown' };
     const was = { ...request, state: before ?? request.state };
     if (verdict === 'ok') return { ok: true, request: was };
-    return { ok: false, reason: verdict === 'lock-lost' ? 'lock-lost' : 'not-approved', request: was, holder: holder || undefined };
+    return {
+      ok: false,
+      reason: verdict === 'lock-lost' ? 'lock-lost' : 'not-approved',
+      request: was,
+      holder: holder || undefined,
+    };
   }
 
   async markActing(id: string, now: number): Promise<boolean> {
@@ -282,7 +325,14 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
 
   async claimFollowUp(parentId: string, kind: string, requestId: string): Promise<string | undefined> {
     const slot = `${this.prefix}:follow-up:${parentId}:${kind}`;
-    const held = await this.redis.eval(CLAIM_FOLLOW_UP, 2, slot, `${this.prefix}:request:`, requestId, String(this.retentionMs));
+    const held = await this.redis.eval(
+      CLAIM_FOLLOW_UP,
+      2,
+      slot,
+      `${this.prefix}:request:`,
+      requestId,
+      String(this.retentionMs),
+    );
     return typeof held === 'string' ? held : undefined;
   }
 
@@ -301,7 +351,11 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
   }
 
   async recordRollback(record: RollbackRecord): Promise<void> {
-    await this.redis.set(`${this.prefix}:last-rollback:${record.target}`, JSON.stringify(record), 'PX', this.retentionMs);
+    await this.redis.set(
+      `${this.prefix}:last-rollback:${record.target}`,
+      JSON.stringify(record),
+      'PX',
+      this.retentionMs,
+    );
   }
 }
-

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { sleep as abortableSleep, abortReason } from '../core/abortable.js';
 import { formatDuration } from '../core/duration.js';
 import type { StepReport, VerifyCheck } from '../core/types.js';
-import { abortReason, sleep as abortableSleep } from '../core/abortable.js';
 import { formatWait, networkReason } from './http-probe.js';
 
 export interface ErrorRateSpec {
@@ -53,7 +53,10 @@ const queryResponse = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('success'),
     data: z.discriminatedUnion('resultType', [
-      z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })) }),
+      z.object({
+        resultType: z.literal('vector'),
+        result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })),
+      }),
       z.object({ resultType: z.literal('scalar'), result: sample }),
       z.object({ resultType: z.enum(['matrix', 'string']) }),
     ]),
@@ -87,10 +90,18 @@ export async function errorRateCheck(spec: ErrorRateSpec, ctx: ErrorRateContext)
 
     if (reading.kind === 'rate' && reading.value < spec.below) {
       const note = seriesNote(reading);
-      return { name: NAME, ok: true, detail: `5xx rate ${formatRate(reading.value)} < ${target} after ${formatElapsed(elapsed)}${note ? ` (${note})` : ''}` };
+      return {
+        name: NAME,
+        ok: true,
+        detail: `5xx rate ${formatRate(reading.value)} < ${target} after ${formatElapsed(elapsed)}${note ? ` (${note})` : ''}`,
+      };
     }
     if (reading.kind === 'rejected') {
-      return { name: NAME, ok: false, detail: `${reading.reason}. Fix the error-rate query in rollback.yml; the 5xx rate was not checked` };
+      return {
+        name: NAME,
+        ok: false,
+        detail: `${reading.reason}. Fix the error-rate query in rollback.yml; the 5xx rate was not checked`,
+      };
     }
     if (reading.kind === 'rate') lastRate = { reading, at: elapsed };
 
@@ -98,7 +109,10 @@ export async function errorRateCheck(spec: ErrorRateSpec, ctx: ErrorRateContext)
       return { name: NAME, ok: false, detail: deadlineText(reading, { target, window, queries, lastRate }) };
     }
     if (ctx.report && worthReporting(reported, reading)) {
-      ctx.report({ status: 'progress', text: `${progressText(reading, target)}, ${formatElapsed(elapsed)} of ${window}` });
+      ctx.report({
+        status: 'progress',
+        text: `${progressText(reading, target)}, ${formatElapsed(elapsed)} of ${window}`,
+      });
       reported = reading;
     }
     await wait(Math.min(intervalMs, spec.withinMs - elapsed), ctx.signal);
@@ -111,30 +125,47 @@ async function readOnce(spec: ErrorRateSpec, timeoutMs: number, signal: AbortSig
   let status: number;
   let text: string;
   try {
-    const response = await fetch(url, { signal: AbortSignal.any([signal, timeout]), headers: { accept: 'application/json' } });
+    const response = await fetch(url, {
+      signal: AbortSignal.any([signal, timeout]),
+      headers: { accept: 'application/json' },
+    });
     status = response.status;
     text = await response.text();
   } catch (error) {
     if (signal.aborted) throw abortReason(signal);
-    if (timeout.aborted) return { kind: 'unreadable', reason: `Prometheus did not answer within ${formatWait(timeoutMs)}` };
+    if (timeout.aborted)
+      return { kind: 'unreadable', reason: `Prometheus did not answer within ${formatWait(timeoutMs)}` };
     return { kind: 'unreadable', reason: `Prometheus unreachable: ${networkReason(error)}` };
   }
 
   const parsed = queryResponse.safeParse(parseJson(text));
   if (!parsed.success) {
     // A proxy's error page, a login page, a Prometheus we do not understand: say what came back.
-    return { kind: 'unreadable', reason: status >= 400 ? `Prometheus answered HTTP ${status}` : `Prometheus answered HTTP ${status} with something that is not a query result` };
+    return {
+      kind: 'unreadable',
+      reason:
+        status >= 400
+          ? `Prometheus answered HTTP ${status}`
+          : `Prometheus answered HTTP ${status} with something that is not a query result`,
+    };
   }
   const body = parsed.data;
   if (body.status === 'error') {
-    if (body.errorType === 'bad_data') return { kind: 'rejected', reason: `Prometheus rejected the query: ${body.error}` };
-    return { kind: 'unreadable', reason: `Prometheus could not run the query (HTTP ${status}, ${body.errorType}: ${body.error})` };
+    if (body.errorType === 'bad_data')
+      return { kind: 'rejected', reason: `Prometheus rejected the query: ${body.error}` };
+    return {
+      kind: 'unreadable',
+      reason: `Prometheus could not run the query (HTTP ${status}, ${body.errorType}: ${body.error})`,
+    };
   }
   const data = body.data;
   if (data.resultType === 'scalar') return fromSeries([{ metric: {}, value: data.result }]);
   if (data.resultType === 'vector') return fromSeries(data.result);
   const got = data.resultType === 'matrix' ? 'a range vector' : 'a string';
-  return { kind: 'rejected', reason: `The error-rate query returns ${got}; it must return one number (an instant vector or a scalar)` };
+  return {
+    kind: 'rejected',
+    reason: `The error-rate query returns ${got}; it must return one number (an instant vector or a scalar)`,
+  };
 }
 
 function fromSeries(result: Array<{ metric: Record<string, string>; value: [number, string] }>): Reading {
@@ -199,10 +230,18 @@ function progressText(reading: Reading, target: string): string {
 
 function deadlineText(
   reading: Reading,
-  facts: { target: string; window: string; queries: number; lastRate: { reading: Reading & { kind: 'rate' }; at: number } | undefined },
+  facts: {
+    target: string;
+    window: string;
+    queries: number;
+    lastRate: { reading: Reading & { kind: 'rate' }; at: number } | undefined;
+  },
 ): string {
   const { target, window, queries, lastRate } = facts;
-  const earlier = lastRate && reading.kind !== 'rate' ? `; last figure ${formatRate(lastRate.reading.value)} at ${formatElapsed(lastRate.at)}` : '';
+  const earlier =
+    lastRate && reading.kind !== 'rate'
+      ? `; last figure ${formatRate(lastRate.reading.value)} at ${formatElapsed(lastRate.at)}`
+      : '';
   switch (reading.kind) {
     case 'rate': {
       const note = seriesNote(reading);

@@ -32,7 +32,8 @@ export async function httpProbe(spec: HttpProbeSpec, ctx: HttpProbeContext): Pro
   const timeoutMs = spec.timeoutMs ?? 5_000;
   const attempts = Math.max(1, spec.attempts ?? 3);
   const intervalMs = spec.intervalMs ?? 1_000;
-  const healthy = (status: number) => (spec.expectStatus === undefined ? status >= 200 && status < 300 : status === spec.expectStatus);
+  const healthy = (status: number) =>
+    spec.expectStatus === undefined ? status >= 200 && status < 300 : status === spec.expectStatus;
   const target = `GET ${spec.url}`;
 
   let last: Attempt | undefined;
@@ -62,7 +63,9 @@ export async function httpProbe(spec: HttpProbeSpec, ctx: HttpProbeContext): Pro
 }
 
 function describe(target: string, attempt: Attempt, expectStatus: number | undefined): string {
-  return attempt.kind === 'status' ? `${target} → ${attempt.status}${expected(expectStatus)}` : `${target}: ${attempt.reason}`;
+  return attempt.kind === 'status'
+    ? `${target} → ${attempt.status}${expected(expectStatus)}`
+    : `${target}: ${attempt.reason}`;
 }
 
 function expected(expectStatus: number | undefined): string {
@@ -73,7 +76,11 @@ async function getOnce(url: string, timeoutMs: number, signal: AbortSignal): Pro
   const timeout = AbortSignal.timeout(timeoutMs);
   const started = performance.now();
   try {
-    const response = await fetch(url, { method: 'GET', signal: AbortSignal.any([signal, timeout]), headers: { 'user-agent': 'rapid-rollback-verify' } });
+    const response = await fetch(url, {
+      method: 'GET',
+      signal: AbortSignal.any([signal, timeout]),
+      headers: { 'user-agent': 'rapid-rollback-verify' },
+    });
     const ms = performance.now() - started;
     // The status is the answer; the body is not read, only released so the connection can close.
     await response.body?.cancel().catch(() => undefined);
@@ -127,4 +134,3 @@ export function formatWait(ms: number): string {
   if (ms < 60_000) return `${Number((ms / 1_000).toFixed(1))} s`;
   return formatDuration(ms);
 }
-

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotWorld, FINAL, paths, serviceId, type Held, type RequestRef } from '../support/processes.js';
+import { BotWorld, FINAL, type Held, paths, type RequestRef, serviceId } from '../support/processes.js';
 
 /**
  * Fastly answering 429, 5xx or nothing during the rollback, with the real worker process. Each row is its
@@ -21,8 +21,10 @@ interface Row {
   minActivationMs?: number;
 }
 
-const read = (target: string) => (r: { method: string; path: string }) => r.method === 'GET' && paths.read(target).test(r.path);
-const activate = (target: string) => (r: { method: string; path: string }) => r.method === 'PUT' && paths.activate(target).test(r.path);
+const read = (target: string) => (r: { method: string; path: string }) =>
+  r.method === 'GET' && paths.read(target).test(r.path);
+const activate = (target: string) => (r: { method: string; path: string }) =>
+  r.method === 'PUT' && paths.activate(target).test(r.path);
 
 let world: BotWorld;
 const rows: Row[] = [
@@ -54,14 +56,22 @@ const rows: Row[] = [
     arm: (t) => world.fastly.injectFaults({ status: 429, count: 1, resetSeconds: 3600, match: read(t) }),
     activations: 0,
     outcome: 'failed',
-    says: ["Could not read", 'so nothing was changed', "Fastly's API rate limit is used up (HTTP 429) when trying to read service", 'Try again after'],
+    says: [
+      'Could not read',
+      'so nothing was changed',
+      "Fastly's API rate limit is used up (HTTP 429) when trying to read service",
+      'Try again after',
+    ],
   },
   {
     name: 'read: 503 more times than the retries',
     arm: (t) => world.fastly.injectFaults({ status: 503, count: 10, match: read(t) }),
     activations: 0,
     outcome: 'failed',
-    says: ['so nothing was changed', "Fastly's API failed (HTTP 503: Service Unavailable), 4 attempts, when trying to read service"],
+    says: [
+      'so nothing was changed',
+      "Fastly's API failed (HTTP 503: Service Unavailable), 4 attempts, when trying to read service",
+    ],
   },
   {
     name: 'activate: 429, reset in 1 s',
@@ -76,28 +86,46 @@ const rows: Row[] = [
     arm: (t) => world.fastly.injectFaults({ status: 503, count: 1, match: activate(t) }),
     activations: 0,
     outcome: 'failed',
-    says: ['❌ Rolling back to v41 failed: Activating version 41', 'the activation may or may not have happened', 'Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.', 'Re-read after 5 s: v42 is still live; v41 did not go live.'],
+    says: [
+      '❌ Rolling back to v41 failed: Activating version 41',
+      'the activation may or may not have happened',
+      'Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.',
+      'Re-read after 5 s: v42 is still live; v41 did not go live.',
+    ],
   },
   {
     name: 'activate: 503, but Fastly did it',
     arm: (t) => world.gate.hold({ method: 'PUT', path: paths.activate(t), phase: 'response', answerStatus: 503 }),
     activations: 1,
     outcome: 'back on',
-    says: ['❌ Rolling back to v41 failed: Activating version 41', 'Re-read: v41 is live after all; verifying.', '✅ Verify active version: Fastly reports v41 active'],
+    says: [
+      '❌ Rolling back to v41 failed: Activating version 41',
+      'Re-read: v41 is live after all; verifying.',
+      '✅ Verify active version: Fastly reports v41 active',
+    ],
   },
   {
     name: 'activate: no answer, Fastly did nothing',
     arm: (t) => world.fastly.injectFaults({ status: 200, count: 1, hang: true, match: activate(t) }),
     activations: 0,
     outcome: 'failed',
-    says: ['no answer within 10000 ms', 'the activation may or may not have happened', 'Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.', 'Re-read after 5 s: v42 is still live; v41 did not go live.'],
+    says: [
+      'no answer within 10000 ms',
+      'the activation may or may not have happened',
+      'Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.',
+      'Re-read after 5 s: v42 is still live; v41 did not go live.',
+    ],
   },
   {
     name: 'activate: no answer, but Fastly did it',
     arm: (t) => world.gate.hold({ method: 'PUT', path: paths.activate(t), phase: 'response' }),
     activations: 1,
     outcome: 'back on',
-    says: ['no answer within 10000 ms', 'Re-read: v41 is live after all; verifying.', '✅ Verify active version: Fastly reports v41 active'],
+    says: [
+      'no answer within 10000 ms',
+      'Re-read: v41 is live after all; verifying.',
+      '✅ Verify active version: Fastly reports v41 active',
+    ],
   },
 ];
 
@@ -126,17 +154,29 @@ describe('Fastly failing during the rollback', () => {
       for (const words of row.says) expect(all, where).toContain(words);
       const finals = thread.filter((t) => FINAL.test(t));
       expect(finals, where).toHaveLength(1);
-      expect(finals[0], where).toContain(row.outcome === 'back on' ? `*${target} is back on v41*, verified.` : `*Rollback of ${target} failed*`);
+      expect(finals[0], where).toContain(
+        row.outcome === 'back on' ? `*${target} is back on v41*, verified.` : `*Rollback of ${target} failed*`,
+      );
       const activation = world.fastly.activations.find((a) => a.serviceId === serviceId(target));
       const activationMs = activation ? Date.parse(activation.at) - clicked[i]! : undefined;
-      if (row.minActivationMs !== undefined) expect(activationMs, where).toBeGreaterThanOrEqual(row.minActivationMs - 50);
-      const finalAt = world.slack.calls.find((c) => c.method === 'chat.postMessage' && FINAL.test(String(c.args.text)) && c.args.thread_ts === world.notice(requests[i]!)?.ts)?.at;
-      report.push(`${row.name.padEnd(42)} activations ${row.activations}  ${row.outcome.padEnd(7)}  click → activation ${activationMs ?? '—'} ms, → final message ${finalAt ? finalAt - clicked[i]! : '?'} ms`);
+      if (row.minActivationMs !== undefined)
+        expect(activationMs, where).toBeGreaterThanOrEqual(row.minActivationMs - 50);
+      const finalAt = world.slack.calls.find(
+        (c) =>
+          c.method === 'chat.postMessage' &&
+          FINAL.test(String(c.args.text)) &&
+          c.args.thread_ts === world.notice(requests[i]!)?.ts,
+      )?.at;
+      report.push(
+        `${row.name.padEnd(42)} activations ${row.activations}  ${row.outcome.padEnd(7)}  click → activation ${activationMs ?? '—'} ms, → final message ${finalAt ? finalAt - clicked[i]! : '?'} ms`,
+      );
     });
     // Every PUT …/activate Fastly received, per service: at most one that Fastly did not refuse with 429
     // (a 429 means it did nothing, so that one may be sent again after the wait).
     for (const target of world.targets) {
-      const puts = world.fastly.requests.filter((r) => r.method === 'PUT' && paths.activate(target).test(r.path) && r.status !== 429);
+      const puts = world.fastly.requests.filter(
+        (r) => r.method === 'PUT' && paths.activate(target).test(r.path) && r.status !== 429,
+      );
       expect(puts.length, target).toBeLessThanOrEqual(1);
     }
     console.log(`Fastly failing:\n${report.map((r) => `  ${r}`).join('\n')}`);

@@ -42,7 +42,9 @@ describe('a worker sent SIGTERM', () => {
     const exitMs = Date.now() - signalled;
     expect(exit).toEqual({ code: 0, signal: null });
     const thread = await world.finished(running);
-    expect(thread.filter((t) => FINAL.test(t))).toEqual([expect.stringContaining('*cdn-01 is back on v41*, verified.')]);
+    expect(thread.filter((t) => FINAL.test(t))).toEqual([
+      expect.stringContaining('*cdn-01 is back on v41*, verified.'),
+    ]);
     expect(thread.filter((t) => t.startsWith('📋 *After the rollback*'))).toHaveLength(1);
     expect(thread.join('\n')).not.toContain('Picked up again');
     expect(world.activations('cdn-01')).toBe(1);

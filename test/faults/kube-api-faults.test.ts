@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appRelease, CHANNELS, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { appRelease, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import type { KubeFaultSpec, KubeRequestRecord } from '../support/kube-simulator/index.js';
 import { textOf } from '../support/slack-simulator.js';
 
@@ -46,19 +46,39 @@ interface Row {
 
 const gaps = (log: KubeRequestRecord[]) => log.slice(1).map((r, i) => r.at - log[i]!.at);
 
-function kubeRow(n: number, name: string, row: Omit<Row, 'name' | 'target' | 'kind' | 'deployment' | 'faults'> & { faults: (deployment: string) => KubeFaultSpec[] }): Row {
+function kubeRow(
+  n: number,
+  name: string,
+  row: Omit<Row, 'name' | 'target' | 'kind' | 'deployment' | 'faults'> & {
+    faults: (deployment: string) => KubeFaultSpec[];
+  },
+): Row {
   const deployment = `web-${String(n).padStart(2, '0')}`;
   return { ...row, name, target: deployment, kind: 'kubernetes', deployment, faults: row.faults(deployment) };
 }
 
-function helmRow(n: number, name: string, row: Omit<Row, 'name' | 'target' | 'kind' | 'deployment' | 'faults'> & { faults: (release: string) => KubeFaultSpec[] }): Row {
+function helmRow(
+  n: number,
+  name: string,
+  row: Omit<Row, 'name' | 'target' | 'kind' | 'deployment' | 'faults'> & {
+    faults: (release: string) => KubeFaultSpec[];
+  },
+): Row {
   const release = `app-${String(n).padStart(2, '0')}`;
-  return { ...row, name, target: `api-${String(n).padStart(2, '0')}`, kind: 'helm', deployment: release, faults: row.faults(release) };
+  return {
+    ...row,
+    name,
+    target: `api-${String(n).padStart(2, '0')}`,
+    kind: 'helm',
+    deployment: release,
+    faults: row.faults(release),
+  };
 }
 
 let h: Harness;
 /** True once the simulator has answered a PATCH of the Deployment with 200: faults from then on hit verification. */
-const patched = (name: string) => () => h.kube!.requests.some((r) => r.method === 'PATCH' && r.path === deploymentPath(name) && r.status === 200);
+const patched = (name: string) => () =>
+  h.kube!.requests.some((r) => r.method === 'PATCH' && r.path === deploymentPath(name) && r.status === 200);
 
 const rows: Row[] = [
   kubeRow(1, 'read: 429 twice, Retry-After 2 s', {
@@ -106,21 +126,30 @@ const rows: Row[] = [
   kubeRow(4, 'patch: 503 after applying', {
     faults: (d) => [{ method: 'PATCH', path: deploymentPath(d), status: 503, phase: 'after', count: 1 }],
     outcome: 'back on',
-    says: ['The Kubernetes API answered 503 (Service Unavailable: injected fault: 503 ServiceUnavailable) to the rollback patch, but deployment/web-04 already has the restored pod template: it was applied, and is not sent again.', '✅ Verify running images: 2 of 2 pods (app=web-04) run registry/web:1.0.0'],
+    says: [
+      'The Kubernetes API answered 503 (Service Unavailable: injected fault: 503 ServiceUnavailable) to the rollback patch, but deployment/web-04 already has the restored pod template: it was applied, and is not sent again.',
+      '✅ Verify running images: 2 of 2 pods (app=web-04) run registry/web:1.0.0',
+    ],
     templateChanges: 1,
     patches: 1,
   }),
   kubeRow(5, 'patch: 503, nothing applied', {
     faults: (d) => [{ method: 'PATCH', path: deploymentPath(d), status: 503, count: 1 }],
     outcome: 'back on',
-    says: ['to the rollback patch; read back, deployment/web-05 is unchanged (revision 2), so the patch is sent again (its revision and resourceVersion tests let it apply only once).'],
+    says: [
+      'to the rollback patch; read back, deployment/web-05 is unchanged (revision 2), so the patch is sent again (its revision and resourceVersion tests let it apply only once).',
+    ],
     templateChanges: 1,
     patches: 2,
   }),
   kubeRow(6, 'patch: 429, Retry-After 1 s', {
-    faults: (d) => [{ method: 'PATCH', path: deploymentPath(d), status: 429, headers: { 'Retry-After': '1' }, count: 1 }],
+    faults: (d) => [
+      { method: 'PATCH', path: deploymentPath(d), status: 429, headers: { 'Retry-After': '1' }, count: 1 },
+    ],
     outcome: 'back on',
-    says: ['Kubernetes answered 429 to the rollback patch, so it was not applied; sending it again in 1 s, as its Retry-After asks.'],
+    says: [
+      'Kubernetes answered 429 to the rollback patch, so it was not applied; sending it again in 1 s, as its Retry-After asks.',
+    ],
     templateChanges: 1,
     patches: 2,
     check: (log) => {
@@ -132,14 +161,18 @@ const rows: Row[] = [
   kubeRow(7, 'patch: no answer, nothing applied', {
     faults: (d) => [{ method: 'PATCH', path: deploymentPath(d), hang: true, count: 1 }],
     outcome: 'back on',
-    says: ['The Kubernetes API did not answer within 10 s to the rollback patch; read back, deployment/web-07 is unchanged (revision 2), so the patch is sent again'],
+    says: [
+      'The Kubernetes API did not answer within 10 s to the rollback patch; read back, deployment/web-07 is unchanged (revision 2), so the patch is sent again',
+    ],
     templateChanges: 1,
     patches: 2,
   }),
   kubeRow(8, 'patch: no answer, but applied', {
     faults: (d) => [{ method: 'PATCH', path: deploymentPath(d), hang: true, phase: 'after', count: 1 }],
     outcome: 'back on',
-    says: ['The Kubernetes API did not answer within 10 s to the rollback patch, but deployment/web-08 already has the restored pod template: it was applied, and is not sent again.'],
+    says: [
+      'The Kubernetes API did not answer within 10 s to the rollback patch, but deployment/web-08 already has the restored pod template: it was applied, and is not sent again.',
+    ],
     templateChanges: 1,
     patches: 1,
   }),
@@ -168,7 +201,7 @@ const rows: Row[] = [
     templateChanges: 1,
     patches: 1,
   }),
-  helmRow(11, "helm: its first read answered 503", {
+  helmRow(11, 'helm: its first read answered 503', {
     faults: (r) => [{ method: 'GET', path: secretsPath(r), status: 503, count: 1_000, match: byHelm(r) }],
     outcome: 'failed',
     says: [
@@ -206,7 +239,9 @@ const rows: Row[] = [
     releaseRevisions: 3,
   }),
   helmRow(14, 'helm: 429 twice, Retry-After 1 s', {
-    faults: (r) => [{ method: 'GET', path: secretsPath(r), status: 429, headers: { 'Retry-After': '1' }, count: 2, match: byHelm(r) }],
+    faults: (r) => [
+      { method: 'GET', path: secretsPath(r), status: 429, headers: { 'Retry-After': '1' }, count: 2, match: byHelm(r) },
+    ],
     outcome: 'back on',
     says: ['✅ helm rollback app-14 1 finished', '✅ Verify helm release: revision 3 is deployed (Rollback to 1)'],
     templateChanges: 1,
@@ -247,15 +282,30 @@ function deployment(name: string, image: string) {
 
 function targetYaml(row: Row): string[] {
   const namespace = nsOf(row.deployment);
-  if (row.kind === 'kubernetes') return [`  ${row.target}:`, '    kind: kubernetes', `    namespace: ${namespace}`, `    deployment: ${row.deployment}`, '    timeout: 60s'];
-  return [`  ${row.target}:`, '    kind: helm', `    release: ${row.deployment}`, `    namespace: ${namespace}`, `    timeout: ${row.timeout ?? '60s'}`];
+  if (row.kind === 'kubernetes')
+    return [
+      `  ${row.target}:`,
+      '    kind: kubernetes',
+      `    namespace: ${namespace}`,
+      `    deployment: ${row.deployment}`,
+      '    timeout: 60s',
+    ];
+  return [
+    `  ${row.target}:`,
+    '    kind: helm',
+    `    release: ${row.deployment}`,
+    `    namespace: ${namespace}`,
+    `    timeout: ${row.timeout ?? '60s'}`,
+  ];
 }
 
 beforeAll(async () => {
   h = await startHarness({ kube: {}, extraTargets: rows.flatMap(targetYaml).join('\n') });
   for (const row of rows) {
     const namespace = nsOf(row.deployment);
-    if (row.kind === 'kubernetes') for (const image of ['registry/web:1.0.0', 'registry/web:1.1.0']) h.kube!.applyDeployment(namespace, deployment(row.deployment, image));
+    if (row.kind === 'kubernetes')
+      for (const image of ['registry/web:1.0.0', 'registry/web:1.1.0'])
+        h.kube!.applyDeployment(namespace, deployment(row.deployment, image));
     else h.kube!.seedHelmRelease({ ...appRelease(['superseded', 'deployed']), name: row.deployment, namespace });
     // Seeding is synchronous: let the bot's own connections breathe between rows.
     await new Promise((resolve) => setImmediate(resolve));
@@ -266,7 +316,10 @@ afterAll(async () => h?.close());
 async function request(target: string) {
   expect((await h.command(`${target} kube api faults`)).status).toBe(200);
   const pattern = new RegExp(`Rollback requested: \\*?${target}\\b`);
-  const message = await h.slack.waitFor((sim) => sim.messages(CHANNELS.command).find((m) => !m.threadTs && pattern.test(textOf(m))), 15_000);
+  const message = await h.slack.waitFor(
+    (sim) => sim.messages(CHANNELS.command).find((m) => !m.threadTs && pattern.test(textOf(m))),
+    15_000,
+  );
   const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(message))?.[1];
   if (!id) throw new Error(`no request id in: ${textOf(message)}`);
   return { id, channel: CHANNELS.command, ts: message.ts };
@@ -274,7 +327,11 @@ async function request(target: string) {
 
 async function finished(target: string): Promise<{ thread: string[]; finalAt: number }> {
   const final = new RegExp(`\\*(${target} is back on|Rollback of ${target} (failed|stopped))`);
-  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs && textOf(m).startsWith(`Rolling back ${target} to `)), 15_000);
+  const notice = await h.slack.waitFor(
+    (sim) =>
+      sim.messages(CHANNELS.incident).find((m) => !m.threadTs && textOf(m).startsWith(`Rolling back ${target} to `)),
+    15_000,
+  );
   await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => final.test(textOf(m))), 60_000);
   const finalAt = Date.now();
   return { thread: h.slack.thread(CHANNELS.incident, notice.ts).map(textOf), finalAt };
@@ -288,10 +345,12 @@ describe('the Kubernetes API failing during Kubernetes and Helm rollbacks', () =
     const from = h.kube!.requests.length;
     for (const row of rows) for (const fault of row.faults) h.kube!.injectFaults(fault);
     const clicked: number[] = [];
-    await Promise.all(requests.map(async (r, i) => {
-      clicked[i] = Date.now();
-      expect((await h.click('approve', r, PEOPLE.approver)).status).toBe(200);
-    }));
+    await Promise.all(
+      requests.map(async (r, i) => {
+        clicked[i] = Date.now();
+        expect((await h.click('approve', r, PEOPLE.approver)).status).toBe(200);
+      }),
+    );
     const results = await Promise.all(rows.map((row) => finished(row.target)));
     const log = h.kube!.requests.slice(from);
 
@@ -302,9 +361,13 @@ describe('the Kubernetes API failing during Kubernetes and Helm rollbacks', () =
       const where = `${row.name}:\n${all}`;
       for (const words of row.says) expect(all, where).toContain(words);
       for (const words of row.saysNot ?? []) expect(all, where).not.toContain(words);
-      const finals = thread.filter((t) => new RegExp(`\\*(${row.target} is back on|Rollback of ${row.target} (failed|stopped))`).test(t));
+      const finals = thread.filter((t) =>
+        new RegExp(`\\*(${row.target} is back on|Rollback of ${row.target} (failed|stopped))`).test(t),
+      );
       expect(finals, where).toHaveLength(1);
-      expect(finals[0], where).toContain(row.outcome === 'back on' ? `*${row.target} is back on` : `*Rollback of ${row.target} failed*`);
+      expect(finals[0], where).toContain(
+        row.outcome === 'back on' ? `*${row.target} is back on` : `*Rollback of ${row.target} failed*`,
+      );
 
       const namespace = nsOf(row.deployment);
       const changes = h.kube!.deploymentTemplateChanges(namespace, row.deployment) - before[i]!;
@@ -313,7 +376,9 @@ describe('the Kubernetes API failing during Kubernetes and Helm rollbacks', () =
       expect(image, where).toMatch(row.templateChanges === 1 ? /:1\.0\.0$/ : /:1\.1\.0$/);
       if (row.kind === 'kubernetes') {
         // What `kubectl rollout history` shows: the revision went up once (2 → 3, the old ReplicaSet reused), or not at all.
-        const revision = h.kube!.deployment(namespace, row.deployment)?.metadata.annotations['deployment.kubernetes.io/revision'];
+        const revision = h.kube!.deployment(namespace, row.deployment)?.metadata.annotations[
+          'deployment.kubernetes.io/revision'
+        ];
         expect(revision, where).toBe(row.templateChanges === 1 ? '3' : '2');
       }
       const patches = log.filter((r) => r.method === 'PATCH' && r.path === deploymentPath(row.deployment));
@@ -321,16 +386,32 @@ describe('the Kubernetes API failing during Kubernetes and Helm rollbacks', () =
       if (row.releaseRevisions !== undefined) {
         const releases = h.kube!.helmReleases(namespace, row.deployment);
         // Revisions 1 and 2 seeded; a third only if helm got as far as recording the rollback; never a fourth.
-        expect(releases.map((r) => r.version), where).toEqual(Array.from({ length: row.releaseRevisions }, (_, k) => k + 1));
+        expect(
+          releases.map((r) => r.version),
+          where,
+        ).toEqual(Array.from({ length: row.releaseRevisions }, (_, k) => k + 1));
       }
       const figure = row.check?.(log);
-      const faulted = log.filter((r) => r.fault && (r.path === deploymentPath(row.deployment) || r.path.startsWith(`${secretsPath(row.deployment)}/sh.helm.release.v1.${row.deployment}.`) || byHelm(row.deployment)(r))).length;
-      const what = row.kind === 'kubernetes' ? `patches ${patches.length}` : `revisions ${h.kube!.helmReleases(namespace, row.deployment).length}`;
-      report.push(`${row.name.padEnd(42)} ${row.outcome.padEnd(7)}  faults answered ${String(faulted).padStart(2)}  template changes ${changes}  ${what}  click → last message ${finalAt - clicked[i]!} ms${figure ? `; ${figure}` : ''}`);
+      const faulted = log.filter(
+        (r) =>
+          r.fault &&
+          (r.path === deploymentPath(row.deployment) ||
+            r.path.startsWith(`${secretsPath(row.deployment)}/sh.helm.release.v1.${row.deployment}.`) ||
+            byHelm(row.deployment)(r)),
+      ).length;
+      const what =
+        row.kind === 'kubernetes'
+          ? `patches ${patches.length}`
+          : `revisions ${h.kube!.helmReleases(namespace, row.deployment).length}`;
+      report.push(
+        `${row.name.padEnd(42)} ${row.outcome.padEnd(7)}  faults answered ${String(faulted).padStart(2)}  template changes ${changes}  ${what}  click → last message ${finalAt - clicked[i]!} ms${figure ? `; ${figure}` : ''}`,
+      );
     });
     // helm ran once per release: one release record created where helm got that far, none elsewhere.
     for (const row of rows.filter((r) => r.kind === 'helm')) {
-      const creates = log.filter((r) => r.method === 'POST' && r.path === secretsPath(row.deployment) && /^Helm\//.test(r.userAgent ?? ''));
+      const creates = log.filter(
+        (r) => r.method === 'POST' && r.path === secretsPath(row.deployment) && /^Helm\//.test(r.userAgent ?? ''),
+      );
       expect(creates.length, row.name).toBe((row.releaseRevisions ?? 2) - 2);
     }
     console.log(`Kubernetes API failing:\n${report.map((r) => `  ${r}`).join('\n')}`);

@@ -1,6 +1,16 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotWorld, FINAL, PEOPLE, PrivateRedis, paths, sleep, waitUntil, type BotProcess, type RequestRef } from '../support/processes.js';
+import {
+  type BotProcess,
+  BotWorld,
+  FINAL,
+  PEOPLE,
+  PrivateRedis,
+  paths,
+  type RequestRef,
+  sleep,
+  waitUntil,
+} from '../support/processes.js';
 
 /**
  * The bot's Redis stopped and started again mid-flight: a redis-server of the test's own, with the app and a
@@ -11,13 +21,18 @@ import { BotWorld, FINAL, PEOPLE, PrivateRedis, paths, sleep, waitUntil, type Bo
  * the hard case, where BullMQ hands the job back as stalled while its run goes on.
  */
 const LOCK_MS = 1_000;
-const REDIS_DOWN = 'Redis is not answering, so rapid-rollback cannot read or record rollback requests right now. Nothing was started.';
+const REDIS_DOWN =
+  'Redis is not answering, so rapid-rollback cannot read or record rollback requests right now. Nothing was started.';
 
 const figures: string[] = [];
 afterAll(() => console.log(`Redis restarts:\n${figures.map((f) => `  ${f}`).join('\n')}`));
 
 /** Sends `/rollback <target>` until the app takes it again: how long after Redis came back it did. */
-async function acceptedAgain(world: BotWorld, target: string, since: number): Promise<{ request: RequestRef; ms: number }> {
+async function acceptedAgain(
+  world: BotWorld,
+  target: string,
+  since: number,
+): Promise<{ request: RequestRef; ms: number }> {
   for (;;) {
     const answer = await world.attempt(target);
     if (!('refused' in answer)) return { request: answer, ms: Date.now() - since };
@@ -60,7 +75,9 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
 
     const clicked = Date.now();
     await world.approve(open);
-    const clickAnswer = await waitUntil('the approver’s answer', () => world.privateTo(PEOPLE.approver).find((t) => t.includes(REDIS_DOWN)));
+    const clickAnswer = await waitUntil('the approver’s answer', () =>
+      world.privateTo(PEOPLE.approver).find((t) => t.includes(REDIS_DOWN)),
+    );
     const clickMs = Date.now() - clicked;
     expect(clickAnswer).toContain('Try again in a minute.');
     expect(clickMs).toBeLessThan(1_000);
@@ -71,7 +88,9 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
 
     worker = await world.startWorker();
     const thread = await world.finished(queued);
-    expect(thread.filter((t) => FINAL.test(t))).toEqual([expect.stringContaining('*cdn-01 is back on v41*, verified.')]);
+    expect(thread.filter((t) => FINAL.test(t))).toEqual([
+      expect.stringContaining('*cdn-01 is back on v41*, verified.'),
+    ]);
     expect(thread.join('\n')).not.toContain('Picked up again');
     expect(world.activations('cdn-01')).toBe(1);
 
@@ -83,7 +102,9 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     await world.finished(again.request);
     expect(world.activations('cdn-02')).toBe(1);
     expect(world.activations('cdn-03')).toBe(1);
-    figures.push(`aof, SIGTERM: /rollback while down answered in ${Math.round(commandMs)} ms, Approve in ${clickMs} ms; the app took /rollback again ${again.ms} ms after Redis was back`);
+    figures.push(
+      `aof, SIGTERM: /rollback while down answered in ${Math.round(commandMs)} ms, Approve in ${clickMs} ms; the app took /rollback again ${again.ms} ms after Redis was back`,
+    );
   });
 
   it('a rollback running when Redis crashes (SIGKILL) finishes, is recorded, and is reported once', async () => {
@@ -96,7 +117,9 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     await redis.stop('SIGKILL');
     held.release();
     // Fastly needs no Redis: the activation and its verification go on, and the thread shows them.
-    await waitUntil('the verification in the thread', () => world.thread(running).some((t) => t.includes('Verify active version: Fastly reports v41 active')));
+    await waitUntil('the verification in the thread', () =>
+      world.thread(running).some((t) => t.includes('Verify active version: Fastly reports v41 active')),
+    );
     await sleep(2 * LOCK_MS); // longer than the lock: BullMQ will see the job as stalled
     expect(world.thread(running).some((t) => FINAL.test(t))).toBe(false);
 
@@ -119,7 +142,12 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     worker ??= await world.startWorker();
     const running = await world.request('cdn-05');
     // Activated; the verifying read is held through the outage and after it.
-    const held = world.gate.hold({ method: 'GET', path: paths.read('cdn-05'), after: { method: 'PUT', path: paths.activate('cdn-05') }, phase: 'request' });
+    const held = world.gate.hold({
+      method: 'GET',
+      path: paths.read('cdn-05'),
+      after: { method: 'PUT', path: paths.activate('cdn-05') },
+      phase: 'request',
+    });
     await world.approve(running);
     await held.reached;
     await redis.stop('SIGTERM');
@@ -130,7 +158,9 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     await world.finished(running);
     await sleep(2 * LOCK_MS);
     const thread = world.thread(running);
-    expect(thread.filter((t) => FINAL.test(t))).toEqual([expect.stringContaining('*cdn-05 is back on v41*, verified.')]);
+    expect(thread.filter((t) => FINAL.test(t))).toEqual([
+      expect.stringContaining('*cdn-05 is back on v41*, verified.'),
+    ]);
     expect(thread.join('\n')).not.toContain('Picked up again');
     expect(world.activations('cdn-05')).toBe(1);
     expect(await requestState(redis, world, running.id)).toBe('succeeded');
@@ -158,7 +188,11 @@ describe('Redis without persistence, restarted empty', () => {
     await redis.start();
     await world.startWorker();
     // The app checks 10 s after approval whether a worker started it.
-    const said = await waitUntil('the thread to say the request is gone', () => world.thread(queued).find((t) => t.includes('Redis no longer has this rollback request')), 15_000);
+    const said = await waitUntil(
+      'the thread to say the request is gone',
+      () => world.thread(queued).find((t) => t.includes('Redis no longer has this rollback request')),
+      15_000,
+    );
     expect(said).toContain('unless steps appear above, nothing was changed');
     expect(world.activations('cdn-01')).toBe(0);
     expect(world.thread(queued).some((t) => FINAL.test(t))).toBe(false);
@@ -175,7 +209,9 @@ describe('Redis without persistence, restarted empty', () => {
     const thread = await world.finished(running);
     await sleep(3 * LOCK_MS);
     expect(world.thread(running).filter((t) => t.startsWith('📋 *After the rollback*'))).toHaveLength(1);
-    expect(thread.filter((t) => FINAL.test(t))).toEqual([expect.stringContaining('*cdn-02 is back on v41*, verified.')]);
+    expect(thread.filter((t) => FINAL.test(t))).toEqual([
+      expect.stringContaining('*cdn-02 is back on v41*, verified.'),
+    ]);
     expect(world.activations('cdn-02')).toBe(1);
     expect(await requestState(redis, world, running.id)).toBeNull();
   });

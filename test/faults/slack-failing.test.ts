@@ -3,8 +3,8 @@ import { ANNOUNCE_WAIT_MS } from '../../src/core/run-rollback.js';
 import { silentLogger } from '../../src/log.js';
 import { createSlackClient } from '../../src/slack/app.js';
 import { SlackThreadReporter } from '../../src/slack/thread-reporter.js';
-import { SlackSimulator, type SimCall } from '../support/slack-simulator.js';
-import { BotWorld, FINAL, paths, serviceId, sleep, waitUntil, type RequestRef } from '../support/processes.js';
+import { BotWorld, FINAL, paths, type RequestRef, serviceId, sleep, waitUntil } from '../support/processes.js';
+import { type SimCall, SlackSimulator } from '../support/slack-simulator.js';
 
 /**
  * Slack answering 429 with Retry-After, or 5xx, for a while, with the real app and worker processes: the
@@ -30,7 +30,9 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  console.log(`Slack failing:\n  approve → Fastly activation with Slack healthy: ${baselineMs} ms\n${figures.map((f) => `  ${f}`).join('\n')}`);
+  console.log(
+    `Slack failing:\n  approve → Fastly activation with Slack healthy: ${baselineMs} ms\n${figures.map((f) => `  ${f}`).join('\n')}`,
+  );
   await world?.close();
 });
 
@@ -48,11 +50,21 @@ function threadPosts(request: RequestRef): SimCall[] {
 
 /** A Fastly rollback's thread, in order, each step once (steps close together share a message). */
 function expectWholeThread(thread: string[], target: string) {
-  const steps = [/^ℹ️ Worker started \d+ ms after approval\.$/m, /^✅ Checked: v42 is live on Fastly service/m, /^✅ Activated v41/m, /^✅ Verify active version: Fastly reports v41 active/m, new RegExp(`^✅ \\*${target} is back on v41\\*, verified\\.`, 'm'), /^📋 \*After the rollback\*/m];
+  const steps = [
+    /^ℹ️ Worker started \d+ ms after approval\.$/m,
+    /^✅ Checked: v42 is live on Fastly service/m,
+    /^✅ Activated v41/m,
+    /^✅ Verify active version: Fastly reports v41 active/m,
+    new RegExp(`^✅ \\*${target} is back on v41\\*, verified\\.`, 'm'),
+    /^📋 \*After the rollback\*/m,
+  ];
   const text = thread.join('\n');
   let from = 0;
   for (const step of steps) {
-    expect(thread.filter((message) => step.test(message)), text).toHaveLength(1);
+    expect(
+      thread.filter((message) => step.test(message)),
+      text,
+    ).toHaveLength(1);
     const at = text.slice(from).search(step);
     expect(at, `${step} after the steps before it in:\n${text}`).toBeGreaterThanOrEqual(0);
     from += at + 1;
@@ -74,9 +86,13 @@ describe('Slack failing for a while', () => {
     await sleep(500);
     expectWholeThread(world.thread(request), 'cdn-02');
     // In the order Slack took them, which is the order they happened.
-    expect(threadPosts(request).map((c) => String(c.args.text).split('\n')[0])).toEqual(world.thread(request).map((t) => t.split('\n')[0]));
+    expect(threadPosts(request).map((c) => String(c.args.text).split('\n')[0])).toEqual(
+      world.thread(request).map((t) => t.split('\n')[0]),
+    );
     const threadAt = threadPosts(request)[0]!.at - clicked;
-    figures.push(`429 (Retry-After 1 s) × 4 on every method: Fastly activated ${activationMs} ms after the click; the thread's first step arrived after ${threadAt} ms`);
+    figures.push(
+      `429 (Retry-After 1 s) × 4 on every method: Fastly activated ${activationMs} ms after the click; the thread's first step arrived after ${threadAt} ms`,
+    );
   });
 
   it('5xx on chat.postMessage while the worker reports, longer than the Web API client retries: no step is lost', async () => {
@@ -95,7 +111,9 @@ describe('Slack failing for a while', () => {
     expectWholeThread(world.thread(request), 'cdn-03');
     expect(thread.join('\n')).toMatch(/verified\. \d+ ms from approval/); // measured when it was done, not when Slack took it
     const failed = world.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 503).length;
-    figures.push(`503 × ${failed} on chat.postMessage while reporting: Fastly activated ${activationMs} ms after the click; the thread was whole ${threadPosts(request).at(-1)!.at - clicked} ms after it`);
+    figures.push(
+      `503 × ${failed} on chat.postMessage while reporting: Fastly activated ${activationMs} ms after the click; the thread was whole ${threadPosts(request).at(-1)!.at - clicked} ms after it`,
+    );
   });
 
   it('progress of a Kubernetes rollout while chat.update answers 429: one message, edited at most once a second, ending complete', async () => {
@@ -109,15 +127,21 @@ describe('Slack failing for a while', () => {
     expect(progress[0]).toContain('⏳ Waiting for deployment "web" rollout to finish');
     expect(thread.join('\n')).toMatch(/✅ Verify rollout of deployment\/web: deployment "web" successfully rolled out/);
     // The rollout was not slowed by Slack: its duration is what the cluster took.
-    const fromApproval = Number(/verified\. ([\d.]+) s from approval/.exec(thread.find((t) => FINAL.test(t)) ?? '')?.[1]);
+    const fromApproval = Number(
+      /verified\. ([\d.]+) s from approval/.exec(thread.find((t) => FINAL.test(t)) ?? '')?.[1],
+    );
     expect(fromApproval).toBeLessThan(5);
 
     const progressTs = world.slack.messages('CINC').find((m) => m.threadTs && (m.text ?? '').startsWith('⏳'))?.ts;
-    const edits = world.slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === progressTs).map((c) => c.at);
+    const edits = world.slack.calls
+      .filter((c) => c.method === 'chat.update' && c.args.ts === progressTs)
+      .map((c) => c.at);
     expect(edits.length).toBeGreaterThan(0);
     const gaps = edits.slice(1).map((at, i) => at - edits[i]!);
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(900);
-    figures.push(`Kubernetes rollout with chat.update 429 (Retry-After 2 s) × 3: ${edits.length} edits of the progress message, gaps ${gaps.join(', ')} ms; rollout verified ${fromApproval} s after approval, the thread complete ${Date.now() - clicked} ms after the click`);
+    figures.push(
+      `Kubernetes rollout with chat.update 429 (Retry-After 2 s) × 3: ${edits.length} edits of the progress message, gaps ${gaps.join(', ')} ms; rollout verified ${fromApproval} s after approval, the thread complete ${Date.now() - clicked} ms after the click`,
+    );
   });
 });
 
@@ -140,13 +164,20 @@ describe('the thread reporter on its own, against the Slack simulator', () => {
       await reporter.flush();
 
       const thread = slack.thread('CINC', root.ts!);
-      expect(thread.map((m) => m.text)).toEqual([lines.map((l) => `⏳ ${l}`).join('\n'), '✅ Verify rollout: successfully rolled out']);
-      const edits = slack.calls.filter((c) => c.method === 'chat.update' && c.args.ts === thread[0]!.ts).map((c) => c.at);
+      expect(thread.map((m) => m.text)).toEqual([
+        lines.map((l) => `⏳ ${l}`).join('\n'),
+        '✅ Verify rollout: successfully rolled out',
+      ]);
+      const edits = slack.calls
+        .filter((c) => c.method === 'chat.update' && c.args.ts === thread[0]!.ts)
+        .map((c) => c.at);
       const gaps = edits.slice(1).map((at, i) => at - edits[i]!);
       for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(950);
       // Lines that came while Slack was rate-limiting went out together, not one stale edit each.
       expect(edits.length).toBeLessThan(lines.length - 1);
-      figures.push(`reporter alone, 12 progress lines over 3 s, chat.update 429 (Retry-After 3 s) once: ${edits.length} edits, gaps ${gaps.join(', ')} ms`);
+      figures.push(
+        `reporter alone, 12 progress lines over 3 s, chat.update 429 (Retry-After 3 s) once: ${edits.length} edits, gaps ${gaps.join(', ')} ms`,
+      );
     } finally {
       await slack.close();
     }

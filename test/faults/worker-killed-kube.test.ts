@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotWorld, sleep, waitUntil, webDeployment, type BotProcess } from '../support/processes.js';
+import { type BotProcess, BotWorld, sleep, waitUntil, webDeployment } from '../support/processes.js';
 
 /**
  * A worker SIGKILLed while its Kubernetes rollback PATCH is in flight: held unanswered by the simulator
@@ -19,7 +19,9 @@ beforeAll(async () => {
 });
 const killToDone: number[] = [];
 afterAll(async () => {
-  console.log(`worker SIGKILLed ${killToDone.length} times during the rollback PATCH (RR_WORKER_LOCK_MS=${LOCK_MS}): kill → final message ${killToDone.join(', ')} ms`);
+  console.log(
+    `worker SIGKILLed ${killToDone.length} times during the rollback PATCH (RR_WORKER_LOCK_MS=${LOCK_MS}): kill → final message ${killToDone.join(', ')} ms`,
+  );
   await world?.close();
 });
 
@@ -33,9 +35,19 @@ describe('a worker killed during a Kubernetes rollback', () => {
       const request = await world.request('web');
       const changesBefore = kube.deploymentTemplateChanges('prod', 'web');
       const logBefore = kube.requests.length;
-      kube.injectFaults({ method: 'PATCH', path: DEPLOYMENT, hang: true, phase: applied ? 'after' : 'before', count: 1 });
+      kube.injectFaults({
+        method: 'PATCH',
+        path: DEPLOYMENT,
+        hang: true,
+        phase: applied ? 'after' : 'before',
+        count: 1,
+      });
       await world.approve(request);
-      await waitUntil(`the held PATCH, ${where}`, () => kube.requests.slice(logBefore).some((r) => r.method === 'PATCH' && r.path === DEPLOYMENT && r.fault?.startsWith('held')));
+      await waitUntil(`the held PATCH, ${where}`, () =>
+        kube.requests
+          .slice(logBefore)
+          .some((r) => r.method === 'PATCH' && r.path === DEPLOYMENT && r.fault?.startsWith('held')),
+      );
       expect(kube.deploymentTemplateChanges('prod', 'web') - changesBefore, where).toBe(applied ? 1 : 0);
 
       const rescuer = await world.startWorker(`kube-${round + 1}`);
@@ -53,8 +65,18 @@ describe('a worker killed during a Kubernetes rollback', () => {
       // Someone fixes forward before the next round: 1.1.0 goes out again, so there is something to roll back.
       kube.applyDeployment('prod', webDeployment('registry/web:1.1.0', 2));
       const running = (image: string) =>
-        kube.pods('prod', 'app=web').filter((p) => !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp && JSON.stringify(p.spec).includes(image)).length;
-      await waitUntil('the fix-forward rollout', () => running('registry/web:1.1.0') === 2 && running('registry/web:1.0.0') === 0, 10_000);
+        kube
+          .pods('prod', 'app=web')
+          .filter(
+            (p) =>
+              !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp &&
+              JSON.stringify(p.spec).includes(image),
+          ).length;
+      await waitUntil(
+        'the fix-forward rollout',
+        () => running('registry/web:1.1.0') === 2 && running('registry/web:1.0.0') === 0,
+        10_000,
+      );
       await sleep(300);
     }
   });

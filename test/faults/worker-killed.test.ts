@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotWorld, paths, serviceId, summary, waitUntil, type BotProcess, type Held, type RequestRef } from '../support/processes.js';
+import {
+  type BotProcess,
+  BotWorld,
+  type Held,
+  paths,
+  type RequestRef,
+  serviceId,
+  summary,
+  waitUntil,
+} from '../support/processes.js';
 
 /**
  * A worker process SIGKILLed in the middle of rollbacks, at three points, twenty times each:
@@ -43,13 +52,27 @@ describe('a worker killed mid-rollback', () => {
       const requests = await Promise.all([world.request(a), world.request(b), world.request(c)]);
       const landed = round % 2 === 1;
       const cases: Case[] = [
-        { point: 'before', request: requests[0]!, held: world.gate.hold({ method: 'GET', path: paths.read(a), phase: 'request' }), stale: round % 5 === 4 },
+        {
+          point: 'before',
+          request: requests[0]!,
+          held: world.gate.hold({ method: 'GET', path: paths.read(a), phase: 'request' }),
+          stale: round % 5 === 4,
+        },
         {
           point: landed ? 'during (Fastly did it, answer lost)' : 'during (Fastly never got it)',
           request: requests[1]!,
           held: world.gate.hold({ method: 'PUT', path: paths.activate(b), phase: landed ? 'response' : 'request' }),
         },
-        { point: 'after', request: requests[2]!, held: world.gate.hold({ method: 'GET', path: paths.read(c), after: { method: 'PUT', path: paths.activate(c) }, phase: 'request' }) },
+        {
+          point: 'after',
+          request: requests[2]!,
+          held: world.gate.hold({
+            method: 'GET',
+            path: paths.read(c),
+            after: { method: 'PUT', path: paths.activate(c) },
+            phase: 'request',
+          }),
+        },
       ];
       await Promise.all(cases.map((k) => world.approve(k.request)));
       await Promise.all(cases.map((k) => k.held.reached));
@@ -61,22 +84,33 @@ describe('a worker killed mid-rollback', () => {
       await victim.kill('SIGKILL');
       const killedAt = Date.now();
       for (const k of cases.filter((k) => k.stale)) {
-        world.fastly.addVersion(serviceId(k.request.target), { number: 43, locked: true, comment: 'deployed while the worker was dead' });
+        world.fastly.addVersion(serviceId(k.request.target), {
+          number: 43,
+          locked: true,
+          comment: 'deployed while the worker was dead',
+        });
         world.fastly.activateOutOfBand(serviceId(k.request.target), 43);
       }
 
       for (const k of cases) {
         const thread = await world.finished(k.request);
         const where = `round ${round}, ${k.point}, ${k.request.target}:\n${thread.join('\n')}`;
-        expect(thread.filter((t) => t.includes(PICKED_UP)), where).toHaveLength(1);
+        expect(
+          thread.filter((t) => t.includes(PICKED_UP)),
+          where,
+        ).toHaveLength(1);
         const finals = thread.filter((t) => /\*(cdn-\d+ is back on|Rollback of cdn-\d+ (failed|stopped))/.test(t));
         expect(finals, where).toHaveLength(1);
         if (k.stale) {
           expect(world.activations(k.request.target), where).toBe(0);
           expect(world.activeVersion(k.request.target)).toBe(43);
-          expect(thread.join('\n'), where).toContain('Stopped: the plan was made when v42 was live, but Fastly service');
+          expect(thread.join('\n'), where).toContain(
+            'Stopped: the plan was made when v42 was live, but Fastly service',
+          );
           expect(thread.join('\n'), where).toContain('now has v43. Nothing was changed.');
-          expect(finals[0], where).toContain(`*Rollback of ${k.request.target} stopped*: the plan no longer matches what is live. Nothing was changed.`);
+          expect(finals[0], where).toContain(
+            `*Rollback of ${k.request.target} stopped*: the plan no longer matches what is live. Nothing was changed.`,
+          );
         } else {
           expect(world.activations(k.request.target), where).toBe(1);
           expect(world.activeVersion(k.request.target)).toBe(41);
@@ -93,8 +127,18 @@ describe('a worker killed mid-rollback', () => {
             expect(afterPickup.join('\n'), where).not.toContain('✅ Activated v41');
           }
         }
-        const pickedUpCall = world.slack.calls.find((c) => c.method === 'chat.postMessage' && String(c.args.text).includes(PICKED_UP) && c.args.thread_ts === world.notice(k.request)?.ts);
-        const finalCall = world.slack.calls.find((c) => c.method === 'chat.postMessage' && c.args.thread_ts === world.notice(k.request)?.ts && /\*(cdn-\d+ is back on|Rollback of cdn-\d+ stopped)/.test(String(c.args.text)));
+        const pickedUpCall = world.slack.calls.find(
+          (c) =>
+            c.method === 'chat.postMessage' &&
+            String(c.args.text).includes(PICKED_UP) &&
+            c.args.thread_ts === world.notice(k.request)?.ts,
+        );
+        const finalCall = world.slack.calls.find(
+          (c) =>
+            c.method === 'chat.postMessage' &&
+            c.args.thread_ts === world.notice(k.request)?.ts &&
+            /\*(cdn-\d+ is back on|Rollback of cdn-\d+ stopped)/.test(String(c.args.text)),
+        );
         if (pickedUpCall) pickup.push(pickedUpCall.at - killedAt);
         if (finalCall) killToDone.push(finalCall.at - killedAt);
       }
@@ -113,7 +157,7 @@ describe('a worker killed mid-rollback', () => {
 });
 
 describe('a worker killed mid-rollback, with the default lock (RR_WORKER_LOCK_MS unset)', () => {
-  it('is taken over within 5 to 15 s (BullMQ\'s own defaults took 60 s)', async () => {
+  it("is taken over within 5 to 15 s (BullMQ's own defaults took 60 s)", async () => {
     const unset = { RR_WORKER_LOCK_MS: '' };
     const victim = await world.startWorker('default-victim', unset);
     const request = await world.request(world.targets.at(-1)!);
@@ -155,10 +199,21 @@ describe('a rollback whose workers are killed twice', () => {
     const all = thread.join('\n');
     expect(thread.filter((t) => t.includes(PICKED_UP))).toHaveLength(1);
     expect(all).toContain(`*Rollback of ${target} failed*`);
-    expect(all).toContain('Two workers stopped in the middle of this rollback, so it is not tried a third time; whether v41 was activated is not known.');
+    expect(all).toContain(
+      'Two workers stopped in the middle of this rollback, so it is not tried a third time; whether v41 was activated is not known.',
+    );
     expect(all).toContain(`Check ${target} by hand before anything else`);
     expect(world.activations(target)).toBe(0);
-    await waitUntil('the notice to say it failed', () => world.slack.messages('CINC').find((m) => m.ts === world.notice(request)?.ts && (m.text ?? '').length > 0 && JSON.stringify(m.blocks).includes('failed — see thread')));
+    await waitUntil('the notice to say it failed', () =>
+      world.slack
+        .messages('CINC')
+        .find(
+          (m) =>
+            m.ts === world.notice(request)?.ts &&
+            (m.text ?? '').length > 0 &&
+            JSON.stringify(m.blocks).includes('failed — see thread'),
+        ),
+    );
     // The request is closed and the target's lock released: a new rollback can be asked for at once.
     const again = await world.attempt(target);
     expect('refused' in again ? again.refused : 'accepted').toBe('accepted');

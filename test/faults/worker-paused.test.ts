@@ -35,12 +35,21 @@ describe('a worker paused past its lock while another takes its job over', () =>
       // The paused worker's read is answered while v42 is still live: to it, the plan still holds.
       pausedRead.release();
       process.kill(paused.pid, 'SIGCONT');
-      await waitUntil('the woken worker to stop, or to activate', () => world.activations(target) > 0 || paused.logs.some((l) => /lost the job before changing anything/.test(String(l.msg))));
+      await waitUntil(
+        'the woken worker to stop, or to activate',
+        () =>
+          world.activations(target) > 0 ||
+          paused.logs.some((l) => /lost the job before changing anything/.test(String(l.msg))),
+      );
       expect(world.activations(target), `round ${round}: the woken worker activated`).toBe(0);
 
       rescuerActivation.release();
       await world.finished(request);
-      await waitUntil('the paused worker to say it stopped', () => world.thread(request).some((t) => t.includes('found this rollback taken over: it stopped without changing anything')));
+      await waitUntil('the paused worker to say it stopped', () =>
+        world
+          .thread(request)
+          .some((t) => t.includes('found this rollback taken over: it stopped without changing anything')),
+      );
       const all = world.thread(request).join('\n');
       expect(world.activations(target), `round ${round}: ${all}`).toBe(1);
       expect(all).toContain(`*${target} is back on v41*, verified.`);

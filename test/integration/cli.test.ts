@@ -143,7 +143,11 @@ describe('rapid-rollback CLI', () => {
     expect(human.stdout).toContain('rapid-rollback rollback cdn --reason');
 
     expect(asJson.code).toBe(0);
-    const doc = json(asJson) as { ok: boolean; plan: { from: { label: string }; to: { label: string }; selection: string; steps: string[] }; refusals: string[] };
+    const doc = json(asJson) as {
+      ok: boolean;
+      plan: { from: { label: string }; to: { label: string }; selection: string; steps: string[] };
+      refusals: string[];
+    };
     expect(doc.ok).toBe(true);
     expect(doc.plan).toMatchObject({ from: { label: 'v42' }, to: { label: 'v41' }, selection: 'history' });
     expect(doc.plan.steps).toHaveLength(3);
@@ -166,7 +170,10 @@ describe('rapid-rollback CLI', () => {
 
   it('rollback activates exactly once, streams the steps, posts the notice and its thread; history, record and status show it', async () => {
     const w = await startWorld();
-    const run = await cli(['rollback', 'cdn', '--reason', 'elevated 5xx after deploy', '--approved-by', PEOPLE.approver, '--yes'], w.env);
+    const run = await cli(
+      ['rollback', 'cdn', '--reason', 'elevated 5xx after deploy', '--approved-by', PEOPLE.approver, '--yes'],
+      w.env,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const out = run.stdout;
@@ -177,7 +184,9 @@ describe('rapid-rollback CLI', () => {
     expect(out).toMatch(/✅ Checked: v42 is live on Fastly service www-prod/);
     expect(out).toMatch(/✅ Activated v41 \(\d+ ms\)/);
     expect(out).toMatch(/✅ Verify active version: Fastly reports v41 active/);
-    expect(out).toMatch(/✅ cdn is back on v41, verified\. [\d.]+ m?s from approval, within the runbook's 60 s target\./);
+    expect(out).toMatch(
+      /✅ cdn is back on v41, verified\. [\d.]+ m?s from approval, within the runbook's 60 s target\./,
+    );
     // The steps come in the order they happened, before the outcome.
     expect(out.indexOf('Checked: v42')).toBeLessThan(out.indexOf('Activated v41'));
     expect(out.indexOf('Activated v41')).toBeLessThan(out.indexOf('back on v41'));
@@ -192,12 +201,24 @@ describe('rapid-rollback CLI', () => {
 
     const id = /request (rb-[a-z0-9]+-[a-z0-9]+)/.exec(out)?.[1];
     expect(id).toBeDefined();
-    const [history, record, status] = await Promise.all([cli(['history', '--json'], w.env), cli(['record', id!], w.env), cli(['status'], w.env)]);
+    const [history, record, status] = await Promise.all([
+      cli(['history', '--json'], w.env),
+      cli(['record', id!], w.env),
+      cli(['status'], w.env),
+    ]);
 
     expect(history.code).toBe(0);
     const rollbacks = (json(history) as { rollbacks: Array<Record<string, unknown>> }).rollbacks;
     expect(rollbacks).toHaveLength(1);
-    expect(rollbacks[0]).toMatchObject({ requestId: id, target: 'cdn', state: 'succeeded', requester: 'cli:alice', approver: 'UAPP', from: { label: 'v42' }, to: { label: 'v41' } });
+    expect(rollbacks[0]).toMatchObject({
+      requestId: id,
+      target: 'cdn',
+      state: 'succeeded',
+      requester: 'cli:alice',
+      approver: 'UAPP',
+      from: { label: 'v42' },
+      to: { label: 'v41' },
+    });
     expect(rollbacks[0]?.durationMs).toEqual(expect.any(Number));
 
     expect(record.code).toBe(0);
@@ -237,9 +258,14 @@ describe('rapid-rollback CLI', () => {
 
   it('--no-wait only queues; a rollback run here runs only its own job; resume runs the waiting one under its lock', async () => {
     const w = await startWorld();
-    const queued = await cli(['rollback', 'edge', '--reason', 'queued for later', '--approved-by', PEOPLE.approver, '--yes', '--no-wait'], w.env);
+    const queued = await cli(
+      ['rollback', 'edge', '--reason', 'queued for later', '--approved-by', PEOPLE.approver, '--yes', '--no-wait'],
+      w.env,
+    );
     expect(queued.code).toBe(0);
-    expect(queued.stdout).toMatch(/⏳ Queued rb-[a-z0-9-]+\. A bot worker runs it; if none is up it waits in the queue/);
+    expect(queued.stdout).toMatch(
+      /⏳ Queued rb-[a-z0-9-]+\. A bot worker runs it; if none is up it waits in the queue/,
+    );
     const edgeId = /Queued (rb-[a-z0-9-]+)/.exec(queued.stdout)![1]!;
     expect(w.fastly.activations).toEqual([]);
 
@@ -271,19 +297,38 @@ describe('rapid-rollback CLI', () => {
   it('refuses self-approval, an approver who is not listed, and a rollback nobody confirmed; nothing is activated', async () => {
     const w = await startWorld();
     const [self, stranger, unconfirmed] = await Promise.all([
-      cli(['rollback', 'cdn', '--reason', 'x', '--requested-by', PEOPLE.approver, '--approved-by', PEOPLE.approver, '--yes'], w.env),
+      cli(
+        [
+          'rollback',
+          'cdn',
+          '--reason',
+          'x',
+          '--requested-by',
+          PEOPLE.approver,
+          '--approved-by',
+          PEOPLE.approver,
+          '--yes',
+        ],
+        w.env,
+      ),
       cli(['--json', 'rollback', 'cdn', '--reason', 'x', '--approved-by', PEOPLE.stranger, '--yes'], w.env),
       cli(['rollback', 'cdn', '--reason', 'x', '--approved-by', PEOPLE.approver], w.env),
     ]);
     expect(self.code).toBe(1);
-    expect(self.stderr).toContain('❌ --approved-by UAPP: You asked for this rollback, so someone else must approve it.');
+    expect(self.stderr).toContain(
+      '❌ --approved-by UAPP: You asked for this rollback, so someone else must approve it.',
+    );
     expect(self.stderr).toContain('Ask one of: @UAPP, @S0SRE.');
 
     expect(stranger.code).toBe(1);
     expect(json(stranger)).toMatchObject({
       ok: false,
       exitCode: 1,
-      error: { code: 'NOT_AUTHORIZED', message: '--approved-by UOTHER: You are not an approver for rollbacks.', hint: 'Approvers: @UAPP, @S0SRE. Nothing was queued.' },
+      error: {
+        code: 'NOT_AUTHORIZED',
+        message: '--approved-by UOTHER: You are not an approver for rollbacks.',
+        hint: 'Approvers: @UAPP, @S0SRE. Nothing was queued.',
+      },
     });
     // Group membership was asked of Slack, since Slack answers.
     expect(w.slack.callsTo('usergroups.users.list').length).toBeGreaterThan(0);
@@ -296,29 +341,45 @@ describe('rapid-rollback CLI', () => {
     expect(w.slack.callsTo('chat.postMessage')).toEqual([]);
     expect(await redis.keys(`${w.prefix}:lock:*`)).toEqual([]);
     // The refused requests are closed, not left open for an approval that cannot come.
-    const states = await Promise.all((await redis.keys(`${w.prefix}:request:*`)).map((key) => redis.hget(key, 'state')));
+    const states = await Promise.all(
+      (await redis.keys(`${w.prefix}:request:*`)).map((key) => redis.hget(key, 'state')),
+    );
     expect(states).toEqual(['cancelled', 'cancelled']);
   });
 
   it('doctor: every check green from a .env file, exit 0; a wrong Fastly token fails its line with what to fix, exit 1', async () => {
     const w = await startWorld();
-    writeFileSync(join(w.dir, '.env'), Object.entries(w.env).map(([key, value]) => `${key}=${value}`).join('\n'));
-    const [good, bad] = await Promise.all([cli(['doctor'], {}, w.dir), cli(['doctor'], { ...w.env, FASTLY_API_TOKEN: 'wrong-token' })]);
+    writeFileSync(
+      join(w.dir, '.env'),
+      Object.entries(w.env)
+        .map(([key, value]) => `${key}=${value}`)
+        .join('\n'),
+    );
+    const [good, bad] = await Promise.all([
+      cli(['doctor'], {}, w.dir),
+      cli(['doctor'], { ...w.env, FASTLY_API_TOKEN: 'wrong-token' }),
+    ]);
 
     expect(good.stderr).toBe('');
     expect(good.code).toBe(0);
     const lines = good.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^✅ config: .*rollback\.yml: 2 targets \(cdn, edge\), approvers @UAPP, @S0SRE, incident channel CINC$/);
+    expect(lines[0]).toMatch(
+      /^✅ config: .*rollback\.yml: 2 targets \(cdn, edge\), approvers @UAPP, @S0SRE, incident channel CINC$/,
+    );
     expect(good.stdout).toMatch(/✅ Redis: redis:\/\/127\.0\.0\.1:6379 answers \(\d+ ms\)/);
     expect(good.stdout).toContain('✅ Slack token: team "Simulated Workspace", bot "rapid-rollback" (UBOT)');
-    expect(good.stdout).toContain('✅ incident channel: #incidents (CINC), public; the bot joins it with the first notice');
+    expect(good.stdout).toContain(
+      '✅ incident channel: #incidents (CINC), public; the bot joins it with the first notice',
+    );
     expect(good.stdout).toContain('✅ cdn (fastly): Fastly service www-prod (SU1Z0isxPaozGVKXdv0eY) is live on v42');
     expect(good.stdout).toContain('✅ edge (fastly): Fastly service edge-prod');
     expect(good.stdout).not.toContain('❌');
 
     expect(bad.code).toBe(1);
     const cdnLine = bad.stdout.split('\n').find((l) => l.includes('cdn (fastly)'));
-    expect(cdnLine).toMatch(/^❌ cdn \(fastly\): Fastly refused the token \(HTTP 401.*→ Check that FASTLY_API_TOKEN has global or engineer scope/);
+    expect(cdnLine).toMatch(
+      /^❌ cdn \(fastly\): Fastly refused the token \(HTTP 401.*→ Check that FASTLY_API_TOKEN has global or engineer scope/,
+    );
     expect(bad.stdout).toContain('✅ Slack token');
     expect(bad.stdout).toContain('2 checks failed');
     noSecrets(w, good, bad);

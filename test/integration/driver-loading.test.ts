@@ -26,7 +26,10 @@ interface Loads {
 async function startUpLoads(name: string, targets: string[]): Promise<Loads> {
   const file = join(dir, `${name}.yml`);
   writeFileSync(file, [...HEADER, ...targets, ''].join('\n'));
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/support/startup-modules.ts', file], { cwd: ROOT, maxBuffer: 16 * 2 ** 20 });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/support/startup-modules.ts', file], {
+    cwd: ROOT,
+    maxBuffer: 16 * 2 ** 20,
+  });
   return JSON.parse(stdout) as Loads;
 }
 

@@ -104,7 +104,9 @@ describe('FastlyClient against the Fastly simulator', () => {
 
     expect(activated).toMatchObject({ number: 2, active: true, locked: true });
     expect(sim.activeVersion(id)).toBe(2);
-    expect(sim.activations.filter((a) => a.serviceId === id)).toEqual([{ serviceId: id, version: 2, at: expect.any(String) }]);
+    expect(sim.activations.filter((a) => a.serviceId === id)).toEqual([
+      { serviceId: id, version: 2, at: expect.any(String) },
+    ]);
     expect((await fastly.getService(id)).activeVersion).toBe(2);
     expect((await fastly.listActivations(id))[0]?.version).toBe(2);
   });
@@ -280,7 +282,9 @@ describe('FastlyClient against the Fastly simulator', () => {
     const controller = new AbortController();
     controller.abort();
 
-    await expect(client().fastly.activateVersion(id, 2, controller.signal)).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(client().fastly.activateVersion(id, 2, controller.signal)).rejects.toMatchObject({
+      name: 'AbortError',
+    });
     expect(requestsTo(`/service/${id}/version/2/activate`)).toEqual([]);
   });
 

@@ -11,7 +11,12 @@ driverConformance('fastly', async () => {
   const sim = await FastlySimulator.start();
   sim.addService({ id: SERVICE, name: 'www-prod', versions: 42, active: 42 });
   const build = (serviceId = SERVICE) =>
-    fastlyDriver.create('cdn', fastlyDriver.targetSchema.parse({ kind: 'fastly', serviceId }), { fastly: { token: sim.token, baseUrl: sim.url } }, silentLogger());
+    fastlyDriver.create(
+      'cdn',
+      fastlyDriver.targetSchema.parse({ kind: 'fastly', serviceId }),
+      { fastly: { token: sim.token, baseUrl: sim.url } },
+      silentLogger(),
+    );
   return {
     driver: build(),
     rebuilt: () => build(),
@@ -29,7 +34,12 @@ driverConformance('fastly', async () => {
 
 it('fastly driver identity is fastly:<service ID>, whatever the target is called', () => {
   const build = (name: string, serviceId: string) =>
-    fastlyDriver.create(name, fastlyDriver.targetSchema.parse({ kind: 'fastly', serviceId }), { fastly: { token: 'unused', baseUrl: 'https://api.fastly.invalid' } }, silentLogger());
+    fastlyDriver.create(
+      name,
+      fastlyDriver.targetSchema.parse({ kind: 'fastly', serviceId }),
+      { fastly: { token: 'unused', baseUrl: 'https://api.fastly.invalid' } },
+      silentLogger(),
+    );
   expect(build('cdn', SERVICE).identity).toBe(`fastly:${SERVICE}`);
   expect(build('www', SERVICE).identity).toBe(`fastly:${SERVICE}`);
   expect(build('cdn', STAGING_SERVICE).identity).toBe(`fastly:${STAGING_SERVICE}`);

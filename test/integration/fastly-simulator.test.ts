@@ -4,7 +4,7 @@
  */
 import { ApiClient, EventsApi, VersionApi } from 'fastly';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFastlyCli, type FastlyCli } from '../support/fastly-cli.js';
+import { type FastlyCli, startFastlyCli } from '../support/fastly-cli.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 
 const SERVICE_ID = 'SU1Z0isxPaozGVKXdv0eY';
@@ -208,7 +208,10 @@ describe('the raw fastly npm package against the simulator', () => {
       page_size: 2,
     });
     const page = info.data as {
-      data: Array<{ type: string; attributes: { created_at: Date; metadata: Record<string, unknown>; description: string } }>;
+      data: Array<{
+        type: string;
+        attributes: { created_at: Date; metadata: Record<string, unknown>; description: string };
+      }>;
       meta: { per_page: number; record_count: number; total_pages: number };
       links: { next?: string };
     };

@@ -5,9 +5,9 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { RollbackRequest } from '../../src/core/request.js';
 import type { FinishedRollback, ProgressReporter, RollbackJobData } from '../../src/core/run-rollback.js';
 import { runRollback } from '../../src/core/run-rollback.js';
-import type { RollbackRequest } from '../../src/core/request.js';
 import type { Plan, StepReport } from '../../src/core/types.js';
 import type { FollowUpResult, RollbackDriver } from '../../src/drivers/types.js';
 import { silentLogger } from '../../src/log.js';
@@ -45,7 +45,9 @@ function driver() {
     plan: async () => plan,
     execute: async () => undefined,
     verify: async () => [],
-    followUps: () => [{ id: 'migration', label: 'Revert migration', description: './migrate down 1', needsApproval: true }],
+    followUps: () => [
+      { id: 'migration', label: 'Revert migration', description: './migrate down 1', needsApproval: true },
+    ],
     runFollowUp: (_ctx, _plan, id) => {
       runs.push(id);
       return new Promise((resolve) => (release = resolve));
@@ -63,7 +65,12 @@ async function approvedFollowUp(store: RedisRequestStore): Promise<RollbackJobDa
   const now = Date.now();
   const request: RollbackRequest = {
     id: `rb-${now.toString(36)}-fol001`,
-    followUp: { id: 'migration', label: 'Revert migration', description: './migrate down 1', parentId: 'rb-parent-000001' },
+    followUp: {
+      id: 'migration',
+      label: 'Revert migration',
+      description: './migrate down 1',
+      parentId: 'rb-parent-000001',
+    },
     target: 'api',
     plan,
     reason: 'Revert migration after rollback rb-parent-000001',
@@ -76,7 +83,15 @@ async function approvedFollowUp(store: RedisRequestStore): Promise<RollbackJobDa
   await store.create(request);
   const approved = await store.approve(request.id, 'UAPP', now);
   expect(approved.ok).toBe(true);
-  return { requestId: request.id, plan, requester: 'UREQ', approver: 'UAPP', approvedAt: now, reason: request.reason, followUp: request.followUp };
+  return {
+    requestId: request.id,
+    plan,
+    requester: 'UREQ',
+    approver: 'UAPP',
+    approvedAt: now,
+    reason: request.reason,
+    followUp: request.followUp,
+  };
 }
 
 describe('a follow-up resumed after its worker stopped', () => {
@@ -84,7 +99,13 @@ describe('a follow-up resumed after its worker stopped', () => {
     const store = new RedisRequestStore(redis, { prefix });
     const job = await approvedFollowUp(store);
     const { driver: d, runs, finishFirst } = driver();
-    const deps = (r: ProgressReporter) => ({ store, driver: d, reporter: r, log: silentLogger(), signal: AbortSignal.timeout(30_000) });
+    const deps = (r: ProgressReporter) => ({
+      store,
+      driver: d,
+      reporter: r,
+      log: silentLogger(),
+      signal: AbortSignal.timeout(30_000),
+    });
 
     // The first worker runs the command and freezes in it.
     const firstSteps: StepReport[] = [];
@@ -97,7 +118,9 @@ describe('a follow-up resumed after its worker stopped', () => {
     const outcome = await runRollback(job, deps(second));
     expect(runs).toEqual(['migration']);
     expect(outcome?.error?.code).toBe('OUTCOME_UNKNOWN');
-    expect(secondSteps.map((s) => s.text).join('\n')).toContain('Revert migration not run again: the worker running it stopped, and `./migrate down 1` may already have run');
+    expect(secondSteps.map((s) => s.text).join('\n')).toContain(
+      'Revert migration not run again: the worker running it stopped, and `./migrate down 1` may already have run',
+    );
     expect(second.finished[0]?.outcome.status).toBe('failed');
     expect((await store.get(job.requestId))?.state).toBe('failed');
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,13 +25,22 @@ const fixtureEnv = {
 };
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: fixtureEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  return execFileSync('git', args, {
+    cwd,
+    env: fixtureEnv,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).trim();
 }
 
 let counter = 0;
 
 /** A bare "origin" and a working clone to make history in. */
-function makeRemote(): { origin: string; work: string; commit: (files: Record<string, string | null>, subject: string) => string } {
+function makeRemote(): {
+  origin: string;
+  work: string;
+  commit: (files: Record<string, string | null>, subject: string) => string;
+} {
   const dir = join(root, `repo-${++counter}`);
   const origin = join(dir, 'origin.git');
   const work = join(dir, 'work');
@@ -71,7 +80,12 @@ function v(id: string, comment: string): VersionInfo {
   return { id, label: `v${id}`, meta: { comment } };
 }
 
-function request(origin: string, good: string, bad: string, over: Partial<RevertBranchRequest> = {}): RevertBranchRequest {
+function request(
+  origin: string,
+  good: string,
+  bad: string,
+  over: Partial<RevertBranchRequest> = {},
+): RevertBranchRequest {
   return {
     settings: gitSettingsSchema.parse({ repo: origin }),
     target: 'cdn',
@@ -108,14 +122,17 @@ function expectCloneClean(cacheDir: string, branch: string): void {
 }
 
 async function failure(promise: Promise<unknown>): Promise<RollbackError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(RollbackError);
   return error as RollbackError;
 }
 
 // Each test has its own remote and cache directory, so they run side by side.
 describe.concurrent('createRevertBranch on real git', () => {
-  it('pushes one commit on top of main whose files are the good commit\'s, naming target, versions and request', async () => {
+  it("pushes one commit on top of main whose files are the good commit's, naming target, versions and request", async () => {
     const h = linearHistory();
     const req = request(h.origin, h.c1, h.c4);
     const steps: StepReport[] = [];
@@ -127,7 +144,9 @@ describe.concurrent('createRevertBranch on real git', () => {
     expect(result.goodCommit).toBe(h.c1);
     expect(result.headCommit).toBe(h.c4);
     expect(git(h.origin, 'rev-parse', `refs/heads/${branch}`)).toBe(result.revertCommit);
-    expect(git(h.origin, 'rev-parse', `${result.revertCommit}^{tree}`)).toBe(git(h.origin, 'rev-parse', `${h.c1}^{tree}`));
+    expect(git(h.origin, 'rev-parse', `${result.revertCommit}^{tree}`)).toBe(
+      git(h.origin, 'rev-parse', `${h.c1}^{tree}`),
+    );
     expect(git(h.origin, 'rev-list', '--parents', '-n', '1', result.revertCommit).split(' ').slice(1)).toEqual([h.c4]);
     expect(git(h.origin, 'rev-parse', 'refs/heads/main')).toBe(h.c4);
 
@@ -136,7 +155,9 @@ describe.concurrent('createRevertBranch on real git', () => {
     expect(message).toContain('from v42');
     expect(message).toContain('Undoes 3 commits');
     expect(message).toContain(`Rollback-Request: ${req.requestId}`);
-    expect(git(h.origin, 'log', '-1', '--format=%an <%ae> / %cn', result.revertCommit)).toBe('rapid-rollback <rapid-rollback@users.noreply.invalid> / rapid-rollback');
+    expect(git(h.origin, 'log', '-1', '--format=%an <%ae> / %cn', result.revertCommit)).toBe(
+      'rapid-rollback <rapid-rollback@users.noreply.invalid> / rapid-rollback',
+    );
 
     expect(result.undone).toEqual([
       { sha: h.c4, subject: 'c4: drop main.vcl' },
@@ -204,7 +225,9 @@ describe.concurrent('createRevertBranch on real git', () => {
 
     const req = request(r.origin, c1, c3);
     const result = await createRevertBranch(req, ctx());
-    expect(git(r.origin, 'rev-parse', `${result.revertCommit}^{tree}`)).toBe(git(r.origin, 'rev-parse', `${c1}^{tree}`));
+    expect(git(r.origin, 'rev-parse', `${result.revertCommit}^{tree}`)).toBe(
+      git(r.origin, 'rev-parse', `${c1}^{tree}`),
+    );
     expect(result.undone.map((c) => c.sha)).toEqual([c3, merge, c2]);
     expect(result.undone[1]!.subject).toBe('Merge pull request #7 from acme/feature');
     expectCloneClean(req.cacheDir, result.branch);
@@ -249,8 +272,8 @@ describe.concurrent('createRevertBranch on real git', () => {
     expect(error.message).toContain('Nothing was pushed');
     expect(error.details.files).toEqual(['README.md']);
     expect(error.toUserText()).toContain(
-      `git fetch origin && git checkout -b ${branch} origin/main && git revert --no-commit ${h.c1.slice(0, 12)}..HEAD\n`
-        + `then resolve the conflicts and \`git add\` the files, then: git commit && git push -u origin ${branch}`,
+      `git fetch origin && git checkout -b ${branch} origin/main && git revert --no-commit ${h.c1.slice(0, 12)}..HEAD\n` +
+        `then resolve the conflicts and \`git add\` the files, then: git commit && git push -u origin ${branch}`,
     );
     expect(remoteHas(h.origin, `refs/heads/${branch}`)).toBe(false);
     expectCloneClean(req.cacheDir, branch);
@@ -258,13 +281,18 @@ describe.concurrent('createRevertBranch on real git', () => {
 
     // the clone is usable again straight away
     const again = await createRevertBranch({ ...req, requestId: `${req.requestId.slice(0, -1)}z` }, ctx());
-    expect(git(h.origin, 'rev-parse', `${again.revertCommit}^{tree}`)).toBe(git(h.origin, 'rev-parse', `${h.c1}^{tree}`));
+    expect(git(h.origin, 'rev-parse', `${again.revertCommit}^{tree}`)).toBe(
+      git(h.origin, 'rev-parse', `${h.c1}^{tree}`),
+    );
   });
 
-  it('a push the remote refuses: git\'s reason in the error, no branch on the remote, local branch gone', async () => {
+  it("a push the remote refuses: git's reason in the error, no branch on the remote, local branch gone", async () => {
     const h = linearHistory();
     const hook = join(h.origin, 'hooks', 'pre-receive');
-    writeFileSync(hook, '#!/bin/sh\necho "branch policy: rollback branches need a change ticket (CHG-1234)" >&2\nexit 1\n');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\necho "branch policy: rollback branches need a change ticket (CHG-1234)" >&2\nexit 1\n',
+    );
     chmodSync(hook, 0o755);
     const req = request(h.origin, h.c1, h.c4);
     const branch = `rollback/cdn-${req.requestId}`;
@@ -273,7 +301,9 @@ describe.concurrent('createRevertBranch on real git', () => {
     expect(error.code).toBe('PROVIDER_REJECTED');
     expect(error.message).toContain('branch policy: rollback branches need a change ticket (CHG-1234)');
     expect(error.message).toContain('pre-receive hook declined');
-    expect(error.toUserText()).toContain(`git revert --no-commit ${h.c1.slice(0, 12)}..HEAD && git commit && git push -u origin ${branch}`);
+    expect(error.toUserText()).toContain(
+      `git revert --no-commit ${h.c1.slice(0, 12)}..HEAD && git commit && git push -u origin ${branch}`,
+    );
     expect(remoteHas(h.origin, `refs/heads/${branch}`)).toBe(false);
     expectCloneClean(req.cacheDir, branch);
   });
@@ -283,12 +313,14 @@ describe.concurrent('createRevertBranch on real git', () => {
 
     const unknown = await failure(createRevertBranch(request(h.origin, 'deadbee1234567', h.c4), ctx()));
     expect(unknown.code).toBe('VERSION_UNKNOWN');
-    expect(unknown.message).toContain('Commit deadbee (read from v41\'s comment) is not in');
+    expect(unknown.message).toContain("Commit deadbee (read from v41's comment) is not in");
 
     const unmapped = request(h.origin, h.c1, h.c4, { to: v('41', 'hotfix by hand, see INC-7') });
     const noMapping = await failure(createRevertBranch(unmapped, ctx()));
     expect(noMapping.code).toBe('VERSION_UNKNOWN');
-    expect(noMapping.message).toBe('Cannot tell which commit cdn v41 was built from: v41\'s comment is "hotfix by hand, see INC-7", and it holds no commit sha (7 to 40 hex characters).');
+    expect(noMapping.message).toBe(
+      'Cannot tell which commit cdn v41 was built from: v41\'s comment is "hotfix by hand, see INC-7", and it holds no commit sha (7 to 40 hex characters).',
+    );
     expect(noMapping.toUserText()).toContain('git revert --no-commit <commit of v41>..HEAD');
 
     const same = request(h.origin, h.c4, h.c4);
@@ -326,10 +358,29 @@ describe('GIT_TOKEN over https', () => {
   beforeAll(async () => {
     const dir = join(root, 'tls');
     mkdirSync(dir, { recursive: true });
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     caFile = join(dir, 'cert.pem');
     server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(caFile) }, (req, res) => {
       seen.push(req.headers.authorization ?? '');
@@ -359,7 +410,12 @@ describe('GIT_TOKEN over https', () => {
     expect(seen).toContain(`Basic ${basic}`);
     expect(error.message).toContain('no access for');
     expect(error.message).toContain('[redacted]');
-    const everything = [error.toUserText(), JSON.stringify(error.details), String((error.cause as Error | undefined)?.message), ...lines].join('\n');
+    const everything = [
+      error.toUserText(),
+      JSON.stringify(error.details),
+      String((error.cause as Error | undefined)?.message),
+      ...lines,
+    ].join('\n');
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(basic);
     expect(lines.length).toBeGreaterThan(0);
@@ -376,7 +432,9 @@ describe('GIT_TOKEN over https', () => {
     const req = request(repo, 'abc1234', 'def5678', { settings: gitSettingsSchema.parse({ repo }) });
     try {
       const started = Date.now();
-      const error = await failure(createRevertBranch(req, { ...ctx(), env: { ...process.env, GIT_TOKEN: token }, timeouts: { networkMs: 400 } }));
+      const error = await failure(
+        createRevertBranch(req, { ...ctx(), env: { ...process.env, GIT_TOKEN: token }, timeouts: { networkMs: 400 } }),
+      );
       expect(error.code).toBe('PROVIDER_TIMEOUT');
       expect(error.message).toBe('git clone got no answer for too long and was stopped. Nothing was pushed.');
       expect(Date.now() - started).toBeLessThan(5_000);

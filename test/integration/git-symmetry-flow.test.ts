@@ -4,12 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, SIGNING_SECRET, startHarness } from '../support/harness.js';
 import { blockAction, sendToApp } from '../support/slack-payloads.js';
-import { textOf, type SimMessage } from '../support/slack-simulator.js';
-import { CDN_SERVICE, CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness } from '../support/harness.js';
+import { type SimMessage, textOf } from '../support/slack-simulator.js';
 
 const run = promisify(execFile);
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Dev',
+  GIT_AUTHOR_EMAIL: 'dev@example.com',
+  GIT_COMMITTER_NAME: 'Dev',
+  GIT_COMMITTER_EMAIL: 'dev@example.com',
+};
 const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
 
 /** A bare "origin" whose main has three deploys; returns their shas. */
@@ -40,13 +46,24 @@ async function rollBack(): Promise<{ id: string; notice: SimMessage }> {
   const request = await h.awaitRequest();
   await h.click('approve', request, PEOPLE.approver);
   const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
-  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 15_000);
+  await h.slack.waitFor(
+    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
+    15_000,
+  );
   return { id: request.id, notice };
 }
 
 async function startWithRepo(gitLines: string[], comments: [string, string]) {
   h = await startHarness({
-    services: [{ id: CDN_SERVICE, name: 'www-prod', versions: [{ number: 40 }, { number: 41, comment: comments[0] }, { number: 42, comment: comments[1] }], active: 42, activationHistory: [40, 41, 42] }],
+    services: [
+      {
+        id: CDN_SERVICE,
+        name: 'www-prod',
+        versions: [{ number: 40 }, { number: 41, comment: comments[0] }, { number: 42, comment: comments[1] }],
+        active: 42,
+        activationHistory: [40, 41, 42],
+      },
+    ],
     cdnExtra: gitLines,
   });
 }
@@ -54,14 +71,25 @@ async function startWithRepo(gitLines: string[], comments: [string, string]) {
 describe('restoring symmetry with git after a rollback', () => {
   it('offers Create revert branch; a click pushes one commit that undoes what came after the restored version', async () => {
     const { bare, shas } = await repository();
-    await startWithRepo(['    git:', `      repo: ${bare}`, '      branch: main'], [`deploy ${shas[0]}`, `deploy ${shas[2]}`]);
+    await startWithRepo(
+      ['    git:', `      repo: ${bare}`, '      branch: main'],
+      [`deploy ${shas[0]}`, `deploy ${shas[2]}`],
+    );
     const { id, notice } = await rollBack();
     const final = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m)))!;
     expect(textOf(final)).toContain('Create revert branch…');
 
     await h.clickFollowUp(final, PEOPLE.requester);
-    const done = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Create revert branch for cdn (done|failed)/.test(textOf(m))), 20_000);
-    expect(textOf(done)).toContain(`pushed rollback/cdn-${id}: 2 commit(s) after ${shas[0]!.slice(0, 10)} undone in one commit`);
+    const done = await h.slack.waitFor(
+      (sim) =>
+        sim
+          .thread(CHANNELS.incident, notice.ts)
+          .find((m) => /Create revert branch for cdn (done|failed)/.test(textOf(m))),
+      20_000,
+    );
+    expect(textOf(done)).toContain(
+      `pushed rollback/cdn-${id}: 2 commit(s) after ${shas[0]!.slice(0, 10)} undone in one commit`,
+    );
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
     expect(thread).toContain('Rewrite VCL for redirects');
     expect(thread).toContain('Tighten cache TTL');
@@ -74,17 +102,31 @@ describe('restoring symmetry with git after a rollback', () => {
     const checklist = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
     await sendToApp(
       h.eventsUrl,
-      blockAction({ actionId: 'rollback_record', value: id, userId: PEOPLE.approver, channelId: CHANNELS.incident, messageTs: checklist.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) }),
+      blockAction({
+        actionId: 'rollback_record',
+        value: id,
+        userId: PEOPLE.approver,
+        channelId: CHANNELS.incident,
+        messageTs: checklist.ts,
+        responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
+      }),
       { signingSecret: SIGNING_SECRET },
     );
-    const record = textOf(await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => /Incident record for/.test(textOf(m)))));
+    const record = textOf(
+      await h.slack.waitFor((sim) =>
+        sim.messages(CHANNELS.incident).find((m) => /Incident record for/.test(textOf(m))),
+      ),
+    );
     expect(record).toContain('## Commits undone');
     expect(record).toContain(`- \`${shas[2]!.slice(0, 10)}\` Rewrite VCL for redirects`);
   });
 
   it('makes the branch at once with autoRevert', async () => {
     const { bare, shas } = await repository();
-    await startWithRepo(['    git:', `      repo: ${bare}`, '      autoRevert: true'], [`deploy ${shas[0]}`, `deploy ${shas[2]}`]);
+    await startWithRepo(
+      ['    git:', `      repo: ${bare}`, '      autoRevert: true'],
+      [`deploy ${shas[0]}`, `deploy ${shas[2]}`],
+    );
     const { id, notice } = await rollBack();
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
     expect(thread).toContain(`pushed rollback/cdn-${id}`);
@@ -94,7 +136,10 @@ describe('restoring symmetry with git after a rollback', () => {
 
   it('says what to do by hand when the deployed version names no commit, and pushes nothing', async () => {
     const { bare } = await repository();
-    await startWithRepo(['    git:', `      repo: ${bare}`, '      autoRevert: true'], ['hotfix from the UI', 'deploy from laptop']);
+    await startWithRepo(
+      ['    git:', `      repo: ${bare}`, '      autoRevert: true'],
+      ['hotfix from the UI', 'deploy from laptop'],
+    );
     const { id, notice } = await rollBack();
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
     expect(thread).toContain('Create revert branch could not run');

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { helmDriver } from '../../src/drivers/helm/index.js';
 import { silentLogger } from '../../src/log.js';
 import { driverConformance } from '../support/driver-conformance.js';
-import { kubeBinaries } from '../support/kube-binaries.js';
 import { appRelease } from '../support/harness.js';
+import { kubeBinaries } from '../support/kube-binaries.js';
 import { KubeSimulator } from '../support/kube-simulator/index.js';
 
 driverConformance('helm', async () => {
@@ -12,7 +12,12 @@ driverConformance('helm', async () => {
   sim.seedHelmRelease(appRelease(['superseded', 'deployed']));
   const kubeconfig = sim.writeKubeconfig();
   const build = (settings: object = {}, file = kubeconfig) =>
-    helmDriver.create('api', helmDriver.targetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', timeout: '30s', ...settings }), { kubeconfig: file, helmBin: helm }, silentLogger());
+    helmDriver.create(
+      'api',
+      helmDriver.targetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', timeout: '30s', ...settings }),
+      { kubeconfig: file, helmBin: helm },
+      silentLogger(),
+    );
   let seeded = 2;
   return {
     driver: build(),
@@ -34,15 +39,24 @@ driverConformance('helm', async () => {
 });
 
 describe('helm driver identity', () => {
-  it('is helm:<API server URL>/<namespace>/<release>: the cluster the context points at, not the context\'s name', async () => {
+  it("is helm:<API server URL>/<namespace>/<release>: the cluster the context points at, not the context's name", async () => {
     const sim = await KubeSimulator.start();
     try {
       const build = (file: string, settings: object = {}) =>
-        helmDriver.create('api', helmDriver.targetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', ...settings }), { kubeconfig: file }, silentLogger());
+        helmDriver.create(
+          'api',
+          helmDriver.targetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', ...settings }),
+          { kubeconfig: file },
+          silentLogger(),
+        );
       const prod = build(sim.writeKubeconfig());
       expect(prod.identity).toBe(`helm:${sim.url}/prod/app`);
-      expect(build(sim.writeKubeconfig(undefined, { context: 'blue' }), { context: 'blue' }).identity).toBe(prod.identity);
-      expect(build(sim.writeKubeconfig(undefined, { server: 'https://10.0.0.1:6443' }), { context: 'sim' }).identity).toBe('helm:https://10.0.0.1:6443/prod/app');
+      expect(build(sim.writeKubeconfig(undefined, { context: 'blue' }), { context: 'blue' }).identity).toBe(
+        prod.identity,
+      );
+      expect(
+        build(sim.writeKubeconfig(undefined, { server: 'https://10.0.0.1:6443' }), { context: 'sim' }).identity,
+      ).toBe('helm:https://10.0.0.1:6443/prod/app');
     } finally {
       await sim.close();
     }

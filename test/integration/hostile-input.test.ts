@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CHANNELS, type Harness, PEOPLE, SIGNING_SECRET, startHarness } from '../support/harness.js';
 import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
 import { textOf } from '../support/slack-simulator.js';
-import { CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -13,7 +13,10 @@ const settle = () => new Promise((r) => setTimeout(r, 250));
 describe('requests that are not what they claim', () => {
   it('refuses a replayed slash command (same signature) with 401 and plans once', async () => {
     h = await startHarness();
-    const body = slashCommand({ text: 'cdn', responseUrl: h.slack.newResponseUrl({ channel: CHANNELS.command, userId: PEOPLE.requester }) });
+    const body = slashCommand({
+      text: 'cdn',
+      responseUrl: h.slack.newResponseUrl({ channel: CHANNELS.command, userId: PEOPLE.requester }),
+    });
     const timestamp = Math.floor(Date.now() / 1000);
     const first = await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp });
     const replay = await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp });
@@ -28,13 +31,29 @@ describe('requests that are not what they claim', () => {
     h = await startHarness();
     await h.command('cdn');
     const request = await h.awaitRequest();
-    const click = blockAction({ actionId: 'rollback_approve', value: request.id, userId: PEOPLE.approver, channelId: CHANNELS.command, messageTs: request.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) });
+    const click = blockAction({
+      actionId: 'rollback_approve',
+      value: request.id,
+      userId: PEOPLE.approver,
+      channelId: CHANNELS.command,
+      messageTs: request.ts,
+      responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
+    });
     const timestamp = Math.floor(Date.now() / 1000);
-    expect((await sendToApp(h.eventsUrl, click, { signingSecret: 'wrong-secret', timestampSeconds: timestamp })).status).toBe(401);
-    expect((await sendToApp(h.eventsUrl, click, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(200);
-    expect((await sendToApp(h.eventsUrl, click, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(401);
+    expect(
+      (await sendToApp(h.eventsUrl, click, { signingSecret: 'wrong-secret', timestampSeconds: timestamp })).status,
+    ).toBe(401);
+    expect(
+      (await sendToApp(h.eventsUrl, click, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status,
+    ).toBe(200);
+    expect(
+      (await sendToApp(h.eventsUrl, click, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status,
+    ).toBe(401);
     const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /back on v41/.test(textOf(m))), 10_000);
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /back on v41/.test(textOf(m))),
+      10_000,
+    );
     await settle();
     expect(h.fastly.activations).toHaveLength(1);
     expect(h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs)).toHaveLength(1);
@@ -57,21 +76,37 @@ describe('requests that are not what they claim', () => {
       const timestamp = Math.floor(Date.now() / 1000);
       const forged = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          sendToApp(h!.eventsUrl, slashCommand({ text: `cdn flood ${i}`, responseUrl: harness.slack.newResponseUrl() }), { signingSecret: 'not-the-secret', timestampSeconds: timestamp }),
+          sendToApp(
+            h!.eventsUrl,
+            slashCommand({ text: `cdn flood ${i}`, responseUrl: harness.slack.newResponseUrl() }),
+            { signingSecret: 'not-the-secret', timestampSeconds: timestamp },
+          ),
         ),
       );
       expect(forged.map((r) => r.status)).toEqual(Array.from({ length: 40 }, () => 401));
       // A body past Bolt's 4 MB limit is not read into memory to be checked: 413.
       const huge = `${slashCommand({ text: 'cdn', responseUrl: harness.slack.newResponseUrl() })}&pad=${'x'.repeat(5 * 1024 * 1024)}`;
-      expect((await sendToApp(harness.eventsUrl, huge, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(413);
+      expect(
+        (await sendToApp(harness.eventsUrl, huge, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp }))
+          .status,
+      ).toBe(413);
       await settle();
       expect(touched).toEqual([]);
       expect(await keys()).toEqual(before);
 
       // A real request is still remembered once, and its replay refused.
-      const body = slashCommand({ text: 'cdn', responseUrl: harness.slack.newResponseUrl({ channel: CHANNELS.command, userId: PEOPLE.requester }) });
-      expect((await sendToApp(harness.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(200);
-      expect((await sendToApp(harness.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp })).status).toBe(401);
+      const body = slashCommand({
+        text: 'cdn',
+        responseUrl: harness.slack.newResponseUrl({ channel: CHANNELS.command, userId: PEOPLE.requester }),
+      });
+      expect(
+        (await sendToApp(harness.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await sendToApp(harness.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp }))
+          .status,
+      ).toBe(401);
       await harness.awaitRequest();
       expect(touched.filter((args) => args[0]?.toLowerCase() === 'set')).toHaveLength(2);
       expect(await harness.redis.keys(`${seenKey}*`)).toHaveLength(1);
@@ -85,7 +120,9 @@ describe('requests that are not what they claim', () => {
     h = await startHarness();
     const body = slashCommand({ text: 'cdn', responseUrl: h.slack.newResponseUrl() });
     const inTenMinutes = Math.floor(Date.now() / 1000) + 600;
-    expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: inTenMinutes })).status).toBe(401);
+    expect(
+      (await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: inTenMinutes })).status,
+    ).toBe(401);
     await settle();
     expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
     expect(h.fastly.requests).toHaveLength(0);
@@ -96,16 +133,33 @@ describe('requests that are not what they claim', () => {
     h.slack.addChannel({ id: 'COTHER', name: 'other' });
     await h.command('cdn', { channel: 'COTHER' });
     const other = await h.awaitRequest('COTHER');
-    const forged = blockAction({ actionId: 'rollback_approve', value: other.id, userId: PEOPLE.approver, channelId: CHANNELS.command, messageTs: other.ts, responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }) });
+    const forged = blockAction({
+      actionId: 'rollback_approve',
+      value: other.id,
+      userId: PEOPLE.approver,
+      channelId: CHANNELS.command,
+      messageTs: other.ts,
+      responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
+    });
     expect((await sendToApp(h.eventsUrl, forged, { signingSecret: SIGNING_SECRET })).status).toBe(200);
-    expect(await h.slack.waitFor(() => h.privateTo(PEOPLE.approver).find((t) => /does not belong to it/.test(t)))).toBeTruthy();
+    expect(
+      await h.slack.waitFor(() => h.privateTo(PEOPLE.approver).find((t) => /does not belong to it/.test(t))),
+    ).toBeTruthy();
     await settle();
     expect(h.fastly.activations).toHaveLength(0);
   });
 
   it('never lets a shell or path string through as a target or version', async () => {
     h = await startHarness();
-    for (const text of ['cdn;id', '$(reboot)', '../../etc/passwd', 'cdn to v1;id', 'cdn to `id`', '--kubeconfig=/tmp/x', '<@U123|x>']) {
+    for (const text of [
+      'cdn;id',
+      '$(reboot)',
+      '../../etc/passwd',
+      'cdn to v1;id',
+      'cdn to `id`',
+      '--kubeconfig=/tmp/x',
+      '<@U123|x>',
+    ]) {
       const answer = JSON.parse((await h.command(text)).body) as { response_type: string; text: string };
       expect(answer.response_type, text).toBe('ephemeral');
       expect(answer.text, text).toMatch(/^❌ /);
@@ -121,7 +175,10 @@ describe('requests that are not what they claim', () => {
     const request = await h.awaitRequest();
     await h.click('approve', request, PEOPLE.approver);
     const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 10_000);
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
+      10_000,
+    );
     const everything = [JSON.stringify(h.slack.calls), JSON.stringify(h.slack.responses), h.logs.join('')].join('\n');
     for (const secret of [h.slack.botToken, h.fastly.token, SIGNING_SECRET]) expect(everything).not.toContain(secret);
   });

@@ -3,9 +3,18 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bundleForNode } from '../support/bundle.js';
-import { appRelease, CDN_SERVICE, CHANNELS, PEOPLE, REDIS_URL, SIGNING_SECRET, startHarness, type Harness } from '../support/harness.js';
+import {
+  appRelease,
+  CDN_SERVICE,
+  CHANNELS,
+  type Harness,
+  PEOPLE,
+  REDIS_URL,
+  SIGNING_SECRET,
+  startHarness,
+} from '../support/harness.js';
 import { blockAction, sendToApp } from '../support/slack-payloads.js';
-import { textOf, type SimMessage } from '../support/slack-simulator.js';
+import { type SimMessage, textOf } from '../support/slack-simulator.js';
 
 /**
  * Text typed by people (reasons, CLI user names, button values) and text from providers (Fastly version
@@ -79,7 +88,11 @@ async function clickRecord(harness: Harness, checklist: SimMessage): Promise<str
     responseUrl: harness.slack.newResponseUrl({ userId: PEOPLE.stranger }),
   });
   expect((await sendToApp(harness.eventsUrl, click, { signingSecret: SIGNING_SECRET })).status).toBe(200);
-  return textOf(await harness.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => /Incident record for/.test(textOf(m)))));
+  return textOf(
+    await harness.slack.waitFor((sim) =>
+      sim.messages(CHANNELS.incident).find((m) => /Incident record for/.test(textOf(m))),
+    ),
+  );
 }
 
 async function privately(harness: Harness, pattern: RegExp, user: string = PEOPLE.requester): Promise<string> {
@@ -87,15 +100,27 @@ async function privately(harness: Harness, pattern: RegExp, user: string = PEOPL
 }
 
 async function finishedThread(harness: Harness, notices: number, done: RegExp): Promise<SimMessage> {
-  const notice = await harness.slack.waitFor((sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices], 10_000);
-  await harness.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => done.test(textOf(m))), 30_000);
-  await harness.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 10_000);
+  const notice = await harness.slack.waitFor(
+    (sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices],
+    10_000,
+  );
+  await harness.slack.waitFor(
+    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => done.test(textOf(m))),
+    30_000,
+  );
+  await harness.slack.waitFor(
+    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
+    10_000,
+  );
   return notice;
 }
 
 describe('person and provider text in Slack messages', () => {
   it('a hostile reason, Fastly service name and version comment stay inert in plan, notice, thread, record, status and refusals', async () => {
-    const versions = Array.from({ length: 42 }, (_, i) => ({ number: i + 1, ...(i + 1 >= 41 ? { comment: `deploy ${i + 1}: ${HOSTILE}` } : {}) }));
+    const versions = Array.from({ length: 42 }, (_, i) => ({
+      number: i + 1,
+      ...(i + 1 >= 41 ? { comment: `deploy ${i + 1}: ${HOSTILE}` } : {}),
+    }));
     h = await startHarness({ services: [{ id: CDN_SERVICE, name: 'www-prod <!here>', versions, active: 42 }] });
     const acks: string[] = [];
 
@@ -162,11 +187,19 @@ describe('person and provider text in Slack messages', () => {
     expect(textOf(final)).toContain('*api is back on v1.0.0-&lt;!here&gt; (revision 1)*');
 
     await h.clickFollowUp(final, PEOPLE.requester);
-    const pending = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))));
+    const pending = await h.slack.waitFor((sim) =>
+      sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))),
+    );
     const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(pending))![1]!;
     await h.click('approve', { id, channel: CHANNELS.incident, ts: pending.ts }, PEOPLE.approver);
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration for api done/.test(textOf(m))), 10_000);
-    const output = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).find((t) => t.includes('Output:'));
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration for api done/.test(textOf(m))),
+      10_000,
+    );
+    const output = h.slack
+      .thread(CHANNELS.incident, notice.ts)
+      .map(textOf)
+      .find((t) => t.includes('Output:'));
     expect(output).toBeDefined();
     expect(output!.match(FENCE)).toHaveLength(2);
     expect(output).toContain(`Rolled back ${ESCAPED}`);
@@ -176,13 +209,17 @@ describe('person and provider text in Slack messages', () => {
     expect(textOf(checklist)).toContain('revert in git what came after v1.0.0-&lt;!here&gt; (revision 1)');
     const record = await clickRecord(h, checklist);
     expectOneCodeBlock(record);
-    expect(record).toContain('# Rollback of api: v1.1.0-&lt;@U999&gt; (revision 2) → v1.0.0-&lt;!here&gt; (revision 1)');
+    expect(record).toContain(
+      '# Rollback of api: v1.1.0-&lt;@U999&gt; (revision 2) → v1.0.0-&lt;!here&gt; (revision 1)',
+    );
     expect(record).toContain(`Revert migration: exit code 0`);
 
     await h.command('status');
     expect(await privately(h, /Rollback targets/)).toContain('&lt;!here&gt;');
     await h.command('history');
-    expect(await privately(h, /Last rollbacks/)).toContain('v1.1.0-&lt;@U999&gt; (revision 2) → v1.0.0-&lt;!here&gt; (revision 1)');
+    expect(await privately(h, /Last rollbacks/)).toContain(
+      'v1.1.0-&lt;@U999&gt; (revision 2) → v1.0.0-&lt;!here&gt; (revision 1)',
+    );
 
     expectInert(everyText(h));
   });
@@ -204,7 +241,11 @@ describe('person and provider text in Slack messages', () => {
     };
     const cli = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [cliEntry, ...args], { cwd: tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [cliEntry, ...args], {
+          cwd: tmpdir(),
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -213,7 +254,15 @@ describe('person and provider text in Slack messages', () => {
         child.on('close', (code) => resolve({ code, stdout, stderr }));
       });
 
-    const run = await cli(['rollback', 'cdn', '--reason', `${HOSTILE} \u001b[31mred\u001b[0m\rover \u0008`, '--approved-by', PEOPLE.approver, '--yes']);
+    const run = await cli([
+      'rollback',
+      'cdn',
+      '--reason',
+      `${HOSTILE} \u001b[31mred\u001b[0m\rover \u0008`,
+      '--approved-by',
+      PEOPLE.approver,
+      '--yes',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const id = /request (rb-[a-z0-9]+-[a-z0-9]+)/.exec(run.stdout)?.[1];
     expect(id).toBeDefined();
@@ -222,7 +271,10 @@ describe('person and provider text in Slack messages', () => {
     const notice = harness.slack.messages(CHANNELS.incident).find((m) => !m.threadTs)!;
     expect(textOf(notice)).toContain('requested by cli:&lt;!channel&gt;');
     expect(textOf(notice)).toContain(ESCAPED);
-    await harness.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 10_000);
+    await harness.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
+      10_000,
+    );
 
     await harness.command('history');
     expect(await privately(harness, /Last rollbacks/)).toContain('asked by cli:&lt;!channel&gt;');

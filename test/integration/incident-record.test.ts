@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, SIGNING_SECRET, startHarness } from '../support/harness.js';
 import { blockAction, sendToApp } from '../support/slack-payloads.js';
-import { textOf, type SimMessage } from '../support/slack-simulator.js';
-import { CDN_SERVICE, CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness } from '../support/harness.js';
+import { type SimMessage, textOf } from '../support/slack-simulator.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -16,7 +16,10 @@ async function rollBack(reason = 'elevated 5xx'): Promise<{ id: string; notice: 
   const notices = h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs).length;
   await h.click('approve', request, PEOPLE.approver);
   const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices]);
-  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))), 10_000);
+  await h.slack.waitFor(
+    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
+    10_000,
+  );
   return { id: request.id, notice };
 }
 
@@ -33,7 +36,9 @@ describe('the incident record', () => {
     expect(text).toContain('Preserve evidence');
     expect(text).toContain('Fix forward and restore symmetry: revert in git what came after v41');
     const deadline = new Date(Date.now() + 48 * 3_600_000);
-    expect(text).toContain(`Blameless post-mortem by ${deadline.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' })}`);
+    expect(text).toContain(
+      `Blameless post-mortem by ${deadline.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' })}`,
+    );
     expect(text).toContain('Incident record');
 
     const click = blockAction({
@@ -45,13 +50,18 @@ describe('the incident record', () => {
       responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.stranger }),
     });
     expect((await sendToApp(h.eventsUrl, click, { signingSecret: SIGNING_SECRET })).status).toBe(200);
-    const record = textOf(await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => /Incident record for/.test(textOf(m)))));
+    const record = textOf(
+      await h.slack.waitFor((sim) =>
+        sim.messages(CHANNELS.incident).find((m) => /Incident record for/.test(textOf(m))),
+      ),
+    );
     expect(record).toContain('# Rollback of cdn: v42 → v41');
     expect(record).toContain('Requested by: <@UREQ>');
     expect(record).toContain('— "elevated 5xx"');
     expect(record).toContain('Approved by: <@UAPP>');
     expect(record).toMatch(/Approval → end: \d+ ms \(target 60 s: met\)/);
-    for (const kind of ['requested', 'approved', 'queued', 'started', 'step', 'finished']) expect(record).toMatch(new RegExp(`\\| \\d\\d:\\d\\d:\\d\\d \\| (✅ |❌ )?${kind}:`));
+    for (const kind of ['requested', 'approved', 'queued', 'started', 'step', 'finished'])
+      expect(record).toMatch(new RegExp(`\\| \\d\\d:\\d\\d:\\d\\d \\| (✅ |❌ )?${kind}:`));
     expect(record).toContain('✅ step: Activated v41');
     expect(record).toContain('## Verification');
     expect(record).toContain('- ✅ Active version: Fastly reports v41 active');
@@ -63,7 +73,9 @@ describe('the incident record', () => {
     await h.command('cdn first');
     const cancelled = await h.awaitRequest();
     await h.click('cancel', cancelled, PEOPLE.requester);
-    await h.slack.waitFor((sim) => /Cancelled/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === cancelled.ts)!)));
+    await h.slack.waitFor((sim) =>
+      /Cancelled/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === cancelled.ts)!)),
+    );
     await rollBack('second');
 
     await h.command('history');
@@ -88,7 +100,12 @@ describe('the incident record', () => {
     h.fastly.activateOutOfBand(CDN_SERVICE, 43);
     const seen = h.privateTo(PEOPLE.requester).length;
     await h.command('status');
-    const after = await h.slack.waitFor(() => h.privateTo(PEOPLE.requester).slice(seen).find((t) => /Rollback targets/.test(t)));
+    const after = await h.slack.waitFor(() =>
+      h
+        .privateTo(PEOPLE.requester)
+        .slice(seen)
+        .find((t) => /Rollback targets/.test(t)),
+    );
     expect(after).toContain('*v43*');
     expect(after).not.toContain('diverged');
   });

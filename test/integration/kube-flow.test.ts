@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { appRelease, CHANNELS, type Harness, PEOPLE, startHarness, webDeployment } from '../support/harness.js';
 import { textOf } from '../support/slack-simulator.js';
-import { appRelease, CHANNELS, PEOPLE, startHarness, webDeployment, type Harness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -17,8 +17,17 @@ async function requestOf(text: string) {
 async function approveAndFinish(request: { id: string; channel: string; ts: string }, target: string) {
   const notices = h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs).length;
   await h.click('approve', request, PEOPLE.approver);
-  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices], 10_000);
-  await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => new RegExp(`\\*(${target} is back on|Rollback of ${target} (failed|stopped))`).test(textOf(m))), 30_000);
+  const notice = await h.slack.waitFor(
+    (sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices],
+    10_000,
+  );
+  await h.slack.waitFor(
+    (sim) =>
+      sim
+        .thread(CHANNELS.incident, notice.ts)
+        .some((m) => new RegExp(`\\*(${target} is back on|Rollback of ${target} (failed|stopped))`).test(textOf(m))),
+    30_000,
+  );
   return { notice, thread: h.slack.thread(CHANNELS.incident, notice.ts).map(textOf) };
 }
 
@@ -118,14 +127,21 @@ describe('Helm and Kubernetes rollbacks through Slack', () => {
     // The requester asks for it; the request waits in the thread for another approver.
     const ask = await h.clickFollowUp(final, PEOPLE.requester);
     expect(ask.status).toBe(200);
-    const pending = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))));
+    const pending = await h.slack.waitFor((sim) =>
+      sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))),
+    );
     const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(pending))![1]!;
     await h.click('approve', { id, channel: CHANNELS.incident, ts: pending.ts }, PEOPLE.requester);
-    expect(await h.slack.waitFor(() => h.privateTo(PEOPLE.requester).find((t) => /someone else must approve/.test(t)))).toBeTruthy();
+    expect(
+      await h.slack.waitFor(() => h.privateTo(PEOPLE.requester).find((t) => /someone else must approve/.test(t))),
+    ).toBeTruthy();
     expect(execs).toHaveLength(0);
 
     await h.click('approve', { id, channel: CHANNELS.incident, ts: pending.ts }, PEOPLE.approver);
-    const done = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration for api done/.test(textOf(m))), 10_000);
+    const done = await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration for api done/.test(textOf(m))),
+      10_000,
+    );
     expect(textOf(done)).toMatch(/exit code 0 in pod migrator-/);
     expect(execs).toEqual([expect.objectContaining({ container: 'migrator', command: ['./migrate', 'down', '1'] })]);
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AppsV1Api, CoreV1Api, Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeBinaries, type KubeBinaries } from '../support/kube-binaries.js';
-import { KubeSimulator, releaseSecretName, type KubeObject } from '../support/kube-simulator/index.js';
+import { type KubeBinaries, kubeBinaries } from '../support/kube-binaries.js';
+import { type KubeObject, KubeSimulator, releaseSecretName } from '../support/kube-simulator/index.js';
 
 interface RunResult {
   code: number;
@@ -40,7 +40,11 @@ function clientEnv(sim: KubeSimulator, dir: string): NodeJS.ProcessEnv {
   };
 }
 
-function deployment(name: string, image: string, extra: { labels?: Record<string, string>; spec?: object } = {}): KubeObject {
+function deployment(
+  name: string,
+  image: string,
+  extra: { labels?: Record<string, string>; spec?: object } = {},
+): KubeObject {
   const labels = extra.labels ?? { app: name };
   return {
     apiVersion: 'apps/v1',
@@ -96,11 +100,20 @@ describe('kubectl against the simulator', () => {
     sim.createNamespace('prod');
     // maxUnavailable 1 lets old pods go before every new one is ready: kubectl's "x of y available" phase.
     const strategy = { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } };
-    sim.applyDeployment('prod', deployment('app', 'registry.example.com/api:1.4.0', { labels: { app: 'api' }, spec: strategy }));
+    sim.applyDeployment(
+      'prod',
+      deployment('app', 'registry.example.com/api:1.4.0', { labels: { app: 'api' }, spec: strategy }),
+    );
     sim.applyDeployment('prod', deployment('web', 'nginx:1.25'));
     sim.applyDeployment('prod', deployment('web', 'nginx:1.26'));
-    sim.applyDeployment('prod', deployment('worker', 'registry.example.com/worker:6', { spec: { progressDeadlineSeconds: 2 } }));
-    sim.applyDeployment('prod', deployment('worker', 'registry.example.com/worker:7', { spec: { progressDeadlineSeconds: 2 } }));
+    sim.applyDeployment(
+      'prod',
+      deployment('worker', 'registry.example.com/worker:6', { spec: { progressDeadlineSeconds: 2 } }),
+    );
+    sim.applyDeployment(
+      'prod',
+      deployment('worker', 'registry.example.com/worker:7', { spec: { progressDeadlineSeconds: 2 } }),
+    );
   });
 
   it('get deploy and get pods -o jsonpath show what the simulator holds', async () => {
@@ -114,7 +127,16 @@ describe('kubectl against the simulator', () => {
       ['worker', '2/2', '2', '2'],
     ]);
 
-    const images = await kubectl('get', 'pods', '-n', 'prod', '-l', 'app=api', '-o', 'jsonpath={.items[*].spec.containers[*].image}');
+    const images = await kubectl(
+      'get',
+      'pods',
+      '-n',
+      'prod',
+      '-l',
+      'app=api',
+      '-o',
+      'jsonpath={.items[*].spec.containers[*].image}',
+    );
     expect(images.code, images.stderr).toBe(0);
     expect(images.stdout.split(' ')).toEqual(['registry.example.com/api:1.4.0', 'registry.example.com/api:1.4.0']);
     expect(images.stdout.split(' ')).toEqual(liveImages(sim, 'app=api'));
@@ -136,13 +158,23 @@ describe('kubectl against the simulator', () => {
     const status = await kubectl('rollout', 'status', 'deployment/app', '-n', 'prod', '--timeout=30s');
     sim.setReadyDelay(150);
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toContain('Waiting for deployment "app" rollout to finish: 1 old replicas are pending termination...');
-    expect(status.stdout).toContain('Waiting for deployment "app" rollout to finish: 1 of 2 updated replicas are available...');
+    expect(status.stdout).toContain(
+      'Waiting for deployment "app" rollout to finish: 1 old replicas are pending termination...',
+    );
+    expect(status.stdout).toContain(
+      'Waiting for deployment "app" rollout to finish: 1 of 2 updated replicas are available...',
+    );
     expect(status.stdout.trim().split('\n').at(-1)).toBe('deployment "app" successfully rolled out');
 
     expect(liveImages(sim, 'app=api')).toEqual(['registry.example.com/api:1.5.0', 'registry.example.com/api:1.5.0']);
     const d = sim.deployment('prod', 'app');
-    expect(d?.status).toMatchObject({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    expect(d?.status).toMatchObject({
+      observedGeneration: 2,
+      replicas: 2,
+      updatedReplicas: 2,
+      readyReplicas: 2,
+      availableReplicas: 2,
+    });
     expect(d?.metadata.annotations['deployment.kubernetes.io/revision']).toBe('2');
   });
 
@@ -168,7 +200,11 @@ describe('kubectl against the simulator', () => {
 
     const history = await kubectl('rollout', 'history', 'deployment/web', '-n', 'prod');
     expect(history.code, history.stderr).toBe(0);
-    const revisions = history.stdout.trim().split('\n').slice(2).map((l) => l.split(/\s+/)[0]);
+    const revisions = history.stdout
+      .trim()
+      .split('\n')
+      .slice(2)
+      .map((l) => l.split(/\s+/)[0]);
     expect(revisions).toEqual(['2', '3']);
   });
 
@@ -181,7 +217,9 @@ describe('kubectl against the simulator', () => {
     const status = await kubectl('rollout', 'status', 'deployment/worker', '-n', 'prod', '--timeout=30s');
     expect(status.code).not.toBe(0);
     expect(status.stderr).toContain('error: deployment "worker" exceeded its progress deadline');
-    const progressing = sim.deployment('prod', 'worker')?.status.conditions.find((c: KubeObject) => c.type === 'Progressing');
+    const progressing = sim
+      .deployment('prod', 'worker')
+      ?.status.conditions.find((c: KubeObject) => c.type === 'Progressing');
     expect(progressing).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
     // Old pods keep serving: maxUnavailable 25% of 2 rounds down to 0.
     expect(liveImages(sim, 'app=worker').filter((i) => i.endsWith(':7'))).toHaveLength(2);
@@ -203,7 +241,9 @@ describe('kubectl against the simulator', () => {
     expect(liveImages(sim, 'app=web')).toEqual(['nginx:1.25', 'nginx:1.25']);
     const paused = sim.deployment('prod', 'web');
     expect(paused?.status.observedGeneration).toBe(paused?.metadata.generation);
-    expect(paused?.status.conditions.find((c: KubeObject) => c.type === 'Progressing')?.reason).toBe('DeploymentPaused');
+    expect(paused?.status.conditions.find((c: KubeObject) => c.type === 'Progressing')?.reason).toBe(
+      'DeploymentPaused',
+    );
 
     const undo = await kubectl('rollout', 'undo', 'deployment/web', '-n', 'prod');
     expect(undo.code).not.toBe(0);
@@ -216,7 +256,11 @@ describe('kubectl against the simulator', () => {
   });
 
   it('kubectl exec runs through onExec over the v5 WebSocket protocol and passes the exit code on', async () => {
-    sim.onExec((req) => (req.command[0] === 'true' ? { stdout: `hello from ${req.container}\n`, exitCode: 0 } : { stdout: '', stderr: 'boom\n', exitCode: 4 }));
+    sim.onExec((req) =>
+      req.command[0] === 'true'
+        ? { stdout: `hello from ${req.container}\n`, exitCode: 0 }
+        : { stdout: '', stderr: 'boom\n', exitCode: 4 },
+    );
     const pod = sim.pods('prod', 'app=api').find((p) => !p.metadata.deletionTimestamp)?.metadata.name as string;
     const ok = await kubectl('exec', '-n', 'prod', pod, '--', 'true');
     expect([ok.code, ok.stdout]).toEqual([0, 'hello from app\n']);
@@ -234,16 +278,31 @@ describe('kubectl against the simulator', () => {
     // Any write moves the resourceVersion on, a label as much as a template.
     expect((await kubectl('label', 'deployment/edge', '-n', 'prod', 'team=cdn')).code).toBe(0);
     const patchTo = (resourceVersion: string) =>
-      kubectl('patch', 'deployment/edge', '-n', 'prod', '--type=json', '-p', JSON.stringify([
-        { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
-        { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'nginx:1.26' },
-      ]));
+      kubectl(
+        'patch',
+        'deployment/edge',
+        '-n',
+        'prod',
+        '--type=json',
+        '-p',
+        JSON.stringify([
+          { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
+          { op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'nginx:1.26' },
+        ]),
+      );
     const from = sim.requests.length;
     const stale = await patchTo(decided);
     expect(stale.code).not.toBe(0);
     // What a real API server answers: 422 Invalid, json-patch's own words dropped.
-    expect(stale.stderr.trim()).toBe('The request is invalid: the server rejected our request due to an error in our request');
-    expect(sim.requests.slice(from).filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([422]);
+    expect(stale.stderr.trim()).toBe(
+      'The request is invalid: the server rejected our request due to an error in our request',
+    );
+    expect(
+      sim.requests
+        .slice(from)
+        .filter((r) => r.method === 'PATCH')
+        .map((r) => r.status),
+    ).toEqual([422]);
     expect(image()).toBe('nginx:1.25');
 
     const current = sim.deployment('prod', 'edge')?.metadata.resourceVersion as string;
@@ -285,7 +344,9 @@ describe('kubectl against the simulator', () => {
     expect(seen.filter((r) => r.status === 0 || r.status >= 500)).toEqual([]);
     // Watches kubectl rollout status opened: a list, then a watch from its resourceVersion.
     expect(seen.some((r) => r.query.watch === 'true' && r.query.fieldSelector === 'metadata.name=app')).toBe(true);
-    expect(seen.some((r) => r.method === 'PATCH' && r.contentType === 'application/strategic-merge-patch+json')).toBe(true);
+    expect(seen.some((r) => r.method === 'PATCH' && r.contentType === 'application/strategic-merge-patch+json')).toBe(
+      true,
+    );
     expect(seen.some((r) => r.method === 'PATCH' && r.contentType === 'application/json-patch+json')).toBe(true);
   });
 });
@@ -296,9 +357,24 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
   let kubeconfigPath: string;
   const helm = (...args: string[]) => run(bins.helm, args, env);
   const revisions = [
-    { image: 'registry.example.com/api:1.2.0', status: 'superseded' as const, appVersion: '1.2.0', chartVersion: '0.3.0' },
-    { image: 'registry.example.com/api:1.3.0', status: 'superseded' as const, appVersion: '1.3.0', chartVersion: '0.3.1' },
-    { image: 'registry.example.com/api:1.4.0', status: 'deployed' as const, appVersion: '1.4.0', chartVersion: '0.4.0' },
+    {
+      image: 'registry.example.com/api:1.2.0',
+      status: 'superseded' as const,
+      appVersion: '1.2.0',
+      chartVersion: '0.3.0',
+    },
+    {
+      image: 'registry.example.com/api:1.3.0',
+      status: 'superseded' as const,
+      appVersion: '1.3.0',
+      chartVersion: '0.3.1',
+    },
+    {
+      image: 'registry.example.com/api:1.4.0',
+      status: 'deployed' as const,
+      appVersion: '1.4.0',
+      chartVersion: '0.4.0',
+    },
   ];
 
   beforeAll(async () => {
@@ -317,7 +393,10 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
   it('helm history lists the seeded revisions with status, chart and app version', async () => {
     const history = await helm('history', 'app', '-n', 'prod');
     expect(history.code, history.stderr).toBe(0);
-    const rows = history.stdout.trim().split('\n').map((l) => l.split('\t').map((c) => c.trim()));
+    const rows = history.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t').map((c) => c.trim()));
     expect(rows[0]).toEqual(['REVISION', 'UPDATED', 'STATUS', 'CHART', 'APP VERSION', 'DESCRIPTION']);
     expect(rows.slice(1).map((r) => [r[0], r[2], r[3], r[4], r[5]])).toEqual([
       ['1', 'superseded', 'api-0.3.0', '1.2.0', 'Install complete'],
@@ -347,18 +426,27 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
       [3, 'superseded'],
       [4, 'deployed'],
     ]);
-    expect(releases[3]).toMatchObject({ description: 'Rollback to 2', chartVersion: '0.3.1', appVersion: '1.3.0', images: [revisions[1]?.image] });
+    expect(releases[3]).toMatchObject({
+      description: 'Rollback to 2',
+      chartVersion: '0.3.1',
+      appVersion: '1.3.0',
+      images: [revisions[1]?.image],
+    });
 
     // helm's clientset writes release Secrets as protobuf; the simulator read them.
     const writes = sim.requests.slice(from).filter((r) => r.path.endsWith('/secrets') || r.path.includes('/secrets/'));
-    expect(writes.filter((r) => r.method === 'POST' || r.method === 'PUT').map((r) => [r.method, r.contentType, r.status])).toEqual([
+    expect(
+      writes.filter((r) => r.method === 'POST' || r.method === 'PUT').map((r) => [r.method, r.contentType, r.status]),
+    ).toEqual([
       ['POST', 'application/vnd.kubernetes.protobuf', 201],
       ['PUT', 'application/vnd.kubernetes.protobuf', 200],
       ['PUT', 'application/vnd.kubernetes.protobuf', 200],
     ]);
 
     const history = await helm('history', 'app', '-n', 'prod');
-    expect(history.stdout.trim().split('\n').at(-1)).toMatch(/^4\s+\t.*\tdeployed\s*\tapi-0\.3\.1\s*\t1\.3\.0\s*\tRollback to 2\s*$/);
+    expect(history.stdout.trim().split('\n').at(-1)).toMatch(
+      /^4\s+\t.*\tdeployed\s*\tapi-0\.3\.1\s*\t1\.3\.0\s*\tRollback to 2\s*$/,
+    );
   });
 
   it('helm rollback of a release Helm 4 installed with server-side apply sends an apply patch', async () => {
@@ -376,7 +464,11 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
     const rollback = await helm('rollback', 'edge', '1', '-n', 'prod', '--wait', '--timeout', '60s');
     expect(rollback.code, rollback.stderr).toBe(0);
     const patch = sim.requests.slice(from).find((r) => r.method === 'PATCH');
-    expect(patch).toMatchObject({ path: '/apis/apps/v1/namespaces/prod/deployments/edge', contentType: 'application/apply-patch+yaml', status: 200 });
+    expect(patch).toMatchObject({
+      path: '/apis/apps/v1/namespaces/prod/deployments/edge',
+      contentType: 'application/apply-patch+yaml',
+      status: 200,
+    });
     expect(liveImages(sim, 'app=edge')).toEqual(['registry.example.com/edge:1.0.0', 'registry.example.com/edge:1.0.0']);
     expect(sim.helmReleases('prod', 'edge').map((r) => r.status)).toEqual(['superseded', 'superseded', 'deployed']);
   });
@@ -389,12 +481,23 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
     const d = await apps.readNamespacedDeployment({ name: 'app', namespace: 'prod' });
     expect(d.spec?.template.spec?.containers[0]?.image).toBe(revisions[1]?.image);
     const rsList = await apps.listNamespacedReplicaSet({ namespace: 'prod', labelSelector: 'app=api' });
-    expect(rsList.items.map((rs) => [rs.metadata?.annotations?.['deployment.kubernetes.io/revision'], rs.spec?.template?.spec?.containers[0]?.image]).sort()).toEqual([
+    expect(
+      rsList.items
+        .map((rs) => [
+          rs.metadata?.annotations?.['deployment.kubernetes.io/revision'],
+          rs.spec?.template?.spec?.containers[0]?.image,
+        ])
+        .sort(),
+    ).toEqual([
       ['1', revisions[0]?.image],
       ['3', revisions[2]?.image],
       ['4', revisions[1]?.image],
     ]);
-    const pods = await core.listNamespacedPod({ namespace: 'prod', labelSelector: 'app=api', fieldSelector: 'status.phase=Running' });
+    const pods = await core.listNamespacedPod({
+      namespace: 'prod',
+      labelSelector: 'app=api',
+      fieldSelector: 'status.phase=Running',
+    });
     expect(pods.items.length).toBeGreaterThanOrEqual(2);
     expect(pods.items.every((p) => p.metadata?.ownerReferences?.[0]?.kind === 'ReplicaSet')).toBe(true);
   });
@@ -403,10 +506,23 @@ describe('helm and @kubernetes/client-node against the simulator', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     const apps = kc.makeApiClient(AppsV1Api);
-    sim.injectFaults({ status: 503, count: 1, match: (r) => r.method === 'GET' && r.path.endsWith('/deployments/app') });
-    await expect(apps.readNamespacedDeployment({ name: 'app', namespace: 'prod' })).rejects.toMatchObject({ code: 503 });
-    await expect(apps.readNamespacedDeployment({ name: 'app', namespace: 'prod' })).resolves.toMatchObject({ metadata: { name: 'app' } });
-    expect(sim.requests.filter((r) => r.path.endsWith('/deployments/app')).slice(-2).map((r) => r.status)).toEqual([503, 200]);
+    sim.injectFaults({
+      status: 503,
+      count: 1,
+      match: (r) => r.method === 'GET' && r.path.endsWith('/deployments/app'),
+    });
+    await expect(apps.readNamespacedDeployment({ name: 'app', namespace: 'prod' })).rejects.toMatchObject({
+      code: 503,
+    });
+    await expect(apps.readNamespacedDeployment({ name: 'app', namespace: 'prod' })).resolves.toMatchObject({
+      metadata: { name: 'app' },
+    });
+    expect(
+      sim.requests
+        .filter((r) => r.path.endsWith('/deployments/app'))
+        .slice(-2)
+        .map((r) => r.status),
+    ).toEqual([503, 200]);
   });
 
   it('client-node Exec runs a command through onExec and gets stdout and the exit code', async () => {

@@ -11,7 +11,7 @@ import { silentLogger } from '../../src/log.js';
 import { context, driverConformance } from '../support/driver-conformance.js';
 import { webDeployment } from '../support/harness.js';
 import { kubeBinaries } from '../support/kube-binaries.js';
-import { KubeSimulator, type KubeObject } from '../support/kube-simulator/index.js';
+import { type KubeObject, KubeSimulator } from '../support/kube-simulator/index.js';
 
 driverConformance('kubernetes', async () => {
   const sim = await KubeSimulator.start({ readyDelayMs: 20 });
@@ -20,7 +20,18 @@ driverConformance('kubernetes', async () => {
   sim.applyDeployment('prod', webDeployment('registry/web:1.1.0'));
   const kubeconfig = sim.writeKubeconfig();
   const build = (settings: object = {}, file = kubeconfig) =>
-    kubernetesDriver.create('web', kubernetesDriver.targetSchema.parse({ kind: 'kubernetes', namespace: 'prod', deployment: 'web', timeout: '20s', ...settings }), { kubeconfig: file }, silentLogger());
+    kubernetesDriver.create(
+      'web',
+      kubernetesDriver.targetSchema.parse({
+        kind: 'kubernetes',
+        namespace: 'prod',
+        deployment: 'web',
+        timeout: '20s',
+        ...settings,
+      }),
+      { kubeconfig: file },
+      silentLogger(),
+    );
   const patches = () => sim.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/deployments/web')).length;
   return {
     driver: build(),
@@ -41,17 +52,33 @@ driverConformance('kubernetes', async () => {
 });
 
 describe('kubernetes driver identity', () => {
-  it('is kubernetes:<API server URL>/<namespace>/deployment/<name>: the cluster the context points at, not the context\'s name', async () => {
+  it("is kubernetes:<API server URL>/<namespace>/deployment/<name>: the cluster the context points at, not the context's name", async () => {
     const sim = await KubeSimulator.start();
     try {
       const build = (file: string, settings: object = {}) =>
-        kubernetesDriver.create('web', kubernetesDriver.targetSchema.parse({ kind: 'kubernetes', namespace: 'prod', deployment: 'web', ...settings }), { kubeconfig: file }, silentLogger());
+        kubernetesDriver.create(
+          'web',
+          kubernetesDriver.targetSchema.parse({
+            kind: 'kubernetes',
+            namespace: 'prod',
+            deployment: 'web',
+            ...settings,
+          }),
+          { kubeconfig: file },
+          silentLogger(),
+        );
       const prod = build(sim.writeKubeconfig());
       expect(prod.identity).toBe(`kubernetes:${sim.url}/prod/deployment/web`);
       // Another name for the same cluster, and its URL written differently: the same resource.
-      expect(build(sim.writeKubeconfig(undefined, { context: 'blue' }), { context: 'blue' }).identity).toBe(prod.identity);
-      expect(build(sim.writeKubeconfig(undefined, { server: `${sim.url.toUpperCase()}/` })).identity).toBe(prod.identity);
-      expect(build(sim.writeKubeconfig(undefined, { server: 'https://k8s.example.com:443' })).identity).toBe('kubernetes:https://k8s.example.com/prod/deployment/web');
+      expect(build(sim.writeKubeconfig(undefined, { context: 'blue' }), { context: 'blue' }).identity).toBe(
+        prod.identity,
+      );
+      expect(build(sim.writeKubeconfig(undefined, { server: `${sim.url.toUpperCase()}/` })).identity).toBe(
+        prod.identity,
+      );
+      expect(build(sim.writeKubeconfig(undefined, { server: 'https://k8s.example.com:443' })).identity).toBe(
+        'kubernetes:https://k8s.example.com/prod/deployment/web',
+      );
       // The same context name on another cluster: another resource.
       const elsewhere = build(sim.writeKubeconfig(undefined, { server: 'https://10.0.0.1:6443' }), { context: 'sim' });
       expect(elsewhere.identity).toBe('kubernetes:https://10.0.0.1:6443/prod/deployment/web');
@@ -78,19 +105,25 @@ describe('kubernetes driver: the guard pins the Deployment as the decisive read 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-driver-test-'));
     dirs.push(dir);
     const kubeconfig = sim.writeKubeconfig(dir);
-    const target = kubernetesDriver.targetSchema.parse({ kind: 'kubernetes', namespace: 'prod', deployment: 'web', timeout: '20s' });
+    const target = kubernetesDriver.targetSchema.parse({
+      kind: 'kubernetes',
+      namespace: 'prod',
+      deployment: 'web',
+      timeout: '20s',
+    });
     const driver = kubernetesDriver.create('web', target, { kubeconfig }, silentLogger());
     const patchPath = '/apis/apps/v1/namespaces/prod/deployments/web';
     const patches = () => sim.requests.filter((r) => r.method === 'PATCH' && r.path === patchPath);
     const image = () => sim.deployment('prod', 'web')?.spec.template.spec.containers[0].image as string;
-    const revision = () => sim.deployment('prod', 'web')?.metadata.annotations['deployment.kubernetes.io/revision'] as string;
+    const revision = () =>
+      sim.deployment('prod', 'web')?.metadata.annotations['deployment.kubernetes.io/revision'] as string;
     const hotfix = (d: KubeObject) => {
       d.spec.template.spec.containers[0].image = 'registry/web:1.1.1-hotfix';
     };
     return { sim, dir, kubeconfig, driver, patchPath, patches, image, revision, hotfix };
   }
 
-  it('the decisive read carries the Deployment\'s resourceVersion as the precondition', async () => {
+  it("the decisive read carries the Deployment's resourceVersion as the precondition", async () => {
     const { sim, driver } = await setup();
     const decided = await driver.live(context());
     expect(decided.precondition).toBe(sim.deployment('prod', 'web')?.metadata.resourceVersion);
@@ -107,22 +140,35 @@ describe('kubernetes driver: the guard pins the Deployment as the decisive read 
     // `kubectl set image` while the controller has not acted on it yet: the template changed, the
     // revision annotation (and so every revision-based check) did not.
     sim.stallControllers();
-    const set = await promisify(execFile)(kubectl, ['set', 'image', 'deployment/web', 'web=registry/web:1.1.1-hotfix', '-n', 'prod'], { env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig } });
+    const set = await promisify(execFile)(
+      kubectl,
+      ['set', 'image', 'deployment/web', 'web=registry/web:1.1.1-hotfix', '-n', 'prod'],
+      { env: { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig } },
+    );
     expect(set.stdout.trim()).toBe('deployment.apps/web image updated');
     expect(revision()).toBe('2');
     expect(image()).toBe('registry/web:1.1.1-hotfix');
     const changesBefore = sim.deploymentTemplateChanges('prod', 'web');
     const patchesBefore = patches().length;
 
-    const error = await driver.execute(context(), plan, decided).then(() => undefined, (e: unknown) => e);
+    const error = await driver.execute(context(), plan, decided).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     sim.resumeControllers();
 
     expect(error).toBeInstanceOf(RollbackError);
     expect((error as RollbackError).code).toBe('PLAN_STALE');
-    expect((error as RollbackError).message).toMatch(/^deployment\/web changed since the check that decided the rollback: its revision is still 2, but it was written to .* Nothing was changed\.$/);
+    expect((error as RollbackError).message).toMatch(
+      /^deployment\/web changed since the check that decided the rollback: its revision is still 2, but it was written to .* Nothing was changed\.$/,
+    );
     expect((error as RollbackError).hint).toContain('plan again');
     // The API server refused the one PATCH sent (its resourceVersion test): the edit stands.
-    expect(patches().slice(patchesBefore).map((r) => r.status)).toEqual([422]);
+    expect(
+      patches()
+        .slice(patchesBefore)
+        .map((r) => r.status),
+    ).toEqual([422]);
     expect(image()).toBe('registry/web:1.1.1-hotfix');
     expect(sim.deploymentTemplateChanges('prod', 'web')).toBe(changesBefore);
   });
@@ -133,13 +179,24 @@ describe('kubernetes driver: the guard pins the Deployment as the decisive read 
     const decided = await driver.live(context());
     sim.stallControllers();
     // The edit lands while the PATCH is being answered 503 (not applied), before the driver reads back.
-    sim.injectFaults({ method: 'PATCH', path: patchPath, status: 503, count: 1, match: () => (sim.editDeployment('prod', 'web', hotfix), true) });
+    sim.injectFaults({
+      method: 'PATCH',
+      path: patchPath,
+      status: 503,
+      count: 1,
+      match: () => (sim.editDeployment('prod', 'web', hotfix), true),
+    });
 
-    const error = await driver.execute(context(), plan, decided).then(() => undefined, (e: unknown) => e);
+    const error = await driver.execute(context(), plan, decided).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     sim.resumeControllers();
 
     expect((error as RollbackError).code).toBe('PLAN_STALE');
-    expect((error as RollbackError).message).toMatch(/changed while the rollback was being sent: it was written to since the check that decided the rollback .* Nothing more was sent\.$/);
+    expect((error as RollbackError).message).toMatch(
+      /changed while the rollback was being sent: it was written to since the check that decided the rollback .* Nothing more was sent\.$/,
+    );
     expect(patches().map((r) => r.status)).toEqual([503]);
     expect(image()).toBe('registry/web:1.1.1-hotfix');
   });
@@ -165,7 +222,9 @@ describe('kubernetes driver: the guard pins the Deployment as the decisive read 
     const steps: StepReport[] = [];
     await driver.execute(context(steps), plan, decided);
     expect(patches().map((r) => r.status)).toEqual([503]);
-    expect(steps.map((s) => s.text)).toContainEqual(expect.stringContaining('already has the restored pod template: it was applied, and is not sent again'));
+    expect(steps.map((s) => s.text)).toContainEqual(
+      expect.stringContaining('already has the restored pod template: it was applied, and is not sent again'),
+    );
     expect(image()).toBe('registry/web:1.0.0');
     expect(sim.deploymentTemplateChanges('prod', 'web')).toBe(changesBefore + 1);
   });

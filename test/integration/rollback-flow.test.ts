@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { textOf } from '../support/slack-simulator.js';
-import { CDN_SERVICE, CHANNELS, PEOPLE, startHarness, type Harness } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -30,7 +30,10 @@ describe('a Fastly rollback through Slack', () => {
 
     const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
     expect(notice.text).toBe('Rolling back cdn to v41');
-    const final = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 10_000);
+    const final = await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))),
+      10_000,
+    );
     expect(textOf(final)).toMatch(/\d+ ms from approval, within the runbook's 60 s target/);
     expect(h.fastly.activations).toEqual([expect.objectContaining({ serviceId: CDN_SERVICE, version: 41 })]);
     expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
@@ -43,7 +46,9 @@ describe('a Fastly rollback through Slack', () => {
     const updated = h.slack.messages(CHANNELS.command).find((m) => m.ts === request.ts);
     expect(textOf(updated!)).toContain('Approved* by <@UAPP>');
     expect(textOf(updated!)).not.toContain('Approve rollback to v41');
-    await h.slack.waitFor((sim) => /done in/.test(textOf(sim.messages(CHANNELS.incident).find((m) => m.ts === notice.ts)!)));
+    await h.slack.waitFor((sim) =>
+      /done in/.test(textOf(sim.messages(CHANNELS.incident).find((m) => m.ts === notice.ts)!)),
+    );
 
     // Debug logs of the whole flow carry no secret.
     const logs = h.logs.join('');
@@ -58,10 +63,15 @@ describe('a Fastly rollback through Slack', () => {
     const request = await h.awaitRequest();
     await h.click('approve', request, PEOPLE.approver);
     const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 10_000);
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))),
+      10_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(h.fastly.activations).toHaveLength(1);
-    expect(h.slack.thread(CHANNELS.incident, notice.ts).filter((m) => /Worker started/.test(textOf(m)))).toHaveLength(1);
+    expect(h.slack.thread(CHANNELS.incident, notice.ts).filter((m) => /Worker started/.test(textOf(m)))).toHaveLength(
+      1,
+    );
   });
 
   it('queues nothing while no worker runs, and a worker started later picks the job up', async () => {
@@ -71,10 +81,15 @@ describe('a Fastly rollback through Slack', () => {
     await h.click('approve', request, PEOPLE.approver);
     await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
     const notice = h.slack.messages(CHANNELS.incident).find((m) => !m.threadTs)!;
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /No worker has started this rollback/.test(textOf(m))));
+    await h.slack.waitFor((sim) =>
+      sim.thread(CHANNELS.incident, notice.ts).find((m) => /No worker has started this rollback/.test(textOf(m))),
+    );
     expect(h.fastly.activations).toHaveLength(0);
     await h.startWorker();
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 10_000);
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))),
+      10_000,
+    );
     expect(h.fastly.activations).toHaveLength(1);
   });
 
@@ -86,8 +101,13 @@ describe('a Fastly rollback through Slack', () => {
     const clicked = Date.now();
     await h.click('approve', request, PEOPLE.approver);
     const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs), 10_000);
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 15_000);
-    const noticeTaken = h.slack.calls.find((c) => c.method === 'chat.postMessage' && c.ok && c.args.channel === CHANNELS.incident && !c.args.thread_ts)!.at;
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))),
+      15_000,
+    );
+    const noticeTaken = h.slack.calls.find(
+      (c) => c.method === 'chat.postMessage' && c.ok && c.args.channel === CHANNELS.incident && !c.args.thread_ts,
+    )!.at;
     const firstRead = Math.min(...h.fastly.requests.map((r) => Date.parse(r.startedAt)).filter((at) => at >= clicked));
     const activated = Date.parse(h.fastly.activations[0]!.at);
     expect(firstRead).toBeLessThan(noticeTaken);
@@ -110,9 +130,18 @@ describe('a Fastly rollback through Slack', () => {
     expect(activatedAfter).toBeLessThan(1_900);
     const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs), 10_000);
     expect(notice.text).toBe('Rolling back cdn to v41');
-    const final = await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))), 30_000);
+    const final = await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))),
+      30_000,
+    );
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
-    const order = ['Worker started', 'Checked: v42 is live', 'Activated v41', 'Verify active version', 'back on v41'].map((text) => thread.findIndex((t) => t.includes(text)));
+    const order = [
+      'Worker started',
+      'Checked: v42 is live',
+      'Activated v41',
+      'Verify active version',
+      'back on v41',
+    ].map((text) => thread.findIndex((t) => t.includes(text)));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(order.every((i) => i >= 0)).toBe(true);
     expect(final).toBeTruthy();

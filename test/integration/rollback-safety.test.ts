@@ -1,8 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
+import {
+  CDN_SERVICE,
+  CHANNELS,
+  type Harness,
+  type HarnessOptions,
+  PEOPLE,
+  SIGNING_SECRET,
+  startHarness,
+} from '../support/harness.js';
+import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
 import { textOf } from '../support/slack-simulator.js';
-import { CDN_SERVICE, CHANNELS, PEOPLE, SIGNING_SECRET, startHarness, type Harness, type HarnessOptions } from '../support/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -15,7 +23,9 @@ async function start(options?: HarnessOptions) {
 }
 
 /** The incident thread's messages once the rollback's last message is there. */
-async function finishedThread(expect: RegExp = /\*(cdn is back on|Rollback of cdn (failed|stopped))/): Promise<string[]> {
+async function finishedThread(
+  expect: RegExp = /\*(cdn is back on|Rollback of cdn (failed|stopped))/,
+): Promise<string[]> {
   const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
   await h.slack.waitFor((sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => expect.test(textOf(m))), 10_000);
   return h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
@@ -36,10 +46,14 @@ describe('requests Slack did not send', () => {
   it('answers 401 to a forged signature or a stale timestamp, and does nothing', async () => {
     await start();
     const body = slashCommand({ text: 'cdn', responseUrl: h.slack.newResponseUrl() });
-    expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, forgeSignature: true })).status).toBe(401);
+    expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, forgeSignature: true })).status).toBe(
+      401,
+    );
     expect((await sendToApp(h.eventsUrl, body, { signingSecret: 'not-the-secret' })).status).toBe(401);
     const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
-    expect((await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: tenMinutesAgo })).status).toBe(401);
+    expect(
+      (await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: tenMinutesAgo })).status,
+    ).toBe(401);
     await new Promise((r) => setTimeout(r, 200));
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
     expect(h.fastly.requests).toHaveLength(0);
@@ -94,7 +108,9 @@ describe('bad input', () => {
   });
 
   it('says when the version was inferred because the activation history is unreadable', async () => {
-    await start({ services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42, activationHistory: [40, 42] }] });
+    await start({
+      services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42, activationHistory: [40, 42] }],
+    });
     h.fastly.setEventsForbidden(true);
     const request = await requestOf('cdn');
     const shown = textOf(request.message);
@@ -104,13 +120,24 @@ describe('bad input', () => {
   });
 
   it('follows the activation history rather than version numbers', async () => {
-    await start({ services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42, activationHistory: [38, 42] }] });
+    await start({
+      services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42, activationHistory: [38, 42] }],
+    });
     const request = await requestOf('cdn');
     expect(textOf(request.message)).toMatch(/Restore:\* \*v38\*/);
   });
 
   it('refuses an explicit version that never served traffic', async () => {
-    await start({ services: [{ id: CDN_SERVICE, name: 'www-prod', versions: [{ number: 40 }, { number: 41 }, { number: 42 }, { number: 43, locked: false }], active: 42 }] });
+    await start({
+      services: [
+        {
+          id: CDN_SERVICE,
+          name: 'www-prod',
+          versions: [{ number: 40 }, { number: 41 }, { number: 42 }, { number: 43, locked: false }],
+          active: 42,
+        },
+      ],
+    });
     await h.command('cdn to v43');
     expect(await lastPrivate(PEOPLE.requester, /v43 of www-prod is a draft that was never activated/)).toBeTruthy();
     expect(h.slack.messages(CHANNELS.command)).toHaveLength(0);
@@ -135,7 +162,9 @@ describe('who may approve', () => {
     await start();
     const request = await requestOf('cdn', PEOPLE.approver);
     await h.click('approve', request, PEOPLE.approver);
-    expect(await lastPrivate(PEOPLE.approver, /You asked for this rollback, so someone else must approve it/)).toBeTruthy();
+    expect(
+      await lastPrivate(PEOPLE.approver, /You asked for this rollback, so someone else must approve it/),
+    ).toBeTruthy();
     await new Promise((r) => setTimeout(r, 200));
     expect(h.fastly.activations).toHaveLength(0);
   });
@@ -161,7 +190,9 @@ describe('who may approve', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(h.fastly.activations).toHaveLength(1);
     expect(h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs)).toHaveLength(1);
-    const refusals = [...h.privateTo(PEOPLE.approver), ...h.privateTo(PEOPLE.groupMember)].filter((t) => /already approved by/.test(t));
+    const refusals = [...h.privateTo(PEOPLE.approver), ...h.privateTo(PEOPLE.groupMember)].filter((t) =>
+      /already approved by/.test(t),
+    );
     expect(refusals).toHaveLength(3);
   });
 });
@@ -171,7 +202,9 @@ describe('cancel and expiry', () => {
     await start();
     const request = await requestOf('cdn');
     await h.click('cancel', request, PEOPLE.requester);
-    await h.slack.waitFor((sim) => /Cancelled\* by <@UREQ>/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)));
+    await h.slack.waitFor((sim) =>
+      /Cancelled\* by <@UREQ>/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)),
+    );
     await h.click('approve', request, PEOPLE.approver);
     expect(await lastPrivate(PEOPLE.approver, /was cancelled by <@UREQ>/)).toBeTruthy();
     expect(h.fastly.activations).toHaveLength(0);
@@ -190,7 +223,9 @@ describe('cancel and expiry', () => {
     await new Promise((r) => setTimeout(r, 1_100));
     await h.click('approve', request, PEOPLE.approver);
     expect(await lastPrivate(PEOPLE.approver, /This request expired at/)).toBeTruthy();
-    await h.slack.waitFor((sim) => /Expired\* at/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)));
+    await h.slack.waitFor((sim) =>
+      /Expired\* at/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)),
+    );
     expect(h.fastly.activations).toHaveLength(0);
   });
 });
@@ -237,7 +272,9 @@ describe('rules that keep a rollback safe', () => {
     h.fastly.activateOutOfBand(CDN_SERVICE, 40);
     await h.click('approve', request, PEOPLE.approver);
     const thread = await finishedThread();
-    expect(thread.join('\n')).toContain('Stopped: the plan was made when v42 was live, but Fastly service www-prod (SU1Z0isxPaozGVKXdv0eY) now has v40. Nothing was changed.');
+    expect(thread.join('\n')).toContain(
+      'Stopped: the plan was made when v42 was live, but Fastly service www-prod (SU1Z0isxPaozGVKXdv0eY) now has v40. Nothing was changed.',
+    );
     expect(h.fastly.activations).toHaveLength(0);
     expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(40);
   });
@@ -277,7 +314,9 @@ describe('rules that keep a rollback safe', () => {
     const thread = (await finishedThread()).join('\n');
     expect(thread).toContain('❌ Rolling back to v41 failed');
     // A 500 leaves the outcome unknown: never "nothing changed" as a fact, and a second look after a while.
-    expect(thread).toContain('Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.');
+    expect(thread).toContain(
+      'Re-read: v42 is still live, but the answer to the change never came, so v41 may still go live late: reading again in 5 s.',
+    );
     expect(thread).toContain('Re-read after 5 s: v42 is still live; v41 did not go live.');
     expect(thread).not.toContain('nothing changed');
     expect(thread).toMatch(/Rollback of cdn failed.*Live now: \*v42\*/);
@@ -291,7 +330,10 @@ describe('rules that keep a rollback safe', () => {
     h.slack.addChannel({ id: CHANNELS.incident, name: 'incidents', isPrivate: true, botIsMember: false });
     const request = await requestOf('cdn');
     await h.click('approve', request, PEOPLE.approver);
-    await h.slack.waitFor((sim) => sim.thread(CHANNELS.command, request.ts).some((m) => /back on v41/.test(textOf(m))), 10_000);
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.command, request.ts).some((m) => /back on v41/.test(textOf(m))),
+      10_000,
+    );
     const updated = textOf(h.slack.messages(CHANNELS.command).find((m) => m.ts === request.ts)!);
     expect(updated).toContain('I cannot post in <#CINC>');
     expect(updated).toContain('/invite @Rapid Rollback');

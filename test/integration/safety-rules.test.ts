@@ -10,9 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load-config.js';
 import { JOB_NAME, QUEUE_NAME } from '../../src/queue/job-schema.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
-import { appRelease, CDN_SERVICE, CHANNELS, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { appRelease, CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { waitUntil } from '../support/processes.js';
-import { textOf, type SimMessage } from '../support/slack-simulator.js';
+import { type SimMessage, textOf } from '../support/slack-simulator.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -34,12 +34,16 @@ async function approveAndFinish(request: { id: string; channel: string; ts: stri
   const before = notices().length;
   await h.click('approve', request, PEOPLE.approver);
   const notice = await h.slack.waitFor(() => notices()[before], 10_000);
-  await h.slack.waitFor(() => new RegExp(`\\*(${target} is back on|Rollback of ${target} (failed|stopped))`).test(threadText(notice)), 30_000);
+  await h.slack.waitFor(
+    () => new RegExp(`\\*(${target} is back on|Rollback of ${target} (failed|stopped))`).test(threadText(notice)),
+    30_000,
+  );
   return { notice, thread: threadText(notice) };
 }
 
 const store = () => new RedisRequestStore(h.redis, { prefix: h.prefix });
-const privateAnswer = (user: string, pattern: RegExp) => h.slack.waitFor(() => h.privateTo(user).find((t) => pattern.test(t)), 10_000);
+const privateAnswer = (user: string, pattern: RegExp) =>
+  h.slack.waitFor(() => h.privateTo(user).find((t) => pattern.test(t)), 10_000);
 
 describe('an applied rollback counts even when its verification failed (§2)', () => {
   it('a Deployment rolled back whose rollout then missed its deadline: no plain undo, status says diverged', async () => {
@@ -65,12 +69,16 @@ describe('follow-ups are changes like any other (§1)', () => {
     const { notice } = await approveAndFinish(await requestOf('api'), 'api');
     const final = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /back on/.test(textOf(m)))!;
     await h.clickFollowUp(final, PEOPLE.requester);
-    const first = await h.slack.waitFor(() => h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))));
+    const first = await h.slack.waitFor(() =>
+      h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))),
+    );
     const firstId = /`(rb-[a-z0-9-]+)`/.exec(textOf(first))![1]!;
     await h.clickFollowUp(final, PEOPLE.groupMember);
     const refusal = await privateAnswer(PEOPLE.groupMember, /already/);
     expect(refusal).toContain(firstId);
-    expect(h.slack.thread(CHANNELS.incident, notice.ts).filter((m) => /Revert migration requested: api/.test(textOf(m)))).toHaveLength(1);
+    expect(
+      h.slack.thread(CHANNELS.incident, notice.ts).filter((m) => /Revert migration requested: api/.test(textOf(m))),
+    ).toHaveLength(1);
   });
 
   it('refuses a migration revert once the rolled-back revision is no longer live, at the click and at the run', async () => {
@@ -84,17 +92,27 @@ describe('follow-ups are changes like any other (§1)', () => {
     const final = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /back on/.test(textOf(m)))!;
     // Asked while revision 1 (restored by revision 3) is live; then a new release goes out before approval.
     await h.clickFollowUp(final, PEOPLE.requester);
-    const pending = await h.slack.waitFor(() => h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))));
+    const pending = await h.slack.waitFor(() =>
+      h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /Revert migration requested: api/.test(textOf(m))),
+    );
     const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(pending))![1]!;
     h.kube!.seedHelmRelease(appRelease(['superseded', 'superseded', 'superseded', 'deployed']));
     await h.click('approve', { id, channel: CHANNELS.incident, ts: pending.ts }, PEOPLE.approver);
-    await waitUntil('the follow-up to end', async () => ['failed', 'stale'].includes((await store().get(id))?.state ?? ''));
-    expect(await h.slack.waitFor(() => /now on v1\.3\.0 \(revision 4\), no longer on v1\.0\.0 \(revision 1\)/.test(threadText(notice)))).toBe(true);
+    await waitUntil('the follow-up to end', async () =>
+      ['failed', 'stale'].includes((await store().get(id))?.state ?? ''),
+    );
+    expect(
+      await h.slack.waitFor(() =>
+        /now on v1\.3\.0 \(revision 4\), no longer on v1\.0\.0 \(revision 1\)/.test(threadText(notice)),
+      ),
+    ).toBe(true);
     expect(execs).toEqual([]);
 
     // A click in the old thread now is refused before anything is requested.
     await h.clickFollowUp(final, PEOPLE.groupMember);
-    expect(await privateAnswer(PEOPLE.groupMember, /revision 4/)).toMatch(/now on v1\.3\.0 \(revision 4\), no longer on v1\.0\.0/);
+    expect(await privateAnswer(PEOPLE.groupMember, /revision 4/)).toMatch(
+      /now on v1\.3\.0 \(revision 4\), no longer on v1\.0\.0/,
+    );
     expect(execs).toEqual([]);
   });
 });
@@ -110,7 +128,10 @@ describe('a target lock lives exactly as long as its request (§3, §6)', () => 
   });
 
   it('a worker never acts for a request whose lock it does not hold: two approvals, one lock, one activation', async () => {
-    h = await startHarness({ mode: 'app', services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 }] });
+    h = await startHarness({
+      mode: 'app',
+      services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 }],
+    });
     const first = await requestOf('cdn');
     await h.click('approve', first, PEOPLE.approver);
     await waitUntil('the first approval', async () => (await store().get(first.id))?.state === 'approved');
@@ -121,10 +142,14 @@ describe('a target lock lives exactly as long as its request (§3, §6)', () => 
     await waitUntil('the second approval', async () => (await store().get(second.id))?.state === 'approved');
 
     await h.startWorker();
-    await waitUntil('both requests to end', async () => {
-      const states = await Promise.all([first.id, second.id].map(async (id) => (await store().get(id))?.state));
-      return states.every((s) => s === 'succeeded' || s === 'failed' || s === 'stale');
-    }, 20_000);
+    await waitUntil(
+      'both requests to end',
+      async () => {
+        const states = await Promise.all([first.id, second.id].map(async (id) => (await store().get(id))?.state));
+        return states.every((s) => s === 'succeeded' || s === 'failed' || s === 'stale');
+      },
+      20_000,
+    );
     expect(h.fastly.activations.map((a) => a.version)).toEqual([40]);
     expect((await store().get(first.id))?.outcome).toMatch(/lock/);
   });
@@ -134,9 +159,24 @@ describe('a target lock lives exactly as long as its request (§3, §6)', () => 
     const request = await requestOf('cdn');
     const stored = (await store().get(request.id))!;
     const queue = new Queue(QUEUE_NAME, { connection: h.redis.duplicate(), prefix: `${h.prefix}-bull` });
-    const job = await queue.add(JOB_NAME, { requestId: stored.id, plan: stored.plan, requester: stored.requester, approver: PEOPLE.approver, approvedAt: Date.now(), reason: '' }, { jobId: stored.id });
+    const job = await queue.add(
+      JOB_NAME,
+      {
+        requestId: stored.id,
+        plan: stored.plan,
+        requester: stored.requester,
+        approver: PEOPLE.approver,
+        approvedAt: Date.now(),
+        reason: '',
+      },
+      { jobId: stored.id },
+    );
     await h.startWorker();
-    await waitUntil('the worker to finish the job', async () => (await job.getState()) === 'completed' || (await job.getState()) === 'failed', 10_000);
+    await waitUntil(
+      'the worker to finish the job',
+      async () => (await job.getState()) === 'completed' || (await job.getState()) === 'failed',
+      10_000,
+    );
     await queue.close();
     expect(h.fastly.activations).toEqual([]);
     expect((await store().get(request.id))?.state).toBe('pending');
@@ -157,13 +197,19 @@ describe('a plan acts only on the resource it was made for (§4)', () => {
     await h.click('approve', request, PEOPLE.approver);
     const staging: Config = {
       ...h.config,
-      targets: h.config.targets.map((t) => (t.name === 'cdn' ? { ...t, settings: { ...t.settings, serviceId: OTHER } } : t)),
+      targets: h.config.targets.map((t) =>
+        t.name === 'cdn' ? { ...t, settings: { ...t.settings, serviceId: OTHER } } : t,
+      ),
     };
     const { run } = await import('../../src/wiring.js');
     const { createLogger } = await import('../../src/log.js');
     const worker = await run({ ...staging, mode: 'worker' }, createLogger({ level: 'silent' }), { prefix: h.prefix });
     try {
-      await waitUntil('the request to end', async () => ['failed', 'stale', 'succeeded'].includes((await store().get(request.id))?.state ?? ''), 10_000);
+      await waitUntil(
+        'the request to end',
+        async () => ['failed', 'stale', 'succeeded'].includes((await store().get(request.id))?.state ?? ''),
+        10_000,
+      );
     } finally {
       await worker.stop();
     }
@@ -180,10 +226,16 @@ describe('the read that decides is the last thing before the change (§5)', () =
     const reads = h.fastly.requests.length;
     await h.click('approve', request, PEOPLE.approver);
     // The worker's first read has been answered: someone deploys v43 before the change.
-    await waitUntil('the first read', () => h.fastly.requests.slice(reads).some((r) => r.method === 'GET' && r.status === 200));
+    await waitUntil('the first read', () =>
+      h.fastly.requests.slice(reads).some((r) => r.method === 'GET' && r.status === 200),
+    );
     h.fastly.addVersion(CDN_SERVICE, { number: 43 });
     h.fastly.activateOutOfBand(CDN_SERVICE, 43);
-    await waitUntil('the request to end', async () => ['failed', 'stale', 'succeeded'].includes((await store().get(request.id))?.state ?? ''), 10_000);
+    await waitUntil(
+      'the request to end',
+      async () => ['failed', 'stale', 'succeeded'].includes((await store().get(request.id))?.state ?? ''),
+      10_000,
+    );
     expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(43);
     expect(h.fastly.activations.filter((a) => a.version === 41)).toEqual([]);
     expect((await store().get(request.id))?.state).toBe('stale');

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { App, LogLevel } from '@slack/bolt';
-import { ErrorCode, WebClient, type WebAPIPlatformError } from '@slack/web-api';
+import { ErrorCode, type WebAPIPlatformError, WebClient } from '@slack/web-api';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { blockAction, sendToApp, signRequest, slashCommand } from '../support/slack-payloads.js';
 import { SlackSimulator, textOf } from '../support/slack-simulator.js';
@@ -45,9 +45,18 @@ describe('SlackSimulator driven by the real WebClient', () => {
       channel: 'CINC',
       text: 'Rollback requested',
       blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: '*api-prod* to v41' }, fields: [{ type: 'mrkdwn', text: 'by <@UREQ>' }] },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: '*api-prod* to v41' },
+          fields: [{ type: 'mrkdwn', text: 'by <@UREQ>' }],
+        },
         { type: 'context', elements: [{ type: 'mrkdwn', text: 'needs approval' }] },
-        { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Approve' }, value: 'req-1', action_id: 'approve' }] },
+        {
+          type: 'actions',
+          elements: [
+            { type: 'button', text: { type: 'plain_text', text: 'Approve' }, value: 'req-1', action_id: 'approve' },
+          ],
+        },
       ],
     });
     expect(root).toMatchObject({ ok: true, channel: 'CINC', message: { user: 'UBOT', text: 'Rollback requested' } });
@@ -203,7 +212,10 @@ describe('a real Bolt App driven by signed payloads', () => {
     expect(res.status).toBe(200);
     expect(commands).toEqual([{ text: 'api-prod', user: 'UREQ', channel: 'CINC' }]);
     const response = await sim.waitFor((s) => s.responses[0]);
-    expect(response).toMatchObject({ url: responseUrl, body: { response_type: 'ephemeral', text: 'Planning rollback of api-prod' } });
+    expect(response).toMatchObject({
+      url: responseUrl,
+      body: { response_type: 'ephemeral', text: 'Planning rollback of api-prod' },
+    });
     expect(sim.ephemerals('UREQ').map(textOf)).toEqual(['Planning rollback of api-prod']);
   });
 
@@ -211,7 +223,14 @@ describe('a real Bolt App driven by signed payloads', () => {
     const posted = await app.client.chat.postMessage({ channel: 'CINC', text: 'Approve rollback?' });
     const messageTs = posted.ts ?? '';
     const responseUrl = sim.newResponseUrl({ channel: 'CINC', messageTs, userId: 'UAPPROVER' });
-    const body = blockAction({ actionId: 'approve', value: 'req-42', userId: 'UAPPROVER', channelId: 'CINC', messageTs, responseUrl });
+    const body = blockAction({
+      actionId: 'approve',
+      value: 'req-42',
+      userId: 'UAPPROVER',
+      channelId: 'CINC',
+      messageTs,
+      responseUrl,
+    });
     const res = await sendToApp(eventsUrl, body, { signingSecret, retryNum: 1 });
 
     expect(res.status).toBe(200);
@@ -255,7 +274,9 @@ describe('a real Bolt App driven by signed payloads', () => {
     try {
       expect(lazySim.callsTo('auth.test')).toEqual([]);
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
-      const res = await sendToApp(url, slashCommand({ text: 'web', responseUrl: lazySim.newResponseUrl() }), { signingSecret });
+      const res = await sendToApp(url, slashCommand({ text: 'web', responseUrl: lazySim.newResponseUrl() }), {
+        signingSecret,
+      });
       expect(res.status).toBe(200);
       expect(seen).toEqual(['web']);
       expect(lazySim.callsTo('auth.test')).toHaveLength(1);

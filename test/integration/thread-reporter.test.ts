@@ -27,15 +27,41 @@ const plan = {
 } as unknown as Plan;
 
 function finished(followUps: FinishedRollback['followUps'] = []): FinishedRollback {
-  const job: RollbackJobData = { requestId: 'rb-test-000001', plan, requester: 'UREQ', approver: 'UAPP', approvedAt: Date.now() - 400, reason: '' };
-  return { job, outcome: { status: 'succeeded', live: plan.to, checks: [{ name: 'Active version', ok: true, detail: 'Fastly reports v41 active' }], error: undefined, changed: true, applied: true }, sinceApprovalMs: 400, runMs: 390, followUps };
+  const job: RollbackJobData = {
+    requestId: 'rb-test-000001',
+    plan,
+    requester: 'UREQ',
+    approver: 'UAPP',
+    approvedAt: Date.now() - 400,
+    reason: '',
+  };
+  return {
+    job,
+    outcome: {
+      status: 'succeeded',
+      live: plan.to,
+      checks: [{ name: 'Active version', ok: true, detail: 'Fastly reports v41 active' }],
+      error: undefined,
+      changed: true,
+      applied: true,
+    },
+    sinceApprovalMs: 400,
+    runMs: 390,
+    followUps,
+  };
 }
 
 async function thread(options: ThreadReporterOptions = {}) {
   slack.setLatency(0);
   const client = createSlackClient({ botToken: slack.botToken, apiUrl: slack.apiUrl }, silentLogger());
   const root = await client.chat.postMessage({ channel: 'CINC', text: 'Rolling back cdn to v41' });
-  const reporter = new SlackThreadReporter(client, { channel: 'CINC', ts: root.ts! }, undefined, silentLogger(), options);
+  const reporter = new SlackThreadReporter(
+    client,
+    { channel: 'CINC', ts: root.ts! },
+    undefined,
+    silentLogger(),
+    options,
+  );
   return { reporter, messages: () => slack.thread('CINC', root.ts!).map(textOf) };
 }
 
@@ -43,7 +69,11 @@ describe('the thread of a rollback', () => {
   it('steps reported close together arrive as one message, and the outcome comes with the verification', async () => {
     const { reporter, messages } = await thread();
     reporter.report({ status: 'info', text: 'Worker started 3 ms after approval.' });
-    reporter.report({ status: 'ok', text: 'Checked: v42 is live on Fastly service www-prod, as planned', durationMs: 100 });
+    reporter.report({
+      status: 'ok',
+      text: 'Checked: v42 is live on Fastly service www-prod, as planned',
+      durationMs: 100,
+    });
     reporter.report({ status: 'ok', text: 'Activated v41', durationMs: 100 });
     await new Promise((r) => setTimeout(r, 400)); // longer than the linger: the next lines start a new message
     reporter.report({ status: 'ok', text: 'Verify active version: Fastly reports v41 active', durationMs: 100 });
@@ -52,8 +82,12 @@ describe('the thread of a rollback', () => {
 
     const [steps, outcome, checklist, ...rest] = messages();
     expect(rest).toEqual([]);
-    expect(steps).toMatch(/^ℹ️ Worker started 3 ms after approval\.\n✅ Checked: v42 is live .*\n✅ Activated v41 \(100 ms\)$/);
-    expect(outcome).toMatch(/^✅ Verify active version: Fastly reports v41 active \(100 ms\)\n✅ \*cdn is back on v41\*, verified\./);
+    expect(steps).toMatch(
+      /^ℹ️ Worker started 3 ms after approval\.\n✅ Checked: v42 is live .*\n✅ Activated v41 \(100 ms\)$/,
+    );
+    expect(outcome).toMatch(
+      /^✅ Verify active version: Fastly reports v41 active \(100 ms\)\n✅ \*cdn is back on v41\*, verified\./,
+    );
     expect(checklist).toMatch(/^📋 \*After the rollback\*/);
   });
 
@@ -63,7 +97,9 @@ describe('the thread of a rollback', () => {
     reporter.report({ status: 'failed', text: 'Rolling back to v41 failed: Fastly answered 503' });
     // With a minute of linger, only the failure can have sent these lines now.
     await slack.waitFor(() => messages().length === 1 || undefined, 3_000);
-    expect(messages()).toEqual(['✅ Checked: v42 is live, as planned\n❌ Rolling back to v41 failed: Fastly answered 503']);
+    expect(messages()).toEqual([
+      '✅ Checked: v42 is live, as planned\n❌ Rolling back to v41 failed: Fastly answered 503',
+    ]);
     await reporter.flush();
   });
 
@@ -80,7 +116,10 @@ describe('the thread of a rollback', () => {
   it('progress keeps its own edited message between the steps around it', async () => {
     const { reporter, messages } = await thread();
     reporter.report({ status: 'ok', text: 'Activated revision 3' });
-    reporter.report({ status: 'progress', text: 'Waiting for deployment "app" rollout to finish: 1 of 2 updated replicas are available...' });
+    reporter.report({
+      status: 'progress',
+      text: 'Waiting for deployment "app" rollout to finish: 1 of 2 updated replicas are available...',
+    });
     reporter.report({ status: 'ok', text: 'Verify rollout: successfully rolled out' });
     reporter.finish(finished());
     await reporter.flush();
@@ -95,12 +134,19 @@ describe('the thread of a rollback', () => {
     const { reporter, messages } = await thread();
     const output = `Output:\n\`\`\`\n${'x'.repeat(2_900)}\n\`\`\``;
     reporter.report({ status: 'info', text: output });
-    reporter.finish(finished([{ id: 'revert-branch', label: 'Create revert branch', description: 'git revert', needsApproval: false }]));
+    reporter.finish(
+      finished([
+        { id: 'revert-branch', label: 'Create revert branch', description: 'git revert', needsApproval: false },
+      ]),
+    );
     await reporter.flush();
     const [first, outcome] = messages();
     expect(first).toBe(`ℹ️ ${output}`);
     expect(outcome).toMatch(/^✅ \*cdn is back on v41\*/);
-    const posted = slack.callsTo('chat.postMessage').filter((c) => String(c.args.text).startsWith('✅ *cdn is back on v41*')).at(-1)!;
+    const posted = slack
+      .callsTo('chat.postMessage')
+      .filter((c) => String(c.args.text).startsWith('✅ *cdn is back on v41*'))
+      .at(-1)!;
     const blocks = posted.args.blocks as Array<{ type: string; text?: { text: string } }>;
     expect(blocks[0]!.text!.text.length).toBeLessThanOrEqual(3_000);
     expect(blocks.some((b) => b.type === 'actions')).toBe(true);

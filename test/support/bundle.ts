@@ -27,7 +27,9 @@ export async function bundleForNode(entry: string, cacheDir: string): Promise<st
     format: 'esm',
     target: 'node20',
     // CommonJS dependencies require() Node's modules; an ES module bundle needs a require for them.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     logLevel: 'error',
   });
   return outfile;

@@ -87,7 +87,7 @@ export function driverConformance(name: string, setup: () => Promise<Conformance
       expect(f.changes()).toBe(1);
     });
 
-    it('plans for exactly its resource: the plan carries the driver\'s identity, through the queue\'s JSON', async () => {
+    it("plans for exactly its resource: the plan carries the driver's identity, through the queue's JSON", async () => {
       const plan = await f.driver.plan(context(), {});
       expect(f.driver.identity).toMatch(new RegExp(`^${f.driver.kind}:.+`));
       expect(plan.identity).toBe(f.driver.identity);

@@ -146,18 +146,18 @@ export class FastlySimulator {
   addService(spec: SimServiceSpec): void {
     if (this.services.has(spec.id)) throw new Error(`simulator: service ${spec.id} already exists`);
     const specs: SimVersionSpec[] =
-      typeof spec.versions === 'number' ? Array.from({ length: spec.versions }, (_, i) => ({ number: i + 1 })) : spec.versions;
+      typeof spec.versions === 'number'
+        ? Array.from({ length: spec.versions }, (_, i) => ({ number: i + 1 }))
+        : spec.versions;
     const numbers = new Set(specs.map((v) => v.number));
     if (spec.active !== null && !numbers.has(spec.active)) {
       throw new Error(`simulator: active version ${spec.active} is not among the versions of ${spec.id}`);
     }
     const lockedByDefault = (n: number) => spec.active !== null && n <= spec.active;
-    const history =
-      spec.activationHistory ??
-      [
-        ...specs.filter((v) => (v.locked ?? lockedByDefault(v.number)) && v.number !== spec.active).map((v) => v.number),
-        ...(spec.active === null ? [] : [spec.active]),
-      ];
+    const history = spec.activationHistory ?? [
+      ...specs.filter((v) => (v.locked ?? lockedByDefault(v.number)) && v.number !== spec.active).map((v) => v.number),
+      ...(spec.active === null ? [] : [spec.active]),
+    ];
     for (const n of history) {
       if (!numbers.has(n)) throw new Error(`simulator: activation history of ${spec.id} names unknown version ${n}`);
     }
@@ -192,7 +192,14 @@ export class FastlySimulator {
     this.services.set(spec.id, service);
     history.forEach((n, i) => {
       const at = now - (history.length - i) * 600_000;
-      this.recordEvent(service.id, 'version.activate', `Version ${n} was activated`, { version_number: n }, at, this.userId);
+      this.recordEvent(
+        service.id,
+        'version.activate',
+        `Version ${n} was activated`,
+        { version_number: n },
+        at,
+        this.userId,
+      );
     });
   }
 
@@ -242,7 +249,14 @@ export class FastlySimulator {
     });
     service.versions.sort((a, b) => a.number - b.number);
     if (locked) {
-      this.recordEvent(serviceId, 'version.lock', `Version ${spec.number} was locked`, { version_number: spec.number }, now, this.otherUserId);
+      this.recordEvent(
+        serviceId,
+        'version.lock',
+        `Version ${spec.number} was locked`,
+        { version_number: spec.number },
+        now,
+        this.otherUserId,
+      );
     }
   }
 
@@ -304,7 +318,10 @@ export class FastlySimulator {
       const seconds = fault.resetSeconds ?? 1;
       return {
         status: 429,
-        body: { msg: 'Too many requests', detail: 'Rate limit exceeded; retry after the time in Fastly-RateLimit-Reset' },
+        body: {
+          msg: 'Too many requests',
+          detail: 'Rate limit exceeded; retry after the time in Fastly-RateLimit-Reset',
+        },
         headers: {
           'Fastly-RateLimit-Remaining': '0',
           'Fastly-RateLimit-Reset': String(Math.ceil(Date.now() / 1000) + seconds),
@@ -338,7 +355,8 @@ export class FastlySimulator {
 
   private route(method: string, url: URL, headers: http.IncomingHttpHeaders): Reply {
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (method === 'GET' && path === '/realms/fastly/.well-known/openid-configuration') return this.openidConfiguration();
+    if (method === 'GET' && path === '/realms/fastly/.well-known/openid-configuration')
+      return this.openidConfiguration();
     if (headers['fastly-key'] !== this.token) {
       return { status: 401, body: { msg: 'Provided credentials are missing or invalid' } };
     }
@@ -365,7 +383,15 @@ export class FastlySimulator {
         }
       }
     }
-    if (method === 'PUT' && root === 'service' && id !== undefined && sub === 'version' && n !== undefined && action === 'activate' && segments.length === 5) {
+    if (
+      method === 'PUT' &&
+      root === 'service' &&
+      id !== undefined &&
+      sub === 'version' &&
+      n !== undefined &&
+      action === 'activate' &&
+      segments.length === 5
+    ) {
       return this.withVersion(id, n, (s, v) => {
         this.activate(s, v.number, this.userId);
         this.activations.push({ serviceId: s.id, version: v.number, at: new Date().toISOString() });
@@ -400,7 +426,14 @@ export class FastlySimulator {
     }
     service.active = number;
     service.updatedAt = apiTime(now);
-    this.recordEvent(service.id, 'version.activate', `Version ${number} was activated`, { version_number: number }, now, userId);
+    this.recordEvent(
+      service.id,
+      'version.activate',
+      `Version ${number} was activated`,
+      { version_number: number },
+      now,
+      userId,
+    );
   }
 
   private recordEvent(
@@ -447,7 +480,9 @@ export class FastlySimulator {
   }
 
   private listServices(q: URLSearchParams): Reply {
-    const all = [...this.services.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const all = [...this.services.values()].sort(
+      (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+    );
     if (q.get('direction') === 'descend') all.reverse();
     const perPage = Math.max(1, Number(q.get('per_page') ?? 20) || 20);
     const page = Math.max(1, Number(q.get('page') ?? 1) || 1);
@@ -502,7 +537,10 @@ export class FastlySimulator {
     if (sort !== 'created_at' && sort !== '-created_at') {
       return { status: 400, body: { msg: 'Bad request', detail: `Invalid sort parameter '${sort}'` } };
     }
-    const size = Math.min(EVENTS_MAX_PAGE_SIZE, Math.max(1, Number(q.get('page[size]') ?? EVENTS_DEFAULT_PAGE_SIZE) || EVENTS_DEFAULT_PAGE_SIZE));
+    const size = Math.min(
+      EVENTS_MAX_PAGE_SIZE,
+      Math.max(1, Number(q.get('page[size]') ?? EVENTS_DEFAULT_PAGE_SIZE) || EVENTS_DEFAULT_PAGE_SIZE),
+    );
     const page = Math.max(1, Number(q.get('page[number]') ?? 1) || 1);
     const filters: Array<[string, (e: SimEvent) => string | null]> = [
       ['filter[service_id]', (e) => e.serviceId],
@@ -617,7 +655,12 @@ export class FastlySimulator {
       healthchecks: [],
       request_settings: [],
       response_objects: [],
-      settings: { 'general.default_host': '', 'general.default_ttl': 3600, 'general.stale_if_error': false, 'general.stale_if_error_ttl': 43200 },
+      settings: {
+        'general.default_host': '',
+        'general.default_ttl': 3600,
+        'general.stale_if_error': false,
+        'general.stale_if_error_ttl': 43200,
+      },
       snippets: [],
       vcls: [],
       wordpress: [],
@@ -625,11 +668,24 @@ export class FastlySimulator {
   }
 
   private customerBody() {
-    return { id: this.customerId, name: 'Simulated Customer', owner_id: this.userId, billing_contact_id: null, can_stream_syslog: true };
+    return {
+      id: this.customerId,
+      name: 'Simulated Customer',
+      owner_id: this.userId,
+      billing_contact_id: null,
+      can_stream_syslog: true,
+    };
   }
 
   private userBody() {
-    return { id: this.userId, login: 'oncall@example.com', name: 'On-call Engineer', customer_id: this.customerId, role: 'superuser', locked: false };
+    return {
+      id: this.userId,
+      login: 'oncall@example.com',
+      name: 'On-call Engineer',
+      customer_id: this.customerId,
+      role: 'superuser',
+      locked: false,
+    };
   }
 
   private tokenBody() {

@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { loadConfig, type Config, type Mode } from '../../src/config/load-config.js';
+import { type Config, loadConfig, type Mode } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { APPROVE_ACTION, CANCEL_ACTION } from '../../src/slack/blocks/request-blocks.js';
-import { run, type Running } from '../../src/wiring.js';
+import { type Running, run } from '../../src/wiring.js';
 import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
 import { kubeBinaries } from './kube-binaries.js';
-import { KubeSimulator, type HelmReleaseSpec } from './kube-simulator/index.js';
+import { type HelmReleaseSpec, KubeSimulator } from './kube-simulator/index.js';
 import { deleteKeys } from './redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from './rollback-yml.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
-import { SlackSimulator, textOf, type SimMessage } from './slack-simulator.js';
+import { type SimMessage, SlackSimulator, textOf } from './slack-simulator.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -58,7 +58,10 @@ export function migratorDeployment() {
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: 'migrator' } },
-      template: { metadata: { labels: { app: 'migrator' } }, spec: { containers: [{ name: 'migrator', image: 'registry/migrator:1.1.0' }] } },
+      template: {
+        metadata: { labels: { app: 'migrator' } },
+        spec: { containers: [{ name: 'migrator', image: 'registry/migrator:1.1.0' }] },
+      },
     },
   };
 }
@@ -68,7 +71,12 @@ export function appRelease(statuses: Array<'superseded' | 'deployed' | 'failed' 
     name: 'app',
     namespace: 'prod',
     chart: { name: 'api', version: '1.0.0', appVersion: '1.0.0' },
-    revisions: statuses.map((status, i) => ({ image: `registry/api:1.${i}.0`, appVersion: `1.${i}.0`, chartVersion: `1.${i}.0`, status })),
+    revisions: statuses.map((status, i) => ({
+      image: `registry/api:1.${i}.0`,
+      appVersion: `1.${i}.0`,
+      chartVersion: `1.${i}.0`,
+      status,
+    })),
   };
 }
 
@@ -83,9 +91,16 @@ export interface Harness {
   eventsUrl: string;
   logs: string[];
   /** Types `/rollback <text>` as `user` in `channel`: a signed request to the real app. */
-  command(text: string, options?: { user?: string; channel?: string }): Promise<{ status: number; body: string; ms: number; responseUrl: string }>;
+  command(
+    text: string,
+    options?: { user?: string; channel?: string },
+  ): Promise<{ status: number; body: string; ms: number; responseUrl: string }>;
   /** Clicks a button on the request message. */
-  click(action: 'approve' | 'cancel', request: { id: string; channel: string; ts: string }, user: string): Promise<{ status: number; ms: number; responseUrl: string }>;
+  click(
+    action: 'approve' | 'cancel',
+    request: { id: string; channel: string; ts: string },
+    user: string,
+  ): Promise<{ status: number; ms: number; responseUrl: string }>;
   /** Clicks the first follow-up button ("Revert migration…") on a thread message. */
   clickFollowUp(message: SimMessage, user: string): Promise<{ status: number }>;
   /** Waits for the approval request message in a channel and returns its id and location. */
@@ -115,21 +130,42 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (options.kube) {
     kube = await KubeSimulator.start({ readyDelayMs: options.kube.readyDelayMs ?? 20 });
     kube.seedHelmRelease(options.kube.release ?? appRelease(['superseded', 'deployed']));
-    for (const image of options.kube.webImages ?? ['registry/web:1.0.0', 'registry/web:1.1.0']) kube.applyDeployment('prod', webDeployment(image));
+    for (const image of options.kube.webImages ?? ['registry/web:1.0.0', 'registry/web:1.1.0'])
+      kube.applyDeployment('prod', webDeployment(image));
     kubeEnv.KUBECONFIG = kube.writeKubeconfig();
     kubeEnv.HELM_BIN = (await kubeBinaries()).helm;
     const migration = options.kube.migration
-      ? ['    migration:', '      podSelector: app=migrator', '      container: migrator', '      command: [./migrate, down, "1"]']
+      ? [
+          '    migration:',
+          '      podSelector: app=migrator',
+          '      container: migrator',
+          '      command: [./migrate, down, "1"]',
+        ]
       : [];
     if (options.kube.migration) kube.applyDeployment('prod', migratorDeployment());
-    kubeTargets = ['  api:', '    kind: helm', '    release: app', '    namespace: prod', '    timeout: 60s', ...migration, '  web:', '    kind: kubernetes', '    namespace: prod', '    deployment: web', '    timeout: 60s'].join('\n');
+    kubeTargets = [
+      '  api:',
+      '    kind: helm',
+      '    release: app',
+      '    namespace: prod',
+      '    timeout: 60s',
+      ...migration,
+      '  web:',
+      '    kind: kubernetes',
+      '    namespace: prod',
+      '    deployment: web',
+      '    timeout: 60s',
+    ].join('\n');
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'rr-harness-'));
   const file = writeRollbackYml(dir, {
     incidentChannel: CHANNELS.incident,
     approvers: [PEOPLE.approver, 'S0SRE'],
-    settings: [`allowSelfApproval: ${options.allowSelfApproval ?? false}`, `requestTtl: ${options.requestTtl ?? '15m'}`],
+    settings: [
+      `allowSelfApproval: ${options.allowSelfApproval ?? false}`,
+      `requestTtl: ${options.requestTtl ?? '15m'}`,
+    ],
     targets: [...fastlyTarget('cdn', CDN_SERVICE, options.cdnExtra), kubeTargets, options.extraTargets ?? ''],
   });
   const config = loadConfig(
@@ -192,7 +228,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return { status: response.status, ms: response.ms, responseUrl };
     },
     async clickFollowUp(message, user) {
-      const elements = (message.blocks ?? []).flatMap((b) => ((b as { elements?: Array<{ action_id?: string; value?: string }> }).elements ?? []));
+      const elements = (message.blocks ?? []).flatMap(
+        (b) => (b as { elements?: Array<{ action_id?: string; value?: string }> }).elements ?? [],
+      );
       const button = elements.find((e) => e.action_id === 'rollback_follow_up')?.value;
       if (!button) throw new Error(`no follow-up button in: ${textOf(message)}`);
       const body = blockAction({

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, chmod, mkdir, open, readFile, rename, rm, constants as fsConstants } from 'node:fs/promises';
+import { access, chmod, constants as fsConstants, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -46,7 +46,7 @@ async function locate(): Promise<KubeBinaries> {
     kubectl: path.join(cacheDir, 'kubectl'),
     helm: path.join(cacheDir, 'helm'),
   };
-  if (await executable(result.kubectl) && await executable(result.helm)) return result;
+  if ((await executable(result.kubectl)) && (await executable(result.helm))) return result;
 
   await mkdir(path.dirname(cacheDir), { recursive: true });
   const tmp = `${cacheDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;

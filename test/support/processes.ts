@@ -6,7 +6,7 @@
  * does for the CLI): a process then starts in well under a second, instead of resolving thousands of files
  * in node_modules through tsx. The code is the code `npm run build` compiles; only the packaging differs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { connect } from 'node:net';
@@ -19,7 +19,7 @@ import { freePort } from './free-port.js';
 import { KubeSimulator } from './kube-simulator/index.js';
 import { deleteKeys } from './redis-keys.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
-import { SlackSimulator, textOf, type SimMessage } from './slack-simulator.js';
+import { type SimMessage, SlackSimulator, textOf } from './slack-simulator.js';
 
 export { ROOT } from './bundle.js';
 export { freePort };
@@ -31,7 +31,11 @@ const SECRET = 'faults-signing-secret';
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` returns something truthy; fails with `what` after `timeoutMs`. */
-export async function waitUntil<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs = 10_000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -123,10 +127,17 @@ export class BotProcess {
 
   /** The first log line (from now or before) that matches. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> {
-    return waitUntil(`a log line in ${this.name}`, () => {
-      if (!this.alive) throw new Error(`${this.name} exited (${JSON.stringify(this.exit)}) before the log line came:\n${this.tail()}`);
-      return this.logs.find(match);
-    }, timeoutMs);
+    return waitUntil(
+      `a log line in ${this.name}`,
+      () => {
+        if (!this.alive)
+          throw new Error(
+            `${this.name} exited (${JSON.stringify(this.exit)}) before the log line came:\n${this.tail()}`,
+          );
+        return this.logs.find(match);
+      },
+      timeoutMs,
+    );
   }
 
   /** Sends a signal and waits for the exit. */
@@ -206,15 +217,29 @@ export class PrivateRedis {
       this.persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', ...persistence, '--logfile', join(this.dir, 'redis.log')],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        ...persistence,
+        '--logfile',
+        join(this.dir, 'redis.log'),
+      ],
       { stdio: 'ignore' },
     );
     children.add(child);
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => {
-      children.delete(child);
-      resolve(undefined);
-    }));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        children.delete(child);
+        resolve(undefined);
+      }),
+    );
     await waitUntil(`redis-server on port ${this.port}`, () => redisAnswers(this.port), 10_000);
     return Date.now() - started;
   }
@@ -308,7 +333,11 @@ export class HoldingProxy {
 
   private take(method: string, path: string): Rule | undefined {
     const index = this.rules.findIndex(
-      (r) => r.method === method && r.path.test(path) && (!r.after || this.passed.some((p) => p.method === r.after?.method && r.after.path.test(p.path))) && r.seen++ >= (r.skip ?? 0),
+      (r) =>
+        r.method === method &&
+        r.path.test(path) &&
+        (!r.after || this.passed.some((p) => p.method === r.after?.method && r.after.path.test(p.path))) &&
+        r.seen++ >= (r.skip ?? 0),
     );
     this.passed.push({ method, path });
     return index < 0 ? undefined : this.rules.splice(index, 1)[0];
@@ -325,23 +354,30 @@ export class HoldingProxy {
       await Promise.race([rule.released, new Promise((resolve) => res.once('close', resolve))]);
       if (gone) return; // the caller died: Fastly never hears of it
     }
-    const answer = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-      const upstream = http.request(
-        new URL(req.url ?? '/', this.upstream),
-        { method: req.method, headers: { ...req.headers, host: this.upstream.host }, agent: this.agent },
-        (answer) => {
-          const body: Buffer[] = [];
-          answer.on('data', (chunk: Buffer) => body.push(chunk));
-          answer.on('end', () => resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(body) }));
-          answer.on('error', reject);
-        },
-      );
-      upstream.on('error', reject);
-      upstream.end(Buffer.concat(chunks));
-    }).catch(() => undefined);
+    const answer = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>(
+      (resolve, reject) => {
+        const upstream = http.request(
+          new URL(req.url ?? '/', this.upstream),
+          { method: req.method, headers: { ...req.headers, host: this.upstream.host }, agent: this.agent },
+          (answer) => {
+            const body: Buffer[] = [];
+            answer.on('data', (chunk: Buffer) => body.push(chunk));
+            answer.on('end', () =>
+              resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(body) }),
+            );
+            answer.on('error', reject);
+          },
+        );
+        upstream.on('error', reject);
+        upstream.end(Buffer.concat(chunks));
+      },
+    ).catch(() => undefined);
     if (rule?.phase === 'response' && rule.answerStatus !== undefined) {
       rule.reach();
-      if (!gone && !res.destroyed) res.writeHead(rule.answerStatus, { 'content-type': 'application/json' }).end(JSON.stringify({ msg: http.STATUS_CODES[rule.answerStatus] }));
+      if (!gone && !res.destroyed)
+        res
+          .writeHead(rule.answerStatus, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ msg: http.STATUS_CODES[rule.answerStatus] }));
       return;
     }
     if (rule?.phase === 'response') {
@@ -421,7 +457,8 @@ export class BotWorld {
     let kube: KubeSimulator | undefined;
     if (options.kube) {
       kube = await KubeSimulator.start({ readyDelayMs: options.kube.readyDelayMs });
-      for (const image of ['registry/web:1.0.0', 'registry/web:1.1.0']) kube.applyDeployment('prod', webDeployment(image, options.kube.replicas));
+      for (const image of ['registry/web:1.0.0', 'registry/web:1.1.0'])
+        kube.applyDeployment('prod', webDeployment(image, options.kube.replicas));
     }
     writeFileSync(
       join(dir, 'rollback.yml'),
@@ -430,7 +467,9 @@ export class BotWorld {
         `approvers: [${PEOPLE.approver}]`,
         'targets:',
         ...targets.flatMap((t) => [`  ${t}:`, '    kind: fastly', `    serviceId: ${serviceId(t)}`]),
-        ...(kube ? ['  web:', '    kind: kubernetes', '    namespace: prod', '    deployment: web', '    timeout: 60s'] : []),
+        ...(kube
+          ? ['  web:', '    kind: kubernetes', '    namespace: prod', '    deployment: web', '    timeout: 60s']
+          : []),
       ].join('\n'),
     );
     return new BotWorld(slack, fastly, gate, dir, targets, options, kube, kube?.writeKubeconfig(dir));
@@ -479,7 +518,9 @@ export class BotWorld {
   /** Types `/rollback <target> <tag>` and returns the HTTP answer (the ack) and how long it took. */
   async command(text: string, user: string = PEOPLE.requester): Promise<{ status: number; body: string; ms: number }> {
     const responseUrl = this.slack.newResponseUrl({ channel: CHANNELS.command, userId: user });
-    return sendToApp(this.eventsUrl, slashCommand({ text, userId: user, channelId: CHANNELS.command, responseUrl }), { signingSecret: SECRET });
+    return sendToApp(this.eventsUrl, slashCommand({ text, userId: user, channelId: CHANNELS.command, responseUrl }), {
+      signingSecret: SECRET,
+    });
   }
 
   /** `/rollback <target>` and the approval request it posts. */
@@ -496,12 +537,18 @@ export class BotWorld {
     const sentAt = Date.now();
     const answer = await this.command(`${target} ${tag}`);
     if (answer.status !== 200) throw new Error(`/rollback ${target}: HTTP ${answer.status}`);
-    const found = await waitUntil<SimMessage | { refused: string; ms: number }>(`an answer to /rollback ${target}`, () => {
-      const message = this.slack.messages(CHANNELS.command).find((m) => !m.threadTs && textOf(m).includes(tag));
-      if (message) return message;
-      const refused = this.privateTo(PEOPLE.requester).slice(privately).find((t) => t.startsWith('❌'));
-      return refused === undefined ? undefined : { refused, ms: Date.now() - sentAt };
-    }, timeoutMs);
+    const found = await waitUntil<SimMessage | { refused: string; ms: number }>(
+      `an answer to /rollback ${target}`,
+      () => {
+        const message = this.slack.messages(CHANNELS.command).find((m) => !m.threadTs && textOf(m).includes(tag));
+        if (message) return message;
+        const refused = this.privateTo(PEOPLE.requester)
+          .slice(privately)
+          .find((t) => t.startsWith('❌'));
+        return refused === undefined ? undefined : { refused, ms: Date.now() - sentAt };
+      },
+      timeoutMs,
+    );
     if ('refused' in found) return found;
     return { id: requestIdOf(found), target, tag, channel: CHANNELS.command, ts: found.ts };
   }
@@ -515,7 +562,11 @@ export class BotWorld {
       userId: PEOPLE.approver,
       channelId: request.channel,
       messageTs: request.ts,
-      responseUrl: this.slack.newResponseUrl({ channel: request.channel, messageTs: request.ts, userId: PEOPLE.approver }),
+      responseUrl: this.slack.newResponseUrl({
+        channel: request.channel,
+        messageTs: request.ts,
+        userId: PEOPLE.approver,
+      }),
     });
     const answer = await sendToApp(this.eventsUrl, body, { signingSecret: SECRET });
     if (answer.status !== 200) throw new Error(`approve ${request.id}: HTTP ${answer.status}`);
@@ -535,7 +586,11 @@ export class BotWorld {
 
   /** Waits for the thread's last word (back on, failed or stopped) and returns the whole thread. */
   async finished(request: RequestRef, timeoutMs = 15_000): Promise<string[]> {
-    await waitUntil(`the end of ${request.target}'s thread (${request.tag})`, () => this.thread(request).some((t) => FINAL.test(t)), timeoutMs);
+    await waitUntil(
+      `the end of ${request.target}'s thread (${request.tag})`,
+      () => this.thread(request).some((t) => FINAL.test(t)),
+      timeoutMs,
+    );
     return this.thread(request);
   }
 

@@ -130,7 +130,8 @@ export class PrometheusSimulator {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const form = method === 'POST' ? new URLSearchParams(Buffer.concat(chunks).toString('utf8')) : new URLSearchParams();
+      const form =
+        method === 'POST' ? new URLSearchParams(Buffer.concat(chunks).toString('utf8')) : new URLSearchParams();
       const query = url.searchParams.get('query') ?? form.get('query');
       this.answer(res, query);
     });
@@ -163,7 +164,8 @@ export class PrometheusSimulator {
 
     const index = this.answered++;
     const source = this.source;
-    const value = typeof source === 'function' ? source(index) : (source[Math.min(index, source.length - 1)] as SimAnswer);
+    const value =
+      typeof source === 'function' ? source(index) : (source[Math.min(index, source.length - 1)] as SimAnswer);
     respond(res, value);
   }
 }
@@ -179,7 +181,10 @@ function respond(res: http.ServerResponse, value: SimAnswer): void {
     return;
   }
   if (typeof value === 'number' || value === 'NaN') {
-    json(res, 200, { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [now, sampleText(value)] }] } });
+    json(res, 200, {
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: {}, value: [now, sampleText(value)] }] },
+    });
     return;
   }
   if (Array.isArray(value)) {
@@ -202,7 +207,12 @@ function sampleText(value: number | 'NaN'): string {
   return String(value);
 }
 
-function error(res: http.ServerResponse, errorType: SimErrorType, message: string, status = STATUS_OF[errorType]): void {
+function error(
+  res: http.ServerResponse,
+  errorType: SimErrorType,
+  message: string,
+  status = STATUS_OF[errorType],
+): void {
   json(res, status, { status: 'error', errorType, error: message });
 }
 

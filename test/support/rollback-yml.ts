@@ -22,7 +22,14 @@ export function fastlyTarget(name: string, serviceId: string, extra: string[] = 
 /** Writes `<dir>/rollback.yml` and returns its path. */
 export function writeRollbackYml(dir: string, config: RollbackYml): string {
   const file = join(dir, 'rollback.yml');
-  const lines = [`incidentChannel: ${config.incidentChannel}`, `approvers: [${config.approvers.join(', ')}]`, ...(config.settings ?? []), 'targets:', ...config.targets, ''];
+  const lines = [
+    `incidentChannel: ${config.incidentChannel}`,
+    `approvers: [${config.approvers.join(', ')}]`,
+    ...(config.settings ?? []),
+    'targets:',
+    ...config.targets,
+    '',
+  ];
   writeFileSync(file, lines.join('\n'));
   return file;
 }

@@ -492,7 +492,8 @@ export class SlackSimulator {
 
   private findAnyMessage(channel: string | undefined, ts: string): SimMessage | undefined {
     const channelId = channel === undefined ? undefined : (this.findChannel(channel)?.id ?? channel);
-    const pools = channelId === undefined ? [...this.channelMessages.values()] : [this.channelMessages.get(channelId) ?? []];
+    const pools =
+      channelId === undefined ? [...this.channelMessages.values()] : [this.channelMessages.get(channelId) ?? []];
     for (const pool of pools) {
       const found = pool.find((m) => m.ts === ts);
       if (found) return found;
@@ -559,12 +560,12 @@ export class SlackSimulator {
     const recentCalls = this.calls
       .slice(-15)
       .map((c) => `  ${c.method} -> ${c.status} ${c.ok ? 'ok' : c.error} ${JSON.stringify(c.args).slice(0, 200)}`);
-    const recentResponses = this.responses
-      .slice(-5)
-      .map((r) => `  ${r.url} ${JSON.stringify(r.body).slice(0, 200)}`);
+    const recentResponses = this.responses.slice(-5).map((r) => `  ${r.url} ${JSON.stringify(r.body).slice(0, 200)}`);
     return [
       `SlackSimulator.waitFor: condition not met within ${timeoutMs} ms.`,
-      lastError === undefined ? '' : `Last predicate error: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
+      lastError === undefined
+        ? ''
+        : `Last predicate error: ${lastError instanceof Error ? lastError.message : String(lastError)}`,
       `Recent Web API calls (${this.calls.length} in all):`,
       ...(recentCalls.length ? recentCalls : ['  (none)']),
       `Recent response_url posts (${this.responses.length} in all):`,

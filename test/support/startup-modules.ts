@@ -31,7 +31,12 @@ const { createDrivers } = await import('../../src/wiring.js');
 const { silentLogger } = await import('../../src/log.js');
 
 const config = loadConfig(
-  { SLACK_BOT_TOKEN: 'xoxb-test', SLACK_SIGNING_SECRET: 'test', FASTLY_API_TOKEN: 'test', FASTLY_API_URL: 'http://127.0.0.1:9' },
+  {
+    SLACK_BOT_TOKEN: 'xoxb-test',
+    SLACK_SIGNING_SECRET: 'test',
+    FASTLY_API_TOKEN: 'test',
+    FASTLY_API_URL: 'http://127.0.0.1:9',
+  },
   { file },
 );
 const drivers = await createDrivers(config, silentLogger());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkApprover, checkCanceller, type ApproverDirectory } from '../../src/core/approval.js';
+import { type ApproverDirectory, checkApprover, checkCanceller } from '../../src/core/approval.js';
 import { RollbackError } from '../../src/core/errors.js';
 import type { RollbackRequest } from '../../src/core/request.js';
 
@@ -36,7 +36,9 @@ describe('approval rules', () => {
 
   it('refuses self-approval even from an approver, unless configured', async () => {
     expect(await codeOf(checkApprover(request, 'UREQ', rules, directory))).toBe('SELF_APPROVAL');
-    expect(await codeOf(checkApprover(request, 'UREQ', { ...rules, allowSelfApproval: true }, directory))).toBeUndefined();
+    expect(
+      await codeOf(checkApprover(request, 'UREQ', { ...rules, allowSelfApproval: true }, directory)),
+    ).toBeUndefined();
   });
 
   it('lets the requester or an approver cancel, nobody else', async () => {

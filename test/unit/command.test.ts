@@ -3,11 +3,21 @@ import { closestName, escapeForSlack, parseCommand } from '../../src/core/comman
 
 describe('parseCommand', () => {
   it('reads a target and a reason', () => {
-    expect(parseCommand('cdn elevated 5xx after deploy')).toEqual({ kind: 'rollback', target: 'cdn', toVersion: undefined, reason: 'elevated 5xx after deploy' });
+    expect(parseCommand('cdn elevated 5xx after deploy')).toEqual({
+      kind: 'rollback',
+      target: 'cdn',
+      toVersion: undefined,
+      reason: 'elevated 5xx after deploy',
+    });
   });
 
   it('reads an explicit version with or without the v', () => {
-    expect(parseCommand('cdn to v41 bad vcl')).toEqual({ kind: 'rollback', target: 'cdn', toVersion: '41', reason: 'bad vcl' });
+    expect(parseCommand('cdn to v41 bad vcl')).toEqual({
+      kind: 'rollback',
+      target: 'cdn',
+      toVersion: '41',
+      reason: 'bad vcl',
+    });
     expect(parseCommand('cdn to 041')).toEqual({ kind: 'rollback', target: 'cdn', toVersion: '41', reason: '' });
   });
 

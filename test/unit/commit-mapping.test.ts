@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VersionInfo } from '../../src/core/types.js';
 import { commitFor, mappingSource } from '../../src/git/commit-mapping.js';
 import { cacheNameFor, mergeRequestUrlFor } from '../../src/git/remote.js';
-import { gitSettingsSchema, type GitSettings } from '../../src/git/schema.js';
+import { type GitSettings, gitSettingsSchema } from '../../src/git/schema.js';
 
 function version(meta: Record<string, string>): VersionInfo {
   return { id: '41', label: 'v41', meta };
@@ -15,7 +15,9 @@ function settings(extra: Record<string, unknown> = {}): GitSettings {
 describe('commitFor', () => {
   it('reads the Fastly version comment by default and finds the sha in it, lower-cased', () => {
     expect(commitFor(version({ comment: 'Deploy ABC1234 by ci (pipeline 88123)' }), settings())).toBe('abc1234');
-    expect(commitFor(version({ comment: 'deploy 3f9c2e1d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e' }), settings())).toBe('3f9c2e1d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e');
+    expect(commitFor(version({ comment: 'deploy 3f9c2e1d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e' }), settings())).toBe(
+      '3f9c2e1d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e',
+    );
   });
 
   it('finds the sha in a Helm appVersion with build metadata, a sha- prefix or git describe', () => {
@@ -53,27 +55,48 @@ describe('commitFor', () => {
   });
 
   it('never hands git something that is not a sha, whatever a custom pattern captures', () => {
-    expect(commitFor(version({ comment: 'ref=--upload-pack=evil' }), settings({ pattern: 'ref=(\\S+)' }))).toBeUndefined();
+    expect(
+      commitFor(version({ comment: 'ref=--upload-pack=evil' }), settings({ pattern: 'ref=(\\S+)' })),
+    ).toBeUndefined();
     expect(commitFor(version({ comment: 'ref=HEAD~1' }), settings({ pattern: 'ref=(\\S+)' }))).toBeUndefined();
   });
 
   it('returns undefined when the field is missing or empty, and says where it looked', () => {
     expect(commitFor({ id: '41', label: 'v41' }, settings())).toBeUndefined();
     expect(commitFor(version({ comment: '' }), settings())).toBeUndefined();
-    expect(mappingSource(version({ appVersion: '1.4.2' }), settings({ commitFrom: 'appVersion' }))).toEqual({ field: 'appVersion', value: '1.4.2' });
+    expect(mappingSource(version({ appVersion: '1.4.2' }), settings({ commitFrom: 'appVersion' }))).toEqual({
+      field: 'appVersion',
+      value: '1.4.2',
+    });
   });
 });
 
 describe('gitSettingsSchema', () => {
   it('defaults branch, commitFrom and autoRevert', () => {
-    expect(settings()).toEqual({ repo: 'git@github.com:acme/cdn-config.git', branch: 'main', commitFrom: 'comment', autoRevert: false });
+    expect(settings()).toEqual({
+      repo: 'git@github.com:acme/cdn-config.git',
+      branch: 'main',
+      commitFrom: 'comment',
+      autoRevert: false,
+    });
   });
 
   it('accepts ssh, https and absolute paths; refuses credentials in the URL, http and options', () => {
-    for (const repo of ['ssh://git@github.com/acme/x.git', 'https://gitlab.com/acme/x.git', '/srv/git/x.git', 'file:///srv/git/x.git']) {
+    for (const repo of [
+      'ssh://git@github.com/acme/x.git',
+      'https://gitlab.com/acme/x.git',
+      '/srv/git/x.git',
+      'file:///srv/git/x.git',
+    ]) {
       expect(gitSettingsSchema.safeParse({ repo }).success, repo).toBe(true);
     }
-    for (const repo of ['https://me:tok@github.com/acme/x.git', 'http://github.com/acme/x.git', '--upload-pack=x', 'ext::sh -c x', 'relative/path']) {
+    for (const repo of [
+      'https://me:tok@github.com/acme/x.git',
+      'http://github.com/acme/x.git',
+      '--upload-pack=x',
+      'ext::sh -c x',
+      'relative/path',
+    ]) {
       expect(gitSettingsSchema.safeParse({ repo }).success, repo).toBe(false);
     }
   });
@@ -102,6 +125,8 @@ describe('remote helpers', () => {
 
   it('names cached clones readably and distinctly', () => {
     expect(cacheNameFor('git@github.com:acme/cdn-config.git')).toMatch(/^github\.com-acme-cdn-config-[0-9a-f]{10}$/);
-    expect(cacheNameFor('https://github.com/acme/cdn-config.git')).not.toBe(cacheNameFor('git@github.com:acme/cdn-config.git'));
+    expect(cacheNameFor('https://github.com/acme/cdn-config.git')).not.toBe(
+      cacheNameFor('git@github.com:acme/cdn-config.git'),
+    );
   });
 });

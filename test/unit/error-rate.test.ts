@@ -2,10 +2,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StepReport } from '../../src/core/types.js';
-import { errorRateCheck, formatRate, type ErrorRateSpec } from '../../src/verify/error-rate.js';
+import { type ErrorRateSpec, errorRateCheck, formatRate } from '../../src/verify/error-rate.js';
 import { PrometheusSimulator } from '../support/prometheus-simulator.js';
 
-const QUERY = 'sum(rate(http_requests_total{job="api",code=~"5.."}[1m])) / sum(rate(http_requests_total{job="api"}[1m]))';
+const QUERY =
+  'sum(rate(http_requests_total{job="api",code=~"5.."}[1m])) / sum(rate(http_requests_total{job="api"}[1m]))';
 
 let prom: PrometheusSimulator;
 
@@ -77,7 +78,11 @@ describe('errorRateCheck', () => {
     const { check, thread } = run();
 
     // A query at 0, 5, …, 120 s: the last one, exactly at the deadline, is the figure reported.
-    expect(await check).toEqual({ name: 'Error rate', ok: false, detail: '5xx rate still 0.8 % after 2 min (target < 0.1 %)' });
+    expect(await check).toEqual({
+      name: 'Error rate',
+      ok: false,
+      detail: '5xx rate still 0.8 % after 2 min (target < 0.1 %)',
+    });
     expect(prom.queries).toHaveLength(25);
     expect(thread()).toEqual(['progress: 5xx rate 0.8 % (target < 0.1 %), 0 s of 2 min']);
   });
@@ -207,7 +212,9 @@ describe('errorRateCheck', () => {
       ok: false,
       detail: 'could not read the 5xx rate within 20 s: Prometheus unreachable: connection refused (5 queries)',
     });
-    expect(thread()).toEqual(['progress: Cannot read the 5xx rate: Prometheus unreachable: connection refused, 0 s of 20 s']);
+    expect(thread()).toEqual([
+      'progress: Cannot read the 5xx rate: Prometheus unreachable: connection refused, 0 s of 20 s',
+    ]);
   });
 
   it('gives up on a query Prometheus does not answer within requestTimeoutMs, then asks again', async () => {
@@ -216,7 +223,9 @@ describe('errorRateCheck', () => {
     const { check, thread } = run({ requestTimeoutMs: 100 });
 
     expect((await check).detail).toBe('5xx rate 0.03 % < 0.1 % after 5 s');
-    expect(thread()).toEqual(['progress: Cannot read the 5xx rate: Prometheus did not answer within 100 ms, 0 s of 2 min']);
+    expect(thread()).toEqual([
+      'progress: Cannot read the 5xx rate: Prometheus did not answer within 100 ms, 0 s of 2 min',
+    ]);
   });
 
   it('judges several series by the highest, not the average, and names it', async () => {
@@ -240,7 +249,9 @@ describe('errorRateCheck', () => {
       ok: true,
       detail: '5xx rate 0.04 % < 0.1 % after 5 s (highest of 3 series, 1 without traffic: {route="/search"})',
     });
-    expect(thread()).toEqual(['progress: 5xx rate 0.25 % (target < 0.1 %; highest of 3 series: {route="/checkout"}), 0 s of 2 min']);
+    expect(thread()).toEqual([
+      'progress: 5xx rate 0.25 % (target < 0.1 %; highest of 3 series: {route="/checkout"}), 0 s of 2 min',
+    ]);
   });
 
   it('reads a scalar result', async () => {
@@ -301,20 +312,33 @@ describe('PrometheusSimulator', () => {
     prom.setSeries([0.004, 'NaN', 'empty', { errorType: 'bad_data', error: 'parse error' }]);
     const get = async () => {
       const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('up')}`);
-      return { status: res.status, type: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
+      return {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        body: (await res.json()) as Record<string, unknown>,
+      };
     };
 
     const one = await get();
     expect(one.status).toBe(200);
     expect(one.type).toBe('application/json');
-    expect(one.body).toEqual({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [expect.any(Number), '0.004'] }] } });
+    expect(one.body).toEqual({
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: {}, value: [expect.any(Number), '0.004'] }] },
+    });
     expect((await get()).body).toMatchObject({ data: { result: [{ value: [expect.any(Number), 'NaN'] }] } });
     expect((await get()).body).toEqual({ status: 'success', data: { resultType: 'vector', result: [] } });
-    expect(await get()).toMatchObject({ status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error' } });
+    expect(await get()).toMatchObject({
+      status: 400,
+      body: { status: 'error', errorType: 'bad_data', error: 'parse error' },
+    });
   });
 
   it('takes the query from a POST form too, and calls an empty query a parse error', async () => {
-    const post = await fetch(`${prom.url}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: 'up' }) });
+    const post = await fetch(`${prom.url}/api/v1/query`, {
+      method: 'POST',
+      body: new URLSearchParams({ query: 'up' }),
+    });
     expect(post.status).toBe(200);
     const empty = await fetch(`${prom.url}/api/v1/query`);
     expect(empty.status).toBe(400);

@@ -22,20 +22,40 @@ function secret(version: number, status: string, appVersion: string, description
     manifest: manifest(`registry/api:${appVersion}`),
   };
   const helmEncoded = gzipSync(Buffer.from(JSON.stringify(release))).toString('base64');
-  return { metadata: { name: `sh.helm.release.v1.app.v${version}` }, data: { release: Buffer.from(helmEncoded).toString('base64') } };
+  return {
+    metadata: { name: `sh.helm.release.v1.app.v${version}` },
+    data: { release: Buffer.from(helmEncoded).toString('base64') },
+  };
 }
 
 describe('Helm release history', () => {
   it('decodes release Secrets, newest first, with chart, app version and images', () => {
-    const { revisions, unreadable } = releaseHistory([secret(1, 'superseded', '1.0.0'), secret(3, 'deployed', '1.2.0'), secret(2, 'superseded', '1.1.0'), { metadata: { name: 'broken' }, data: { release: 'bm9wZQ==' } }]);
+    const { revisions, unreadable } = releaseHistory([
+      secret(1, 'superseded', '1.0.0'),
+      secret(3, 'deployed', '1.2.0'),
+      secret(2, 'superseded', '1.1.0'),
+      { metadata: { name: 'broken' }, data: { release: 'bm9wZQ==' } },
+    ]);
     expect(revisions.map((r) => r.revision)).toEqual([3, 2, 1]);
-    expect(revisions[0]).toMatchObject({ status: 'deployed', chart: 'app', chartVersion: '1.3.0', appVersion: '1.2.0', images: ['registry/api:1.2.0'] });
-    expect(revisions[0]?.workloads).toEqual([{ kind: 'Deployment', name: 'app', images: ['registry/api:1.2.0'], selector: { app: 'api' } }]);
+    expect(revisions[0]).toMatchObject({
+      status: 'deployed',
+      chart: 'app',
+      chartVersion: '1.3.0',
+      appVersion: '1.2.0',
+      images: ['registry/api:1.2.0'],
+    });
+    expect(revisions[0]?.workloads).toEqual([
+      { kind: 'Deployment', name: 'app', images: ['registry/api:1.2.0'], selector: { app: 'api' } },
+    ]);
     expect(unreadable).toEqual(['broken']);
   });
 
   it('targets the newest successful revision before the latest, skipping failed ones and saying so', () => {
-    const { revisions } = releaseHistory([secret(5, 'deployed', '1.5.0'), secret(4, 'failed', '1.4.0'), secret(3, 'superseded', '1.3.0')]);
+    const { revisions } = releaseHistory([
+      secret(5, 'deployed', '1.5.0'),
+      secret(4, 'failed', '1.4.0'),
+      secret(3, 'superseded', '1.3.0'),
+    ]);
     const choice = chooseRevision('app', 'prod', revisions);
     expect(choice.target.revision).toBe(3);
     expect(choice.notes.join(' ')).toContain('Skipped revision 4 (failed)');
@@ -64,7 +84,11 @@ describe('Helm release history', () => {
   });
 
   it('refuses explicit revisions that are unknown, current or failed', () => {
-    const { revisions } = releaseHistory([secret(3, 'deployed', '1.3.0'), secret(2, 'failed', '1.2.0'), secret(1, 'superseded', '1.1.0')]);
+    const { revisions } = releaseHistory([
+      secret(3, 'deployed', '1.3.0'),
+      secret(2, 'failed', '1.2.0'),
+      secret(1, 'superseded', '1.1.0'),
+    ]);
     expect(codeOf(() => chooseRevision('app', 'prod', revisions, 9))).toBe('VERSION_UNKNOWN');
     expect(codeOf(() => chooseRevision('app', 'prod', revisions, 3))).toBe('NOTHING_TO_ROLL_BACK');
     expect(codeOf(() => chooseRevision('app', 'prod', revisions, 2))).toBe('VERSION_NOT_RESTORABLE');
@@ -75,19 +99,37 @@ describe('Helm release history', () => {
 describe('helm command line', () => {
   it('refuses injection strings before anything runs', async () => {
     for (const release of ['app; rm -rf /', '--kubeconfig=/etc/passwd', '$(id)', 'app\nversion']) {
-      await expect(helmRollback({ release, revision: 3, namespace: 'prod', timeoutMs: 1000 }, { bin: '/bin/echo', signal: new AbortController().signal })).rejects.toThrow(/Refusing to run helm/);
+      await expect(
+        helmRollback(
+          { release, revision: 3, namespace: 'prod', timeoutMs: 1000 },
+          { bin: '/bin/echo', signal: new AbortController().signal },
+        ),
+      ).rejects.toThrow(/Refusing to run helm/);
     }
-    await expect(helmRollback({ release: 'app', revision: 0, namespace: 'prod', timeoutMs: 1000 }, { bin: '/bin/echo', signal: new AbortController().signal })).rejects.toThrow(/Refusing/);
+    await expect(
+      helmRollback(
+        { release: 'app', revision: 0, namespace: 'prod', timeoutMs: 1000 },
+        { bin: '/bin/echo', signal: new AbortController().signal },
+      ),
+    ).rejects.toThrow(/Refusing/);
   });
 
   it('passes arguments as an array, pinned revision and all, with no shell', async () => {
     const lines: string[] = [];
-    const output = await helmRollback({ release: 'app', revision: 7, namespace: 'prod', timeoutMs: 300_000 }, { bin: '/bin/echo', signal: new AbortController().signal, onLine: (l) => lines.push(l) });
+    const output = await helmRollback(
+      { release: 'app', revision: 7, namespace: 'prod', timeoutMs: 300_000 },
+      { bin: '/bin/echo', signal: new AbortController().signal, onLine: (l) => lines.push(l) },
+    );
     expect(output).toBe('rollback app 7 --namespace prod --wait --timeout 300s');
     expect(lines).toEqual([output]);
   });
 
   it('says how to fix a missing helm binary', async () => {
-    await expect(helmRollback({ release: 'app', revision: 7, namespace: 'prod', timeoutMs: 1000 }, { bin: '/nonexistent/helm', signal: new AbortController().signal })).rejects.toThrow(/helm was not found \(HELM_BIN=\/nonexistent\/helm\)/);
+    await expect(
+      helmRollback(
+        { release: 'app', revision: 7, namespace: 'prod', timeoutMs: 1000 },
+        { bin: '/nonexistent/helm', signal: new AbortController().signal },
+      ),
+    ).rejects.toThrow(/helm was not found \(HELM_BIN=\/nonexistent\/helm\)/);
   });
 });

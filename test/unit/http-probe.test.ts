@@ -101,7 +101,11 @@ describe('httpProbe', () => {
 
     const check = await httpProbe({ url: up.url, expectStatus: 204, attempts: 2, intervalMs: 10 }, ctx);
 
-    expect(check).toEqual({ name: 'HTTP probe', ok: false, detail: `GET ${up.url} → 200 after 2 attempts (expected 204)` });
+    expect(check).toEqual({
+      name: 'HTTP probe',
+      ok: false,
+      detail: `GET ${up.url} → 200 after 2 attempts (expected 204)`,
+    });
   });
 
   it('gives up on a server that does not answer within timeoutMs', async () => {
@@ -111,8 +115,14 @@ describe('httpProbe', () => {
 
     const check = await httpProbe({ url: up.url, timeoutMs: 100, attempts: 2, intervalMs: 10 }, ctx);
 
-    expect(check).toEqual({ name: 'HTTP probe', ok: false, detail: `GET ${up.url}: no answer within 100 ms (2 attempts)` });
-    expect(steps.map((s) => s.text)).toEqual([`HTTP probe: GET ${up.url}: no answer within 100 ms, trying again in 10 ms (attempt 1 of 2)`]);
+    expect(check).toEqual({
+      name: 'HTTP probe',
+      ok: false,
+      detail: `GET ${up.url}: no answer within 100 ms (2 attempts)`,
+    });
+    expect(steps.map((s) => s.text)).toEqual([
+      `HTTP probe: GET ${up.url}: no answer within 100 ms, trying again in 10 ms (attempt 1 of 2)`,
+    ]);
     expect(performance.now() - started).toBeLessThan(1_500);
   });
 

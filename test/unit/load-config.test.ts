@@ -41,17 +41,30 @@ describe('loadConfig', () => {
     expect(config.slack.socketMode).toBe(false);
     expect(config.slack.port).toBe(3000);
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
-    expect(config.rules).toEqual({ incidentChannel: 'C0123INCIDENT', approvers: ['U0123APPROVER', 'S0123SRE'], allowSelfApproval: false, requestTtlMs: 600_000 });
-    expect(config.targets).toEqual([{ name: 'cdn', kind: 'fastly', settings: { kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' } }]);
+    expect(config.rules).toEqual({
+      incidentChannel: 'C0123INCIDENT',
+      approvers: ['U0123APPROVER', 'S0123SRE'],
+      allowSelfApproval: false,
+      requestTtlMs: 600_000,
+    });
+    expect(config.targets).toEqual([
+      { name: 'cdn', kind: 'fastly', settings: { kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' } },
+    ]);
     expect(config.driverEnvironment.fastly).toEqual({ token: 'f', baseUrl: 'https://api.fastly.com' });
     expect(config.workerConcurrency).toBe(32);
   });
 
   it('reads WORKER_CONCURRENCY, and refuses one that is not a sensible whole number', () => {
     expect(loadConfig({ ...env, WORKER_CONCURRENCY: '64' }).workerConcurrency).toBe(64);
-    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: 'lots' }))[0]).toMatch(/^WORKER_CONCURRENCY: must be a whole number/);
-    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: '0' }))[0]).toMatch(/^WORKER_CONCURRENCY: must be at least 1/);
-    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: '2.5' }))[0]).toMatch(/^WORKER_CONCURRENCY: must be a whole number/);
+    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: 'lots' }))[0]).toMatch(
+      /^WORKER_CONCURRENCY: must be a whole number/,
+    );
+    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: '0' }))[0]).toMatch(
+      /^WORKER_CONCURRENCY: must be at least 1/,
+    );
+    expect(problems(() => loadConfig({ ...env, WORKER_CONCURRENCY: '2.5' }))[0]).toMatch(
+      /^WORKER_CONCURRENCY: must be a whole number/,
+    );
   });
 
   it('uses Socket Mode when SLACK_APP_TOKEN is set, and then needs no signing secret', () => {
@@ -70,7 +83,9 @@ describe('loadConfig', () => {
   });
 
   it('names a missing signing secret in HTTP mode, but not for a worker', () => {
-    expect(problems(() => loadConfig({ ...env, SLACK_SIGNING_SECRET: undefined }))[0]).toMatch(/SLACK_SIGNING_SECRET is missing/);
+    expect(problems(() => loadConfig({ ...env, SLACK_SIGNING_SECRET: undefined }))[0]).toMatch(
+      /SLACK_SIGNING_SECRET is missing/,
+    );
     expect(loadConfig({ ...env, SLACK_SIGNING_SECRET: undefined }, { mode: 'worker' }).mode).toBe('worker');
   });
 
@@ -81,33 +96,55 @@ describe('loadConfig', () => {
   });
 
   it('says how to create rollback.yml when it is missing', () => {
-    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: join(dir, 'nope.yml') }))[0]).toMatch(/not found: copy rollback.example.yml/);
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: join(dir, 'nope.yml') }))[0]).toMatch(
+      /not found: copy rollback.example.yml/,
+    );
   });
 
   it('refuses an unknown kind with the file, the path and the known kinds', () => {
-    const path = file('kind.yml', 'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastlyy\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n');
-    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([`${path}: targets.cdn.kind: unknown kind "fastlyy"; known kinds: fastly, helm, kubernetes`]);
+    const path = file(
+      'kind.yml',
+      'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastlyy\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n',
+    );
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
+      `${path}: targets.cdn.kind: unknown kind "fastlyy"; known kinds: fastly, helm, kubernetes`,
+    ]);
   });
 
   it('refuses a missing serviceId with the path', () => {
-    const path = file('missing.yml', 'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n');
-    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))[0]).toBe(`${path}: targets.cdn.serviceId: is required: the Fastly service ID (Fastly UI, or \`fastly service list\`)`);
+    const path = file(
+      'missing.yml',
+      'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n',
+    );
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))[0]).toBe(
+      `${path}: targets.cdn.serviceId: is required: the Fastly service ID (Fastly UI, or \`fastly service list\`)`,
+    );
   });
 
   it('refuses a target named twice', () => {
-    const path = file('dup.yml', 'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eZ\n');
-    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))[0]).toMatch(new RegExp(`^${path}: Map keys must be unique`));
+    const path = file(
+      'dup.yml',
+      'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eZ\n',
+    );
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))[0]).toMatch(
+      new RegExp(`^${path}: Map keys must be unique`),
+    );
   });
 
   it('refuses a bad duration and bad approver ids', () => {
-    const path = file('ttl.yml', 'incidentChannel: C1INC\napprovers: [bob]\nrequestTtl: soon\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n');
+    const path = file(
+      'ttl.yml',
+      'incidentChannel: C1INC\napprovers: [bob]\nrequestTtl: soon\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n',
+    );
     const lines = problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path })).join('\n');
     expect(lines).toMatch(/approvers.0: must be a Slack user ID/);
     expect(lines).toMatch(/requestTtl: "soon" is not a duration/);
   });
 
   it('asks for FASTLY_API_TOKEN when a Fastly target exists', () => {
-    expect(problems(() => loadConfig({ ...env, FASTLY_API_TOKEN: undefined }))[0]).toMatch(/^FASTLY_API_TOKEN is missing/);
+    expect(problems(() => loadConfig({ ...env, FASTLY_API_TOKEN: undefined }))[0]).toMatch(
+      /^FASTLY_API_TOKEN is missing/,
+    );
   });
 
   it('accepts rollback.example.yml as shipped, every kind in it', () => {
@@ -118,6 +155,9 @@ describe('loadConfig', () => {
       ['api', 'helm'],
       ['web', 'kubernetes'],
     ]);
-    expect(config.targets[1]?.settings).toMatchObject({ timeout: 300_000, verify: { prometheus: { below: 0.001, within: 120_000 } } });
+    expect(config.targets[1]?.settings).toMatchObject({
+      timeout: 300_000,
+      verify: { prometheus: { below: 0.001, within: 120_000 } },
+    });
   });
 });

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 // Slack's published app manifest schema lives in the shared repo, cloned beside this one (locally and in CI).
 const SCHEMA_URL = new URL('../../../shared/schemas/slack-app-manifest.schema.json', import.meta.url);
@@ -73,7 +73,9 @@ function schemaErrors(manifest: unknown): ErrorObject[] {
 function load(file: ManifestFile): SlackManifest {
   const manifest = read(file);
   if (!validate(manifest)) {
-    throw new Error(`${file} does not match Slack's app manifest schema:\n${ajv.errorsText(validate.errors, { separator: '\n', dataVar: file })}`);
+    throw new Error(
+      `${file} does not match Slack's app manifest schema:\n${ajv.errorsText(validate.errors, { separator: '\n', dataVar: file })}`,
+    );
   }
   return manifest;
 }
@@ -144,7 +146,11 @@ describe('the schema check rejects broken manifests', () => {
     [
       'a misspelt setting',
       (m) => Object.assign(m.settings ?? {}, { socket_mode_enable: true }),
-      { instancePath: '/settings', keyword: 'additionalProperties', params: { additionalProperty: 'socket_mode_enable' } },
+      {
+        instancePath: '/settings',
+        keyword: 'additionalProperties',
+        params: { additionalProperty: 'socket_mode_enable' },
+      },
     ],
     [
       'a command without its slash',

@@ -8,17 +8,34 @@ function service(active: number, versions: Array<[number, boolean]>): FastlyServ
     id: 'SU1Z0isxPaozGVKXdv0eY',
     name: 'www-prod',
     activeVersion: active,
-    versions: versions.map(([number, locked]) => ({ number, locked, active: number === active, comment: `deploy ${number}`, updatedAt: null })),
+    versions: versions.map(([number, locked]) => ({
+      number,
+      locked,
+      active: number === active,
+      comment: `deploy ${number}`,
+      updatedAt: null,
+    })),
   };
 }
 
 function history(...versions: number[]): FastlyActivation[] {
   // newest first, like the client returns them
-  return versions.map((version, i) => ({ version, at: new Date(Date.UTC(2026, 0, 1, 0, 60 - i)).toISOString(), userId: null, description: '' }));
+  return versions.map((version, i) => ({
+    version,
+    at: new Date(Date.UTC(2026, 0, 1, 0, 60 - i)).toISOString(),
+    userId: null,
+    description: '',
+  }));
 }
 
 describe('chooseRestoreVersion', () => {
-  const svc = service(42, [[39, true], [40, true], [41, true], [42, true], [43, false]]);
+  const svc = service(42, [
+    [39, true],
+    [40, true],
+    [41, true],
+    [42, true],
+    [43, false],
+  ]);
 
   it('restores the version active before the current one, from the history', () => {
     const choice = chooseRestoreVersion(svc, history(42, 41, 40));
@@ -44,14 +61,22 @@ describe('chooseRestoreVersion', () => {
   });
 
   it('never picks a draft that was never activated', () => {
-    const drafts = service(42, [[40, true], [41, false], [42, true]]);
+    const drafts = service(42, [
+      [40, true],
+      [41, false],
+      [42, true],
+    ]);
     expect(chooseRestoreVersion(drafts, null).to.number).toBe(40);
     expect(codeOf(() => chooseRestoreVersion(drafts, null, 41))).toBe('VERSION_NOT_RESTORABLE');
     expect(codeOf(() => chooseRestoreVersion(svc, null, 43))).toBe('VERSION_NOT_RESTORABLE');
   });
 
   it('takes an explicit version, even a newer one, and refuses unknown or current ones', () => {
-    const after = service(41, [[40, true], [41, true], [42, true]]);
+    const after = service(41, [
+      [40, true],
+      [41, true],
+      [42, true],
+    ]);
     expect(chooseRestoreVersion(after, null, 42)).toMatchObject({ selection: 'explicit', to: { number: 42 } });
     expect(codeOf(() => chooseRestoreVersion(after, null, 99))).toBe('VERSION_UNKNOWN');
     expect(codeOf(() => chooseRestoreVersion(after, null, 41))).toBe('NOTHING_TO_ROLL_BACK');

@@ -10,7 +10,9 @@ const fenceCount = (text: string) => (text.match(/```/g) ?? []).length;
 
 describe('text from people and providers in Slack text', () => {
   it('escapes & < > as Slack asks, and leaves no ``` run', () => {
-    expect(escapeForSlack('<!channel> & <https://x|y> <@U1>')).toBe('&lt;!channel&gt; &amp; &lt;https://x|y&gt; &lt;@U1&gt;');
+    expect(escapeForSlack('<!channel> & <https://x|y> <@U1>')).toBe(
+      '&lt;!channel&gt; &amp; &lt;https://x|y&gt; &lt;@U1&gt;',
+    );
     expect(escapeForSlack('a ``` b ```` c ` d `` e')).toBe(`a \`\`${ZWSP}\` b \`\`${ZWSP}\`${ZWSP}\` c \` d \`\` e`);
     expect(escapeForSlack('plain words, *bold* and `code`')).toBe('plain words, *bold* and `code`');
     // Escaping twice shows the entity, never markup; fences stay broken.
@@ -25,15 +27,21 @@ describe('text from people and providers in Slack text', () => {
       expect(block.slice(3, -3)).not.toMatch(/^`|`$/);
     }
     expect(codeBlockText('<@U1> & done')).toBe('&lt;@U1&gt; &amp; done');
-    expect(fenceSafe('requested by <@U1>: "&lt;!channel&gt;" ```')).toBe(`requested by <@U1>: "&lt;!channel&gt;" \`\`${ZWSP}\`${ZWSP}`);
+    expect(fenceSafe('requested by <@U1>: "&lt;!channel&gt;" ```')).toBe(
+      `requested by <@U1>: "&lt;!channel&gt;" \`\`${ZWSP}\`${ZWSP}`,
+    );
   });
 
   it('a step keeps its one code block around the output, and everything else escaped', () => {
     const step = 'Output:\n```\nmigrated <!channel>\n```\n<@U9> ``` done\n```';
     const text = slackStepText(step);
     expect(fenceCount(text)).toBe(2);
-    expect(text).toBe(`Output:\n\`\`\`\nmigrated &lt;!channel&gt;\n\`\`${ZWSP}\`\n&lt;@U9&gt; \`\`${ZWSP}\` done\n\`\`\``);
-    expect(slackStepText('Checked: v42 is live on <!here>, `x` ```')).toBe(`Checked: v42 is live on &lt;!here&gt;, \`x\` \`\`${ZWSP}\``);
+    expect(text).toBe(
+      `Output:\n\`\`\`\nmigrated &lt;!channel&gt;\n\`\`${ZWSP}\`\n&lt;@U9&gt; \`\`${ZWSP}\` done\n\`\`\``,
+    );
+    expect(slackStepText('Checked: v42 is live on <!here>, `x` ```')).toBe(
+      `Checked: v42 is live on &lt;!here&gt;, \`x\` \`\`${ZWSP}\``,
+    );
   });
 
   it('mentions Slack user IDs, and shows any other name as written', () => {
@@ -47,14 +55,21 @@ describe('text from people and providers in Slack text', () => {
     const at = 0;
     expect(timelineText({ at, kind: 'step', text: 'Activated <@U1> ```' })).toBe(`Activated &lt;@U1&gt; \`\`${ZWSP}\``);
     expect(timelineText({ at, kind: 'follow-up', text: 'Revert: <!channel>' })).toBe('Revert: &lt;!channel&gt;');
-    expect(timelineText({ at, kind: 'follow-up', by: 'U1', text: 'Revert requested by <@U1> (rb-1)' })).toBe('Revert requested by <@U1> (rb-1)');
+    expect(timelineText({ at, kind: 'follow-up', by: 'U1', text: 'Revert requested by <@U1> (rb-1)' })).toBe(
+      'Revert requested by <@U1> (rb-1)',
+    );
     expect(timelineText({ at, kind: 'queued', text: 'queued; progress in <#C1>' })).toBe('queued; progress in <#C1>');
     // Written escaped: unchanged. Written before escaping (an old record): only the mentions stay live.
-    expect(timelineText({ at, kind: 'requested', by: 'U1', text: '<@U1> asked for v2 → v1 (history): "&lt;!channel&gt; &amp;"' })).toBe(
-      '<@U1> asked for v2 → v1 (history): "&lt;!channel&gt; &amp;"',
-    );
-    expect(timelineText({ at, kind: 'requested', by: 'U1', text: '<@U1> asked: "<!channel> <https://x|y> & <@U2|x>"' })).toBe(
-      '<@U1> asked: "&lt;!channel&gt; &lt;https://x|y&gt; &amp; &lt;@U2|x&gt;"',
-    );
+    expect(
+      timelineText({
+        at,
+        kind: 'requested',
+        by: 'U1',
+        text: '<@U1> asked for v2 → v1 (history): "&lt;!channel&gt; &amp;"',
+      }),
+    ).toBe('<@U1> asked for v2 → v1 (history): "&lt;!channel&gt; &amp;"');
+    expect(
+      timelineText({ at, kind: 'requested', by: 'U1', text: '<@U1> asked: "<!channel> <https://x|y> & <@U2|x>"' }),
+    ).toBe('<@U1> asked: "&lt;!channel&gt; &lt;https://x|y&gt; &amp; &lt;@U2|x&gt;"');
   });
 });

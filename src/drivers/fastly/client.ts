@@ -20,12 +20,27 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
-import type { ApiClient, EventsApi, FastlyCallFailure, FastlyHttpInfo, FastlyRequest, ServiceApi, VersionApi } from 'fastly';
-import { abortReason, sleep as abortableSleep } from '../../core/abortable.js';
+import type {
+  ApiClient,
+  EventsApi,
+  FastlyCallFailure,
+  FastlyHttpInfo,
+  FastlyRequest,
+  ServiceApi,
+  VersionApi,
+} from 'fastly';
+import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../log.js';
 import { parseRetryAfter } from '../retry-after.js';
-import { silentLogger, type Logger } from '../../log.js';
-import { activatedVersion, errorText, eventsResponseSchema, serviceDetailSchema, versionSchema, type VersionBody } from './schema.js';
+import {
+  activatedVersion,
+  errorText,
+  eventsResponseSchema,
+  serviceDetailSchema,
+  type VersionBody,
+  versionSchema,
+} from './schema.js';
 
 export interface FastlyClientOptions {
   token: string;
@@ -71,8 +86,10 @@ export interface FastlyActivation {
 const requireFastly = createRequire(import.meta.url);
 const fastly = {
   ApiClient: (requireFastly('fastly/dist/ApiClient.js') as typeof import('fastly/dist/ApiClient.js')).default,
-  ServiceApi: (requireFastly('fastly/dist/api/ServiceApi.js') as typeof import('fastly/dist/api/ServiceApi.js')).default,
-  VersionApi: (requireFastly('fastly/dist/api/VersionApi.js') as typeof import('fastly/dist/api/VersionApi.js')).default,
+  ServiceApi: (requireFastly('fastly/dist/api/ServiceApi.js') as typeof import('fastly/dist/api/ServiceApi.js'))
+    .default,
+  VersionApi: (requireFastly('fastly/dist/api/VersionApi.js') as typeof import('fastly/dist/api/VersionApi.js'))
+    .default,
   EventsApi: (requireFastly('fastly/dist/api/EventsApi.js') as typeof import('fastly/dist/api/EventsApi.js')).default,
 };
 
@@ -149,7 +166,10 @@ export class FastlyClient {
     api.buildUrl = (path, pathParams, allowReserved) => buildUrl(path, pathParams, allowReserved, null);
     // Our own timer fires first and aborts the request; superagent's deadline is only a backstop.
     api.timeout = this.timeoutMs + 1_000;
-    api.defaultHeaders = { ...api.defaultHeaders, 'User-Agent': `rapid-rollback ${api.defaultHeaders['User-Agent'] ?? ''}`.trim() };
+    api.defaultHeaders = {
+      ...api.defaultHeaders,
+      'User-Agent': `rapid-rollback ${api.defaultHeaders['User-Agent'] ?? ''}`.trim(),
+    };
     this.api = api;
     this.services = new fastly.ServiceApi(api);
     this.versions = new fastly.VersionApi(api);
@@ -214,10 +234,18 @@ export class FastlyClient {
       if (attributes.service_id && attributes.service_id !== serviceId) continue;
       const version = activatedVersion(event);
       if (version === undefined) {
-        this.log.warn({ eventId: event.id, description: attributes.description }, 'fastly activation event without a version; skipped');
+        this.log.warn(
+          { eventId: event.id, description: attributes.description },
+          'fastly activation event without a version; skipped',
+        );
         continue;
       }
-      activations.push({ version, at: attributes.created_at, userId: attributes.user_id ?? null, description: attributes.description });
+      activations.push({
+        version,
+        at: attributes.created_at,
+        userId: attributes.user_id ?? null,
+        description: attributes.description,
+      });
     }
     // Stable sort: events within the same second keep Fastly's (newest-first) order.
     return activations.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
@@ -253,12 +281,18 @@ export class FastlyClient {
       const outcome = await this.attempt(call, signal);
       const durationMs = Math.round(performance.now() - started);
       const status = 'status' in outcome ? outcome.status : outcome.kind;
-      this.log.debug({ method: call.method, path: call.path, status, durationMs, attempt: attempt + 1 }, 'fastly api call');
+      this.log.debug(
+        { method: call.method, path: call.path, status, durationMs, attempt: attempt + 1 },
+        'fastly api call',
+      );
 
       if (outcome.kind === 'ok') return this.parse(call, outcome.body);
       const decision = this.decide(call, outcome, attempt);
       if ('error' in decision) throw decision.error;
-      this.log.debug({ method: call.method, path: call.path, status, waitMs: decision.waitMs }, 'fastly api call will be retried');
+      this.log.debug(
+        { method: call.method, path: call.path, status, waitMs: decision.waitMs },
+        'fastly api call will be retried',
+      );
       await this.sleep(decision.waitMs, signal);
     }
   }
@@ -312,12 +346,22 @@ export class FastlyClient {
     try {
       return call.parse(body);
     } catch (error) {
-      if (call.activation !== undefined) throw this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', 'with a body rapid-rollback could not read', error);
-      throw new RollbackError('PROVIDER_UNAVAILABLE', `Fastly answered with data rapid-rollback could not read when trying to ${call.what}.`, {
-        hint: 'The Fastly API may have changed; retry once, and if it persists report it to the rapid-rollback maintainers.',
-        cause: error,
-        details: { method: call.method, path: call.path },
-      });
+      if (call.activation !== undefined)
+        throw this.uncertainActivation(
+          call,
+          'PROVIDER_UNAVAILABLE',
+          'with a body rapid-rollback could not read',
+          error,
+        );
+      throw new RollbackError(
+        'PROVIDER_UNAVAILABLE',
+        `Fastly answered with data rapid-rollback could not read when trying to ${call.what}.`,
+        {
+          hint: 'The Fastly API may have changed; retry once, and if it persists report it to the rapid-rollback maintainers.',
+          cause: error,
+          details: { method: call.method, path: call.path },
+        },
+      );
     }
   }
 
@@ -327,29 +371,44 @@ export class FastlyClient {
     const details = { method: call.method, path: call.path, attempts };
 
     if (outcome.kind === 'timeout') {
-      if (call.activation !== undefined) return { error: this.uncertainActivation(call, 'PROVIDER_TIMEOUT', `no answer within ${this.timeoutMs} ms`) };
+      if (call.activation !== undefined)
+        return { error: this.uncertainActivation(call, 'PROVIDER_TIMEOUT', `no answer within ${this.timeoutMs} ms`) };
       if (retriesLeft) return { waitMs: this.backoff(attempt) };
       return {
-        error: new RollbackError('PROVIDER_TIMEOUT', `Fastly did not answer within ${this.timeoutMs} ms, ${plural(attempts, 'attempt')}, when trying to ${call.what}.`, {
-          hint: 'Check https://www.fastlystatus.com and the network from the worker to api.fastly.com, then try again.',
-          retryable: true,
-          details,
-        }),
+        error: new RollbackError(
+          'PROVIDER_TIMEOUT',
+          `Fastly did not answer within ${this.timeoutMs} ms, ${plural(attempts, 'attempt')}, when trying to ${call.what}.`,
+          {
+            hint: 'Check https://www.fastlystatus.com and the network from the worker to api.fastly.com, then try again.',
+            retryable: true,
+            details,
+          },
+        ),
       };
     }
 
     if (outcome.kind === 'network') {
       const notSent = outcome.code !== undefined && NOT_SENT_CODES.has(outcome.code);
       if (call.activation !== undefined && !notSent) {
-        return { error: this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', `the connection failed (${outcome.code ?? outcome.message})`) };
+        return {
+          error: this.uncertainActivation(
+            call,
+            'PROVIDER_UNAVAILABLE',
+            `the connection failed (${outcome.code ?? outcome.message})`,
+          ),
+        };
       }
       if (retriesLeft) return { waitMs: this.backoff(attempt) };
       return {
-        error: new RollbackError('PROVIDER_UNAVAILABLE', `Could not reach the Fastly API (${outcome.code ?? outcome.message}), ${plural(attempts, 'attempt')}, when trying to ${call.what}.`, {
-          hint: 'Check the network and DNS from the worker to api.fastly.com, then try again.',
-          retryable: true,
-          details: { ...details, code: outcome.code },
-        }),
+        error: new RollbackError(
+          'PROVIDER_UNAVAILABLE',
+          `Could not reach the Fastly API (${outcome.code ?? outcome.message}), ${plural(attempts, 'attempt')}, when trying to ${call.what}.`,
+          {
+            hint: 'Check the network and DNS from the worker to api.fastly.com, then try again.',
+            retryable: true,
+            details: { ...details, code: outcome.code },
+          },
+        ),
       };
     }
 
@@ -364,23 +423,32 @@ export class FastlyClient {
       if (retriesLeft && (waitMs ?? 0) <= this.maxBackoffMs) return { waitMs: waitMs ?? this.backoff(attempt) };
       const resetAt = new Date(now + (waitMs ?? 0)).toISOString();
       return {
-        error: new RollbackError('PROVIDER_RATE_LIMITED', `Fastly's API rate limit is used up (HTTP 429) when trying to ${call.what}; it resets at ${resetAt}.`, {
-          hint: `Try again after ${resetAt}. Other automation using the same token may be spending the hourly limit of write requests.`,
-          retryable: true,
-          details: { ...httpDetails, resetAt },
-        }),
+        error: new RollbackError(
+          'PROVIDER_RATE_LIMITED',
+          `Fastly's API rate limit is used up (HTTP 429) when trying to ${call.what}; it resets at ${resetAt}.`,
+          {
+            hint: `Try again after ${resetAt}. Other automation using the same token may be spending the hourly limit of write requests.`,
+            retryable: true,
+            details: { ...httpDetails, resetAt },
+          },
+        ),
       };
     }
 
     if (status >= 500) {
-      if (call.activation !== undefined) return { error: this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', `HTTP ${status}${fastlySaid}`) };
+      if (call.activation !== undefined)
+        return { error: this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', `HTTP ${status}${fastlySaid}`) };
       if (retriesLeft) return { waitMs: this.backoff(attempt) };
       return {
-        error: new RollbackError('PROVIDER_UNAVAILABLE', `Fastly's API failed (HTTP ${status}${fastlySaid}), ${plural(attempts, 'attempt')}, when trying to ${call.what}.`, {
-          hint: 'Check https://www.fastlystatus.com, then try again in a few minutes.',
-          retryable: true,
-          details: httpDetails,
-        }),
+        error: new RollbackError(
+          'PROVIDER_UNAVAILABLE',
+          `Fastly's API failed (HTTP ${status}${fastlySaid}), ${plural(attempts, 'attempt')}, when trying to ${call.what}.`,
+          {
+            hint: 'Check https://www.fastlystatus.com, then try again in a few minutes.',
+            retryable: true,
+            details: httpDetails,
+          },
+        ),
       };
     }
 
@@ -390,10 +458,14 @@ export class FastlyClient {
           ? `Check that FASTLY_API_TOKEN may read the account's audit log (in Fastly that takes a superuser's token); without it the activation history of ${call.serviceId} is unavailable.`
           : `Check that FASTLY_API_TOKEN has global or engineer scope for service ${call.serviceId} and has not expired or been revoked.`;
       return {
-        error: new RollbackError('PROVIDER_AUTH', `Fastly refused the token (HTTP ${status}${fastlySaid}) when trying to ${call.what}.`, {
-          hint,
-          details: httpDetails,
-        }),
+        error: new RollbackError(
+          'PROVIDER_AUTH',
+          `Fastly refused the token (HTTP ${status}${fastlySaid}) when trying to ${call.what}.`,
+          {
+            hint,
+            details: httpDetails,
+          },
+        ),
       };
     }
 
@@ -403,23 +475,36 @@ export class FastlyClient {
           ? `Check serviceId in rollback.yml and that version ${call.activation} exists (fastly service version list --service-id ${call.serviceId}).`
           : `Check serviceId in rollback.yml, and that the token is not limited to other services.`;
       return {
-        error: new RollbackError('PROVIDER_NOT_FOUND', `Fastly found nothing (HTTP 404${fastlySaid}) when trying to ${call.what}.`, {
-          hint,
-          details: httpDetails,
-        }),
+        error: new RollbackError(
+          'PROVIDER_NOT_FOUND',
+          `Fastly found nothing (HTTP 404${fastlySaid}) when trying to ${call.what}.`,
+          {
+            hint,
+            details: httpDetails,
+          },
+        ),
       };
     }
 
     return {
-      error: new RollbackError('PROVIDER_REJECTED', `Fastly rejected the request to ${call.what} (HTTP ${status}${fastlySaid}).`, {
-        hint: 'Fastly says why above; fix that in Fastly or in rollback.yml, then try again.',
-        details: httpDetails,
-      }),
+      error: new RollbackError(
+        'PROVIDER_REJECTED',
+        `Fastly rejected the request to ${call.what} (HTTP ${status}${fastlySaid}).`,
+        {
+          hint: 'Fastly says why above; fix that in Fastly or in rollback.yml, then try again.',
+          details: httpDetails,
+        },
+      ),
     };
   }
 
   /** A failure after which nobody knows whether the activation happened. Never retryable. */
-  private uncertainActivation(call: Call<unknown>, code: 'PROVIDER_UNAVAILABLE' | 'PROVIDER_TIMEOUT', what: string, cause?: unknown): RollbackError {
+  private uncertainActivation(
+    call: Call<unknown>,
+    code: 'PROVIDER_UNAVAILABLE' | 'PROVIDER_TIMEOUT',
+    what: string,
+    cause?: unknown,
+  ): RollbackError {
     return new RollbackError(
       code,
       `Activating version ${call.activation} of service ${call.serviceId} failed (${what}): the activation may or may not have happened.`,
@@ -448,7 +533,8 @@ function classify(failure: unknown): Exclude<Outcome, { kind: 'ok' }> {
   if (f.response && typeof f.response.status === 'number') {
     return { kind: 'http', status: f.response.status, body: f.response.body, headers: f.response.headers ?? {} };
   }
-  const error = f.error ?? (failure instanceof Error ? (failure as Error & { code?: string; timeout?: number }) : undefined);
+  const error =
+    f.error ?? (failure instanceof Error ? (failure as Error & { code?: string; timeout?: number }) : undefined);
   if (error?.timeout !== undefined) return { kind: 'timeout' };
   return { kind: 'network', code: error?.code, message: error?.message ?? String(failure) };
 }
@@ -462,7 +548,6 @@ function rateLimitWaitMs(headers: Record<string, string | undefined>, now: numbe
   if (retryAfter !== undefined) waits.push(retryAfter);
   return waits.length === 0 ? undefined : Math.max(0, ...waits);
 }
-
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -7,6 +7,8 @@ export const fastlyDescriptor: DriverModule<typeof fastlyTargetSchema> = {
   displayName: 'Fastly service',
   targetSchema: fastlyTargetSchema,
   requiredEnv: (environment) =>
-    environment.fastly ? undefined : 'FASTLY_API_TOKEN is missing: create an API token with global (or engineer) scope in Fastly under Account > API tokens.',
+    environment.fastly
+      ? undefined
+      : 'FASTLY_API_TOKEN is missing: create an API token with global (or engineer) scope in Fastly under Account > API tokens.',
   load: async () => (await import('./index.js')).fastlyDriver,
 };

@@ -77,7 +77,9 @@ declare module 'fastly' {
     /** Re-authenticates `apiClient` from process.env.FASTLY_API_TOKEN when that is set. */
     constructor(apiClient?: ApiClient);
     activateServiceVersionWithHttpInfo(options: { service_id: string; version_id: number }): Promise<FastlyHttpInfo>;
-    listServiceVersions(options: { service_id: string }): Promise<Array<{ number?: number; active?: boolean; locked?: boolean }>>;
+    listServiceVersions(options: {
+      service_id: string;
+    }): Promise<Array<{ number?: number; active?: boolean; locked?: boolean }>>;
   }
 
   export class EventsApi {
@@ -98,20 +100,24 @@ declare module 'fastly' {
 
 declare module 'fastly/dist/ApiClient.js' {
   const ApiClient: typeof import('fastly').ApiClient;
+
   export { ApiClient as default };
 }
 
 declare module 'fastly/dist/api/ServiceApi.js' {
   const ServiceApi: typeof import('fastly').ServiceApi;
+
   export { ServiceApi as default };
 }
 
 declare module 'fastly/dist/api/VersionApi.js' {
   const VersionApi: typeof import('fastly').VersionApi;
+
   export { VersionApi as default };
 }
 
 declare module 'fastly/dist/api/EventsApi.js' {
   const EventsApi: typeof import('fastly').EventsApi;
+
   export { EventsApi as default };
 }

@@ -17,7 +17,12 @@ export const fastlyDriver: DriverModule<typeof fastlyTargetSchema> & DriverFacto
 };
 
 function versionInfo(version: FastlyVersion): VersionInfo {
-  return { id: String(version.number), label: `v${version.number}`, description: version.comment || undefined, meta: { comment: version.comment } };
+  return {
+    id: String(version.number),
+    label: `v${version.number}`,
+    description: version.comment || undefined,
+    meta: { comment: version.comment },
+  };
 }
 
 export class FastlyDriver implements RollbackDriver {
@@ -96,7 +101,12 @@ export class FastlyDriver implements RollbackDriver {
     const service = await this.client.getService(this.target.serviceId, ctx.signal);
     const ok = service.activeVersion === Number(plan.to.id);
     const seen = service.activeVersion === null ? 'no active version' : `v${service.activeVersion} active`;
-    return [{ name: 'Active version', ok, detail: ok ? `Fastly reports ${plan.to.label} active` : `expected ${plan.to.label}, Fastly reports ${seen}` }];
+    return [
+      {
+        name: 'Active version',
+        ok,
+        detail: ok ? `Fastly reports ${plan.to.label} active` : `expected ${plan.to.label}, Fastly reports ${seen}`,
+      },
+    ];
   }
 }
-

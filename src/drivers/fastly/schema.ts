@@ -8,10 +8,22 @@ import { z } from 'zod';
 /** `SchemasVersionResponse` in the API reference: one entry of a service's `versions`. */
 export const versionSchema = z.object({
   number: z.number().int().positive(),
-  active: z.boolean().nullish().transform((v) => v ?? false),
-  locked: z.boolean().nullish().transform((v) => v ?? false),
-  comment: z.string().nullish().transform((v) => v ?? ''),
-  updated_at: z.string().nullish().transform((v) => v ?? null),
+  active: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
+  locked: z
+    .boolean()
+    .nullish()
+    .transform((v) => v ?? false),
+  comment: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? ''),
+  updated_at: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
 });
 export type VersionBody = z.infer<typeof versionSchema>;
 
@@ -29,7 +41,10 @@ export const eventSchema = z.object({
   id: z.string(),
   attributes: z.object({
     created_at: z.string(),
-    description: z.string().nullish().transform((v) => v ?? ''),
+    description: z
+      .string()
+      .nullish()
+      .transform((v) => v ?? ''),
     event_type: z.string(),
     metadata: z.record(z.string(), z.unknown()).nullish(),
     service_id: z.string().nullish(),
@@ -40,10 +55,7 @@ export type EventBody = z.infer<typeof eventSchema>;
 
 export const eventsResponseSchema = z.object({
   data: z.array(eventSchema),
-  meta: z
-    .object({ record_count: z.number().optional(), total_pages: z.number().optional() })
-    .partial()
-    .optional(),
+  meta: z.object({ record_count: z.number().optional(), total_pages: z.number().optional() }).partial().optional(),
 });
 
 /**
@@ -61,15 +73,20 @@ export function errorText(body: unknown): string | undefined {
   const parsed = errorBodySchema.safeParse(body);
   if (!parsed.success) return undefined;
   if ('msg' in parsed.data) return parsed.data.detail ? `${parsed.data.msg} (${parsed.data.detail})` : parsed.data.msg;
-  return parsed.data.errors
-    .map((e) => [e.title, e.detail].filter(Boolean).join(': '))
-    .filter(Boolean)
-    .join('; ') || undefined;
+  return (
+    parsed.data.errors
+      .map((e) => [e.title, e.detail].filter(Boolean).join(': '))
+      .filter(Boolean)
+      .join('; ') || undefined
+  );
 }
 
 const versionNumberSchema = z.union([
   z.number().int().positive(),
-  z.string().regex(/^[1-9]\d*$/).transform(Number),
+  z
+    .string()
+    .regex(/^[1-9]\d*$/)
+    .transform(Number),
 ]);
 
 /**

@@ -24,13 +24,19 @@ export function chooseRestoreVersion(
   explicit?: number,
 ): VersionChoice {
   const from = activeVersionOf(service);
-  if (explicit !== undefined) return { from, to: explicitVersion(service, from, explicit), selection: 'explicit', notes: [] };
+  if (explicit !== undefined)
+    return { from, to: explicitVersion(service, from, explicit), selection: 'explicit', notes: [] };
 
   const notes: string[] = [];
   if (activations) {
     const previous = previousFromHistory(service, activations, from.number);
     if (previous) {
-      return { from, to: previous, selection: 'history', notes: [`v${previous.number} was live before v${from.number}.`] };
+      return {
+        from,
+        to: previous,
+        selection: 'history',
+        notes: [`v${previous.number} was live before v${from.number}.`],
+      };
     }
     notes.push(`The activation history has no earlier activation of another version, so the version is inferred.`);
   } else {
@@ -41,20 +47,31 @@ export function chooseRestoreVersion(
     .filter((v) => v.locked && v.number < from.number)
     .sort((a, b) => b.number - a.number)[0];
   if (!inferred) {
-    throw new RollbackError('NOTHING_TO_ROLL_BACK', `${service.name} has no earlier version that was ever activated: v${from.number} is the first.`, {
-      hint: 'There is nothing to roll back to. Fix forward: deploy a corrected version.',
-    });
+    throw new RollbackError(
+      'NOTHING_TO_ROLL_BACK',
+      `${service.name} has no earlier version that was ever activated: v${from.number} is the first.`,
+      {
+        hint: 'There is nothing to roll back to. Fix forward: deploy a corrected version.',
+      },
+    );
   }
-  notes.push(`Inferred: v${inferred.number} is the newest locked (once activated) version below v${from.number}. Check it before approving.`);
+  notes.push(
+    `Inferred: v${inferred.number} is the newest locked (once activated) version below v${from.number}. Check it before approving.`,
+  );
   return { from, to: inferred, selection: 'inferred', notes };
 }
 
 function activeVersionOf(service: FastlyService): FastlyVersion {
-  const active = service.versions.find((v) => v.number === service.activeVersion) ?? service.versions.find((v) => v.active);
+  const active =
+    service.versions.find((v) => v.number === service.activeVersion) ?? service.versions.find((v) => v.active);
   if (!active) {
-    throw new RollbackError('NOTHING_TO_ROLL_BACK', `${service.name} has no active version, so there is nothing to roll back.`, {
-      hint: 'Activate a version in Fastly first, or check the serviceId in rollback.yml.',
-    });
+    throw new RollbackError(
+      'NOTHING_TO_ROLL_BACK',
+      `${service.name} has no active version, so there is nothing to roll back.`,
+      {
+        hint: 'Activate a version in Fastly first, or check the serviceId in rollback.yml.',
+      },
+    );
   }
   return active;
 }
@@ -63,22 +80,34 @@ function explicitVersion(service: FastlyService, from: FastlyVersion, number: nu
   const version = service.versions.find((v) => v.number === number);
   if (!version) {
     const newest = Math.max(...service.versions.map((v) => v.number));
-    throw new RollbackError('VERSION_UNKNOWN', `${service.name} has no version v${number} (versions go from v1 to v${newest}).`, {
-      hint: 'Run `/rollback <target>` without a version to restore the previously active one.',
-    });
+    throw new RollbackError(
+      'VERSION_UNKNOWN',
+      `${service.name} has no version v${number} (versions go from v1 to v${newest}).`,
+      {
+        hint: 'Run `/rollback <target>` without a version to restore the previously active one.',
+      },
+    );
   }
   if (version.number === from.number) {
     throw new RollbackError('NOTHING_TO_ROLL_BACK', `v${number} is already the active version of ${service.name}.`);
   }
   if (!version.locked) {
-    throw new RollbackError('VERSION_NOT_RESTORABLE', `v${number} of ${service.name} is a draft that was never activated, so it never served traffic.`, {
-      hint: 'A rollback only restores versions that have been live. Pick a locked version, or deploy the draft through the pipeline.',
-    });
+    throw new RollbackError(
+      'VERSION_NOT_RESTORABLE',
+      `v${number} of ${service.name} is a draft that was never activated, so it never served traffic.`,
+      {
+        hint: 'A rollback only restores versions that have been live. Pick a locked version, or deploy the draft through the pipeline.',
+      },
+    );
   }
   return version;
 }
 
-function previousFromHistory(service: FastlyService, activations: FastlyActivation[], active: number): FastlyVersion | undefined {
+function previousFromHistory(
+  service: FastlyService,
+  activations: FastlyActivation[],
+  active: number,
+): FastlyVersion | undefined {
   // Newest first: skip down to the activation that made the current version live, then take the
   // next older activation of a different version that still exists and was locked.
   const current = activations.findIndex((a) => a.version === active);

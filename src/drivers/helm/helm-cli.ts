@@ -33,10 +33,27 @@ export async function helmRollback(
   args: { release: string; revision: number; namespace: string; timeoutMs: number },
   options: HelmCliOptions,
 ): Promise<string> {
-  if (!SAFE_NAME.test(args.release) || !SAFE_NAME.test(args.namespace) || !Number.isInteger(args.revision) || args.revision < 1) {
-    throw new RollbackError('CONFIG_INVALID', `Refusing to run helm with release "${args.release}", namespace "${args.namespace}", revision ${args.revision}: not valid Kubernetes names and a revision number.`);
+  if (
+    !SAFE_NAME.test(args.release) ||
+    !SAFE_NAME.test(args.namespace) ||
+    !Number.isInteger(args.revision) ||
+    args.revision < 1
+  ) {
+    throw new RollbackError(
+      'CONFIG_INVALID',
+      `Refusing to run helm with release "${args.release}", namespace "${args.namespace}", revision ${args.revision}: not valid Kubernetes names and a revision number.`,
+    );
   }
-  const argv = ['rollback', args.release, String(args.revision), '--namespace', args.namespace, '--wait', '--timeout', `${Math.max(1, Math.round(args.timeoutMs / 1000))}s`];
+  const argv = [
+    'rollback',
+    args.release,
+    String(args.revision),
+    '--namespace',
+    args.namespace,
+    '--wait',
+    '--timeout',
+    `${Math.max(1, Math.round(args.timeoutMs / 1000))}s`,
+  ];
   if (options.context) argv.push('--kube-context', options.context);
   try {
     return await runHelm(argv, { ...options, limitMs: options.limitMs ?? args.timeoutMs + HELM_GRACE_MS });
@@ -68,15 +85,31 @@ export function runHelm(argv: string[], options: HelmCliOptions): Promise<string
     child.stderr.on('data', (chunk: Buffer) => collect(chunk, err));
     child.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') {
-        reject(new RollbackError('CONFIG_INVALID', `helm was not found (HELM_BIN=${options.bin}).`, { hint: 'Install helm 3 on the worker, or set HELM_BIN to its path.' }));
+        reject(
+          new RollbackError('CONFIG_INVALID', `helm was not found (HELM_BIN=${options.bin}).`, {
+            hint: 'Install helm 3 on the worker, or set HELM_BIN to its path.',
+          }),
+        );
       } else if (options.signal.aborted) {
-        reject(new RollbackError('PROVIDER_TIMEOUT', 'helm was stopped: the rollback ran out of time or the worker is stopping.', { cause: error }));
+        reject(
+          new RollbackError(
+            'PROVIDER_TIMEOUT',
+            'helm was stopped: the rollback ran out of time or the worker is stopping.',
+            { cause: error },
+          ),
+        );
       } else if (limit?.aborted) {
         const said = lines.slice(-3).join(' / ');
-        reject(new RollbackError('PROVIDER_TIMEOUT', `helm ${argv[0]} did not finish within ${Math.round((options.limitMs ?? 0) / 1000)} s (its --timeout and ${HELM_GRACE_MS / 1000} s more), so it was stopped${said ? `; its last words: ${said}` : ''}.`, {
-          hint: 'The Kubernetes API server may not be answering (`kubectl get --raw /readyz`).',
-          cause: error,
-        }));
+        reject(
+          new RollbackError(
+            'PROVIDER_TIMEOUT',
+            `helm ${argv[0]} did not finish within ${Math.round((options.limitMs ?? 0) / 1000)} s (its --timeout and ${HELM_GRACE_MS / 1000} s more), so it was stopped${said ? `; its last words: ${said}` : ''}.`,
+            {
+              hint: 'The Kubernetes API server may not be answering (`kubectl get --raw /readyz`).',
+              cause: error,
+            },
+          ),
+        );
       } else {
         reject(new RollbackError('PROVIDER_UNAVAILABLE', `helm could not run: ${error.message}`, { cause: error }));
       }
@@ -88,9 +121,15 @@ export function runHelm(argv: string[], options: HelmCliOptions): Promise<string
       }
       if (code === 0) resolve(lines.join('\n'));
       else if (!signal.aborted) {
-        reject(new RollbackError('PROVIDER_REJECTED', `helm ${argv[0]} exited with code ${code}: ${lines.slice(-3).join(' / ') || 'no output'}`, {
-          hint: 'Read helm\'s words above; `helm history` shows what the release is on now.',
-        }));
+        reject(
+          new RollbackError(
+            'PROVIDER_REJECTED',
+            `helm ${argv[0]} exited with code ${code}: ${lines.slice(-3).join(' / ') || 'no output'}`,
+            {
+              hint: "Read helm's words above; `helm history` shows what the release is on now.",
+            },
+          ),
+        );
       }
     });
   });

@@ -2,12 +2,21 @@ import { RollbackError } from '../../core/errors.js';
 import type { Plan, VerifyCheck } from '../../core/types.js';
 import { extraChecks } from '../kubernetes/extra-checks.js';
 import { KubeApi, loadKubeConfig } from '../kubernetes/kube-api.js';
-import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
 import { execInPod } from '../kubernetes/pod-exec.js';
-import type { DriverContext, DriverFactory, DriverModule, FollowUp, FollowUpResult, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
+import type {
+  DriverContext,
+  DriverFactory,
+  DriverModule,
+  FollowUp,
+  FollowUpResult,
+  LiveState,
+  PlanOptions,
+  RollbackDriver,
+} from '../types.js';
 import { helmDescriptor } from './descriptor.js';
 import { helmRollback } from './helm-cli.js';
-import { releaseHistory, type HelmRevision } from './release.js';
+import { type HelmRevision, releaseHistory } from './release.js';
 import type { HelmTarget, helmTargetSchema } from './schema.js';
 import { chooseRevision, revisionInfo } from './select-revision.js';
 
@@ -16,7 +25,10 @@ export const helmDriver: DriverModule<typeof helmTargetSchema> & DriverFactory<t
   ...helmDescriptor,
   create(name, target, environment, log) {
     const api = new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log });
-    return new HelmDriver(name, target, api, { bin: environment.helmBin ?? 'helm', kubeconfig: environment.kubeconfig });
+    return new HelmDriver(name, target, api, {
+      bin: environment.helmBin ?? 'helm',
+      kubeconfig: environment.kubeconfig,
+    });
   },
 };
 
@@ -44,7 +56,11 @@ export class HelmDriver implements RollbackDriver {
   }
 
   private async history(ctx: DriverContext): Promise<HelmRevision[]> {
-    const secrets = await this.api.listSecrets(this.target.namespace, `owner=helm,name=${this.target.release}`, ctx.signal);
+    const secrets = await this.api.listSecrets(
+      this.target.namespace,
+      `owner=helm,name=${this.target.release}`,
+      ctx.signal,
+    );
     const { revisions, unreadable } = releaseHistory(secrets);
     if (unreadable.length > 0) ctx.log.warn({ unreadable }, 'some Helm release secrets could not be decoded');
     return revisions;
@@ -57,7 +73,12 @@ export class HelmDriver implements RollbackDriver {
 
   async plan(ctx: DriverContext, options: PlanOptions): Promise<Plan> {
     const revisions = await this.history(ctx);
-    const choice = chooseRevision(this.target.release, this.target.namespace, revisions, options.toVersion === undefined ? undefined : Number(options.toVersion));
+    const choice = chooseRevision(
+      this.target.release,
+      this.target.namespace,
+      revisions,
+      options.toVersion === undefined ? undefined : Number(options.toVersion),
+    );
     const from = revisionInfo(choice.current);
     const to = revisionInfo(choice.target);
     const workloads = this.workloadNames(choice.target);
@@ -69,16 +90,21 @@ export class HelmDriver implements RollbackDriver {
       from,
       to,
       selection: choice.selection,
-      notes: [...choice.notes, `Chart ${choice.target.chart}-${choice.target.chartVersion}, app ${choice.target.appVersion || 'unversioned'}: ${to.images?.join(', ') || 'no images found'} come back.`],
+      notes: [
+        ...choice.notes,
+        `Chart ${choice.target.chart}-${choice.target.chartVersion}, app ${choice.target.appVersion || 'unversioned'}: ${to.images?.join(', ') || 'no images found'} come back.`,
+      ],
       budgetMs: 300_000,
       actionDone: `helm rollback ${this.target.release} ${choice.target.revision} finished`,
       steps: [
         `Check that revision ${choice.current.revision} is still the latest`,
         `helm rollback ${this.target.release} ${choice.target.revision} --namespace ${this.target.namespace} --wait --timeout ${Math.round(this.target.timeout / 1000)}s`,
-        `Rollout status of ${workloads.map((w) => `deployment/${w}`).join(', ') || 'the release\'s Deployments'}`,
+        `Rollout status of ${workloads.map((w) => `deployment/${w}`).join(', ') || "the release's Deployments"}`,
         `Check every running pod runs ${to.images?.join(', ')}`,
         ...(this.target.verify?.url ? [`Probe ${this.target.verify.url}`] : []),
-        ...(this.target.verify?.prometheus ? [`Wait for the error rate to fall below ${this.target.verify.prometheus.below * 100} %`] : []),
+        ...(this.target.verify?.prometheus
+          ? [`Wait for the error rate to fall below ${this.target.verify.prometheus.below * 100} %`]
+          : []),
       ],
     };
   }
@@ -91,22 +117,38 @@ export class HelmDriver implements RollbackDriver {
   /** `helm rollback` takes no precondition: the read that decided it (`decided`) is not used. */
   async execute(ctx: DriverContext, plan: Plan): Promise<void> {
     const revision = Number(plan.to.id);
-    if (!Number.isInteger(revision) || revision < 1) throw new RollbackError('VERSION_UNKNOWN', `"${plan.to.id}" is not a Helm revision.`);
+    if (!Number.isInteger(revision) || revision < 1)
+      throw new RollbackError('VERSION_UNKNOWN', `"${plan.to.id}" is not a Helm revision.`);
     await helmRollback(
       { release: this.target.release, revision, namespace: this.target.namespace, timeoutMs: this.target.timeout },
-      { bin: this.helm.bin, kubeconfig: this.helm.kubeconfig, context: this.target.context, signal: ctx.signal, onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }), recovery: { from: Number(plan.from.id), history: () => this.history(ctx) } },
+      {
+        bin: this.helm.bin,
+        kubeconfig: this.helm.kubeconfig,
+        context: this.target.context,
+        signal: ctx.signal,
+        onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }),
+        recovery: { from: Number(plan.from.id), history: () => this.history(ctx) },
+      },
     );
   }
 
   followUps(): FollowUp[] {
     const migration = this.target.migration;
     if (!migration) return [];
-    return [{ id: 'migration', label: 'Revert migration', description: `${migration.command.join(' ')} in a ${migration.podSelector} pod (container ${migration.container}) in ${this.target.namespace}`, needsApproval: true }];
+    return [
+      {
+        id: 'migration',
+        label: 'Revert migration',
+        description: `${migration.command.join(' ')} in a ${migration.podSelector} pod (container ${migration.container}) in ${this.target.namespace}`,
+        needsApproval: true,
+      },
+    ];
   }
 
   async runFollowUp(ctx: DriverContext, _plan: Plan, id: string): Promise<FollowUpResult> {
     const migration = this.target.migration;
-    if (id !== 'migration' || !migration) throw new RollbackError('PROVIDER_REJECTED', `${this.name} has no follow-up "${id}".`);
+    if (id !== 'migration' || !migration)
+      throw new RollbackError('PROVIDER_REJECTED', `${this.name} has no follow-up "${id}".`);
     return execInPod(this.api, { namespace: this.target.namespace, ...migration, timeoutMs: this.target.timeout }, ctx);
   }
 
@@ -119,14 +161,20 @@ export class HelmDriver implements RollbackDriver {
     checks.push({
       name: 'Helm release',
       ok: Boolean(restored && latest?.status === 'deployed'),
-      detail: latest ? `revision ${latest.revision} is ${latest.status}${latest.description ? ` (${latest.description})` : ''}` : 'no history',
+      detail: latest
+        ? `revision ${latest.revision} is ${latest.status}${latest.description ? ` (${latest.description})` : ''}`
+        : 'no history',
     });
     for (const name of target ? this.workloadNames(target) : []) {
       const rollout = await waitForRollout(this.api, this.target.namespace, name, this.target.timeout, ctx);
       checks.push({ name: rollout.name, ok: rollout.ok, detail: rollout.detail });
       if (!rollout.ok) continue;
       const workload = target?.workloads.find((w) => w.name === name);
-      const selector = this.target.podSelector ?? Object.entries(workload?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+      const selector =
+        this.target.podSelector ??
+        Object.entries(workload?.selector ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',');
       const expected = this.target.podSelector ? (plan.to.images ?? []) : (workload?.images ?? []);
       if (selector) checks.push(await checkRunningImages(this.api, this.target.namespace, selector, expected, ctx));
     }
@@ -138,9 +186,13 @@ export class HelmDriver implements RollbackDriver {
 function chooseCurrent(target: HelmTarget, revisions: HelmRevision[]) {
   const current = revisions[0];
   if (!current) {
-    throw new RollbackError('PROVIDER_NOT_FOUND', `Helm release ${target.release} has no history in namespace ${target.namespace}.`, {
-      hint: `Check \`release:\` and \`namespace:\` in rollback.yml against \`helm list -n ${target.namespace}\`.`,
-    });
+    throw new RollbackError(
+      'PROVIDER_NOT_FOUND',
+      `Helm release ${target.release} has no history in namespace ${target.namespace}.`,
+      {
+        hint: `Check \`release:\` and \`namespace:\` in rollback.yml against \`helm list -n ${target.namespace}\`.`,
+      },
+    );
   }
   return { current };
 }

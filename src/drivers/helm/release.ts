@@ -17,7 +17,12 @@ const releaseSchema = z.object({
   chart: z
     .object({
       metadata: z
-        .object({ name: z.string().optional(), version: z.string().optional(), appVersion: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() })
+        .object({
+          name: z.string().optional(),
+          version: z.string().optional(),
+          appVersion: z.string().optional(),
+          annotations: z.record(z.string(), z.string()).optional(),
+        })
         .optional(),
     })
     .optional(),
@@ -79,9 +84,13 @@ export function decodeRelease(secretData: string): HelmRevision {
     images: [...new Set(workloads.flatMap((w) => w.images))],
     meta: {
       ...Object.fromEntries(Object.entries(release.labels ?? {}).map(([k, v]) => [`label:${k}`, v])),
-      ...Object.fromEntries(Object.entries(release.chart?.metadata?.annotations ?? {}).map(([k, v]) => [`annotation:${k}`, v])),
+      ...Object.fromEntries(
+        Object.entries(release.chart?.metadata?.annotations ?? {}).map(([k, v]) => [`annotation:${k}`, v]),
+      ),
     },
-    content: createHash('sha256').update(JSON.stringify([chart?.name, chart?.version, chart?.appVersion, release.manifest])).digest('hex'),
+    content: createHash('sha256')
+      .update(JSON.stringify([chart?.name, chart?.version, chart?.appVersion, release.manifest]))
+      .digest('hex'),
   };
 }
 
@@ -133,7 +142,9 @@ export function releaseHistory(secrets: V1Secret[]): { revisions: HelmRevision[]
   revisions.sort((a, b) => b.revision - a.revision);
   revisions.forEach((revision, index) => {
     if (revision.status !== 'failed' || !FAILED_ROLLBACK.test(revision.description)) return;
-    revision.failedRollbackOf = revisions.slice(index + 1).find((older) => older.content === revision.content)?.revision;
+    revision.failedRollbackOf = revisions
+      .slice(index + 1)
+      .find((older) => older.content === revision.content)?.revision;
   });
   return { revisions, unreadable };
 }

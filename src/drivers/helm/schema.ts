@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { gitSettingsSchema } from '../../git/schema.js';
 import { durationSchema } from '../../config/rollback-file.js';
+import { gitSettingsSchema } from '../../git/schema.js';
 import { kubeName, labelSelector, verifySchema } from '../kubernetes/schema.js';
 
 /** One `kind: helm` entry under `targets:` in rollback.yml. */
@@ -11,7 +11,9 @@ export const helmTargetSchema = z
     namespace: kubeName,
     context: z.string().min(1).optional(),
     /** What to watch, as kind/name; default: every Deployment the release renders. */
-    workloads: z.array(z.string().regex(/^deployment\/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be deployment/<name>')).optional(),
+    workloads: z
+      .array(z.string().regex(/^deployment\/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be deployment/<name>'))
+      .optional(),
     /** Pods whose images are checked; default: each Deployment's own selector. */
     podSelector: labelSelector.optional(),
     timeout: durationSchema.default(300_000),

@@ -34,7 +34,12 @@ export interface RevisionChoice {
  * plan says which. A release stuck in a pending state is refused: Helm would refuse too, and the person
  * needs to know why.
  */
-export function chooseRevision(release: string, namespace: string, revisions: HelmRevision[], explicit?: number): RevisionChoice {
+export function chooseRevision(
+  release: string,
+  namespace: string,
+  revisions: HelmRevision[],
+  explicit?: number,
+): RevisionChoice {
   const current = revisions[0];
   if (!current) {
     throw new RollbackError('PROVIDER_NOT_FOUND', `Helm release ${release} has no history in namespace ${namespace}.`, {
@@ -43,22 +48,35 @@ export function chooseRevision(release: string, namespace: string, revisions: He
   }
   if (current.status.startsWith('pending-')) {
     const lastGood = revisions.find((r) => r.revision < current.revision && RESTORABLE.has(r.status));
-    throw new RollbackError('PROVIDER_REJECTED', `Helm release ${release} is stuck in ${current.status} (revision ${current.revision}): another Helm operation is running or was interrupted, and Helm refuses a rollback until it ends.`, {
-      hint: `Check \`helm history ${release} -n ${namespace}\` and whether a deploy pipeline is still running. If nothing is, clear it by hand${lastGood ? ` with \`helm rollback ${release} ${lastGood.revision} -n ${namespace}\`` : ''}, as the runbook says.`,
-    });
+    throw new RollbackError(
+      'PROVIDER_REJECTED',
+      `Helm release ${release} is stuck in ${current.status} (revision ${current.revision}): another Helm operation is running or was interrupted, and Helm refuses a rollback until it ends.`,
+      {
+        hint: `Check \`helm history ${release} -n ${namespace}\` and whether a deploy pipeline is still running. If nothing is, clear it by hand${lastGood ? ` with \`helm rollback ${release} ${lastGood.revision} -n ${namespace}\`` : ''}, as the runbook says.`,
+      },
+    );
   }
   const notes: string[] = [];
-  if (current.status === 'failed') notes.push(`The latest revision ${current.revision} failed; the cluster may be half on it.`);
+  if (current.status === 'failed')
+    notes.push(`The latest revision ${current.revision} failed; the cluster may be half on it.`);
   if (explicit !== undefined) {
     const target = revisions.find((r) => r.revision === explicit);
     if (!target) {
-      throw new RollbackError('VERSION_UNKNOWN', `Helm release ${release} has no revision ${explicit}; it keeps ${revisions.map((r) => r.revision).join(', ')}.`);
+      throw new RollbackError(
+        'VERSION_UNKNOWN',
+        `Helm release ${release} has no revision ${explicit}; it keeps ${revisions.map((r) => r.revision).join(', ')}.`,
+      );
     }
-    if (target.revision === current.revision) throw new RollbackError('NOTHING_TO_ROLL_BACK', `revision ${explicit} is already the latest of ${release}.`);
+    if (target.revision === current.revision)
+      throw new RollbackError('NOTHING_TO_ROLL_BACK', `revision ${explicit} is already the latest of ${release}.`);
     if (!RESTORABLE.has(target.status)) {
-      throw new RollbackError('VERSION_NOT_RESTORABLE', `revision ${explicit} of ${release} is ${target.status}: it never ran successfully.`, {
-        hint: 'Pick a superseded or deployed revision (`helm history`).',
-      });
+      throw new RollbackError(
+        'VERSION_NOT_RESTORABLE',
+        `revision ${explicit} of ${release} is ${target.status}: it never ran successfully.`,
+        {
+          hint: 'Pick a superseded or deployed revision (`helm history`).',
+        },
+      );
     }
     return { current, target, selection: 'explicit', notes };
   }
@@ -71,7 +89,11 @@ export function chooseRevision(release: string, namespace: string, revisions: He
     }
     skipped.push(`revision ${candidate.revision} (${candidate.status})`);
   }
-  throw new RollbackError('NOTHING_TO_ROLL_BACK', `Helm release ${release} has no successfully deployed revision before ${current.revision}.`, {
-    hint: 'There is nothing to roll back to. Fix forward: deploy a corrected chart or image.',
-  });
+  throw new RollbackError(
+    'NOTHING_TO_ROLL_BACK',
+    `Helm release ${release} has no successfully deployed revision before ${current.revision}.`,
+    {
+      hint: 'There is nothing to roll back to. Fix forward: deploy a corrected chart or image.',
+    },
+  );
 }

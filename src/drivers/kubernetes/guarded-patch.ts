@@ -1,10 +1,11 @@
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { RollbackError, type ErrorCode } from '../../core/errors.js';
+import { type ErrorCode, RollbackError } from '../../core/errors.js';
 import type { DriverContext } from '../types.js';
 import type { JsonPatchOp, KubeApi } from './kube-api.js';
 import {
   failuresText,
   failureText,
+  type KubeFailure,
   MAX_WAIT_MS,
   notApplied,
   PATCH_SENDS,
@@ -14,7 +15,6 @@ import {
   transient,
   UNAVAILABLE_HINT,
   waitBefore,
-  type KubeFailure,
 } from './retry.js';
 import { RESOURCE_VERSION_PATH, REVISION_PATH, revisionOf, sameTemplate } from './revisions.js';
 
@@ -48,7 +48,9 @@ export async function sendGuardedPatch(
   const resource = `deployment/${name}`;
   const tested = ops.find((op) => op.op === 'test' && op.path === REVISION_PATH);
   const pinned = ops.find((op) => op.op === 'test' && op.path === RESOURCE_VERSION_PATH)?.value as string | undefined;
-  const template = ops.find((op) => op.op === 'replace' && op.path === '/spec/template')?.value as V1PodTemplateSpec | undefined;
+  const template = ops.find((op) => op.op === 'replace' && op.path === '/spec/template')?.value as
+    | V1PodTemplateSpec
+    | undefined;
   const byHand = `Or roll back by hand, as the runbook says: \`kubectl rollout undo ${resource} -n ${namespace} --to-revision=<the revision in the plan>\`.`;
   const replanHint = `Someone changed it meanwhile: look at \`kubectl rollout history ${resource} -n ${namespace}\`, then request the rollback again to plan again from what is live now.`;
   const failures: KubeFailure[] = [];
@@ -68,10 +70,18 @@ export async function sendGuardedPatch(
         throw new RollbackError(
           'PROVIDER_RATE_LIMITED',
           `The Kubernetes API at ${api.server} ${failuresText(failures, elapsed())} when trying to ${what}${waitMs > MAX_WAIT_MS ? `, asking to wait ${seconds(waitMs)}` : ''}. A 429 means it did not act on the patch.`,
-          { hint: `${RATE_LIMIT_HINT} ${byHand}`, retryable: true, cause: result.error, details: { sends: send, uncertain: false } },
+          {
+            hint: `${RATE_LIMIT_HINT} ${byHand}`,
+            retryable: true,
+            cause: result.error,
+            details: { sends: send, uncertain: false },
+          },
         );
       }
-      ctx.report({ status: 'info', text: `Kubernetes answered 429 to the rollback patch, so it was not applied; sending it again in ${seconds(waitMs)}, as its Retry-After asks.` });
+      ctx.report({
+        status: 'info',
+        text: `Kubernetes answered 429 to the rollback patch, so it was not applied; sending it again in ${seconds(waitMs)}, as its Retry-After asks.`,
+      });
       await api.sleep(waitMs, ctx.signal);
       continue;
     }
@@ -81,7 +91,12 @@ export async function sendGuardedPatch(
     // earlier send applied after all: read back to tell.
     if (refused && (!uncertainBefore || (failure.status !== 409 && failure.status !== 422))) {
       if (pinned !== undefined && !uncertainBefore && (failure.status === 409 || failure.status === 422)) {
-        throw await changedSinceDecided(api, { namespace, name, resource, pinned, revision: tested?.value, hint: replanHint }, ctx.signal, refusal(what, failure, result.error));
+        throw await changedSinceDecided(
+          api,
+          { namespace, name, resource, pinned, revision: tested?.value, hint: replanHint },
+          ctx.signal,
+          refusal(what, failure, result.error),
+        );
       }
       throw refusal(what, failure, result.error);
     }
@@ -111,13 +126,22 @@ export async function sendGuardedPatch(
         written && revision === String(tested.value)
           ? `it was written to since the check that decided the rollback (resourceVersion ${pinned}, now ${now.metadata?.resourceVersion}) and does not have the restored pod template`
           : `it is on revision ${revision} with a pod template that is neither the planned one nor the restored one`;
-      throw new RollbackError('PLAN_STALE', `${resource} changed while the rollback was being sent: ${seen}. Nothing more was sent.`, { hint: replanHint });
+      throw new RollbackError(
+        'PLAN_STALE',
+        `${resource} changed while the rollback was being sent: ${seen}. Nothing more was sent.`,
+        { hint: replanHint },
+      );
     }
     if (send >= PATCH_SENDS) {
       throw new RollbackError(
         codeOf(failure),
         `The Kubernetes API at ${api.server} ${failuresText(failures, elapsed())} when trying to ${what}; read back after each, ${resource} was unchanged (revision ${revision}), so nothing was changed.`,
-        { hint: `${UNAVAILABLE_HINT} ${byHand}`, retryable: true, cause: result.error, details: { sends: send, uncertain: false } },
+        {
+          hint: `${UNAVAILABLE_HINT} ${byHand}`,
+          retryable: true,
+          cause: result.error,
+          details: { sends: send, uncertain: false },
+        },
       );
     }
     const waitMs = Math.min(waitBefore(failure, send), MAX_WAIT_MS);
@@ -166,7 +190,14 @@ function codeOf(failure: KubeFailure): ErrorCode {
 }
 
 /** The patch's outcome is unknown and cannot be found out now. Never retryable. */
-function uncertain(api: KubeApi, what: string, resource: string, failure: KubeFailure, cause: unknown, readBack?: string): RollbackError {
+function uncertain(
+  api: KubeApi,
+  what: string,
+  resource: string,
+  failure: KubeFailure,
+  cause: unknown,
+  readBack?: string,
+): RollbackError {
   return new RollbackError(
     codeOf(failure),
     `The Kubernetes API at ${api.server} ${failureText(failure)} when trying to ${what}, so the rollback may or may not have been applied${readBack ? `, and ${resource} could not be read back: ${readBack}` : ''}.`,

@@ -5,15 +5,20 @@ import type { DriverContext, DriverFactory, DriverModule, LiveState, PlanOptions
 import { kubernetesDescriptor } from './descriptor.js';
 import { extraChecks } from './extra-checks.js';
 import { KubeApi, loadKubeConfig } from './kube-api.js';
-import { currentRevision, revisionOf, revisionsOf, undoPatch, type Revision } from './revisions.js';
+import { currentRevision, type Revision, revisionOf, revisionsOf, undoPatch } from './revisions.js';
 import type { KubernetesTarget, kubernetesTargetSchema } from './schema.js';
 import { checkRunningImages, selectorOf, waitForRollout } from './verify-workloads.js';
 
 /** The implementation, loaded by `kubernetesDescriptor.load()` (descriptor.ts) only when a target needs it. */
-export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> & DriverFactory<typeof kubernetesTargetSchema> = {
+export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> &
+  DriverFactory<typeof kubernetesTargetSchema> = {
   ...kubernetesDescriptor,
   create(name, target, environment, log) {
-    return new KubernetesDriver(name, target, new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log }));
+    return new KubernetesDriver(
+      name,
+      target,
+      new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log }),
+    );
   },
 };
 
@@ -47,15 +52,24 @@ export class KubernetesDriver implements RollbackDriver {
     return `deployment/${this.target.deployment} in ${this.target.namespace}`;
   }
 
-  private async read(ctx: DriverContext): Promise<{ deployment: V1Deployment; revisions: Revision[]; current: Revision }> {
+  private async read(
+    ctx: DriverContext,
+  ): Promise<{ deployment: V1Deployment; revisions: Revision[]; current: Revision }> {
     const deployment = await this.api.getDeployment(this.target.namespace, this.target.deployment, ctx.signal);
     const selector = selectorOf(deployment);
-    const revisions = revisionsOf(deployment, await this.api.listReplicaSets(this.target.namespace, selector, ctx.signal));
+    const revisions = revisionsOf(
+      deployment,
+      await this.api.listReplicaSets(this.target.namespace, selector, ctx.signal),
+    );
     const current = currentRevision(deployment, revisions);
     if (!current) {
-      throw new RollbackError('NOTHING_TO_ROLL_BACK', `${this.resource} has no ReplicaSet for its current template yet.`, {
-        hint: 'A rollout may be starting right now: wait a few seconds and plan again.',
-      });
+      throw new RollbackError(
+        'NOTHING_TO_ROLL_BACK',
+        `${this.resource} has no ReplicaSet for its current template yet.`,
+        {
+          hint: 'A rollout may be starting right now: wait a few seconds and plan again.',
+        },
+      );
     }
     return { deployment, revisions, current };
   }
@@ -63,32 +77,52 @@ export class KubernetesDriver implements RollbackDriver {
   /** With the Deployment's resourceVersion as the precondition `execute` pins its patch to. */
   async live(ctx: DriverContext): Promise<LiveState> {
     const { deployment, current } = await this.read(ctx);
-    return { resource: this.resource, current: revisionInfo(current), precondition: deployment.metadata?.resourceVersion };
+    return {
+      resource: this.resource,
+      current: revisionInfo(current),
+      precondition: deployment.metadata?.resourceVersion,
+    };
   }
 
   async plan(ctx: DriverContext, options: PlanOptions): Promise<Plan> {
     const { deployment, revisions, current } = await this.read(ctx);
     if (deployment.spec?.paused) {
-      throw new RollbackError('VERSION_NOT_RESTORABLE', `${this.resource} is paused, so a rollback would not roll out.`, {
-        hint: `Resume it first (\`kubectl rollout resume deployment/${this.target.deployment} -n ${this.target.namespace}\`), or find out who paused it and why.`,
-      });
+      throw new RollbackError(
+        'VERSION_NOT_RESTORABLE',
+        `${this.resource} is paused, so a rollback would not roll out.`,
+        {
+          hint: `Resume it first (\`kubectl rollout resume deployment/${this.target.deployment} -n ${this.target.namespace}\`), or find out who paused it and why.`,
+        },
+      );
     }
     const older = revisions.filter((r) => r.revision < current.revision);
     let target: Revision | undefined;
     if (options.toVersion !== undefined) {
       target = revisions.find((r) => r.revision === Number(options.toVersion));
       if (!target) {
-        throw new RollbackError('VERSION_UNKNOWN', `${this.resource} has no revision ${options.toVersion}; it keeps ${revisions.map((r) => r.revision).join(', ')}.`, {
-          hint: 'Old ReplicaSets beyond revisionHistoryLimit are gone and cannot be restored.',
-        });
+        throw new RollbackError(
+          'VERSION_UNKNOWN',
+          `${this.resource} has no revision ${options.toVersion}; it keeps ${revisions.map((r) => r.revision).join(', ')}.`,
+          {
+            hint: 'Old ReplicaSets beyond revisionHistoryLimit are gone and cannot be restored.',
+          },
+        );
       }
-      if (target === current) throw new RollbackError('NOTHING_TO_ROLL_BACK', `revision ${target.revision} is already live on ${this.resource}.`);
+      if (target === current)
+        throw new RollbackError(
+          'NOTHING_TO_ROLL_BACK',
+          `revision ${target.revision} is already live on ${this.resource}.`,
+        );
     } else {
       target = older[0];
       if (!target) {
-        throw new RollbackError('NOTHING_TO_ROLL_BACK', `${this.resource} has no revision before ${current.revision}.`, {
-          hint: 'There is nothing to roll back to. Fix forward: deploy a corrected image.',
-        });
+        throw new RollbackError(
+          'NOTHING_TO_ROLL_BACK',
+          `${this.resource} has no revision before ${current.revision}.`,
+          {
+            hint: 'There is nothing to roll back to. Fix forward: deploy a corrected image.',
+          },
+        );
       }
     }
     const from = revisionInfo(current);
@@ -117,7 +151,8 @@ export class KubernetesDriver implements RollbackDriver {
   private extraStepTexts(): string[] {
     const steps: string[] = [];
     if (this.target.verify?.url) steps.push(`Probe ${this.target.verify.url}`);
-    if (this.target.verify?.prometheus) steps.push(`Wait for the error rate to fall below ${this.target.verify.prometheus.below * 100} %`);
+    if (this.target.verify?.prometheus)
+      steps.push(`Wait for the error rate to fall below ${this.target.verify.prometheus.below * 100} %`);
     return steps;
   }
 
@@ -129,17 +164,34 @@ export class KubernetesDriver implements RollbackDriver {
   async execute(ctx: DriverContext, plan: Plan, decided?: LiveState): Promise<void> {
     const { deployment, revisions, current } = await this.read(ctx);
     const target = revisions.find((r) => r.replicaSet.metadata?.name === plan.to.id);
-    if (!target) throw new RollbackError('VERSION_UNKNOWN', `ReplicaSet ${plan.to.id} is gone, so ${plan.to.label} cannot be restored.`);
+    if (!target)
+      throw new RollbackError(
+        'VERSION_UNKNOWN',
+        `ReplicaSet ${plan.to.id} is gone, so ${plan.to.label} cannot be restored.`,
+      );
     if (current.replicaSet.metadata?.name !== plan.from.id) {
-      throw new RollbackError('PLAN_STALE', `${this.resource} moved to ${revisionInfo(current).label} since the plan. Nothing was changed.`);
+      throw new RollbackError(
+        'PLAN_STALE',
+        `${this.resource} moved to ${revisionInfo(current).label} since the plan. Nothing was changed.`,
+      );
     }
-    if (deployment.spec?.paused) throw new RollbackError('VERSION_NOT_RESTORABLE', `${this.resource} was paused since the plan. Nothing was changed.`);
+    if (deployment.spec?.paused)
+      throw new RollbackError(
+        'VERSION_NOT_RESTORABLE',
+        `${this.resource} was paused since the plan. Nothing was changed.`,
+      );
     const ops = undoPatch(deployment, target, revisionOf(deployment), decided?.precondition);
     await this.api.patchDeployment(this.target.namespace, this.target.deployment, ops, ctx);
   }
 
   async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {
-    const rollout = await waitForRollout(this.api, this.target.namespace, this.target.deployment, this.target.timeout, ctx);
+    const rollout = await waitForRollout(
+      this.api,
+      this.target.namespace,
+      this.target.deployment,
+      this.target.timeout,
+      ctx,
+    );
     const checks: VerifyCheck[] = [{ name: rollout.name, ok: rollout.ok, detail: rollout.detail }];
     if (!rollout.ok) return checks;
     const expected = plan.to.images ?? [];

@@ -1,23 +1,35 @@
 import {
   AppsV1Api,
+  type ConfigurationOptions,
   CoreV1Api,
   KubeConfig,
   Observable,
+  type ObservableMiddleware,
   PatchStrategy,
   setHeaderOptions,
-  type ConfigurationOptions,
-  type ObservableMiddleware,
   type V1Deployment,
   type V1Pod,
   type V1ReplicaSet,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { abortReason, sleep as abortableSleep } from '../../core/abortable.js';
+import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
 import type { DriverContext } from '../types.js';
 import { sendGuardedPatch } from './guarded-patch.js';
-import { classify, failuresText, MAX_WAIT_MS, RATE_LIMIT_HINT, READ_ATTEMPTS, refusal, seconds, transient, UNAVAILABLE_HINT, waitBefore, type KubeFailure } from './retry.js';
+import {
+  classify,
+  failuresText,
+  type KubeFailure,
+  MAX_WAIT_MS,
+  RATE_LIMIT_HINT,
+  READ_ATTEMPTS,
+  refusal,
+  seconds,
+  transient,
+  UNAVAILABLE_HINT,
+  waitBefore,
+} from './retry.js';
 
 export interface KubeApiOptions {
   /** A kubeconfig context; default: the current one (or the in-cluster service account). */
@@ -59,9 +71,13 @@ export function loadKubeConfig(context?: string, file?: string): KubeConfig {
 export function clusterOf(kubeConfig: KubeConfig): string {
   const server = kubeConfig.getCurrentCluster()?.server;
   if (!server) {
-    throw new RollbackError('CONFIG_INVALID', `The kubeconfig's context "${kubeConfig.getCurrentContext()}" names no cluster with a server.`, {
-      hint: 'Check the context against `kubectl config view --minify`.',
-    });
+    throw new RollbackError(
+      'CONFIG_INVALID',
+      `The kubeconfig's context "${kubeConfig.getCurrentContext()}" names no cluster with a server.`,
+      {
+        hint: 'Check the context against `kubectl config view --minify`.',
+      },
+    );
   }
   try {
     const url = new URL(server);
@@ -112,12 +128,20 @@ export class KubeApi {
   }
 
   /** One try, bounded by timeoutMs and the signal; resolves with the answer or the failure. */
-  async exchange<T>(what: string, signal: AbortSignal, run: (options: ConfigurationOptions) => Promise<T>, extra?: ConfigurationOptions): Promise<Exchange<T>> {
+  async exchange<T>(
+    what: string,
+    signal: AbortSignal,
+    run: (options: ConfigurationOptions) => Promise<T>,
+    extra?: ConfigurationOptions,
+  ): Promise<Exchange<T>> {
     if (signal.aborted) throw abortReason(signal);
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const options: ConfigurationOptions = {
       ...extra,
-      middleware: [...((extra?.middleware as ObservableMiddleware[] | undefined) ?? []), signalMiddleware(AbortSignal.any([signal, timeout]))],
+      middleware: [
+        ...((extra?.middleware as ObservableMiddleware[] | undefined) ?? []),
+        signalMiddleware(AbortSignal.any([signal, timeout])),
+      ],
       middlewareMergeStrategy: 'append',
     };
     const started = performance.now();
@@ -134,7 +158,11 @@ export class KubeApi {
   }
 
   /** A read, tried again on transient failures; see the class comment. */
-  private async read<T>(what: string, signal: AbortSignal, run: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
+  private async read<T>(
+    what: string,
+    signal: AbortSignal,
+    run: (options: ConfigurationOptions) => Promise<T>,
+  ): Promise<T> {
     const started = performance.now();
     const failures: KubeFailure[] = [];
     for (let attempt = 1; ; attempt++) {
@@ -145,12 +173,16 @@ export class KubeApi {
       if (failure.kind === 'http' && !transient(failure)) throw refusal(what, failure, result.error);
       const waitMs = waitBefore(failure, attempt);
       if (failure.kind === 'http' && failure.status === 429 && waitMs > MAX_WAIT_MS) {
-        throw new RollbackError('PROVIDER_RATE_LIMITED', `The Kubernetes API at ${this.server} is rate-limiting (HTTP 429) and asks to wait ${seconds(waitMs)} before trying to ${what} again.`, {
-          hint: RATE_LIMIT_HINT,
-          retryable: true,
-          cause: result.error,
-          details: { what, attempts: attempt },
-        });
+        throw new RollbackError(
+          'PROVIDER_RATE_LIMITED',
+          `The Kubernetes API at ${this.server} is rate-limiting (HTTP 429) and asks to wait ${seconds(waitMs)} before trying to ${what} again.`,
+          {
+            hint: RATE_LIMIT_HINT,
+            retryable: true,
+            cause: result.error,
+            details: { what, attempts: attempt },
+          },
+        );
       }
       if (attempt >= READ_ATTEMPTS) throw this.unavailable(what, failures, performance.now() - started, result.error);
       this.log.warn({ what, attempt, failure, waitMs }, 'kubernetes read failed; trying again');
@@ -165,26 +197,39 @@ export class KubeApi {
     return new RollbackError(
       limited ? 'PROVIDER_RATE_LIMITED' : last?.kind === 'timeout' ? 'PROVIDER_TIMEOUT' : 'PROVIDER_UNAVAILABLE',
       `The Kubernetes API at ${this.server} ${failuresText(failures, elapsedMs)} when trying to ${what}.`,
-      { hint: limited ? RATE_LIMIT_HINT : UNAVAILABLE_HINT, retryable: true, cause, details: { what, attempts: failures.length } },
+      {
+        hint: limited ? RATE_LIMIT_HINT : UNAVAILABLE_HINT,
+        retryable: true,
+        cause,
+        details: { what, attempts: failures.length },
+      },
     );
   }
 
   getDeployment(namespace: string, name: string, signal: AbortSignal): Promise<V1Deployment> {
-    return this.read(`read deployment ${namespace}/${name}`, signal, (o) => this.apps.readNamespacedDeployment({ name, namespace }, o));
+    return this.read(`read deployment ${namespace}/${name}`, signal, (o) =>
+      this.apps.readNamespacedDeployment({ name, namespace }, o),
+    );
   }
 
   async listReplicaSets(namespace: string, labelSelector: string, signal: AbortSignal): Promise<V1ReplicaSet[]> {
-    const list = await this.read(`list replicasets in ${namespace}`, signal, (o) => this.apps.listNamespacedReplicaSet({ namespace, labelSelector }, o));
+    const list = await this.read(`list replicasets in ${namespace}`, signal, (o) =>
+      this.apps.listNamespacedReplicaSet({ namespace, labelSelector }, o),
+    );
     return list.items;
   }
 
   async listPods(namespace: string, labelSelector: string, signal: AbortSignal): Promise<V1Pod[]> {
-    const list = await this.read(`list pods in ${namespace}`, signal, (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o));
+    const list = await this.read(`list pods in ${namespace}`, signal, (o) =>
+      this.core.listNamespacedPod({ namespace, labelSelector }, o),
+    );
     return list.items;
   }
 
   async listSecrets(namespace: string, labelSelector: string, signal: AbortSignal): Promise<V1Secret[]> {
-    const list = await this.read(`list secrets in ${namespace}`, signal, (o) => this.core.listNamespacedSecret({ namespace, labelSelector }, o));
+    const list = await this.read(`list secrets in ${namespace}`, signal, (o) =>
+      this.core.listNamespacedSecret({ namespace, labelSelector }, o),
+    );
     return list.items;
   }
 
@@ -204,7 +249,12 @@ export class KubeApi {
    * leaves its outcome unknown the Deployment is read back before anything is sent again (guarded-patch.ts).
    * What it finds on the way is reported to `ctx`.
    */
-  patchDeployment(namespace: string, name: string, ops: JsonPatchOp[], ctx: Pick<DriverContext, 'signal' | 'report'>): Promise<V1Deployment> {
+  patchDeployment(
+    namespace: string,
+    name: string,
+    ops: JsonPatchOp[],
+    ctx: Pick<DriverContext, 'signal' | 'report'>,
+  ): Promise<V1Deployment> {
     return sendGuardedPatch(this, { namespace, name, ops }, ctx);
   }
 }

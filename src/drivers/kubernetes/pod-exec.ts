@@ -35,9 +35,13 @@ export async function execInPod(
   const pod = pods.find((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
   const name = pod?.metadata?.name;
   if (!name) {
-    throw new RollbackError('PROVIDER_NOT_FOUND', `No running pod matches ${spec.podSelector} in ${spec.namespace}, so the migration cannot be reverted from here.`, {
-      hint: `Start the migrator (or check \`migration.podSelector\` in rollback.yml), then run it by hand: \`kubectl exec -it <migrator-pod> -n ${spec.namespace} -- ${spec.command.join(' ')}\`.`,
-    });
+    throw new RollbackError(
+      'PROVIDER_NOT_FOUND',
+      `No running pod matches ${spec.podSelector} in ${spec.namespace}, so the migration cannot be reverted from here.`,
+      {
+        hint: `Start the migrator (or check \`migration.podSelector\` in rollback.yml), then run it by hand: \`kubectl exec -it <migrator-pod> -n ${spec.namespace} -- ${spec.command.join(' ')}\`.`,
+      },
+    );
   }
   const out: string[] = [];
   const status = await new Promise<V1Status>((resolve, reject) => {
@@ -45,7 +49,12 @@ export async function execInPod(
     let socket: { close(): void } | undefined;
     const onAbort = () => {
       socket?.close();
-      reject(new RollbackError('PROVIDER_TIMEOUT', `${spec.command.join(' ')} in ${name} did not finish within ${Math.round(spec.timeoutMs / 1000)} s; it may still be running.`));
+      reject(
+        new RollbackError(
+          'PROVIDER_TIMEOUT',
+          `${spec.command.join(' ')} in ${name} did not finish within ${Math.round(spec.timeoutMs / 1000)} s; it may still be running.`,
+        ),
+      );
     };
     signal.addEventListener('abort', onAbort, { once: true });
     new Exec(api.kubeConfig)

@@ -21,15 +21,22 @@ export const PATCH_SENDS = 3;
 export const MAX_WAIT_MS = 10_000;
 const BACKOFF_BASE_MS = 250;
 
-export const UNAVAILABLE_HINT = 'Check the API server (`kubectl get --raw /readyz`) and the network from the worker to it, then try again.';
-export const RATE_LIMIT_HINT = 'The API server is throttling these credentials (API Priority and Fairness): wait a minute and try again, and look for other automation using the same identity.';
+export const UNAVAILABLE_HINT =
+  'Check the API server (`kubectl get --raw /readyz`) and the network from the worker to it, then try again.';
+export const RATE_LIMIT_HINT =
+  'The API server is throttling these credentials (API Priority and Fairness): wait a minute and try again, and look for other automation using the same identity.';
 const BACKOFF_CAP_MS = 4_000;
 
 export function classify(error: unknown, timedOut: boolean, timeoutMs: number): KubeFailure {
   if (timedOut) return { kind: 'timeout', afterMs: timeoutMs };
   if (error instanceof ApiException) {
     const status = error.code as number;
-    return { kind: 'http', status, message: apiMessage(error), retryAfterMs: retryAfterMs(error.headers as Record<string, string> | undefined) };
+    return {
+      kind: 'http',
+      status,
+      message: apiMessage(error),
+      retryAfterMs: retryAfterMs(error.headers as Record<string, string> | undefined),
+    };
   }
   const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
   const message = error instanceof Error ? error.message : String(error);
@@ -39,15 +46,22 @@ export function classify(error: unknown, timedOut: boolean, timeoutMs: number): 
 /** A definite refusal (not worth trying again), in words for the thread. */
 export function refusal(what: string, failure: Extract<KubeFailure, { kind: 'http' }>, error: unknown): RollbackError {
   const said = failure.message || `HTTP ${failure.status}`;
-  if (failure.status === 404) return new RollbackError('PROVIDER_NOT_FOUND', `Kubernetes says ${what}: not found (${said}).`, { hint: 'Check the namespace and names in rollback.yml.', cause: error });
+  if (failure.status === 404)
+    return new RollbackError('PROVIDER_NOT_FOUND', `Kubernetes says ${what}: not found (${said}).`, {
+      hint: 'Check the namespace and names in rollback.yml.',
+      cause: error,
+    });
   if (failure.status === 401 || failure.status === 403) {
     return new RollbackError('PROVIDER_AUTH', `Kubernetes refused ${what} (HTTP ${failure.status}: ${said}).`, {
       hint: 'Check the kubeconfig or service account: it needs get/list/patch on deployments and replicasets, list on pods and secrets.',
       cause: error,
     });
   }
-  if (failure.status === 409 || failure.status === 422) return new RollbackError('PLAN_STALE', `Kubernetes rejected ${what}: ${said}.`, { cause: error });
-  return new RollbackError('PROVIDER_REJECTED', `Kubernetes rejected ${what} (HTTP ${failure.status}: ${said}).`, { cause: error });
+  if (failure.status === 409 || failure.status === 422)
+    return new RollbackError('PLAN_STALE', `Kubernetes rejected ${what}: ${said}.`, { cause: error });
+  return new RollbackError('PROVIDER_REJECTED', `Kubernetes rejected ${what} (HTTP ${failure.status}: ${said}).`, {
+    cause: error,
+  });
 }
 
 /** True when the server said it did not act: only a 429 proves that. */
@@ -107,7 +121,10 @@ export function retryAfterMs(headers: Record<string, string> | undefined, now = 
 }
 
 function apiMessage(error: ApiException<unknown>): string {
-  const body = typeof error.body === 'string' ? safeJson(error.body) : (error.body as { message?: unknown; reason?: unknown } | undefined);
+  const body =
+    typeof error.body === 'string'
+      ? safeJson(error.body)
+      : (error.body as { message?: unknown; reason?: unknown } | undefined);
   const reason = typeof body?.reason === 'string' ? spaced(body.reason) : '';
   const message = typeof body?.message === 'string' ? body.message : '';
   if (reason && message) return `${reason}: ${message}`;

@@ -32,8 +32,15 @@ export function imagesOf(template: V1PodTemplateSpec | undefined): string[] {
 export function revisionsOf(deployment: V1Deployment, replicaSets: V1ReplicaSet[]): Revision[] {
   const uid = deployment.metadata?.uid;
   return replicaSets
-    .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && (uid === undefined || o.uid === uid)))
-    .map((rs) => ({ revision: revisionOf(rs), replicaSet: rs, template: rs.spec?.template ?? {}, images: imagesOf(rs.spec?.template) }))
+    .filter((rs) =>
+      rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && (uid === undefined || o.uid === uid)),
+    )
+    .map((rs) => ({
+      revision: revisionOf(rs),
+      replicaSet: rs,
+      template: rs.spec?.template ?? {},
+      images: imagesOf(rs.spec?.template),
+    }))
     .filter((r) => r.revision > 0)
     .sort((a, b) => b.revision - a.revision);
 }
@@ -64,7 +71,10 @@ export function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateS
 
 /** The revision whose template the Deployment runs now. */
 export function currentRevision(deployment: V1Deployment, revisions: Revision[]): Revision | undefined {
-  return revisions.find((r) => sameTemplate(r.template, deployment.spec?.template)) ?? revisions.find((r) => r.revision === revisionOf(deployment));
+  return (
+    revisions.find((r) => sameTemplate(r.template, deployment.spec?.template)) ??
+    revisions.find((r) => r.revision === revisionOf(deployment))
+  );
 }
 
 export const REVISION_PATH = `/metadata/annotations/${REVISION_ANNOTATION.replace('/', '~1')}`;
@@ -77,12 +87,19 @@ export const RESOURCE_VERSION_PATH = '/metadata/resourceVersion';
  * with `resourceVersion`, if anything at all was written to it since the read that decided the rollback:
  * a new template is stored at once but gets its revision only when the controller observes it.
  */
-export function undoPatch(deployment: V1Deployment, target: Revision, expectedRevision: number, resourceVersion?: string) {
+export function undoPatch(
+  deployment: V1Deployment,
+  target: Revision,
+  expectedRevision: number,
+  resourceVersion?: string,
+) {
   const template = structuredClone(target.template);
   if (template.metadata?.labels) delete template.metadata.labels[HASH_LABEL];
   const annotations: Record<string, string> = {};
-  for (const [key, value] of Object.entries(deployment.metadata?.annotations ?? {})) if (SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
-  for (const [key, value] of Object.entries(target.replicaSet.metadata?.annotations ?? {})) if (!SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
+  for (const [key, value] of Object.entries(deployment.metadata?.annotations ?? {}))
+    if (SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
+  for (const [key, value] of Object.entries(target.replicaSet.metadata?.annotations ?? {}))
+    if (!SKIPPED_ANNOTATIONS.has(key)) annotations[key] = value;
   return [
     ...(resourceVersion ? [{ op: 'test' as const, path: RESOURCE_VERSION_PATH, value: resourceVersion }] : []),
     { op: 'test' as const, path: REVISION_PATH, value: String(expectedRevision) },

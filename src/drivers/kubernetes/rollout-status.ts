@@ -30,13 +30,25 @@ export function deploymentRolloutStatus(deployment: V1Deployment): RolloutStatus
   const replicas = status.replicas ?? 0;
   const available = status.availableReplicas ?? 0;
   if (wanted !== undefined && updated < wanted) {
-    return { done: false, failed: false, message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${wanted} new replicas have been updated...` };
+    return {
+      done: false,
+      failed: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${wanted} new replicas have been updated...`,
+    };
   }
   if (replicas > updated) {
-    return { done: false, failed: false, message: `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...` };
+    return {
+      done: false,
+      failed: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...`,
+    };
   }
   if (available < updated) {
-    return { done: false, failed: false, message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...` };
+    return {
+      done: false,
+      failed: false,
+      message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`,
+    };
   }
   return { done: true, failed: false, message: `deployment "${name}" successfully rolled out` };
 }

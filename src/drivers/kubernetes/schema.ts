@@ -1,15 +1,21 @@
 import { z } from 'zod';
-import { gitSettingsSchema } from '../../git/schema.js';
 import { durationSchema } from '../../config/rollback-file.js';
+import { gitSettingsSchema } from '../../git/schema.js';
 
 /** A DNS-1123 name: what Kubernetes accepts for namespaces, Deployments and Helm releases. */
 export const kubeName = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes name: lower-case letters, digits and "-", at most 63');
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'must be a Kubernetes name: lower-case letters, digits and "-", at most 63',
+  );
 
 export const labelSelector = z
   .string()
-  .regex(/^[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?(,[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?)*$/, 'must be a label selector such as app=api');
+  .regex(
+    /^[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?(,[A-Za-z0-9._/-]+(!?=[A-Za-z0-9._-]*)?)*$/,
+    'must be a label selector such as app=api',
+  );
 
 /** Optional checks after the rollout (runbook step 4). */
 export const verifySchema = z

@@ -1,11 +1,14 @@
-import { mention } from '../../core/people.js';
-import { formatDuration } from '../../core/duration.js';
-import type { HistoryEntry, TargetStatus } from '../../core/rollback-service.js';
-import { threadLink } from '../post-to-channel.js';
 import { describeApprovers } from '../../core/approval.js';
 import { escapeForSlack } from '../../core/command.js';
+import { formatDuration } from '../../core/duration.js';
+import { mention } from '../../core/people.js';
+import type { HistoryEntry, TargetStatus } from '../../core/rollback-service.js';
+import { threadLink } from '../post-to-channel.js';
 
-export function helpText(targets: readonly string[], rules: { approvers: readonly string[]; requestTtlMs: number; allowSelfApproval: boolean }): string {
+export function helpText(
+  targets: readonly string[],
+  rules: { approvers: readonly string[]; requestTtlMs: number; allowSelfApproval: boolean },
+): string {
   return [
     '*/rollback* — break-glass rollback, with approval',
     '• `/rollback <target> [reason]` — plan a rollback to the previously active version',
@@ -22,20 +25,35 @@ export function statusText(statuses: readonly TargetStatus[]): string {
   const lines = statuses.map((s) => {
     if (s.error) return `• \`${s.name}\` (${s.kind}) — ⚠️ could not read: ${escapeForSlack(s.error)}`;
     const description = s.current?.description ? ` — ${escapeForSlack(s.current.description)}` : '';
-    const parts = [`• \`${s.name}\` — ${escapeForSlack(s.resource ?? s.kind)}: *${escapeForSlack(s.current?.label ?? '?')}*${description}`];
+    const parts = [
+      `• \`${s.name}\` — ${escapeForSlack(s.resource ?? s.kind)}: *${escapeForSlack(s.current?.label ?? '?')}*${description}`,
+    ];
     if (s.running) {
       const link = s.running.thread ? ` <${threadLink(s.running.thread)}|thread>` : '';
-      parts.push(`   🔄 rollback ${s.running.state}: ${escapeForSlack(s.running.plan.from.label)} → ${escapeForSlack(s.running.plan.to.label)} (\`${s.running.id}\`)${link}`);
+      parts.push(
+        `   🔄 rollback ${s.running.state}: ${escapeForSlack(s.running.plan.from.label)} → ${escapeForSlack(s.running.plan.to.label)} (\`${s.running.id}\`)${link}`,
+      );
     }
     if (s.diverged) {
-      parts.push(`   ⚠️ diverged from git since the rollback from ${escapeForSlack(s.diverged.from.label)} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`);
+      parts.push(
+        `   ⚠️ diverged from git since the rollback from ${escapeForSlack(s.diverged.from.label)} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`,
+      );
     }
     return parts.join('\n');
   });
   return ['*Rollback targets*', ...lines].join('\n');
 }
 
-const OUTCOME_ICON: Record<string, string> = { succeeded: '✅', failed: '❌', stale: '⚠️', cancelled: '✖️', expired: '⌛', pending: '⏳', approved: '🔄', running: '🔄' };
+const OUTCOME_ICON: Record<string, string> = {
+  succeeded: '✅',
+  failed: '❌',
+  stale: '⚠️',
+  cancelled: '✖️',
+  expired: '⌛',
+  pending: '⏳',
+  approved: '🔄',
+  running: '🔄',
+};
 
 export function historyText(entries: readonly HistoryEntry[], target: string | undefined): string {
   if (entries.length === 0) return target ? `No rollbacks of \`${target}\` on record.` : 'No rollbacks on record.';

@@ -1,9 +1,9 @@
-import { mention } from '../../core/people.js';
 import type { types } from '@slack/bolt';
 import { describeApprovers } from '../../core/approval.js';
 import { escapeForSlack } from '../../core/command.js';
-import type { RollbackRequest } from '../../core/request.js';
 import { postRollbackChecklist } from '../../core/incident-record.js';
+import { mention } from '../../core/people.js';
+import type { RollbackRequest } from '../../core/request.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
 
 type KnownBlock = types.KnownBlock;
@@ -43,14 +43,31 @@ function planSections(request: RollbackRequest): KnownBlock[] {
         text: `${escapeForSlack(plan.resource)}\n*Live now:* ${version(plan.from)}\n*Restore:* ${version(plan.to)}  📌 pinned`,
       },
     },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: [SELECTION_NOTE[plan.selection], ...plan.notes.map(escapeForSlack)].join(' · ') }] },
-    { type: 'section', text: { type: 'mrkdwn', text: `*Requested by* ${mention(request.requester)}\n*Reason:* ${reason}` } },
-    { type: 'section', text: { type: 'mrkdwn', text: `*What will run*\n${plan.steps.map((s, i) => `${i + 1}. ${escapeForSlack(s)}`).join('\n')}` } },
+    {
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: [SELECTION_NOTE[plan.selection], ...plan.notes.map(escapeForSlack)].join(' · ') },
+      ],
+    },
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `*Requested by* ${mention(request.requester)}\n*Reason:* ${reason}` },
+    },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*What will run*\n${plan.steps.map((s, i) => `${i + 1}. ${escapeForSlack(s)}`).join('\n')}`,
+      },
+    },
   ];
 }
 
 /** The approval request, posted where `/rollback` was typed, visible to everyone. */
-export function approvalRequestMessage(request: RollbackRequest, rules: { approvers: readonly string[]; allowSelfApproval: boolean }) {
+export function approvalRequestMessage(
+  request: RollbackRequest,
+  rules: { approvers: readonly string[]; allowSelfApproval: boolean },
+) {
   const { plan } = request;
   const text = `Rollback requested: ${plan.target} ${label(plan.from)} → ${label(plan.to)}, waiting for approval`;
   const blocks: KnownBlock[] = [
@@ -65,7 +82,11 @@ export function approvalRequestMessage(request: RollbackRequest, rules: { approv
         },
       ],
     },
-    decisionButtons(request, `Approve rollback to ${plan.to.label}`, `${plan.target} goes from ${label(plan.from)} to ${label(plan.to)} at once. A rollback cannot be undone from the same pipeline.`),
+    decisionButtons(
+      request,
+      `Approve rollback to ${plan.to.label}`,
+      `${plan.target} goes from ${label(plan.from)} to ${label(plan.to)} at once. A rollback cannot be undone from the same pipeline.`,
+    ),
   ];
   return { text, blocks };
 }
@@ -88,29 +109,56 @@ function decisionButtons(request: RollbackRequest, approveText: string, confirmT
           deny: { type: 'plain_text', text: 'Not yet' },
         },
       },
-      { type: 'button', action_id: CANCEL_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Cancel' }, value: request.id },
+      {
+        type: 'button',
+        action_id: CANCEL_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Cancel' },
+        value: request.id,
+      },
     ],
   };
 }
 
 /** A follow-up (migration revert) waiting for its own approval, posted in the rollback's thread. */
-export function followUpRequestMessage(request: RollbackRequest, rules: { approvers: readonly string[]; allowSelfApproval: boolean }) {
+export function followUpRequestMessage(
+  request: RollbackRequest,
+  rules: { approvers: readonly string[]; allowSelfApproval: boolean },
+) {
   const followUp = request.followUp;
   const name = escapeForSlack(followUp?.label ?? 'Follow-up');
   const text = `${name} requested for ${request.target}, waiting for approval`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${name} requested: ${request.target}*\nWill run: \`${escapeForSlack(followUp?.description ?? '')}\`\n*Requested by* ${mention(request.requester)}` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${name} requested: ${request.target}*\nWill run: \`${escapeForSlack(followUp?.description ?? '')}\`\n*Requested by* ${mention(request.requester)}`,
+      },
+    },
     {
       type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Needs its own approval: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\`` }],
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Needs its own approval: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
+        },
+      ],
     },
-    decisionButtons(request, followUp?.label ?? 'Follow-up', `This runs \`${escapeForSlack(followUp?.description ?? '')}\` now. It changes data: be sure the rollback needs it.`),
+    decisionButtons(
+      request,
+      followUp?.label ?? 'Follow-up',
+      `This runs \`${escapeForSlack(followUp?.description ?? '')}\` now. It changes data: be sure the rollback needs it.`,
+    ),
   ];
   return { text, blocks };
 }
 
 /** The button offered under a verified rollback for each follow-up. */
-export function followUpButtons(requestId: string, followUps: ReadonlyArray<{ id: string; label: string; description: string; needsApproval: boolean }>): KnownBlock[] {
+export function followUpButtons(
+  requestId: string,
+  followUps: ReadonlyArray<{ id: string; label: string; description: string; needsApproval: boolean }>,
+): KnownBlock[] {
   if (followUps.length === 0) return [];
   return [
     {
@@ -118,14 +166,24 @@ export function followUpButtons(requestId: string, followUps: ReadonlyArray<{ id
       elements: [
         {
           type: 'mrkdwn',
-          text: followUps.map((f) => `*${escapeForSlack(f.label)}*: \`${escapeForSlack(f.description)}\`${f.needsApproval ? ' (needs its own approval)' : ''}`).join('\n'),
+          text: followUps
+            .map(
+              (f) =>
+                `*${escapeForSlack(f.label)}*: \`${escapeForSlack(f.description)}\`${f.needsApproval ? ' (needs its own approval)' : ''}`,
+            )
+            .join('\n'),
         },
       ],
     },
     {
       type: 'actions',
       block_id: 'rollback_follow_ups',
-      elements: followUps.map((f) => ({ type: 'button' as const, action_id: FOLLOW_UP_ACTION, text: { type: 'plain_text' as const, text: `${f.label}…` }, value: `${requestId}|${f.id}` })),
+      elements: followUps.map((f) => ({
+        type: 'button' as const,
+        action_id: FOLLOW_UP_ACTION,
+        text: { type: 'plain_text' as const, text: `${f.label}…` },
+        value: `${requestId}|${f.id}`,
+      })),
     },
   ];
 }
@@ -192,7 +250,14 @@ export function afterRollbackMessage(requestId: string, plan: Plan, endedAt: num
     {
       type: 'actions',
       block_id: 'rollback_after',
-      elements: [{ type: 'button', action_id: RECORD_ACTION, text: { type: 'plain_text', text: 'Incident record' }, value: requestId }],
+      elements: [
+        {
+          type: 'button',
+          action_id: RECORD_ACTION,
+          text: { type: 'plain_text', text: 'Incident record' },
+          value: requestId,
+        },
+      ],
     },
   ];
   return { text, blocks };

@@ -1,15 +1,17 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { isRollbackError, toRollbackError, type RollbackError } from '../../core/errors.js';
+import { isRollbackError, type RollbackError, toRollbackError } from '../../core/errors.js';
 import { mention } from '../../core/people.js';
 import type { RequestOrigin, RollbackRequest, ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
+import { escapeForSlack, fenceSafe } from '../../core/slack-text.js';
 import type { Logger } from '../../log.js';
+import { storeUnavailable } from '../../store/redis-errors.js';
 import {
   APPROVE_ACTION,
-  CANCEL_ACTION,
   approvalRequestMessage,
   approvedDecision,
+  CANCEL_ACTION,
   cancelledDecision,
   decidedRequestMessage,
   expiredDecision,
@@ -19,8 +21,6 @@ import {
   rollingBackNotice,
 } from '../blocks/request-blocks.js';
 import { postInChannel } from '../post-to-channel.js';
-import { escapeForSlack, fenceSafe } from '../../core/slack-text.js';
-import { storeUnavailable } from '../../store/redis-errors.js';
 
 interface Click {
   requestId: string;
@@ -34,7 +34,10 @@ function clickOf(body: BlockAction, action: ButtonAction, respond: RespondFn, cl
   return {
     requestId: action.value ?? '',
     user: body.user.id,
-    from: { channel: body.channel?.id ?? body.container?.channel_id ?? '', messageTs: body.message?.ts ?? body.container?.message_ts },
+    from: {
+      channel: body.channel?.id ?? body.container?.channel_id ?? '',
+      messageTs: body.message?.ts ?? body.container?.message_ts,
+    },
     respond,
     client,
   };
@@ -42,14 +45,25 @@ function clickOf(body: BlockAction, action: ButtonAction, respond: RespondFn, cl
 
 /** Only the clicker sees it; never throws. */
 async function tellClicker(click: Click, text: string, log: Logger): Promise<void> {
-  await click.respond({ response_type: 'ephemeral', replace_original: false, text }).catch((err: unknown) => log.warn({ err }, 'could not answer the clicker'));
+  await click
+    .respond({ response_type: 'ephemeral', replace_original: false, text })
+    .catch((err: unknown) => log.warn({ err }, 'could not answer the clicker'));
 }
 
 /** Rewrites the request message: by the Web API when the bot posted it, else through the response_url. */
-async function rewrite(click: Click, request: RollbackRequest, message: { text: string; blocks: unknown[] }, log: Logger): Promise<void> {
+async function rewrite(
+  click: Click,
+  request: RollbackRequest,
+  message: { text: string; blocks: unknown[] },
+  log: Logger,
+): Promise<void> {
   try {
     if (request.origin.messageTs) {
-      await click.client.chat.update({ channel: request.origin.channel, ts: request.origin.messageTs, ...(message as { text: string }) });
+      await click.client.chat.update({
+        channel: request.origin.channel,
+        ts: request.origin.messageTs,
+        ...(message as { text: string }),
+      });
     } else {
       await click.respond({ replace_original: true, ...(message as { text: string }) });
     }
@@ -63,11 +77,21 @@ export interface DecisionOptions {
   pickupWarningMs?: number;
 }
 
-export function registerDecisionActions(app: App, service: RollbackService, log: Logger, options: DecisionOptions = {}): void {
+export function registerDecisionActions(
+  app: App,
+  service: RollbackService,
+  log: Logger,
+  options: DecisionOptions = {},
+): void {
   const pickupWarningMs = options.pickupWarningMs ?? 10_000;
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
-    await approve(clickOf(body, action, respond, client), service, log.child({ requestId: action.value }), pickupWarningMs);
+    await approve(
+      clickOf(body, action, respond, client),
+      service,
+      log.child({ requestId: action.value }),
+      pickupWarningMs,
+    );
   });
 
   app.action<BlockAction<ButtonAction>>(FOLLOW_UP_ACTION, async ({ ack, body, action, respond, client }) => {
@@ -86,7 +110,8 @@ export function registerDecisionActions(app: App, service: RollbackService, log:
         ...(thread ? { thread_ts: thread.ts } : {}),
         ...followUpRequestMessage(request, service.rules),
       });
-      if (posted.ts) await service.recordOrigin(request.id, { channel: posted.channel ?? click.from.channel, messageTs: posted.ts });
+      if (posted.ts)
+        await service.recordOrigin(request.id, { channel: posted.channel ?? click.from.channel, messageTs: posted.ts });
     } catch (error) {
       await refuse({ ...click, requestId: parentId }, error, service, log);
     }
@@ -134,13 +159,24 @@ async function refuse(click: Click, error: unknown, service: RollbackService, lo
 }
 
 /** The runbook's first step: tell the incident channel; its message roots the progress thread. Never throws. */
-async function postNotice(click: Click, request: RollbackRequest, service: RollbackService, log: Logger): Promise<{ thread?: ThreadRef; problem?: RollbackError }> {
+async function postNotice(
+  click: Click,
+  request: RollbackRequest,
+  service: RollbackService,
+  log: Logger,
+): Promise<{ thread?: ThreadRef; problem?: RollbackError }> {
   try {
-    const posted = await postInChannel(click.client, { channel: service.rules.incidentChannel, ...rollingBackNotice(request), unfurl_links: false });
+    const posted = await postInChannel(click.client, {
+      channel: service.rules.incidentChannel,
+      ...rollingBackNotice(request),
+      unfurl_links: false,
+    });
     return { thread: { ...posted, root: 'notice' } };
   } catch (error) {
     log.warn({ err: error }, 'could not post the notice in the incident channel; using the request thread');
-    const fallback = request.origin.messageTs ? { channel: request.origin.channel, ts: request.origin.messageTs, root: 'request' as const } : undefined;
+    const fallback = request.origin.messageTs
+      ? { channel: request.origin.channel, ts: request.origin.messageTs, root: 'request' as const }
+      : undefined;
     return { ...(fallback ? { thread: fallback } : {}), problem: toRollbackError(error) };
   }
 }
@@ -169,7 +205,8 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
     const coded = toRollbackError(error);
     await tellClicker(click, `❌ ${coded.toUserText()}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
-    if (reopened?.state === 'pending') await rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log);
+    if (reopened?.state === 'pending')
+      await rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log);
     const { thread } = await notice;
     if (thread) {
       await click.client.chat
@@ -180,38 +217,63 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
   }
 
   const { thread, problem } = await notice;
-  await service.attachThread(request.id, thread).catch((err: unknown) => log.warn({ err }, 'could not store where the rollback reports; its steps go to the log'));
+  await service
+    .attachThread(request.id, thread)
+    .catch((err: unknown) => log.warn({ err }, 'could not store where the rollback reports; its steps go to the log'));
   if (thread) warnIfNobodyPicksUp(click.client, service, request.id, thread, pickupWarningMs, log);
 
   let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
   if (problem) {
-    const where = thread ? "Progress is in this message's thread." : 'Progress goes to the bot\'s log only; `/rollback status` shows how it ends.';
+    const where = thread
+      ? "Progress is in this message's thread."
+      : "Progress goes to the bot's log only; `/rollback status` shows how it ends.";
     decision += `\n⚠️ ${problem.toUserText()} ${where}`;
   }
   await rewrite(click, request, decidedRequestMessage(request, decision), log);
 }
 
 /** A follow-up runs in its rollback's thread; no new notice. */
-async function startFollowUp(click: Click, request: RollbackRequest, service: RollbackService, log: Logger): Promise<void> {
+async function startFollowUp(
+  click: Click,
+  request: RollbackRequest,
+  service: RollbackService,
+  log: Logger,
+): Promise<void> {
   try {
     await service.start(request, request.thread);
   } catch (error) {
     await tellClicker(click, `❌ ${toRollbackError(error).toUserText()}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
-    if (reopened?.state === 'pending') await rewrite(click, reopened, followUpRequestMessage(reopened, service.rules), log);
+    if (reopened?.state === 'pending')
+      await rewrite(click, reopened, followUpRequestMessage(reopened, service.rules), log);
     return;
   }
   const label = escapeForSlack(request.followUp?.label ?? 'Follow-up');
   const text = `✅ *${label}* for ${request.target}, by ${mention(request.approver)}: running \`${escapeForSlack(request.followUp?.description ?? '')}\`.`;
   if (request.origin.messageTs) {
-    await rewrite(click, request, { text: `${label} for ${request.target}: approved`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] }, log);
+    await rewrite(
+      click,
+      request,
+      {
+        text: `${label} for ${request.target}: approved`,
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }],
+      },
+      log,
+    );
   } else {
     await tellClicker(click, text, log);
   }
 }
 
 /** An approved rollback that no worker starts is an outage within the outage: say so where people look. */
-function warnIfNobodyPicksUp(client: WebClient, service: RollbackService, id: string, thread: ThreadRef, afterMs: number, log: Logger): void {
+function warnIfNobodyPicksUp(
+  client: WebClient,
+  service: RollbackService,
+  id: string,
+  thread: ThreadRef,
+  afterMs: number,
+  log: Logger,
+): void {
   const timer = setTimeout(() => {
     void (async () => {
       const after = `${Math.round(afterMs / 1000)} s after approval`;

@@ -1,13 +1,13 @@
 import type { App, RespondFn } from '@slack/bolt';
 import { parseCommand } from '../../core/command.js';
 import { isRollbackError, toRollbackError } from '../../core/errors.js';
+import type { ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
+import { storeUnavailable } from '../../store/redis-errors.js';
 import { helpText, historyText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
 import { postInChannel, threadLink } from '../post-to-channel.js';
-import type { ThreadRef } from '../../core/request.js';
-import { storeUnavailable } from '../../store/redis-errors.js';
 
 function ephemeral(text: string) {
   return { response_type: 'ephemeral' as const, text };
@@ -21,9 +21,13 @@ async function refuse(respond: RespondFn, error: unknown, log: Logger): Promise<
   if (unavailable) log.warn({ err: error }, 'rollback command: Redis is not answering');
   else if (!isRollbackError(error)) log.error({ err: error }, 'rollback command failed');
   const thread = coded.code === 'TARGET_LOCKED' ? (coded.details.thread as ThreadRef | undefined) : undefined;
-  const link = thread ? `
-Follow it here: ${threadLink(thread)}` : '';
-  await respond(ephemeral(`❌ ${coded.toUserText()}${link}`)).catch((err: unknown) => log.warn({ err }, 'could not answer the requester'));
+  const link = thread
+    ? `
+Follow it here: ${threadLink(thread)}`
+    : '';
+  await respond(ephemeral(`❌ ${coded.toUserText()}${link}`)).catch((err: unknown) =>
+    log.warn({ err }, 'could not answer the requester'),
+  );
 }
 
 /**

@@ -26,7 +26,11 @@ export class ApiError extends Error {
 
   static notFound(type: ResourceType, name: string): ApiError {
     const qualified = type.group ? `${type.name}.${type.group}` : type.name;
-    return new ApiError(404, 'NotFound', `${qualified} "${name}" not found`, { name, group: type.group, kind: type.name });
+    return new ApiError(404, 'NotFound', `${qualified} "${name}" not found`, {
+      name,
+      group: type.group,
+      kind: type.name,
+    });
   }
 
   static alreadyExists(type: ResourceType, name: string): ApiError {

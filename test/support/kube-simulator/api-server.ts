@@ -53,7 +53,14 @@ export function parseRoute(pathname: string): Route | undefined | 'discovery' {
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     const type = findType(group, version, rest[2] as string);
     if (type?.namespaced) {
-      return { group, version, type, namespace: rest[1], ...(rest[3] ? { name: rest[3] } : {}), ...(rest[4] ? { subresource: rest[4] } : {}) };
+      return {
+        group,
+        version,
+        type,
+        namespace: rest[1],
+        ...(rest[3] ? { name: rest[3] } : {}),
+        ...(rest[4] ? { subresource: rest[4] } : {}),
+      };
     }
   }
   const type = findType(group, version, rest[0] as string);
@@ -137,7 +144,10 @@ export async function handleResource(
         delete item.kind;
         delete item.apiVersion;
       }
-      return { status: 200, body: { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion }, items } };
+      return {
+        status: 200,
+        body: { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion }, items },
+      };
     }
     if (method === 'POST') {
       const body = decodeBody(rawBody, contentType) as KubeObject | undefined;
@@ -146,7 +156,9 @@ export async function handleResource(
       body.metadata ??= {};
       if (type.namespaced) {
         if (body.metadata.namespace && body.metadata.namespace !== namespace) {
-          throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+          throw ApiError.badRequest(
+            'the namespace of the provided object does not match the namespace sent on the request',
+          );
         }
         body.metadata.namespace = namespace;
       }
@@ -163,7 +175,8 @@ export async function handleResource(
   if (subresource && subresource !== 'status') {
     throw new ApiError(404, 'NotFound', `the server could not find the requested resource`);
   }
-  if (subresource === 'status' && !type.hasStatus) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  if (subresource === 'status' && !type.hasStatus)
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
   switch (method) {
     case 'GET': {
@@ -179,15 +192,23 @@ export async function handleResource(
       checkKind(type, body);
       body.metadata ??= {};
       if (body.metadata.name && body.metadata.name !== name) {
-        throw ApiError.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+        throw ApiError.badRequest(
+          `the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`,
+        );
       }
       body.metadata.name = name;
       if (type.namespaced) body.metadata.namespace = namespace;
-      const updated = store.update(type.name, body, { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) });
+      const updated = store.update(type.name, body, {
+        dryRun,
+        ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
+      });
       return { status: 200, body: updated };
     }
     case 'PATCH': {
-      const patchType = String(contentType ?? '').split(';')[0]?.trim() ?? '';
+      const patchType =
+        String(contentType ?? '')
+          .split(';')[0]
+          ?.trim() ?? '';
       const patch = decodeBody(rawBody, patchType.includes('yaml') ? 'application/yaml' : 'application/json');
       const existing = store.get(type.name, namespace, name);
       if (patchType === 'application/apply-patch+yaml' || patchType === 'application/apply-patch+cbor') {
@@ -213,17 +234,27 @@ export async function handleResource(
           patched = applyStrategicMergePatch(existing, patch);
           break;
         default:
-          throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+          throw new ApiError(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+          );
       }
       patched.metadata = { ...patched.metadata, name, ...(type.namespaced ? { namespace } : {}) };
-      const updated = store.update(type.name, patched, { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) });
+      const updated = store.update(type.name, patched, {
+        dryRun,
+        ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
+      });
       return { status: 200, body: updated };
     }
     case 'DELETE': {
       const options = decodeBody(rawBody, contentType) as KubeObject | undefined;
       const grace = query.get('gracePeriodSeconds') ?? options?.gracePeriodSeconds;
       if (type.name === 'pods' && !dryRun) {
-        return { status: 200, body: ctx.controller.terminatePod(namespace as string, name, grace === undefined ? undefined : Number(grace)) };
+        return {
+          status: 200,
+          body: ctx.controller.terminatePod(namespace as string, name, grace === undefined ? undefined : Number(grace)),
+        };
       }
       const deleted = store.delete(type.name, namespace, name, { dryRun });
       return {
@@ -244,7 +275,9 @@ export async function handleResource(
 
 function checkKind(type: ResourceType, body: KubeObject): void {
   if (body.kind && body.kind !== type.kind) {
-    throw ApiError.badRequest(`the kind of the provided object (${body.kind}) does not match the resource (${type.kind})`);
+    throw ApiError.badRequest(
+      `the kind of the provided object (${body.kind}) does not match the resource (${type.kind})`,
+    );
   }
 }
 
@@ -275,13 +308,19 @@ function handleScale(
   });
   if (method === 'GET') return { status: 200, body: scale(object) };
   let wanted: KubeObject;
-  const body = decodeBody(rawBody, String(contentType ?? '').includes('yaml') ? 'application/yaml' : 'application/json');
+  const body = decodeBody(
+    rawBody,
+    String(contentType ?? '').includes('yaml') ? 'application/yaml' : 'application/json',
+  );
   if (method === 'PUT') wanted = body as KubeObject;
   else if (method === 'PATCH') {
-    const patchType = String(contentType ?? '').split(';')[0]?.trim();
-    wanted = patchType === 'application/json-patch+json'
-      ? applyJsonPatch(scale(object), body)
-      : (applyMergePatch(scale(object), body) as KubeObject);
+    const patchType = String(contentType ?? '')
+      .split(';')[0]
+      ?.trim();
+    wanted =
+      patchType === 'application/json-patch+json'
+        ? applyJsonPatch(scale(object), body)
+        : (applyMergePatch(scale(object), body) as KubeObject);
   } else throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   const replicas = Number(wanted.spec?.replicas);
   if (!Number.isInteger(replicas) || replicas < 0) throw ApiError.invalid(type, name, 'spec.replicas: Invalid value');

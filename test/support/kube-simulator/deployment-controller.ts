@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { clone, nowIso, SAFE_ALPHABET, type KubeObject, type ObjectStore, type StoreEvent } from './object-store.js';
+import { clone, type KubeObject, nowIso, type ObjectStore, SAFE_ALPHABET, type StoreEvent } from './object-store.js';
 import { isPodReady, newPod, startedStatus, terminatingStatus } from './pods.js';
 
 export const REVISION = 'deployment.kubernetes.io/revision';
@@ -104,7 +104,8 @@ export class DeploymentController {
       const dependents = resource === 'deployments' ? 'replicasets' : 'pods';
       for (const child of this.store.list(dependents, object.metadata.namespace)) {
         if (controllerUid(child) !== object.metadata.uid) continue;
-        if (dependents === 'replicasets') this.store.delete('replicasets', child.metadata.namespace, child.metadata.name);
+        if (dependents === 'replicasets')
+          this.store.delete('replicasets', child.metadata.namespace, child.metadata.name);
         else if (!child.metadata.deletionTimestamp) this.beginTermination(child);
       }
     }
@@ -372,7 +373,11 @@ export class DeploymentController {
     return { maxSurge, maxUnavailable: Math.min(maxUnavailable, desired) };
   }
 
-  private syncStatus(deployment: KubeObject, newRS: KubeObject | undefined, event?: { reason: string; message: string }): void {
+  private syncStatus(
+    deployment: KubeObject,
+    newRS: KubeObject | undefined,
+    event?: { reason: string; message: string },
+  ): void {
     const { namespace, name } = deployment.metadata;
     const fresh = this.store.mustGet('deployments', namespace, name);
     const all = this.ownedReplicaSets(fresh);
@@ -389,9 +394,22 @@ export class DeploymentController {
     };
     let conditions: KubeObject[] = clone(old.conditions ?? []);
     const { maxUnavailable } = this.fenceposts(fresh);
-    conditions = available >= desired - maxUnavailable
-      ? setCondition(conditions, 'Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
-      : setCondition(conditions, 'Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.');
+    conditions =
+      available >= desired - maxUnavailable
+        ? setCondition(
+            conditions,
+            'Available',
+            'True',
+            'MinimumReplicasAvailable',
+            'Deployment has minimum availability.',
+          )
+        : setCondition(
+            conditions,
+            'Available',
+            'False',
+            'MinimumReplicasUnavailable',
+            'Deployment does not have minimum availability.',
+          );
 
     const current = conditions.find((c) => c.type === 'Progressing');
     if (fresh.spec.paused) {
@@ -436,7 +454,13 @@ export class DeploymentController {
       n(counts.availableReplicas) > n(old.availableReplicas) ||
       n(counts.replicas) - n(counts.updatedReplicas) < n(old.replicas) - n(old.updatedReplicas);
     if (complete) {
-      return setCondition(conditions, 'Progressing', 'True', 'NewReplicaSetAvailable', `${subject} has successfully progressed.`);
+      return setCondition(
+        conditions,
+        'Progressing',
+        'True',
+        'NewReplicaSetAvailable',
+        `${subject} has successfully progressed.`,
+      );
     }
     if (progressed) {
       const now = nowIso();
@@ -457,7 +481,13 @@ export class DeploymentController {
     if (current && current.reason !== 'ProgressDeadlineExceeded' && current.reason !== 'NewReplicaSetAvailable') {
       const deadline = Date.parse(current.lastUpdateTime) + deployment.spec.progressDeadlineSeconds * 1000;
       if (Date.now() > deadline) {
-        return setCondition(conditions, 'Progressing', 'False', 'ProgressDeadlineExceeded', `${subject} has timed out progressing.`);
+        return setCondition(
+          conditions,
+          'Progressing',
+          'False',
+          'ProgressDeadlineExceeded',
+          `${subject} has timed out progressing.`,
+        );
       }
     }
     return conditions;
@@ -474,17 +504,22 @@ export class DeploymentController {
     if (deployment.spec.paused || !hasProgressDeadline(deployment)) return;
     const due = Date.parse(cond.lastUpdateTime) + deployment.spec.progressDeadlineSeconds * 1000 + 50;
     const namespace = deployment.metadata.namespace;
-    const timer = setTimeout(() => {
-      this.deadlines.delete(key);
-      if (!this.closed) this.queue(namespace);
-    }, Math.max(0, due - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.deadlines.delete(key);
+        if (!this.closed) this.queue(namespace);
+      },
+      Math.max(0, due - Date.now()),
+    );
     this.deadlines.set(key, timer);
   }
 
   private isComplete(deployment: KubeObject): boolean {
     const s = deployment.status ?? {};
     const desired = deployment.spec.replicas;
-    return (s.updatedReplicas ?? 0) === desired && (s.replicas ?? 0) === desired && (s.availableReplicas ?? 0) === desired;
+    return (
+      (s.updatedReplicas ?? 0) === desired && (s.replicas ?? 0) === desired && (s.availableReplicas ?? 0) === desired
+    );
   }
 
   /** cleanupDeployment: old, empty ReplicaSets beyond revisionHistoryLimit go, oldest revision first. */
@@ -501,7 +536,10 @@ export class DeploymentController {
   private recordEvent(deployment: KubeObject, reason: string, message: string): void {
     const now = nowIso();
     this.store.create('events', {
-      metadata: { name: `${deployment.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: deployment.metadata.namespace },
+      metadata: {
+        name: `${deployment.metadata.name}.${randomBytes(8).toString('hex')}`,
+        namespace: deployment.metadata.namespace,
+      },
       involvedObject: {
         kind: 'Deployment',
         namespace: deployment.metadata.namespace,
@@ -597,7 +635,14 @@ function controllerUid(object: KubeObject): string | undefined {
 }
 
 function ownerReference(apiVersion: string, kind: string, owner: KubeObject): KubeObject {
-  return { apiVersion, kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion,
+    kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 function revisionOf(rs: KubeObject): number {
@@ -637,7 +682,13 @@ function progressingCondition(deployment: KubeObject): KubeObject | undefined {
 }
 
 /** SetDeploymentCondition: same status and reason is no change; same status keeps lastTransitionTime. */
-function setCondition(conditions: KubeObject[], type: string, status: string, reason: string, message: string): KubeObject[] {
+function setCondition(
+  conditions: KubeObject[],
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+): KubeObject[] {
   const current = conditions.find((c) => c.type === type);
   if (current && current.status === status && current.reason === reason) return conditions;
   const now = nowIso();

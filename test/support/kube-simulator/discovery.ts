@@ -52,7 +52,10 @@ export function apiResourceList(group: string, version: string): Record<string, 
       verbs: t.verbs,
       ...(t.shortNames ? { shortNames: t.shortNames } : {}),
       ...(t.categories ? { categories: t.categories } : {}),
-      storageVersionHash: createHash('sha256').update(`${groupVersion(t)}/${t.kind}`).digest('base64').slice(0, 11),
+      storageVersionHash: createHash('sha256')
+        .update(`${groupVersion(t)}/${t.kind}`)
+        .digest('base64')
+        .slice(0, 11),
     });
     for (const sub of t.subresources) {
       resources.push({
@@ -65,5 +68,10 @@ export function apiResourceList(group: string, version: string): Record<string, 
       });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
 }

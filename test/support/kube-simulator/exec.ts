@@ -55,7 +55,15 @@ export async function serveExec(
 ): Promise<number> {
   const pod = store.get('pods', target.namespace, target.pod);
   const fail = (code: number, reason: string, message: string): number => {
-    const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+    const body = JSON.stringify({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      code,
+    });
     socket.end(
       `HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
@@ -73,7 +81,8 @@ export async function serveExec(
   const command = query.getAll('command');
   const ws = acceptWebSocket(req, socket, PROTOCOLS);
   if (!ws) return 400;
-  const frame = (channel: number, text: string): Buffer => Buffer.concat([Buffer.from([channel]), Buffer.from(text, 'utf8')]);
+  const frame = (channel: number, text: string): Buffer =>
+    Buffer.concat([Buffer.from([channel]), Buffer.from(text, 'utf8')]);
   try {
     const result = handler
       ? await handler({ namespace: target.namespace, pod: target.pod, container, command })

@@ -7,7 +7,16 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KubeObject } from './object-store.js';
 
-export type HelmStatus = 'superseded' | 'deployed' | 'failed' | 'pending-upgrade' | 'pending-rollback' | 'pending-install' | 'uninstalling' | 'uninstalled' | 'unknown';
+export type HelmStatus =
+  | 'superseded'
+  | 'deployed'
+  | 'failed'
+  | 'pending-upgrade'
+  | 'pending-rollback'
+  | 'pending-install'
+  | 'uninstalling'
+  | 'uninstalled'
+  | 'unknown';
 
 export interface HelmRevisionSpec {
   image: string;
@@ -141,7 +150,9 @@ export function renderDeployment(spec: HelmReleaseSpec, revision: HelmRevisionSp
       template: {
         metadata: { labels: selector },
         spec: {
-          containers: [{ name: c, image: revision.image, ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }],
+          containers: [
+            { name: c, image: revision.image, ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] },
+          ],
         },
       },
     },
@@ -235,7 +246,9 @@ export function releaseSecret(release: KubeObject, namespace: string, updatedAt?
 /** Reads a release Secret back (the inverse of releaseSecret), for assertions. */
 export function readReleaseSecret(secret: KubeObject): HelmReleaseRecord {
   const release = decodeRelease(Buffer.from(secret.data?.release ?? '', 'base64').toString('utf8'));
-  const images = [...String(release.manifest ?? '').matchAll(/^\s*image:\s*"?([^"\s]+)"?\s*$/gm)].map((m) => m[1] as string);
+  const images = [...String(release.manifest ?? '').matchAll(/^\s*image:\s*"?([^"\s]+)"?\s*$/gm)].map(
+    (m) => m[1] as string,
+  );
   return {
     name: release.name,
     namespace: release.namespace,

@@ -27,25 +27,33 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ApiError } from './api-error.js';
-import { discovery, handleResource, parseRoute, readBody, type ApiContext } from './api-server.js';
+import { type ApiContext, discovery, handleResource, parseRoute, readBody } from './api-server.js';
 import { DeploymentController } from './deployment-controller.js';
-import { serveExec, type ExecHandler, type ExecRequest, type ExecResult } from './exec.js';
+import { type ExecHandler, type ExecRequest, type ExecResult, serveExec } from './exec.js';
 import { FaultBook, type KubeFault, type KubeFaultRequest, type KubeFaultSpec } from './faults.js';
 import {
+  type HelmReleaseRecord,
+  type HelmReleaseSpec,
   readReleaseSecret,
   releaseObject,
   releaseSecret,
   releaseSecretName,
   renderDeployment,
-  type HelmReleaseRecord,
-  type HelmReleaseSpec,
 } from './helm-release.js';
-import { clone, ObjectStore, type KubeObject } from './object-store.js';
+import { clone, type KubeObject, ObjectStore } from './object-store.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { parseLabelSelector } from './selectors.js';
 import { selfSignedCertificate } from './tls-cert.js';
 
-export type { ExecRequest, ExecResult, HelmReleaseRecord, HelmReleaseSpec, KubeFaultRequest, KubeFaultSpec, KubeObject };
+export type {
+  ExecRequest,
+  ExecResult,
+  HelmReleaseRecord,
+  HelmReleaseSpec,
+  KubeFaultRequest,
+  KubeFaultSpec,
+  KubeObject,
+};
 export { readReleaseSecret, releaseSecretName };
 
 export interface KubeSimulatorOptions {
@@ -108,7 +116,8 @@ export class KubeSimulator {
       const template = JSON.stringify(e.object.spec?.template ?? null);
       const before = last.get(key);
       last.set(key, template);
-      if (before !== undefined && before !== template) this.templateChanges.set(key, (this.templateChanges.get(key) ?? 0) + 1);
+      if (before !== undefined && before !== template)
+        this.templateChanges.set(key, (this.templateChanges.get(key) ?? 0) + 1);
     });
   }
 
@@ -134,7 +143,10 @@ export class KubeSimulator {
    * Writes a kubeconfig (cluster, user and context "sim", token auth) and returns its path. `context`
    * names the context otherwise; `server` points it at another API server (another cluster).
    */
-  writeKubeconfig(dir: string = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-')), options: { context?: string; server?: string } = {}): string {
+  writeKubeconfig(
+    dir: string = mkdtempSync(path.join(os.tmpdir(), 'kube-sim-')),
+    options: { context?: string; server?: string } = {},
+  ): string {
     const file = path.join(dir, 'kubeconfig');
     const context = options.context ?? 'sim';
     const yaml = [
@@ -178,7 +190,10 @@ export class KubeSimulator {
     const lastApplied = JSON.stringify({ ...input, metadata: { ...input.metadata, namespace } });
     input.metadata = {
       ...(input.metadata ?? {}),
-      annotations: { ...(input.metadata?.annotations ?? {}), 'kubectl.kubernetes.io/last-applied-configuration': lastApplied },
+      annotations: {
+        ...(input.metadata?.annotations ?? {}),
+        'kubectl.kubernetes.io/last-applied-configuration': lastApplied,
+      },
     };
     this.upsertDeployment(namespace, input);
   }
@@ -354,7 +369,12 @@ export class KubeSimulator {
   }
 
   private takeFault(req: IncomingMessage, url: URL, entry: KubeRequestRecord): KubeFault | undefined {
-    const fault = this.faults.take({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), userAgent: req.headers['user-agent'] });
+    const fault = this.faults.take({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      userAgent: req.headers['user-agent'],
+    });
     if (fault) entry.fault = fault.label;
     return fault;
   }
@@ -384,7 +404,8 @@ export class KubeSimulator {
       return;
     }
     if (url.pathname === '/openapi/v3' || url.pathname.startsWith('/openapi/v3/')) {
-      const doc = url.pathname === '/openapi/v3' ? openApiRoot() : openApiGroupVersion(url.pathname.slice('/openapi/v3/'.length));
+      const doc =
+        url.pathname === '/openapi/v3' ? openApiRoot() : openApiGroupVersion(url.pathname.slice('/openapi/v3/'.length));
       return doc ? this.send(res, entry, 200, doc) : this.notFound(res, entry);
     }
     const route = parseRoute(url.pathname);
@@ -422,23 +443,48 @@ export class KubeSimulator {
     const reject = (error: ApiError): void => {
       entry.status = error.code;
       const body = JSON.stringify(error.toStatus());
-      socket.end(`HTTP/1.1 ${error.code} ${error.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${error.code} ${error.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     };
     if (denied) return reject(denied);
     if (!route || route === 'discovery' || route.type.name !== 'pods' || route.subresource !== 'exec' || !route.name) {
       return reject(new ApiError(404, 'NotFound', 'the server could not find the requested resource'));
     }
     if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      return reject(new ApiError(400, 'BadRequest', `the kube simulator speaks WebSocket for exec, not ${String(req.headers.upgrade)}`));
+      return reject(
+        new ApiError(
+          400,
+          'BadRequest',
+          `the kube simulator speaks WebSocket for exec, not ${String(req.headers.upgrade)}`,
+        ),
+      );
     }
-    entry.status = await serveExec(this.store, this.execHandler, req, socket, { namespace: route.namespace as string, pod: route.name }, url.searchParams);
+    entry.status = await serveExec(
+      this.store,
+      this.execHandler,
+      req,
+      socket,
+      { namespace: route.namespace as string, pod: route.name },
+      url.searchParams,
+    );
   }
 
-  private send(res: ServerResponse, entry: KubeRequestRecord, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  private send(
+    res: ServerResponse,
+    entry: KubeRequestRecord,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     entry.status = status;
     if (res.headersSent) return;
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+    res.writeHead(status, {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(text),
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -448,8 +494,12 @@ export class KubeSimulator {
   }
 
   private fail(res: ServerResponse, error: unknown, entry?: KubeRequestRecord): void {
-    const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `kube-simulator: ${(error as Error)?.stack ?? String(error)}`);
+    const apiError =
+      error instanceof ApiError
+        ? error
+        : new ApiError(500, 'InternalError', `kube-simulator: ${(error as Error)?.stack ?? String(error)}`);
     if (entry) this.send(res, entry, apiError.code, apiError.toStatus());
-    else if (!res.headersSent) res.writeHead(apiError.code, { 'Content-Type': 'application/json' }).end(JSON.stringify(apiError.toStatus()));
+    else if (!res.headersSent)
+      res.writeHead(apiError.code, { 'Content-Type': 'application/json' }).end(JSON.stringify(apiError.toStatus()));
   }
 }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError } from './api-error.js';
 import { applyDefaults } from './defaults.js';
-import { groupVersion, typeOf, type ResourceType } from './resources.js';
+import { groupVersion, type ResourceType, typeOf } from './resources.js';
 
 // Kubernetes objects are open-ended JSON; inside the simulator they are handled as such.
 export type KubeObject = Record<string, any>;
@@ -86,7 +86,9 @@ export class ObjectStore {
       .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
       .map(clone);
     return items.sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`),
+      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+        `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+      ),
     );
   }
 
@@ -98,9 +100,17 @@ export class ObjectStore {
     object.metadata ??= {};
     const meta = object.metadata;
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
-    if (!meta.name) throw new ApiError(422, 'Invalid', `${type.kind} "" is invalid: metadata.name: Required value: name or generateName is required`);
+    if (!meta.name)
+      throw new ApiError(
+        422,
+        'Invalid',
+        `${type.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+      );
     if (type.namespaced) {
-      if (!meta.namespace) throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      if (!meta.namespace)
+        throw ApiError.badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       if (!this.get('namespaces', undefined, meta.namespace)) {
         throw ApiError.notFound(typeOf('namespaces'), meta.namespace);
       }
@@ -123,11 +133,7 @@ export class ObjectStore {
    * Replaces an object. `subresource: 'status'` keeps everything but status; the main resource keeps
    * status. A resourceVersion in the body must match (optimistic concurrency); none means unconditional.
    */
-  update(
-    resource: string,
-    input: KubeObject,
-    options: { subresource?: 'status'; dryRun?: boolean } = {},
-  ): KubeObject {
+  update(resource: string, input: KubeObject, options: { subresource?: 'status'; dryRun?: boolean } = {}): KubeObject {
     const type = typeOf(resource);
     const meta = input.metadata ?? {};
     const namespace = type.namespaced ? meta.namespace : undefined;
@@ -166,7 +172,12 @@ export class ObjectStore {
     return this.commit('MODIFIED', resource, object);
   }
 
-  delete(resource: string, namespace: string | undefined, name: string, options: { dryRun?: boolean } = {}): KubeObject {
+  delete(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+    options: { dryRun?: boolean } = {},
+  ): KubeObject {
     const type = typeOf(resource);
     const ns = type.namespaced ? namespace : undefined;
     const existing = this.bucket(resource).get(key(ns, name));
@@ -224,5 +235,5 @@ export function randomSuffix(length = 5): string {
   return out;
 }
 
-export { SAFE_ALPHABET };
 export type { ResourceType };
+export { SAFE_ALPHABET };

@@ -32,8 +32,14 @@ const queryParam = (name: string, description: string) => ({
 
 const WRITE_PARAMS = [
   queryParam('dryRun', 'When present, indicates that modifications should not be persisted.'),
-  queryParam('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
-  queryParam('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
+  queryParam(
+    'fieldManager',
+    'fieldManager is a name associated with the actor or entity that is making these changes.',
+  ),
+  queryParam(
+    'fieldValidation',
+    'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.',
+  ),
 ];
 
 function operations(type: ResourceType, item: boolean): Record<string, unknown> {
@@ -53,7 +59,9 @@ function operations(type: ResourceType, item: boolean): Record<string, unknown> 
     get: op('get', 'read'),
     put: op('put', 'replace', WRITE_PARAMS),
     patch: op('patch', 'patch', [...WRITE_PARAMS, queryParam('force', 'Force is going to "force" Apply requests.')]),
-    delete: op('delete', 'delete', [queryParam('dryRun', 'When present, indicates that modifications should not be persisted.')]),
+    delete: op('delete', 'delete', [
+      queryParam('dryRun', 'When present, indicates that modifications should not be persisted.'),
+    ]),
   };
 }
 

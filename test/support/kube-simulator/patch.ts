@@ -75,7 +75,10 @@ export function applyJsonPatch(target: KubeObject, ops: unknown): KubeObject {
 function tokens(pointer: string): string[] {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw ApiError.badRequest(`JSON pointer must start with /: ${pointer}`);
-  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function pointerGet(doc: Json, pointer: string): Json {
@@ -96,7 +99,8 @@ function pointerSet(doc: Json, pointer: string, value: Json, mode: 'add' | 'repl
   const last = path[path.length - 1] as string;
   if (Array.isArray(parent)) {
     const index = last === '-' ? parent.length : Number(last);
-    if (!Number.isInteger(index) || index < 0 || index > parent.length) throw ApiError.badRequest(`invalid array index ${last}`);
+    if (!Number.isInteger(index) || index < 0 || index > parent.length)
+      throw ApiError.badRequest(`invalid array index ${last}`);
     if (mode === 'add') parent.splice(index, 0, value);
     else parent[index] = value;
   } else if (isObject(parent)) {
@@ -114,7 +118,8 @@ function pointerRemove(doc: Json, pointer: string): Json {
   const last = path[path.length - 1] as string;
   if (Array.isArray(parent)) parent.splice(Number(last), 1);
   else if (isObject(parent)) {
-    if (!(last in parent)) throw new JsonPatchFailed(`remove operation does not apply: doc is missing path: ${pointer}`);
+    if (!(last in parent))
+      throw new JsonPatchFailed(`remove operation does not apply: doc is missing path: ${pointer}`);
     delete parent[last];
   }
   return doc;
@@ -160,7 +165,8 @@ const MERGE_KEYS: Record<string, string | 'primitive'> = {
 };
 
 function mergeKeyFor(field: string, path: string[]): string | undefined {
-  if (field === 'ports') return path.includes('containers') || path.includes('initContainers') ? 'containerPort' : 'port';
+  if (field === 'ports')
+    return path.includes('containers') || path.includes('initContainers') ? 'containerPort' : 'port';
   return MERGE_KEYS[field];
 }
 

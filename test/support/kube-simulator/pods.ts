@@ -1,6 +1,6 @@
 /** Pods as a ReplicaSet's controller and the kubelet would make them: pending, then running and Ready. */
 import { createHash, randomBytes } from 'node:crypto';
-import { clone, nowIso, randomSuffix, type KubeObject } from './object-store.js';
+import { clone, type KubeObject, nowIso, randomSuffix } from './object-store.js';
 
 export const NODE_NAME = 'sim-node-1';
 const HOST_IP = '10.0.0.10';
@@ -56,7 +56,14 @@ export function newPod(rs: KubeObject): KubeObject {
 export function startedStatus(pod: KubeObject, broken: boolean): KubeObject {
   const now = nowIso();
   const ready = broken ? 'False' : 'True';
-  const notReady = broken ? { reason: 'ContainersNotReady', message: `containers with unready status: [${containers(pod.spec).map((c) => c.name).join(' ')}]` } : {};
+  const notReady = broken
+    ? {
+        reason: 'ContainersNotReady',
+        message: `containers with unready status: [${containers(pod.spec)
+          .map((c) => c.name)
+          .join(' ')}]`,
+      }
+    : {};
   return {
     ...clone(pod.status),
     phase: 'Running',
@@ -76,7 +83,12 @@ export function startedStatus(pod: KubeObject, broken: boolean): KubeObject {
       started: !broken,
       restartCount: broken ? 3 : 0,
       state: broken
-        ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=${c.name} pod=${pod.metadata.name}` } }
+        ? {
+            waiting: {
+              reason: 'CrashLoopBackOff',
+              message: `back-off 40s restarting failed container=${c.name} pod=${pod.metadata.name}`,
+            },
+          }
         : { running: { startedAt: now } },
       lastState: broken ? { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now } } : {},
     })),

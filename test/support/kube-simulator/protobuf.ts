@@ -90,15 +90,33 @@ function objectMeta(buf: Buffer): KubeObject {
   const meta: KubeObject = {};
   for (const f of fields(buf)) {
     switch (f.field) {
-      case 1: meta.name = str(f); break;
-      case 2: meta.generateName = str(f); break;
-      case 3: meta.namespace = str(f); break;
-      case 5: meta.uid = str(f); break;
-      case 6: meta.resourceVersion = str(f); break;
-      case 7: meta.generation = int(f); break;
-      case 8: meta.creationTimestamp = time(bytes(f)); break;
-      case 9: meta.deletionTimestamp = time(bytes(f)); break;
-      case 10: meta.deletionGracePeriodSeconds = int(f); break;
+      case 1:
+        meta.name = str(f);
+        break;
+      case 2:
+        meta.generateName = str(f);
+        break;
+      case 3:
+        meta.namespace = str(f);
+        break;
+      case 5:
+        meta.uid = str(f);
+        break;
+      case 6:
+        meta.resourceVersion = str(f);
+        break;
+      case 7:
+        meta.generation = int(f);
+        break;
+      case 8:
+        meta.creationTimestamp = time(bytes(f));
+        break;
+      case 9:
+        meta.deletionTimestamp = time(bytes(f));
+        break;
+      case 10:
+        meta.deletionGracePeriodSeconds = int(f);
+        break;
       case 11: {
         const [k, v] = mapEntry(bytes(f));
         (meta.labels ??= {})[k] = v.toString('utf8');
@@ -109,9 +127,14 @@ function objectMeta(buf: Buffer): KubeObject {
         (meta.annotations ??= {})[k] = v.toString('utf8');
         break;
       }
-      case 13: (meta.ownerReferences ??= []).push(ownerReference(bytes(f))); break;
-      case 14: (meta.finalizers ??= []).push(str(f)); break;
-      default: break; // selfLink, managedFields: not needed by the simulator
+      case 13:
+        (meta.ownerReferences ??= []).push(ownerReference(bytes(f)));
+        break;
+      case 14:
+        (meta.finalizers ??= []).push(str(f));
+        break;
+      default:
+        break; // selfLink, managedFields: not needed by the simulator
     }
   }
   // A zero Time encodes as an empty message; JSON clients see null, the simulator leaves it out.

@@ -16,9 +16,7 @@ function parseRequirement(raw: string): Requirement {
   if (setMatch) {
     const [, key, op, list] = setMatch as unknown as [string, string, string, string];
     const values = new Set(list.split(',').map((v) => v.trim()));
-    return op === 'in'
-      ? (l) => key in l && values.has(l[key] ?? '')
-      : (l) => !(key in l) || !values.has(l[key] ?? '');
+    return op === 'in' ? (l) => key in l && values.has(l[key] ?? '') : (l) => !(key in l) || !values.has(l[key] ?? '');
   }
   const opMatch = /^([^\s!=]+)\s*(==|=|!=)\s*([^\s,]*)$/.exec(text);
   if (opMatch) {

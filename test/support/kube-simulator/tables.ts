@@ -31,24 +31,49 @@ const age: Column = {
   cell: (o) => humanDuration(Date.now() - Date.parse(o.metadata.creationTimestamp)),
 };
 const containers: Column = {
-  name: 'Containers', type: 'string', priority: 1, description: 'Names of each container in the template.',
+  name: 'Containers',
+  type: 'string',
+  priority: 1,
+  description: 'Names of each container in the template.',
   cell: (o) => (o.spec.template?.spec?.containers ?? []).map((c: KubeObject) => c.name).join(','),
 };
 const images: Column = {
-  name: 'Images', type: 'string', priority: 1, description: 'Images referenced by each container in the template.',
+  name: 'Images',
+  type: 'string',
+  priority: 1,
+  description: 'Images referenced by each container in the template.',
   cell: (o) => (o.spec.template?.spec?.containers ?? []).map((c: KubeObject) => c.image).join(','),
 };
 const selector: Column = {
-  name: 'Selector', type: 'string', priority: 1, description: 'Label selector for pods.',
+  name: 'Selector',
+  type: 'string',
+  priority: 1,
+  description: 'Label selector for pods.',
   cell: (o) => labelSelectorString(o.spec.selector),
 };
 
 const COLUMNS: Record<string, Column[]> = {
   deployments: [
     name,
-    { name: 'Ready', type: 'string', description: 'Number of the pod with ready state', cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec.replicas ?? 0}` },
-    { name: 'Up-to-date', type: 'integer', description: 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.', cell: (o) => o.status?.updatedReplicas ?? 0 },
-    { name: 'Available', type: 'integer', description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.', cell: (o) => o.status?.availableReplicas ?? 0 },
+    {
+      name: 'Ready',
+      type: 'string',
+      description: 'Number of the pod with ready state',
+      cell: (o) => `${o.status?.readyReplicas ?? 0}/${o.spec.replicas ?? 0}`,
+    },
+    {
+      name: 'Up-to-date',
+      type: 'integer',
+      description:
+        'Total number of non-terminated pods targeted by this deployment that have the desired template spec.',
+      cell: (o) => o.status?.updatedReplicas ?? 0,
+    },
+    {
+      name: 'Available',
+      type: 'integer',
+      description: 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
+      cell: (o) => o.status?.availableReplicas ?? 0,
+    },
     age,
     containers,
     images,
@@ -56,9 +81,24 @@ const COLUMNS: Record<string, Column[]> = {
   ],
   replicasets: [
     name,
-    { name: 'Desired', type: 'integer', description: 'Replicas is the number of desired replicas.', cell: (o) => o.spec.replicas ?? 0 },
-    { name: 'Current', type: 'integer', description: 'Replicas is the most recently observed number of replicas.', cell: (o) => o.status?.replicas ?? 0 },
-    { name: 'Ready', type: 'integer', description: 'The number of ready replicas for this replica set.', cell: (o) => o.status?.readyReplicas ?? 0 },
+    {
+      name: 'Desired',
+      type: 'integer',
+      description: 'Replicas is the number of desired replicas.',
+      cell: (o) => o.spec.replicas ?? 0,
+    },
+    {
+      name: 'Current',
+      type: 'integer',
+      description: 'Replicas is the most recently observed number of replicas.',
+      cell: (o) => o.status?.replicas ?? 0,
+    },
+    {
+      name: 'Ready',
+      type: 'integer',
+      description: 'The number of ready replicas for this replica set.',
+      cell: (o) => o.status?.readyReplicas ?? 0,
+    },
     age,
     containers,
     images,
@@ -67,34 +107,79 @@ const COLUMNS: Record<string, Column[]> = {
   pods: [
     name,
     {
-      name: 'Ready', type: 'string', description: 'The aggregate readiness state of this pod for accepting traffic.',
-      cell: (o) => `${(o.status?.containerStatuses ?? []).filter((c: KubeObject) => c.ready).length}/${(o.spec.containers ?? []).length}`,
+      name: 'Ready',
+      type: 'string',
+      description: 'The aggregate readiness state of this pod for accepting traffic.',
+      cell: (o) =>
+        `${(o.status?.containerStatuses ?? []).filter((c: KubeObject) => c.ready).length}/${(o.spec.containers ?? []).length}`,
     },
-    { name: 'Status', type: 'string', description: 'The aggregate status of the containers in this pod.', cell: podStatus },
     {
-      name: 'Restarts', type: 'string', description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
-      cell: (o) => String((o.status?.containerStatuses ?? []).reduce((n: number, c: KubeObject) => n + (c.restartCount ?? 0), 0)),
+      name: 'Status',
+      type: 'string',
+      description: 'The aggregate status of the containers in this pod.',
+      cell: podStatus,
+    },
+    {
+      name: 'Restarts',
+      type: 'string',
+      description:
+        'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+      cell: (o) =>
+        String((o.status?.containerStatuses ?? []).reduce((n: number, c: KubeObject) => n + (c.restartCount ?? 0), 0)),
     },
     age,
-    { name: 'IP', type: 'string', priority: 1, description: 'IP address allocated to the pod.', cell: (o) => o.status?.podIP ?? '<none>' },
-    { name: 'Node', type: 'string', priority: 1, description: 'Name of the Node the Pod is bound to.', cell: (o) => o.spec.nodeName ?? '<none>' },
-    { name: 'Nominated Node', type: 'string', priority: 1, description: 'Name of the node where the pod is nominated.', cell: () => '<none>' },
+    {
+      name: 'IP',
+      type: 'string',
+      priority: 1,
+      description: 'IP address allocated to the pod.',
+      cell: (o) => o.status?.podIP ?? '<none>',
+    },
+    {
+      name: 'Node',
+      type: 'string',
+      priority: 1,
+      description: 'Name of the Node the Pod is bound to.',
+      cell: (o) => o.spec.nodeName ?? '<none>',
+    },
+    {
+      name: 'Nominated Node',
+      type: 'string',
+      priority: 1,
+      description: 'Name of the node where the pod is nominated.',
+      cell: () => '<none>',
+    },
     { name: 'Readiness Gates', type: 'string', priority: 1, description: 'Readiness gates.', cell: () => '<none>' },
   ],
   secrets: [
     name,
     { name: 'Type', type: 'string', description: 'The type of the secret', cell: (o) => o.type ?? 'Opaque' },
-    { name: 'Data', type: 'string', description: 'The number of items in the secret', cell: (o) => String(Object.keys(o.data ?? {}).length) },
+    {
+      name: 'Data',
+      type: 'string',
+      description: 'The number of items in the secret',
+      cell: (o) => String(Object.keys(o.data ?? {}).length),
+    },
     age,
   ],
   configmaps: [
     name,
-    { name: 'Data', type: 'string', description: 'Number of data in the configmap', cell: (o) => String(Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length) },
+    {
+      name: 'Data',
+      type: 'string',
+      description: 'Number of data in the configmap',
+      cell: (o) => String(Object.keys(o.data ?? {}).length + Object.keys(o.binaryData ?? {}).length),
+    },
     age,
   ],
   namespaces: [
     name,
-    { name: 'Status', type: 'string', description: 'The status of the namespace', cell: (o) => o.status?.phase ?? 'Active' },
+    {
+      name: 'Status',
+      type: 'string',
+      description: 'The status of the namespace',
+      cell: (o) => o.status?.phase ?? 'Active',
+    },
     age,
   ],
 };

@@ -27,11 +27,17 @@ export function serveWatch(
 ): void {
   const { type, namespace, matches, query } = request;
   const render = request.render ?? ((object: KubeObject) => object);
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Transfer-Encoding': 'chunked',
+    'Cache-Control': 'no-cache, private',
+  });
   res.flushHeaders();
 
   const relevant = (e: StoreEvent): boolean =>
-    e.resource === type.name && (namespace === undefined || e.object.metadata.namespace === namespace) && matches(e.object);
+    e.resource === type.name &&
+    (namespace === undefined || e.object.metadata.namespace === namespace) &&
+    matches(e.object);
   const write = (eventType: string, object: KubeObject): void => {
     const wire = eventType === 'BOOKMARK' || eventType === 'ERROR' ? object : render(object);
     if (!res.writableEnded) res.write(`${JSON.stringify({ type: eventType, object: wire })}\n`);

@@ -33,10 +33,14 @@ export function acceptWebSocket(
   const protocol = supported.find((p) => offered.includes(p));
   if (typeof key !== 'string' || !protocol) {
     const body = `websocket: unsupported or missing subprotocol; offered [${offered.join(', ')}], supported [${supported.join(', ')}]`;
-    socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
     return undefined;
   }
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  const accept = createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
   socket.write(
     'HTTP/1.1 101 Switching Protocols\r\n' +
       'Upgrade: websocket\r\n' +
@@ -125,7 +129,8 @@ function parseFrame(buf: Buffer): { opcode: number; payload: Buffer; length: num
   if (buf.length < offset + length) return undefined;
   const payload = Buffer.from(buf.subarray(offset, offset + length));
   if (masked) {
-    for (let i = 0; i < payload.length; i++) payload[i] = (payload[i] as number) ^ (buf[maskOffset + (i % 4)] as number);
+    for (let i = 0; i < payload.length; i++)
+      payload[i] = (payload[i] as number) ^ (buf[maskOffset + (i % 4)] as number);
   }
   return { opcode, payload, length: offset + length };
 }
