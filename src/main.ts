@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig, type Mode } from './config/load-config.js';
+import { type Config, ConfigError, loadConfig, type Mode } from './config/load-config.js';
 import { isRollbackError } from './core/errors.js';
 import { createLogger } from './log.js';
 import { run } from './wiring.js';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   }
   // A .env beside the process is read for convenience; real environment variables win over it.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let config;
+  let config: Config;
   try {
     config = loadConfig(process.env, { mode });
   } catch (error) {

@@ -332,6 +332,7 @@ export function postSigned(url: string, body: string, timeoutMs = 30_000): Promi
   const target = new URL(url);
   const headers = { ...signRequest(body, SIGNING_SECRET), 'content-length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
+    const started = performance.now();
     const request = http.request(
       {
         host: target.hostname,
@@ -357,7 +358,6 @@ export function postSigned(url: string, body: string, timeoutMs = 30_000): Promi
     );
     request.on('timeout', () => request.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     request.on('error', reject);
-    const started = performance.now();
     request.end(body);
   });
 }

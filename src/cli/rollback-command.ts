@@ -243,7 +243,7 @@ export async function runHereAndFollow(
     }
   };
   process.on('SIGINT', onInterrupt);
-  let followed;
+  let followed: Awaited<ReturnType<typeof followRequest>>;
   try {
     followed = await followRequest(core.store, request.id, {
       signal: stopFollowing.signal,

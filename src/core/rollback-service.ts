@@ -19,7 +19,7 @@ import type { RollbackJobData } from './run-rollback.js';
 import { followUpStale, followUpsFor } from './run-rollback.js';
 import type { SymmetryRestorer } from './symmetry.js';
 import type { TimelineEvent } from './timeline.js';
-import type { RollbackRecord, VersionInfo } from './types.js';
+import type { Plan, RollbackRecord, VersionInfo } from './types.js';
 
 /** Where a request's job is: waiting for a worker, run by one, ended, or nowhere (never queued, or removed). */
 export type JobState = 'waiting' | 'active' | 'ended' | 'missing';
@@ -128,7 +128,7 @@ export class RollbackService {
     const id = newRequestId(this.now());
     const log = this.deps.log.child({ requestId: id, target: input.target });
     const ctx = this.context(log);
-    let plan;
+    let plan: Plan;
     try {
       plan = await driver.plan(ctx, { toVersion: input.toVersion });
     } finally {

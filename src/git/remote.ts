@@ -53,7 +53,7 @@ export function cacheNameFor(repo: string): string {
  */
 export function mergeRequestUrlFor(repo: string, base: string, branch: string): string | undefined {
   const remote = remoteParts(repo);
-  if (!remote || !remote.path) return undefined;
+  if (!remote?.path) return undefined;
   const pathUrl = remote.path.split('/').map(encodeURIComponent).join('/');
   if (/(^|\.)github\./.test(remote.host)) {
     return `https://${remote.host}/${pathUrl}/compare/${encodeRef(base)}...${encodeRef(branch)}?expand=1`;

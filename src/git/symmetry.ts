@@ -31,7 +31,7 @@ export class GitSymmetry implements SymmetryRestorer {
   async run(ctx: DriverContext, job: RollbackJobData): Promise<FollowUpResult> {
     const git = this.settings.get(job.plan.target);
     if (!git) return { ok: false, output: '', detail: `${job.plan.target} has no git settings` };
-    let result;
+    let result: Awaited<ReturnType<typeof createRevertBranch>>;
     try {
       result = await createRevertBranch(
         {

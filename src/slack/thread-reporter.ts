@@ -139,7 +139,14 @@ export class SlackThreadReporter implements ProgressReporter {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const timer = setTimeout(release, this.lingerMs);
     timer.unref();
-    const batch: Batch = { lines: [], length: 0, release: () => (clearTimeout(timer), release()) };
+    const batch: Batch = {
+      lines: [],
+      length: 0,
+      release: () => {
+        clearTimeout(timer);
+        release();
+      },
+    };
     this.batch = batch;
     this.send('reply', async () => {
       await gate;

@@ -139,7 +139,9 @@ afterAll(async () => world?.close());
 describe('Fastly failing during the rollback', () => {
   it('retries reads within bounds, honouring rate-limit headers, fails clearly, and never activates twice', async () => {
     const requests: RequestRef[] = await Promise.all(rows.map((_, i) => world.request(world.targets[i]!)));
-    rows.forEach((row, i) => row.arm(world.targets[i]!));
+    rows.forEach((row, i) => {
+      row.arm(world.targets[i]!);
+    });
     const clicked = await Promise.all(requests.map((r) => world.approve(r)));
     const threads = await Promise.all(requests.map((r) => world.finished(r, 40_000)));
 

@@ -49,7 +49,9 @@ function requestState(redis: PrivateRedis, world: BotWorld, id: string): Promise
 describe('Redis with persistence (appendonly yes, appendfsync always), restarted', () => {
   let redis: PrivateRedis;
   let world: BotWorld;
-  let worker: BotProcess | undefined;
+  let worker: Promise<BotProcess> | undefined;
+  /** One worker, started by the first test that needs it and shared by the rest. */
+  const aWorker = () => (worker ??= world.startWorker());
   beforeAll(async () => {
     redis = await PrivateRedis.start('aof');
     world = await BotWorld.start({ targets: 6, redisUrl: redis.url, workerLockMs: LOCK_MS });
@@ -86,7 +88,7 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     const back = Date.now();
     const again = await acceptedAgain(world, 'cdn-03', back);
 
-    worker = await world.startWorker();
+    await aWorker();
     const thread = await world.finished(queued);
     expect(thread.filter((t) => FINAL.test(t))).toEqual([
       expect.stringContaining('*cdn-01 is back on v41*, verified.'),
@@ -108,7 +110,7 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
   });
 
   it('a rollback running when Redis crashes (SIGKILL) finishes, is recorded, and is reported once', async () => {
-    worker ??= await world.startWorker();
+    await aWorker();
     const running = await world.request('cdn-04');
     const held = world.gate.hold({ method: 'PUT', path: paths.activate('cdn-04'), phase: 'request' });
     await world.approve(running);
@@ -139,7 +141,7 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
   });
 
   it('a rollback still running when Redis is back (its lock lapsed meanwhile) is not run a second time beside itself', async () => {
-    worker ??= await world.startWorker();
+    await aWorker();
     const running = await world.request('cdn-05');
     // Activated; the verifying read is held through the outage and after it.
     const held = world.gate.hold({

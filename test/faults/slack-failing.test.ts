@@ -82,7 +82,7 @@ describe('Slack failing for a while', () => {
     // The change waits at most ANNOUNCE_WAIT_MS for the notice (the runbook: notify first), then goes ahead anyway.
     expect(activationMs).toBeLessThan(baselineMs + ANNOUNCE_WAIT_MS + 500);
 
-    const thread = await world.finished(request, 90_000);
+    await world.finished(request, 90_000);
     await sleep(500);
     expectWholeThread(world.thread(request), 'cdn-02');
     // In the order Slack took them, which is the order they happened.

@@ -184,7 +184,10 @@ describe('kubernetes driver: the guard pins the Deployment as the decisive read 
       path: patchPath,
       status: 503,
       count: 1,
-      match: () => (sim.editDeployment('prod', 'web', hotfix), true),
+      match: () => {
+        sim.editDeployment('prod', 'web', hotfix);
+        return true;
+      },
     });
 
     const error = await driver.execute(context(), plan, decided).then(

@@ -39,7 +39,7 @@ describe('commitFor', () => {
   });
 
   it('does not take hex inside a longer word or a 64-character digest', () => {
-    expect(commitFor(version({ comment: 'image xabc1234y sha256:' + 'a1'.repeat(32) }), settings())).toBeUndefined();
+    expect(commitFor(version({ comment: `image xabc1234y sha256:${'a1'.repeat(32)}` }), settings())).toBeUndefined();
   });
 
   it('reads labels and annotations by key', () => {

@@ -9,6 +9,7 @@ import { applyDefaults } from './defaults.js';
 import { groupVersion, type ResourceType, typeOf } from './resources.js';
 
 // Kubernetes objects are open-ended JSON; inside the simulator they are handled as such.
+// biome-ignore lint/suspicious/noExplicitAny: the simulator stores any Kubernetes object as the API server's JSON
 export type KubeObject = Record<string, any>;
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
