@@ -3,8 +3,8 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { RollbackError } from '../core/errors.js';
+import type { DriverEnvironment } from '../core/ports/driver.js';
 import { driverFor, drivers } from '../drivers/registry.js';
-import type { DriverEnvironment } from '../drivers/types.js';
 import { type Env, envSchema } from './env.js';
 import { rollbackFileSchema } from './rollback-file.js';
 

@@ -1,7 +1,7 @@
-import type { DriverContext, LiveState, RollbackDriver } from '../drivers/types.js';
 import { sleep } from './abortable.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { LeaseLostError } from './lease.js';
+import type { DriverContext, LiveState, RollbackDriver } from './ports/driver.js';
 import type { Plan, VerifyCheck, VersionInfo } from './types.js';
 
 export type ExecutionStatus = 'succeeded' | 'already-done' | 'stale' | 'failed';

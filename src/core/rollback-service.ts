@@ -1,5 +1,4 @@
 import type { Rules, TargetConfig } from '../config/load-config.js';
-import type { DriverContext, RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
 import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
 import { closestName, escapeForSlack } from './command.js';
@@ -8,6 +7,8 @@ import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
 import { renderIncidentRecord } from './incident-record.js';
 import { mention } from './people.js';
+import type { DriverContext, RollbackDriver } from './ports/driver.js';
+import type { JobQueue } from './ports/queue.js';
 import {
   newRequestId,
   type RequestOrigin,
@@ -15,24 +16,10 @@ import {
   type RollbackRequest,
   type ThreadRef,
 } from './request.js';
-import type { RollbackJobData } from './run-rollback.js';
 import { followUpStale, followUpsFor } from './run-rollback.js';
 import type { SymmetryRestorer } from './symmetry.js';
 import type { TimelineEvent } from './timeline.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
-
-/** Where a request's job is: waiting for a worker, run by one, ended, or nowhere (never queued, or removed). */
-export type JobState = 'waiting' | 'active' | 'ended' | 'missing';
-
-/** Hands an approved rollback to whoever runs it (a BullMQ queue in production). */
-export interface JobQueue {
-  /**
-   * Queues the job for any worker, or with `dedicated` for the one process that runs its own request (the
-   * CLI): no worker of another configuration ever takes it.
-   */
-  enqueue(job: RollbackJobData, options?: { dedicated?: boolean }): Promise<void>;
-  jobState(requestId: string): Promise<JobState>;
-}
 
 /**
  * An approval normally has its job queued within milliseconds. One still without a job this long after is

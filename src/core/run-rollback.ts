@@ -1,7 +1,7 @@
-import type { DriverContext, FollowUp, RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { type ExecutionOutcome, executePlan, isAt } from './executor.js';
+import type { DriverContext, FollowUp, RollbackDriver } from './ports/driver.js';
 import { FINAL_STATES, type FollowUpRef, type RequestStore, type ThreadRef } from './request.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from './symmetry.js';
 import { TimelineWriter } from './timeline.js';

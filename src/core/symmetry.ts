@@ -1,4 +1,4 @@
-import type { DriverContext, FollowUp, FollowUpResult } from '../drivers/types.js';
+import type { DriverContext, FollowUp, FollowUpResult } from './ports/driver.js';
 import type { RollbackJobData } from './run-rollback.js';
 import type { Plan } from './types.js';
 

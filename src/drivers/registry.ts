@@ -1,10 +1,11 @@
 import type { TargetConfig } from '../config/load-config.js';
 import { RollbackError } from '../core/errors.js';
+import type { DriverEnvironment, RollbackDriver } from '../core/ports/driver.js';
 import type { Logger } from '../log.js';
 import { fastlyDescriptor } from './fastly/descriptor.js';
 import { helmDescriptor } from './helm/descriptor.js';
 import { kubernetesDescriptor } from './kubernetes/descriptor.js';
-import type { DriverEnvironment, DriverModule, RollbackDriver } from './types.js';
+import type { DriverModule } from './types.js';
 
 /**
  * Every provider, by the `kind` used in rollback.yml. Adding a provider = one folder + one line here.

@@ -1,8 +1,8 @@
 import { isRollbackError } from '../core/errors.js';
+import type { DriverContext, FollowUp, FollowUpResult } from '../core/ports/driver.js';
 import type { RollbackJobData } from '../core/run-rollback.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from '../core/symmetry.js';
 import type { Plan } from '../core/types.js';
-import type { DriverContext, FollowUp, FollowUpResult } from '../drivers/types.js';
 import { createRevertBranch } from './revert-branch.js';
 import type { GitSettings } from './schema.js';
 

@@ -3,10 +3,10 @@ import type { Redis } from 'ioredis';
 import { DEFAULT_WORKER_CONCURRENCY } from '../config/env.js';
 import { RollbackError, toRollbackError } from '../core/errors.js';
 import { LeaseLostError } from '../core/lease.js';
+import type { RollbackDriver } from '../core/ports/driver.js';
 import type { RequestStore } from '../core/request.js';
 import { type ProgressReporter, type RollbackJobData, runRollback } from '../core/run-rollback.js';
 import type { SymmetryRestorer } from '../core/symmetry.js';
-import type { RollbackDriver } from '../drivers/types.js';
 import type { Logger } from '../log.js';
 import { JOB_NAME, QUEUE_NAME, rollbackJobSchema } from './job-schema.js';
 

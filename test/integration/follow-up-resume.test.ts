@@ -5,11 +5,11 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { FollowUpResult, RollbackDriver } from '../../src/core/ports/driver.js';
 import type { RollbackRequest } from '../../src/core/request.js';
 import type { FinishedRollback, ProgressReporter, RollbackJobData } from '../../src/core/run-rollback.js';
 import { runRollback } from '../../src/core/run-rollback.js';
 import type { Plan, StepReport } from '../../src/core/types.js';
-import type { FollowUpResult, RollbackDriver } from '../../src/drivers/types.js';
 import { silentLogger } from '../../src/log.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { REDIS_URL } from '../support/harness.js';

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RollbackError } from '../../src/core/errors.js';
 import { executePlan, isAt } from '../../src/core/executor.js';
 import { planSchema } from '../../src/core/plan-schema.js';
+import type { DriverContext, RollbackDriver } from '../../src/core/ports/driver.js';
 import type { StepReport } from '../../src/core/types.js';
-import type { DriverContext, RollbackDriver } from '../../src/drivers/types.js';
 import { silentLogger } from '../../src/log.js';
 
 /** What each provider's conformance test file gives the shared suite: a driver on its simulator. */

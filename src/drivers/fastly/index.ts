@@ -1,6 +1,7 @@
 import { RollbackError } from '../../core/errors.js';
+import type { DriverContext, LiveState, PlanOptions, RollbackDriver } from '../../core/ports/driver.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
-import type { DriverContext, DriverFactory, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import type { DriverFactory, DriverModule } from '../types.js';
 import { FastlyClient, type FastlyService, type FastlyVersion } from './client.js';
 import { fastlyDescriptor } from './descriptor.js';
 import { chooseRestoreVersion } from './select-version.js';

@@ -1,19 +1,18 @@
 import { RollbackError } from '../../core/errors.js';
-import type { Plan, VerifyCheck } from '../../core/types.js';
-import { extraChecks } from '../kubernetes/extra-checks.js';
-import { KubeApi, loadKubeConfig } from '../kubernetes/kube-api.js';
-import { execInPod } from '../kubernetes/pod-exec.js';
-import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
 import type {
   DriverContext,
-  DriverFactory,
-  DriverModule,
   FollowUp,
   FollowUpResult,
   LiveState,
   PlanOptions,
   RollbackDriver,
-} from '../types.js';
+} from '../../core/ports/driver.js';
+import type { Plan, VerifyCheck } from '../../core/types.js';
+import { extraChecks } from '../kubernetes/extra-checks.js';
+import { KubeApi, loadKubeConfig } from '../kubernetes/kube-api.js';
+import { execInPod } from '../kubernetes/pod-exec.js';
+import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
+import type { DriverFactory, DriverModule } from '../types.js';
 import { helmDescriptor } from './descriptor.js';
 import { helmRollback } from './helm-cli.js';
 import { type HelmRevision, releaseHistory } from './release.js';

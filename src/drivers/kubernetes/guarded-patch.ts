@@ -1,6 +1,6 @@
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { type ErrorCode, RollbackError } from '../../core/errors.js';
-import type { DriverContext } from '../types.js';
+import type { DriverContext } from '../../core/ports/driver.js';
 import type { JsonPatchOp, KubeApi } from './kube-api.js';
 import {
   failuresText,

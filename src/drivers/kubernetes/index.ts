@@ -1,7 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { RollbackError } from '../../core/errors.js';
+import type { DriverContext, LiveState, PlanOptions, RollbackDriver } from '../../core/ports/driver.js';
 import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
-import type { DriverContext, DriverFactory, DriverModule, LiveState, PlanOptions, RollbackDriver } from '../types.js';
+import type { DriverFactory, DriverModule } from '../types.js';
 import { kubernetesDescriptor } from './descriptor.js';
 import { extraChecks } from './extra-checks.js';
 import { KubeApi, loadKubeConfig } from './kube-api.js';

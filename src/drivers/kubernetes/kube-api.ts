@@ -14,8 +14,8 @@ import {
 } from '@kubernetes/client-node';
 import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
+import type { DriverContext } from '../../core/ports/driver.js';
 import type { Logger } from '../../log.js';
-import type { DriverContext } from '../types.js';
 import { sendGuardedPatch } from './guarded-patch.js';
 import {
   classify,

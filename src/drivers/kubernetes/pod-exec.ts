@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Exec, type V1Status } from '@kubernetes/client-node';
 import { RollbackError } from '../../core/errors.js';
-import type { DriverContext, FollowUpResult } from '../types.js';
+import type { DriverContext, FollowUpResult } from '../../core/ports/driver.js';
 import type { KubeApi } from './kube-api.js';
 
 const MAX_OUTPUT = 3_000;

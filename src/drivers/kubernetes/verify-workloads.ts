@@ -2,8 +2,8 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { sleep } from '../../core/abortable.js';
 import { formatDuration } from '../../core/duration.js';
 import { RollbackError } from '../../core/errors.js';
+import type { DriverContext } from '../../core/ports/driver.js';
 import type { VerifyCheck } from '../../core/types.js';
-import type { DriverContext } from '../types.js';
 import type { KubeApi } from './kube-api.js';
 import { deploymentRolloutStatus } from './rollout-status.js';
 

@@ -1,0 +1,89 @@
+import type { Logger } from '../../log.js';
+import type { Plan, StepReport, VerifyCheck, VersionInfo } from '../types.js';
+
+/** What a driver gets for every call: a child logger, a signal that aborts the call, a way to say what it is doing. */
+export interface DriverContext {
+  log: Logger;
+  signal: AbortSignal;
+  report(step: StepReport): void;
+}
+
+/** The live state of a target. */
+export interface LiveState {
+  resource: string;
+  current: VersionInfo;
+  /**
+   * Optional: an opaque precondition from this read (a Kubernetes resourceVersion) that `execute` may use
+   * so the change applies only if nothing changed since the read that decided it.
+   */
+  precondition?: string | undefined;
+}
+
+export interface PlanOptions {
+  /** An explicit version asked for with `/rollback <target> to v<N>`. */
+  toVersion?: string | undefined;
+}
+
+/**
+ * The contract every provider implements. It is the whole of what the core knows about a provider.
+ *
+ * Part of the contract:
+ * - `plan` reads and never changes anything; it pins `from` (live now) and `to` (what comes back) and
+ *   throws a RollbackError (VERSION_UNKNOWN, VERSION_NOT_RESTORABLE, NOTHING_TO_ROLL_BACK…) when it cannot.
+ * - `live` reads the state the stale-plan check compares with `plan.from`.
+ * - `execute` makes `plan.to` live and returns when the provider has accepted it. It is called only after
+ *   `live` confirmed `plan.from` is still current, at most once per job run; it must not retry a call whose
+ *   effect is unknown (the core re-reads instead). `decided` is that read: where the provider allows a
+ *   precondition, the change applies only if the resource is still as that read saw it.
+ * - `verify` reads back and returns one check per thing it looked at; it throws only when it cannot look.
+ * - Every outside call honours `ctx.signal` and has its own timeout.
+ *
+ * Not part of it: Slack, queues, locks, approval, the no-undo rule: the core owns those.
+ */
+export interface RollbackDriver {
+  readonly kind: string;
+  /**
+   * The exact resource this driver acts on, stable across processes: `fastly:<serviceId>`,
+   * `helm:<cluster server>/<namespace>/<release>`, `kubernetes:<cluster server>/<namespace>/deployment/<name>`.
+   * `plan` copies it into `Plan.identity`; the core refuses a plan whose identity is not this driver's.
+   */
+  readonly identity: string;
+  live(ctx: DriverContext): Promise<LiveState>;
+  plan(ctx: DriverContext, options: PlanOptions): Promise<Plan>;
+  execute(ctx: DriverContext, plan: Plan, decided?: LiveState): Promise<void>;
+  verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]>;
+  /**
+   * Optional: actions a person may take after a verified rollback, each with its own approval, never run
+   * automatically (the Helm runbook's "revert database migrations").
+   */
+  followUps?(plan: Plan): FollowUp[];
+  runFollowUp?(ctx: DriverContext, plan: Plan, id: string): Promise<FollowUpResult>;
+}
+
+export interface FollowUp {
+  id: string;
+  /** The button: "Revert migration". */
+  label: string;
+  /** Exactly what will run: "./migrate down 1 in a app=migrator pod (container migrator)". */
+  description: string;
+  /** A change to production (a migration) needs its own approval; a git branch does not. */
+  needsApproval: boolean;
+}
+
+export interface FollowUpResult {
+  ok: boolean;
+  /** What it printed, trimmed to what a thread can show. */
+  output: string;
+  detail: string;
+  /** For the incident record: commits a revert branch undoes. */
+  commits?: Array<{ sha: string; subject: string }> | undefined;
+}
+
+/** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */
+export interface DriverEnvironment {
+  fastly?: { token: string; baseUrl: string } | undefined;
+  /** A kubeconfig file (KUBECONFIG); unset: ~/.kube/config or the in-cluster service account. */
+  kubeconfig?: string | undefined;
+  /** The helm binary the Helm driver runs (HELM_BIN). */
+  helmBin?: string | undefined;
+}
