@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import type { Rules, TargetConfig } from '../core/config-types.js';
 import { RollbackError } from '../core/errors.js';
 import type { DriverEnvironment } from '../core/ports/driver.js';
 import { driverFor, drivers } from '../drivers/registry.js';
@@ -9,20 +10,6 @@ import { type Env, envSchema } from './env.js';
 import { rollbackFileSchema } from './rollback-file.js';
 
 export type Mode = 'all' | 'app' | 'worker';
-
-export interface TargetConfig {
-  name: string;
-  kind: string;
-  /** The target's entry, validated by its driver's schema. */
-  settings: Record<string, unknown>;
-}
-
-export interface Rules {
-  incidentChannel: string;
-  approvers: string[];
-  allowSelfApproval: boolean;
-  requestTtlMs: number;
-}
 
 export interface Config {
   mode: Mode;

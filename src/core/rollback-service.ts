@@ -1,7 +1,7 @@
-import type { Rules, TargetConfig } from '../config/load-config.js';
 import type { Logger } from '../log.js';
 import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
 import { closestName, escapeForSlack } from './command.js';
+import type { Rules, TargetConfig } from './config-types.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';

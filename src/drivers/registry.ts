@@ -1,4 +1,4 @@
-import type { TargetConfig } from '../config/load-config.js';
+import type { TargetConfig } from '../core/config-types.js';
 import { RollbackError } from '../core/errors.js';
 import type { DriverEnvironment, RollbackDriver } from '../core/ports/driver.js';
 import type { Logger } from '../log.js';

@@ -1,0 +1,17 @@
+/** What the core is configured with; config/ reads and validates it (loadConfig), the core only uses it. */
+
+/** One entry of `targets:` in rollback.yml. */
+export interface TargetConfig {
+  name: string;
+  kind: string;
+  /** The target's entry, validated by its driver's schema. */
+  settings: Record<string, unknown>;
+}
+
+/** Who may approve, where the notice goes, how long a request stays open. */
+export interface Rules {
+  incidentChannel: string;
+  approvers: string[];
+  allowSelfApproval: boolean;
+  requestTtlMs: number;
+}
