@@ -119,6 +119,7 @@ export class FastlySimulator {
   private writesHour = 0;
 
   private accepted = 0;
+  private hungUp = 0;
 
   private constructor(
     private readonly server: http.Server,
@@ -139,7 +140,14 @@ export class FastlySimulator {
     });
     const sim = new FastlySimulator(server, options.token ?? 'sim-fastly-token', options.latencyMs ?? 0);
     server.on('request', (req, res) => sim.handle(req, res));
-    server.on('connection', () => (sim.accepted += 1));
+    server.on('connection', (socket) => {
+      sim.accepted += 1;
+      // Ahead of the HTTP server's own listener, which ends this side in turn: when the client's end comes while
+      // this side is still open, the client hung up first (its idle timeout); not this server's keep-alive limit.
+      socket.prependOnceListener('end', () => {
+        if (!socket.writableEnded) sim.hungUp += 1;
+      });
+    });
     return sim;
   }
 
@@ -206,6 +214,11 @@ export class FastlySimulator {
   /** TCP connections accepted so far: a client that keeps connections alive opens fewer than it sends requests. */
   get connections(): number {
     return this.accepted;
+  }
+
+  /** Connections the client closed before this server did: idle connections it let go. */
+  get connectionsClosedByClient(): number {
+    return this.hungUp;
   }
 
   activeVersion(serviceId: string): number | null {

@@ -2,9 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Config, loadConfig, type Mode } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
+import { QUEUE_NAME } from '../../src/queue/job-schema.js';
 import { APPROVE_ACTION, CANCEL_ACTION } from '../../src/slack/blocks/request-blocks.js';
 import { type Running, run } from '../../src/wiring.js';
 import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
@@ -14,6 +16,7 @@ import { deleteKeys } from './redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from './rollback-yml.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { type SimMessage, SlackSimulator, textOf } from './slack-simulator.js';
+import { waitUntil } from './wait.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -109,6 +112,14 @@ export interface Harness {
   startWorker(): Promise<Running>;
   /** What only `user` saw (response_url and ephemeral posts), as text. */
   privateTo(user: string): string[];
+  /** BullMQ's state of a request's job (its id is the request id): 'waiting', 'active', 'completed', …, 'unknown'. */
+  jobState(requestId: string): Promise<string>;
+  /**
+   * Waits until the request's job has ended in BullMQ, and says how. A worker flushes the job's thread before
+   * the job ends, so every Slack call and every Fastly call of the run is recorded by then: a check that
+   * something did not happen can be made at once after this.
+   */
+  jobEnded(requestId: string, timeoutMs?: number): Promise<'completed' | 'failed'>;
   close(): Promise<void>;
 }
 
@@ -197,6 +208,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const eventsUrl = `http://127.0.0.1:${running.port}/slack/events`;
   const redis = new Redis(REDIS_URL);
   const extra: Running[] = [];
+  let jobs: { queue: Queue; connection: Redis } | undefined;
+  const jobQueue = () => {
+    if (!jobs) {
+      const connection = redis.duplicate();
+      jobs = { connection, queue: new Queue(QUEUE_NAME, { connection, prefix: `${prefix}-bull` }) };
+    }
+    return jobs.queue;
+  };
 
   const harness: Harness = {
     slack,
@@ -259,9 +278,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     privateTo(user) {
       return slack.ephemerals(user).map((m) => textOf(m));
     },
+    jobState(requestId) {
+      return jobQueue().getJobState(requestId);
+    },
+    jobEnded(requestId, timeoutMs = 15_000) {
+      return waitUntil(
+        `the end of job ${requestId}`,
+        async () => {
+          const state = await jobQueue().getJobState(requestId);
+          return state === 'completed' || state === 'failed' ? state : undefined;
+        },
+        timeoutMs,
+      );
+    },
     async close() {
       await Promise.all(extra.map((r) => r.stop()));
       await running.stop();
+      if (jobs) {
+        await jobs.queue.close();
+        jobs.connection.disconnect();
+      }
       await Promise.all([slack.close(), fastly.close(), kube?.close()]);
       await deleteKeys(redis, prefix);
       redis.disconnect();

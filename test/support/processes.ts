@@ -20,30 +20,17 @@ import { KubeSimulator } from './kube-simulator/index.js';
 import { deleteKeys } from './redis-keys.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { type SimMessage, SlackSimulator, textOf } from './slack-simulator.js';
+import { waitUntil } from './wait.js';
 
 export { ROOT } from './bundle.js';
-export { freePort };
+export { freePort, waitUntil };
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const CHANNELS = { command: 'CCMD', incident: 'CINC' } as const;
 export const PEOPLE = { requester: 'UREQ', approver: 'UAPP' } as const;
 const SECRET = 'faults-signing-secret';
 
+/** For the faults themselves (an outage that lasts, a rollout's pace), never to wait for something to happen. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` returns something truthy; fails with `what` after `timeoutMs`. */
-export async function waitUntil<T>(
-  what: string,
-  check: () => T | undefined | false | null | Promise<T | undefined | false | null>,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 let bundle: Promise<string> | undefined;
 
