@@ -2,13 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CHANNELS, type Harness, PEOPLE, SIGNING_SECRET, startHarness } from '../support/harness.js';
 import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
 import { textOf } from '../support/slack-simulator.js';
+import { waitUntil } from '../support/wait.js';
 
 let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
-
-const settle = () => new Promise((r) => setTimeout(r, 250));
 
 describe('requests that are not what they claim', () => {
   it('refuses a replayed slash command (same signature) with 401 and plans once', async () => {
@@ -22,8 +21,9 @@ describe('requests that are not what they claim', () => {
     const replay = await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp });
     expect(first.status).toBe(200);
     expect(replay.status).toBe(401);
+    // The replay guard answers 401 before Bolt sees the request: no listener ran for the replay. The first
+    // one's message is the only one a listener posts.
     await h.awaitRequest();
-    await settle();
     expect(h.slack.messages(CHANNELS.command)).toHaveLength(1);
   });
 
@@ -54,7 +54,12 @@ describe('requests that are not what they claim', () => {
       (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /back on v41/.test(textOf(m))),
       10_000,
     );
-    await settle();
+    // The one approval's click rewrote the request and its job ended (its id is the request id); the replays
+    // were answered 401 before any listener ran.
+    await h.slack.waitFor((sim) =>
+      /Approved\* by/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)),
+    );
+    expect(await h.jobEnded(request.id)).toBe('completed');
     expect(h.fastly.activations).toHaveLength(1);
     expect(h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs)).toHaveLength(1);
   });
@@ -62,16 +67,28 @@ describe('requests that are not what they claim', () => {
   it('writes nothing to Redis for forged requests: the signature is checked before it is remembered', async () => {
     h = await startHarness();
     const harness = h;
-    await settle();
-    const keys = async () => (await harness.redis.keys(`${harness.prefix}*`)).sort();
+    // The bot's own keys; BullMQ's (`<prefix>-bull:…`) come and go with its timers, whatever Slack sends.
+    const keys = async () => (await harness.redis.keys(`${harness.prefix}:*`)).sort();
     const before = await keys();
     // Every command Redis runs on a replay-guard key, whoever sends it.
     const seenKey = `${harness.prefix}:slack-seen:`;
+    const markKey = `${harness.prefix}:monitor-mark:`;
     const touched: string[][] = [];
     const monitor = await harness.redis.monitor();
+    const marks = new Set<string>();
     monitor.on('monitor', (_time: string, args: string[]) => {
       if (args.some((arg) => String(arg).startsWith(seenKey))) touched.push(args.map(String));
+      if (String(args[0]).toLowerCase() === 'exists' && String(args[1]).startsWith(markKey)) marks.add(String(args[1]));
     });
+    /**
+     * Redis shows MONITOR every command in the order it runs them: once it shows a command sent now, it has
+     * shown every command that ran before it.
+     */
+    const monitorCaughtUp = async () => {
+      const mark = `${markKey}${marks.size}-${Math.random().toString(36).slice(2)}`;
+      await harness.redis.exists(mark);
+      await waitUntil('MONITOR to catch up', () => marks.has(mark));
+    };
     try {
       const timestamp = Math.floor(Date.now() / 1000);
       const forged = await Promise.all(
@@ -90,7 +107,9 @@ describe('requests that are not what they claim', () => {
         (await sendToApp(harness.eventsUrl, huge, { signingSecret: SIGNING_SECRET, timestampSeconds: timestamp }))
           .status,
       ).toBe(413);
-      await settle();
+      // Every answer came before anything is remembered (401 and 413 are the guard's whole handling); what ran
+      // in Redis on the way has reached MONITOR by now.
+      await monitorCaughtUp();
       expect(touched).toEqual([]);
       expect(await keys()).toEqual(before);
 
@@ -108,6 +127,7 @@ describe('requests that are not what they claim', () => {
           .status,
       ).toBe(401);
       await harness.awaitRequest();
+      await monitorCaughtUp();
       expect(touched.filter((args) => args[0]?.toLowerCase() === 'set')).toHaveLength(2);
       expect(await harness.redis.keys(`${seenKey}*`)).toHaveLength(1);
     } finally {
@@ -123,7 +143,7 @@ describe('requests that are not what they claim', () => {
     expect(
       (await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: inTenMinutes })).status,
     ).toBe(401);
-    await settle();
+    // The 401 is the replay guard's whole handling: no listener ran.
     expect(h.slack.calls.filter((c) => c.method !== 'auth.test')).toHaveLength(0);
     expect(h.fastly.requests).toHaveLength(0);
   });
@@ -145,7 +165,9 @@ describe('requests that are not what they claim', () => {
     expect(
       await h.slack.waitFor(() => h.privateTo(PEOPLE.approver).find((t) => /does not belong to it/.test(t))),
     ).toBeTruthy();
-    await settle();
+    // The refusal is the last thing the click does.
+    expect(await h.jobState(other.id)).toBe('unknown');
+    expect(await h.redis.hget(`${h.prefix}:request:${other.id}`, 'state')).toBe('pending');
     expect(h.fastly.activations).toHaveLength(0);
   });
 
@@ -164,7 +186,7 @@ describe('requests that are not what they claim', () => {
       expect(answer.response_type, text).toBe('ephemeral');
       expect(answer.text, text).toMatch(/^❌ /);
     }
-    await settle();
+    // Refused in the acknowledgement itself, which ends the listener: nothing else runs after the answer.
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
     expect(h.fastly.requests).toHaveLength(0);
   });

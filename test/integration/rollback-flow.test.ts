@@ -67,7 +67,8 @@ describe('a Fastly rollback through Slack', () => {
       (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m))),
       10_000,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The job has ended (its thread flushed): no other worker can run it now.
+    expect(await h.jobEnded(request.id)).toBe('completed');
     expect(h.fastly.activations).toHaveLength(1);
     expect(h.slack.thread(CHANNELS.incident, notice.ts).filter((m) => /Worker started/.test(textOf(m)))).toHaveLength(
       1,

@@ -39,6 +39,20 @@ async function requestOf(text: string, user: string = PEOPLE.requester) {
   return h.awaitRequest();
 }
 
+/** The request's state as Redis holds it. */
+const requestState = (id: string) => h.redis.hget(`${h.prefix}:request:${id}`, 'state');
+
+/**
+ * What Redis holds once the request's TTL has run out: an expiry a minute ago. The bot in the harness reads
+ * the real clock (`run` takes none), so the expiry moves instead of the clock.
+ */
+async function expireInRedis(id: string): Promise<void> {
+  const key = `${h.prefix}:request:${id}`;
+  const data = JSON.parse((await h.redis.hget(key, 'data')) ?? '{}') as { expiresAt?: number };
+  const expiresAt = Date.now() - 60_000;
+  await h.redis.hset(key, { expiresAt: String(expiresAt), data: JSON.stringify({ ...data, expiresAt }) });
+}
+
 const lastPrivate = async (user: string, pattern: RegExp) =>
   h.slack.waitFor(() => h.privateTo(user).find((t) => pattern.test(t)));
 
@@ -54,7 +68,8 @@ describe('requests Slack did not send', () => {
     expect(
       (await sendToApp(h.eventsUrl, body, { signingSecret: SIGNING_SECRET, timestampSeconds: tenMinutesAgo })).status,
     ).toBe(401);
-    await new Promise((r) => setTimeout(r, 200));
+    // A 401 is the whole of the bot's handling: the signature and timestamp are checked before any listener
+    // runs, and a listener that ran would have answered 200 with its ack.
     expect(h.slack.callsTo('chat.postMessage')).toHaveLength(0);
     expect(h.fastly.requests).toHaveLength(0);
   });
@@ -165,7 +180,9 @@ describe('who may approve', () => {
     expect(
       await lastPrivate(PEOPLE.approver, /You asked for this rollback, so someone else must approve it/),
     ).toBeTruthy();
-    await new Promise((r) => setTimeout(r, 200));
+    // The refusal is the last thing the click does: by now it has queued whatever it was going to queue.
+    expect(await h.jobState(request.id)).toBe('unknown');
+    expect(await requestState(request.id)).toBe('pending');
     expect(h.fastly.activations).toHaveLength(0);
   });
 
@@ -187,13 +204,20 @@ describe('who may approve', () => {
       h.click('approve', request, PEOPLE.groupMember),
     ]);
     await finishedThread();
-    await new Promise((r) => setTimeout(r, 300));
+    // Every click has been handled to its end: three refusals, and one approval that rewrote the request;
+    // the one job (its id is the request id) has ended, its thread flushed.
+    const refusals = await h.slack.waitFor(() => {
+      const all = [...h.privateTo(PEOPLE.approver), ...h.privateTo(PEOPLE.groupMember)];
+      const refused = all.filter((t) => /already approved by/.test(t));
+      return refused.length >= 3 && refused;
+    });
+    await h.slack.waitFor((sim) =>
+      /Approved\* by/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)),
+    );
+    expect(await h.jobEnded(request.id)).toBe('completed');
+    expect(refusals).toHaveLength(3);
     expect(h.fastly.activations).toHaveLength(1);
     expect(h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs)).toHaveLength(1);
-    const refusals = [...h.privateTo(PEOPLE.approver), ...h.privateTo(PEOPLE.groupMember)].filter((t) =>
-      /already approved by/.test(t),
-    );
-    expect(refusals).toHaveLength(3);
   });
 });
 
@@ -218,14 +242,17 @@ describe('cancel and expiry', () => {
   });
 
   it('says a request expired and updates it', async () => {
-    await start({ requestTtl: '1s' });
+    await start();
     const request = await requestOf('cdn');
-    await new Promise((r) => setTimeout(r, 1_100));
+    await expireInRedis(request.id);
     await h.click('approve', request, PEOPLE.approver);
     expect(await lastPrivate(PEOPLE.approver, /This request expired at/)).toBeTruthy();
     await h.slack.waitFor((sim) =>
       /Expired\* at/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === request.ts)!)),
     );
+    // Rewriting the request is the last thing an expired click does.
+    expect(await requestState(request.id)).toBe('expired');
+    expect(await h.jobState(request.id)).toBe('unknown');
     expect(h.fastly.activations).toHaveLength(0);
   });
 });
