@@ -3,6 +3,7 @@ import { isRollbackError, type RollbackError } from '../../src/core/errors.js';
 import { FastlyClient, type FastlyClientOptions } from '../../src/drivers/fastly/client.js';
 import { createLogger } from '../../src/log.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
+import { waitUntil } from '../support/wait.js';
 
 let sim: FastlySimulator;
 let serviceCount = 0;
@@ -270,11 +271,14 @@ describe('FastlyClient against the Fastly simulator', () => {
     sim.injectFaults({ status: 200, count: 1, hang: true, match: onPath(`/service/${id}/details`) });
     const controller = new AbortController();
     const reason = new Error('rollback cancelled from Slack');
-    setTimeout(() => controller.abort(reason), 50);
 
-    const started = Date.now();
-    await expect(client({ timeoutMs: 5_000 }).fastly.getService(id, controller.signal)).rejects.toBe(reason);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    const call = expect(client({ timeoutMs: 5_000 }).fastly.getService(id, controller.signal)).rejects.toBe(reason);
+    // Aborted once the call is in flight: Fastly has it and will never answer.
+    await waitUntil('the call to reach Fastly', () => requestsTo(`/service/${id}/details`).length === 1);
+    const aborted = Date.now();
+    controller.abort(reason);
+    await call;
+    expect(Date.now() - aborted).toBeLessThan(1_000);
   });
 
   it('sends nothing when the signal is already aborted', async () => {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FastlyClient } from '../../src/drivers/fastly/client.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
+import { waitUntil } from '../support/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVICE = 'SU1Z0isxPaozGVKXdv0eY';
@@ -41,7 +42,9 @@ describe('Fastly client connections', () => {
     sim.setLatency(0);
     await fastly.getService(SERVICE);
     expect(sim.connections).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(sim.connectionsClosedByClient).toBe(0);
+    // Left unused, the connection is closed by the client (idle 150 ms), long before the server's own limit.
+    await waitUntil('the client to close its unused connection', () => sim.connectionsClosedByClient === 1);
     await fastly.getService(SERVICE);
     expect(sim.connections).toBe(2);
   });

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StepReport } from '../../src/core/types.js';
 import { type ErrorRateSpec, errorRateCheck, formatRate } from '../../src/verify/error-rate.js';
 import { PrometheusSimulator } from '../support/prometheus-simulator.js';
+import { waitUntil } from '../support/wait.js';
 
 const QUERY =
   'sum(rate(http_requests_total{job="api",code=~"5.."}[1m])) / sum(rate(http_requests_total{job="api"}[1m]))';
@@ -273,10 +274,11 @@ describe('errorRateCheck', () => {
     prom.setSeries([0.008]);
     const controller = new AbortController();
     const cancelled = new Error('job cancelled');
-    // The real sleep, so the abort has something to interrupt.
+    // The real sleep, so the abort has something to interrupt: the wait starts as the report returns, so a
+    // microtask queued in the report runs inside it.
     const check = errorRateCheck(
       { url: prom.url, query: QUERY, below: 0.001, withinMs: 120_000, intervalMs: 10_000 },
-      { signal: controller.signal, report: () => setTimeout(() => controller.abort(cancelled), 20) },
+      { signal: controller.signal, report: () => queueMicrotask(() => controller.abort(cancelled)) },
     );
 
     await expect(check).rejects.toBe(cancelled);
@@ -288,9 +290,11 @@ describe('errorRateCheck', () => {
     const controller = new AbortController();
     const cancelled = new Error('job cancelled');
     const { check } = run({}, controller.signal);
-    setTimeout(() => controller.abort(cancelled), 50);
+    const outcome = expect(check).rejects.toBe(cancelled);
+    await waitUntil('the query to reach Prometheus', () => prom.queries.length === 1);
+    controller.abort(cancelled);
 
-    await expect(check).rejects.toBe(cancelled);
+    await outcome;
   });
 });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StepReport } from '../../src/core/types.js';
 import { httpProbe } from '../../src/verify/http-probe.js';
+import { waitUntil } from '../support/wait.js';
 
 /** A real HTTP server on 127.0.0.1 that answers each request as `answer` says: a status, or never. */
 interface Upstream {
@@ -140,9 +141,11 @@ describe('httpProbe', () => {
     const controller = new AbortController();
     const { ctx } = context(controller.signal);
     const cancelled = new Error('job cancelled');
-    setTimeout(() => controller.abort(cancelled), 50);
 
-    await expect(httpProbe({ url: up.url, timeoutMs: 5_000 }, ctx)).rejects.toBe(cancelled);
+    const outcome = expect(httpProbe({ url: up.url, timeoutMs: 5_000 }, ctx)).rejects.toBe(cancelled);
+    await waitUntil('the request to arrive', () => up.hits === 1);
+    controller.abort(cancelled);
+    await outcome;
     expect(up.hits).toBe(1);
   });
 
