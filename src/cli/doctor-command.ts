@@ -167,7 +167,7 @@ async function checkKubeContexts(config: Config): Promise<Check[]> {
   const kube = config.targets.filter((t) => t.kind === 'helm' || t.kind === 'kubernetes');
   if (kube.length === 0) return [];
   // Only now: the Kubernetes client takes a while to load, and a Fastly-only doctor never needs it.
-  const { loadKubeConfig } = await import('../drivers/kubernetes/kube-api.js');
+  const { loadKubeConfig } = await import('../drivers/kube-access/kube-api.js');
   const contexts = [...new Set(kube.map((t) => (typeof t.settings.context === 'string' ? t.settings.context : '')))];
   const file = config.driverEnvironment.kubeconfig;
   return contexts.map((context) => {

@@ -5,11 +5,23 @@ import { drivers } from '../../src/drivers/registry.js';
 
 const driversDir = fileURLToPath(new URL('../../src/drivers/', import.meta.url));
 
+/** Code several providers share (Kubernetes access, retries): folders that are not providers, and say so here. */
+const SHARED_FOLDERS = ['kube-access', 'shared'];
+
 describe('driver registry', () => {
   it('registers every provider folder, once, under its folder name', () => {
     const folders = readdirSync(driversDir).filter((name) => statSync(`${driversDir}/${name}`).isDirectory());
-    expect(drivers.map((d) => d.kind).sort()).toEqual(folders.sort());
+    const providers = folders.filter((name) => !SHARED_FOLDERS.includes(name));
+    expect(drivers.map((d) => d.kind).sort()).toEqual(providers.sort());
     expect(new Set(drivers.map((d) => d.kind)).size).toBe(drivers.length);
+  });
+
+  it('keeps shared folders free of provider parts', () => {
+    for (const name of SHARED_FOLDERS) {
+      const files = readdirSync(`${driversDir}/${name}`);
+      expect(files, name).not.toContain('descriptor.ts');
+      expect(files, name).not.toContain('index.ts');
+    }
   });
 
   it('gives each provider a target schema that names its kind', () => {

@@ -5,7 +5,7 @@ import { RollbackError } from '../../src/core/errors.js';
 import { explainHelmFailure } from '../../src/drivers/helm/helm-failure.js';
 import { releaseHistory } from '../../src/drivers/helm/release.js';
 import { revisionInfo } from '../../src/drivers/helm/select-revision.js';
-import { failuresText, type KubeFailure, retryAfterMs, waitBefore } from '../../src/drivers/kubernetes/retry.js';
+import { failuresText, type KubeFailure, retryAfterMs, waitBefore } from '../../src/drivers/kube-access/retry.js';
 
 const unavailable: KubeFailure = {
   kind: 'http',

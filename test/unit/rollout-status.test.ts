@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { deploymentRolloutStatus } from '../../src/drivers/kubernetes/rollout-status.js';
+import { deploymentRolloutStatus } from '../../src/drivers/kube-access/rollout-status.js';
 
 function deployment(generation: number, status: V1Deployment['status'], replicas = 3): V1Deployment {
   return { metadata: { name: 'web', generation }, spec: { replicas, selector: {}, template: {} }, status };

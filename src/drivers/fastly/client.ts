@@ -32,7 +32,8 @@ import type {
 import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../log.js';
-import { parseRetryAfter } from '../retry-after.js';
+import { delayBefore, type RetryDecision, withRetries } from '../shared/backoff.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
 import {
   activatedVersion,
   errorText,
@@ -40,7 +41,7 @@ import {
   serviceDetailSchema,
   type VersionBody,
   versionSchema,
-} from './schema.js';
+} from './api-schema.js';
 
 export interface FastlyClientOptions {
   token: string;
@@ -100,7 +101,6 @@ const DEFAULT_BASE_URL = 'https://api.fastly.com';
  * for Node's), so that a call is not sent on a connection the server is closing at that moment.
  */
 const IDLE_CONNECTION_MS = 4_000;
-const BACKOFF_BASE_MS = 250;
 /** One page of the audit log is plenty to find the previous activations. */
 const EVENTS_PAGE_SIZE = 100;
 /** Connection errors that prove the request never reached Fastly, so even an activation may be resent. */
@@ -127,7 +127,7 @@ type Outcome =
   | { kind: 'timeout' }
   | { kind: 'network'; code: string | undefined; message: string };
 
-type Decision = { waitMs: number } | { error: RollbackError };
+type Failure = Exclude<Outcome, { kind: 'ok' }>;
 
 export class FastlyClient {
   readonly #token: string;
@@ -275,26 +275,30 @@ export class FastlyClient {
   }
 
   private async call<T>(call: Call<T>, signal: AbortSignal | undefined): Promise<T> {
-    for (let attempt = 0; ; attempt += 1) {
-      if (signal?.aborted) throw abortReason(signal);
-      const started = performance.now();
-      const outcome = await this.attempt(call, signal);
-      const durationMs = Math.round(performance.now() - started);
-      const status = 'status' in outcome ? outcome.status : outcome.kind;
-      this.log.debug(
-        { method: call.method, path: call.path, status, durationMs, attempt: attempt + 1 },
-        'fastly api call',
-      );
-
-      if (outcome.kind === 'ok') return this.parse(call, outcome.body);
-      const decision = this.decide(call, outcome, attempt);
-      if ('error' in decision) throw decision.error;
-      this.log.debug(
-        { method: call.method, path: call.path, status, waitMs: decision.waitMs },
-        'fastly api call will be retried',
-      );
-      await this.sleep(decision.waitMs, signal);
-    }
+    const body = await withRetries<unknown, Failure>(
+      async (attempt) => {
+        const started = performance.now();
+        const outcome = await this.attempt(call, signal);
+        const durationMs = Math.round(performance.now() - started);
+        this.log.debug(
+          { method: call.method, path: call.path, status: statusOf(outcome), durationMs, attempt },
+          'fastly api call',
+        );
+        return outcome.kind === 'ok' ? { ok: true, value: outcome.body } : { ok: false, failure: outcome };
+      },
+      (outcome, attempt) => {
+        const decision = this.decide(call, outcome, attempt);
+        if ('waitMs' in decision) {
+          this.log.debug(
+            { method: call.method, path: call.path, status: statusOf(outcome), waitMs: decision.waitMs },
+            'fastly api call will be retried',
+          );
+        }
+        return decision;
+      },
+      { signal, sleep: this.sleep },
+    );
+    return this.parse(call, body);
   }
 
   /** One HTTP exchange, bounded by timeoutMs and the signal. Resolves with what happened. */
@@ -365,15 +369,15 @@ export class FastlyClient {
     }
   }
 
-  private decide(call: Call<unknown>, outcome: Exclude<Outcome, { kind: 'ok' }>, attempt: number): Decision {
-    const retriesLeft = attempt < this.maxRetries;
-    const attempts = attempt + 1;
+  /** After failed try number `attempts`: wait and try again, or the error that says why not. */
+  private decide(call: Call<unknown>, outcome: Failure, attempts: number): RetryDecision {
+    const retriesLeft = attempts <= this.maxRetries;
     const details = { method: call.method, path: call.path, attempts };
 
     if (outcome.kind === 'timeout') {
       if (call.activation !== undefined)
         return { error: this.uncertainActivation(call, 'PROVIDER_TIMEOUT', `no answer within ${this.timeoutMs} ms`) };
-      if (retriesLeft) return { waitMs: this.backoff(attempt) };
+      if (retriesLeft) return { waitMs: this.backoff(attempts) };
       return {
         error: new RollbackError(
           'PROVIDER_TIMEOUT',
@@ -398,7 +402,7 @@ export class FastlyClient {
           ),
         };
       }
-      if (retriesLeft) return { waitMs: this.backoff(attempt) };
+      if (retriesLeft) return { waitMs: this.backoff(attempts) };
       return {
         error: new RollbackError(
           'PROVIDER_UNAVAILABLE',
@@ -420,7 +424,7 @@ export class FastlyClient {
     if (status === 429) {
       const now = Date.now();
       const waitMs = rateLimitWaitMs(outcome.headers, now);
-      if (retriesLeft && (waitMs ?? 0) <= this.maxBackoffMs) return { waitMs: waitMs ?? this.backoff(attempt) };
+      if (retriesLeft && (waitMs ?? 0) <= this.maxBackoffMs) return { waitMs: this.backoff(attempts, waitMs) };
       const resetAt = new Date(now + (waitMs ?? 0)).toISOString();
       return {
         error: new RollbackError(
@@ -438,7 +442,7 @@ export class FastlyClient {
     if (status >= 500) {
       if (call.activation !== undefined)
         return { error: this.uncertainActivation(call, 'PROVIDER_UNAVAILABLE', `HTTP ${status}${fastlySaid}`) };
-      if (retriesLeft) return { waitMs: this.backoff(attempt) };
+      if (retriesLeft) return { waitMs: this.backoff(attempts) };
       return {
         error: new RollbackError(
           'PROVIDER_UNAVAILABLE',
@@ -517,10 +521,9 @@ export class FastlyClient {
     );
   }
 
-  /** Exponential backoff with equal jitter, capped at maxBackoffMs. */
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.maxBackoffMs, BACKOFF_BASE_MS * 2 ** attempt);
-    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  /** What Fastly asked for, else exponential backoff with equal jitter, capped at maxBackoffMs. */
+  private backoff(attempts: number, askedMs?: number): number {
+    return delayBefore(attempts, { askedMs, capMs: this.maxBackoffMs });
   }
 }
 
@@ -528,7 +531,7 @@ function toVersion(v: VersionBody): FastlyVersion {
   return { number: v.number, active: v.active, locked: v.locked, comment: v.comment, updatedAt: v.updated_at };
 }
 
-function classify(failure: unknown): Exclude<Outcome, { kind: 'ok' }> {
+function classify(failure: unknown): Failure {
   const f = (typeof failure === 'object' && failure !== null ? failure : {}) as FastlyCallFailure;
   if (f.response && typeof f.response.status === 'number') {
     return { kind: 'http', status: f.response.status, body: f.response.body, headers: f.response.headers ?? {} };
@@ -547,6 +550,10 @@ function rateLimitWaitMs(headers: Record<string, string | undefined>, now: numbe
   const retryAfter = parseRetryAfter(headers['retry-after'], now);
   if (retryAfter !== undefined) waits.push(retryAfter);
   return waits.length === 0 ? undefined : Math.max(0, ...waits);
+}
+
+function statusOf(outcome: Outcome): number | string {
+  return 'status' in outcome ? outcome.status : outcome.kind;
 }
 
 function plural(n: number, word: string): string {

@@ -1,5 +1,5 @@
 import type { DriverModule } from '../types.js';
-import { helmTargetSchema } from './schema.js';
+import { helmTargetSchema } from './target-schema.js';
 
 /** What config loading needs; the driver and the Kubernetes client load only for a `kind: helm` target. */
 export const helmDescriptor: DriverModule<typeof helmTargetSchema> = {

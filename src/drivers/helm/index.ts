@@ -8,16 +8,16 @@ import type {
   RollbackDriver,
 } from '../../core/ports/driver.js';
 import type { Plan, VerifyCheck } from '../../core/types.js';
-import { extraChecks } from '../kubernetes/extra-checks.js';
-import { KubeApi, loadKubeConfig } from '../kubernetes/kube-api.js';
-import { execInPod } from '../kubernetes/pod-exec.js';
-import { checkRunningImages, waitForRollout } from '../kubernetes/verify-workloads.js';
+import { extraChecks } from '../kube-access/extra-checks.js';
+import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
+import { execInPod } from '../kube-access/pod-exec.js';
+import { checkRunningImages, waitForRollout } from '../kube-access/verify-workloads.js';
 import type { DriverFactory, DriverModule } from '../types.js';
 import { helmDescriptor } from './descriptor.js';
 import { helmRollback } from './helm-cli.js';
 import { type HelmRevision, releaseHistory } from './release.js';
-import type { HelmTarget, helmTargetSchema } from './schema.js';
 import { chooseRevision, revisionInfo } from './select-revision.js';
+import type { HelmTarget, helmTargetSchema } from './target-schema.js';
 
 /** The implementation, loaded by `helmDescriptor.load()` (descriptor.ts) only when a target needs it. */
 export const helmDriver: DriverModule<typeof helmTargetSchema> & DriverFactory<typeof helmTargetSchema> = {

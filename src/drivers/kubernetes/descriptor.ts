@@ -1,5 +1,5 @@
 import type { DriverModule } from '../types.js';
-import { kubernetesTargetSchema } from './schema.js';
+import { kubernetesTargetSchema } from './target-schema.js';
 
 /** What config loading needs; the driver and the Kubernetes client load only for a `kind: kubernetes` target. */
 export const kubernetesDescriptor: DriverModule<typeof kubernetesTargetSchema> = {

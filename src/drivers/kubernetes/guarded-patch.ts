@@ -1,7 +1,7 @@
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { type ErrorCode, RollbackError } from '../../core/errors.js';
 import type { DriverContext } from '../../core/ports/driver.js';
-import type { JsonPatchOp, KubeApi } from './kube-api.js';
+import type { JsonPatchOp, KubeApi } from '../kube-access/kube-api.js';
 import {
   failuresText,
   failureText,
@@ -15,7 +15,7 @@ import {
   transient,
   UNAVAILABLE_HINT,
   waitBefore,
-} from './retry.js';
+} from '../kube-access/retry.js';
 import { RESOURCE_VERSION_PATH, REVISION_PATH, revisionOf, sameTemplate } from './revisions.js';
 
 /**

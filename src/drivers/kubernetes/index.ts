@@ -2,13 +2,14 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { RollbackError } from '../../core/errors.js';
 import type { DriverContext, LiveState, PlanOptions, RollbackDriver } from '../../core/ports/driver.js';
 import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
+import { extraChecks } from '../kube-access/extra-checks.js';
+import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
+import { checkRunningImages, selectorOf, waitForRollout } from '../kube-access/verify-workloads.js';
 import type { DriverFactory, DriverModule } from '../types.js';
 import { kubernetesDescriptor } from './descriptor.js';
-import { extraChecks } from './extra-checks.js';
-import { KubeApi, loadKubeConfig } from './kube-api.js';
+import { sendGuardedPatch } from './guarded-patch.js';
 import { currentRevision, type Revision, revisionOf, revisionsOf, undoPatch } from './revisions.js';
-import type { KubernetesTarget, kubernetesTargetSchema } from './schema.js';
-import { checkRunningImages, selectorOf, waitForRollout } from './verify-workloads.js';
+import type { KubernetesTarget, kubernetesTargetSchema } from './target-schema.js';
 
 /** The implementation, loaded by `kubernetesDescriptor.load()` (descriptor.ts) only when a target needs it. */
 export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> &
@@ -182,7 +183,7 @@ export class KubernetesDriver implements RollbackDriver {
         `${this.resource} was paused since the plan. Nothing was changed.`,
       );
     const ops = undoPatch(deployment, target, revisionOf(deployment), decided?.precondition);
-    await this.api.patchDeployment(this.target.namespace, this.target.deployment, ops, ctx);
+    await sendGuardedPatch(this.api, { namespace: this.target.namespace, name: this.target.deployment, ops }, ctx);
   }
 
   async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {

@@ -14,9 +14,8 @@ import {
 } from '@kubernetes/client-node';
 import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
-import type { DriverContext } from '../../core/ports/driver.js';
 import type { Logger } from '../../log.js';
-import { sendGuardedPatch } from './guarded-patch.js';
+import { withRetries } from '../shared/backoff.js';
 import {
   classify,
   failuresText,
@@ -101,7 +100,8 @@ function signalMiddleware(signal: AbortSignal): ObservableMiddleware {
  * The Kubernetes calls the drivers make, each with a timeout and the caller's abort signal. Reads are
  * tried up to READ_ATTEMPTS times on 429, 5xx, no answer or a dropped connection, waiting as Retry-After
  * asks (up to MAX_WAIT_MS) or with backoff, then fail with a coded error that says what the API server
- * did. The one write, the rollback patch, is never sent again blindly (guarded-patch.ts).
+ * did. `sendPatch` sends once and never again: whoever writes decides, after reading back, whether a
+ * second send is safe (the Kubernetes driver's guarded-patch.ts).
  */
 export class KubeApi {
   readonly apps: AppsV1Api;
@@ -158,36 +158,36 @@ export class KubeApi {
   }
 
   /** A read, tried again on transient failures; see the class comment. */
-  private async read<T>(
-    what: string,
-    signal: AbortSignal,
-    run: (options: ConfigurationOptions) => Promise<T>,
-  ): Promise<T> {
+  private read<T>(what: string, signal: AbortSignal, run: (options: ConfigurationOptions) => Promise<T>): Promise<T> {
     const started = performance.now();
     const failures: KubeFailure[] = [];
-    for (let attempt = 1; ; attempt++) {
-      const result = await this.exchange(what, signal, run);
-      if (result.ok) return result.value;
-      const { failure } = result;
-      failures.push(failure);
-      if (failure.kind === 'http' && !transient(failure)) throw refusal(what, failure, result.error);
-      const waitMs = waitBefore(failure, attempt);
-      if (failure.kind === 'http' && failure.status === 429 && waitMs > MAX_WAIT_MS) {
-        throw new RollbackError(
-          'PROVIDER_RATE_LIMITED',
-          `The Kubernetes API at ${this.server} is rate-limiting (HTTP 429) and asks to wait ${seconds(waitMs)} before trying to ${what} again.`,
-          {
-            hint: RATE_LIMIT_HINT,
-            retryable: true,
-            cause: result.error,
-            details: { what, attempts: attempt },
-          },
-        );
-      }
-      if (attempt >= READ_ATTEMPTS) throw this.unavailable(what, failures, performance.now() - started, result.error);
-      this.log.warn({ what, attempt, failure, waitMs }, 'kubernetes read failed; trying again');
-      await this.sleep(waitMs, signal);
-    }
+    return withRetries(
+      async () => {
+        const result = await this.exchange(what, signal, run);
+        if (result.ok) return result;
+        failures.push(result.failure);
+        return { ok: false, failure: result };
+      },
+      ({ failure, error }, attempt) => {
+        if (failure.kind === 'http' && !transient(failure)) return { error: refusal(what, failure, error) };
+        const waitMs = waitBefore(failure, attempt);
+        if (failure.kind === 'http' && failure.status === 429 && waitMs > MAX_WAIT_MS) {
+          return {
+            error: new RollbackError(
+              'PROVIDER_RATE_LIMITED',
+              `The Kubernetes API at ${this.server} is rate-limiting (HTTP 429) and asks to wait ${seconds(waitMs)} before trying to ${what} again.`,
+              { hint: RATE_LIMIT_HINT, retryable: true, cause: error, details: { what, attempts: attempt } },
+            ),
+          };
+        }
+        if (attempt >= READ_ATTEMPTS) {
+          return { error: this.unavailable(what, failures, performance.now() - started, error) };
+        }
+        this.log.warn({ what, attempt, failure, waitMs }, 'kubernetes read failed; trying again');
+        return { waitMs };
+      },
+      { signal, sleep: this.sleep },
+    );
   }
 
   /** The error after the last try: what the API server did, each time, and what to check. */
@@ -241,20 +241,5 @@ export class KubeApi {
       (o) => this.apps.patchNamespacedDeployment({ name, namespace, body: ops }, o),
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
-  }
-
-  /**
-   * The rollback patch, which takes effect at most once: `test` ops guard it (the revision, and the
-   * resourceVersion of the read that decided it when there is one), and after an answer that
-   * leaves its outcome unknown the Deployment is read back before anything is sent again (guarded-patch.ts).
-   * What it finds on the way is reported to `ctx`.
-   */
-  patchDeployment(
-    namespace: string,
-    name: string,
-    ops: JsonPatchOp[],
-    ctx: Pick<DriverContext, 'signal' | 'report'>,
-  ): Promise<V1Deployment> {
-    return sendGuardedPatch(this, { namespace, name, ops }, ctx);
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../../config/rollback-file.js';
-import { gitSettingsSchema } from '../../git/schema.js';
+
+/* rollback.yml fields every Kubernetes target has, whether a Deployment or a Helm release. */
 
 /** A DNS-1123 name: what Kubernetes accepts for namespaces, Deployments and Helm releases. */
 export const kubeName = z
@@ -33,20 +34,4 @@ export const verifySchema = z
   })
   .strict();
 
-export const kubernetesTargetSchema = z
-  .object({
-    kind: z.literal('kubernetes'),
-    namespace: kubeName,
-    deployment: kubeName,
-    context: z.string().min(1).optional(),
-    podSelector: labelSelector.optional(),
-    timeout: durationSchema.default(300_000),
-    verify: verifySchema.optional(),
-    description: z.string().optional(),
-    /** Restore symmetry with git after a rollback (src/git). */
-    git: gitSettingsSchema.optional(),
-  })
-  .strict();
-
-export type KubernetesTarget = z.infer<typeof kubernetesTargetSchema>;
 export type VerifySpec = z.infer<typeof verifySchema>;

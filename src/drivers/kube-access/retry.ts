@@ -1,6 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { RollbackError } from '../../core/errors.js';
-import { parseRetryAfter } from '../retry-after.js';
+import { delayBefore } from '../shared/backoff.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
 
 /**
  * How one exchange with the Kubernetes API server failed, and what that says about the request:
@@ -19,7 +20,6 @@ export const READ_ATTEMPTS = 4;
 export const PATCH_SENDS = 3;
 /** The longest single wait honoured from Retry-After; a server asking for more gets a clear failure instead. */
 export const MAX_WAIT_MS = 10_000;
-const BACKOFF_BASE_MS = 250;
 
 export const UNAVAILABLE_HINT =
   'Check the API server (`kubectl get --raw /readyz`) and the network from the worker to it, then try again.';
@@ -76,9 +76,10 @@ export function transient(failure: KubeFailure): boolean {
 
 /** How long to wait before the next try: what the server asked for, else exponential backoff with jitter. */
 export function waitBefore(failure: KubeFailure, attempt: number): number {
-  if (failure.kind === 'http' && failure.retryAfterMs !== undefined) return failure.retryAfterMs;
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  return delayBefore(attempt, {
+    askedMs: failure.kind === 'http' ? failure.retryAfterMs : undefined,
+    capMs: BACKOFF_CAP_MS,
+  });
 }
 
 /** "answered 503 (Service Unavailable: etcd is down)", "did not answer within 10 s", "could not be reached (ECONNREFUSED)". */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationSchema } from '../../config/rollback-file.js';
 import { gitSettingsSchema } from '../../git/schema.js';
-import { kubeName, labelSelector, verifySchema } from '../kubernetes/schema.js';
+import { kubeName, labelSelector, verifySchema } from '../kube-access/target-schema.js';
 
 /** One `kind: helm` entry under `targets:` in rollback.yml. */
 export const helmTargetSchema = z

@@ -2,7 +2,7 @@ import type { DriverContext } from '../../core/ports/driver.js';
 import type { VerifyCheck } from '../../core/types.js';
 import { errorRateCheck } from '../../verify/error-rate.js';
 import { httpProbe } from '../../verify/http-probe.js';
-import type { VerifySpec } from './schema.js';
+import type { VerifySpec } from './target-schema.js';
 
 /** The optional checks a target names under `verify:`: an HTTP probe, then the error rate (runbook step 4). */
 export async function extraChecks(verify: VerifySpec | undefined, ctx: DriverContext): Promise<VerifyCheck[]> {

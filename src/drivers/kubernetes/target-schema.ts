@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { durationSchema } from '../../config/rollback-file.js';
+import { gitSettingsSchema } from '../../git/schema.js';
+import { kubeName, labelSelector, verifySchema } from '../kube-access/target-schema.js';
+
+export const kubernetesTargetSchema = z
+  .object({
+    kind: z.literal('kubernetes'),
+    namespace: kubeName,
+    deployment: kubeName,
+    context: z.string().min(1).optional(),
+    podSelector: labelSelector.optional(),
+    timeout: durationSchema.default(300_000),
+    verify: verifySchema.optional(),
+    description: z.string().optional(),
+    /** Restore symmetry with git after a rollback (src/git). */
+    git: gitSettingsSchema.optional(),
+  })
+  .strict();
+
+export type KubernetesTarget = z.infer<typeof kubernetesTargetSchema>;
