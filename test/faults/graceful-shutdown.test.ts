@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotWorld, FINAL, paths, sleep, waitUntil } from '../support/processes.js';
+import { BotWorld, FINAL, paths, waitUntil } from '../support/processes.js';
 
 /**
  * SIGTERM to a worker process, as `docker stop` or Kubernetes sends it: it takes no new job, finishes the one
@@ -33,14 +33,20 @@ describe('a worker sent SIGTERM', () => {
     const queued = await world.request('cdn-02');
     await world.approve(queued);
     await waitUntil('the notice', () => world.notice(queued));
-    await sleep(1_500);
+    const state = await waitUntil('the job to be queued', async () => {
+      const now = await world.jobState(queued);
+      return now !== 'unknown' && now;
+    });
+    expect(state).toBe('waiting');
     expect(draining.alive).toBe(true);
-    expect(world.thread(queued)).toEqual([]);
 
     held.release();
     const exit = await draining.exited;
     const exitMs = Date.now() - signalled;
     expect(exit).toEqual({ code: 0, signal: null });
+    // The draining worker is gone, and no other was up: had it taken the queued job, it would have run it.
+    expect(await world.jobState(queued)).toBe('waiting');
+    expect(world.thread(queued)).toEqual([]);
     const thread = await world.finished(running);
     expect(thread.filter((t) => FINAL.test(t))).toEqual([
       expect.stringContaining('*cdn-01 is back on v41*, verified.'),
@@ -55,7 +61,9 @@ describe('a worker sent SIGTERM', () => {
     expect(queuedThread[0]).toMatch(/^ℹ️ Worker started \d+ ms after approval\./m);
     expect(queuedThread.join('\n')).toContain('*cdn-02 is back on v41*, verified.');
     expect(world.activations('cdn-02')).toBe(1);
-    figures.push(`SIGTERM mid-rollback (activation held 1.5 s more): exited 0, ${exitMs} ms after the signal`);
+    figures.push(
+      `SIGTERM mid-rollback (activation held until a second rollback was queued): exited 0, ${exitMs} ms after the signal`,
+    );
 
     const idleSignalled = Date.now();
     expect(await next.kill('SIGTERM')).toEqual({ code: 0, signal: null });

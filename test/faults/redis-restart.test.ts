@@ -11,6 +11,7 @@ import {
   sleep,
   waitUntil,
 } from '../support/processes.js';
+import { textOf } from '../support/slack-simulator.js';
 
 /**
  * The bot's Redis stopped and started again mid-flight: a redis-server of the test's own, with the app and a
@@ -37,7 +38,7 @@ async function acceptedAgain(
     const answer = await world.attempt(target);
     if (!('refused' in answer)) return { request: answer, ms: Date.now() - since };
     expect(answer.refused).toContain(REDIS_DOWN);
-    await sleep(50);
+    await sleep(50); // between attempts, as a person would type it again; the loop ends on the app's answer
   }
 }
 
@@ -129,7 +130,9 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     const back = Date.now();
     const thread = await world.finished(running);
     const reportedMs = Date.now() - back;
-    await sleep(3 * LOCK_MS); // time for BullMQ to hand the job back, and for a second report if there were one
+    // A job ends only after every run of it (a hand-back included) has flushed its thread: a second report
+    // would be there by now.
+    expect(await world.jobEnded(running)).toBe('completed');
     const after = world.thread(running);
     expect(after.filter((t) => FINAL.test(t))).toEqual([expect.stringContaining('*cdn-04 is back on v41*, verified.')]);
     expect(after.join('\n')).not.toMatch(/Picked up again|did not expect/);
@@ -158,7 +161,7 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     await sleep(3 * LOCK_MS); // BullMQ hands the job back as stalled while this run still waits on Fastly
     held.release();
     await world.finished(running);
-    await sleep(2 * LOCK_MS);
+    expect(await world.jobEnded(running)).toBe('completed');
     const thread = world.thread(running);
     expect(thread.filter((t) => FINAL.test(t))).toEqual([
       expect.stringContaining('*cdn-05 is back on v41*, verified.'),
@@ -209,7 +212,9 @@ describe('Redis without persistence, restarted empty', () => {
     await redis.start();
     held.release();
     const thread = await world.finished(running);
-    await sleep(3 * LOCK_MS);
+    // Redis lost the job, so no worker can run it again; the run's last Slack call is the notice's final word.
+    await waitUntil('the notice to say it is done', () => /done in/.test(textOf(world.notice(running)!)));
+    expect(await world.jobState(running)).toBe('unknown');
     expect(world.thread(running).filter((t) => t.startsWith('📋 *After the rollback*'))).toHaveLength(1);
     expect(thread.filter((t) => FINAL.test(t))).toEqual([
       expect.stringContaining('*cdn-02 is back on v41*, verified.'),

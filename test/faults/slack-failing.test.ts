@@ -83,7 +83,8 @@ describe('Slack failing for a while', () => {
     expect(activationMs).toBeLessThan(baselineMs + ANNOUNCE_WAIT_MS + 500);
 
     await world.finished(request, 90_000);
-    await sleep(500);
+    // Its job has ended, the thread flushed: a step posted twice or late would be there by now.
+    expect(await world.jobEnded(request)).toBe('completed');
     expectWholeThread(world.thread(request), 'cdn-02');
     // In the order Slack took them, which is the order they happened.
     expect(threadPosts(request).map((c) => String(c.args.text).split('\n')[0])).toEqual(
@@ -107,7 +108,7 @@ describe('Slack failing for a while', () => {
     await waitUntil('the activation', () => world.activations('cdn-03') === 1);
     const activationMs = activatedAt('cdn-03') - clicked;
     const thread = await world.finished(request, 90_000);
-    await sleep(500);
+    expect(await world.jobEnded(request)).toBe('completed');
     expectWholeThread(world.thread(request), 'cdn-03');
     expect(thread.join('\n')).toMatch(/verified\. \d+ ms from approval/); // measured when it was done, not when Slack took it
     const failed = world.slack.calls.filter((c) => c.method === 'chat.postMessage' && c.status === 503).length;
@@ -158,7 +159,7 @@ describe('the thread reporter on its own, against the Slack simulator', () => {
       for (const [i, line] of lines.entries()) {
         reporter.report({ status: 'progress', text: line });
         if (i === 1) slack.injectErrors({ method: 'chat.update', count: 1, status: 429, retryAfterSeconds: 3 });
-        await sleep(250);
+        await sleep(250); // the rollout's pace: the fault this test makes, not a wait for something to happen
       }
       reporter.report({ status: 'ok', text: 'Verify rollout: successfully rolled out' });
       await reporter.flush();

@@ -11,8 +11,8 @@ import type { Config } from '../../src/config/load-config.js';
 import { JOB_NAME, QUEUE_NAME } from '../../src/queue/job-schema.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { appRelease, CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
-import { waitUntil } from '../support/processes.js';
 import { type SimMessage, textOf } from '../support/slack-simulator.js';
+import { waitUntil } from '../support/wait.js';
 
 let h: Harness;
 afterEach(async () => {

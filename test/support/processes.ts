@@ -12,7 +12,9 @@ import http from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { QUEUE_NAME } from '../../src/queue/job-schema.js';
 import { bundleForNode } from './bundle.js';
 import { FastlySimulator, type SimServiceSpec } from './fastly-simulator.js';
 import { freePort } from './free-port.js';
@@ -586,6 +588,35 @@ export class BotWorld {
     return this.slack.ephemerals(user).map(textOf);
   }
 
+  private jobs: { queue: Queue; connection: Redis } | undefined;
+
+  /** BullMQ's state of a request's job (its id is the request id): 'waiting', 'active', 'completed', …, 'unknown'. */
+  jobState(request: RequestRef): Promise<string> {
+    if (!this.jobs) {
+      const connection = new Redis(this.options.redisUrl ?? SHARED_REDIS_URL, { maxRetriesPerRequest: null });
+      // A fault test stops its Redis on purpose: reconnecting is expected, not an error to print.
+      connection.on('error', () => undefined);
+      this.jobs = { connection, queue: new Queue(QUEUE_NAME, { connection, prefix: `${this.prefix}-bull` }) };
+    }
+    return this.jobs.queue.getJobState(request.id);
+  }
+
+  /**
+   * Waits until the request's job has ended in BullMQ (completed or failed) and says how. A run flushes its
+   * thread before its job ends, and an ended job is never run again: what is not in the thread by then never
+   * will be.
+   */
+  jobEnded(request: RequestRef, timeoutMs = 15_000): Promise<string> {
+    return waitUntil(
+      `the end of ${request.target}'s job (${request.tag})`,
+      async () => {
+        const state = await this.jobState(request);
+        return state === 'completed' || state === 'failed' ? state : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
   /** Fastly activations (PUT …/activate) of one target's service. */
   activations(target: string): number {
     return this.fastly.activations.filter((a) => a.serviceId === serviceId(target)).length;
@@ -597,6 +628,10 @@ export class BotWorld {
 
   async close(): Promise<void> {
     await Promise.all(this.bots.map((b) => b.kill('SIGKILL')));
+    if (this.jobs) {
+      await this.jobs.queue.close();
+      this.jobs.connection.disconnect();
+    }
     await Promise.all([this.slack.close(), this.fastly.close(), this.gate.close(), this.kube?.close()]);
     rmSync(this.dir, { recursive: true, force: true });
     if (this.options.redisUrl) return;
