@@ -156,7 +156,7 @@ describe('Redis with persistence (appendonly yes, appendfsync always), restarted
     await world.approve(running);
     await held.reached;
     await redis.stop('SIGTERM');
-    await sleep(2 * LOCK_MS);
+    await sleep(2 * LOCK_MS); // Redis stays down longer than the lock: the fault this test makes
     await redis.start();
     await sleep(3 * LOCK_MS); // BullMQ hands the job back as stalled while this run still waits on Fastly
     held.release();
