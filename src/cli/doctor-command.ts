@@ -1,7 +1,7 @@
 import { type Config, ConfigError } from '../config/load-config.js';
 import { describeApprovers } from '../core/approval.js';
 import { toRollbackError } from '../core/errors.js';
-import { runHelm } from '../drivers/helm/helm-cli.js';
+import { drivers } from '../drivers/registry.js';
 import type { Logger } from '../log.js';
 import { slackError } from '../slack/post-to-channel.js';
 import { connectRedis } from '../wiring.js';
@@ -148,44 +148,22 @@ async function checkTarget(config: Config, name: string, kind: string, log: Logg
   }
 }
 
-async function checkHelm(config: Config): Promise<Check | undefined> {
-  if (!config.targets.some((t) => t.kind === 'helm')) return undefined;
-  const bin = config.driverEnvironment.helmBin ?? 'helm';
-  try {
-    const version = await runHelm(['version', '--short'], {
-      bin,
-      kubeconfig: config.driverEnvironment.kubeconfig,
-      signal: AbortSignal.timeout(10_000),
-    });
-    return ok('helm', `${version.split('\n')[0] ?? version} (HELM_BIN=${bin})`);
-  } catch (error) {
-    return failed('helm', error);
-  }
-}
-
-async function checkKubeContexts(config: Config): Promise<Check[]> {
-  const kube = config.targets.filter((t) => t.kind === 'helm' || t.kind === 'kubernetes');
-  if (kube.length === 0) return [];
-  // Only now: the Kubernetes client takes a while to load, and a Fastly-only doctor never needs it.
-  const { loadKubeConfig } = await import('../drivers/kube-access/kube-api.js');
-  const contexts = [...new Set(kube.map((t) => (typeof t.settings.context === 'string' ? t.settings.context : '')))];
-  const file = config.driverEnvironment.kubeconfig;
-  return contexts.map((context) => {
-    const check = `kubeconfig context ${context || '(current)'}`;
-    try {
-      const kc = loadKubeConfig(context || undefined, file);
-      const server = kc.getCurrentCluster()?.server ?? 'no cluster';
-      return ok(
-        check,
-        `"${kc.getCurrentContext()}" → ${server} (${file ? `KUBECONFIG=${file}` : '~/.kube/config or in-cluster'}), for ${kube
-          .filter((t) => (t.settings.context ?? '') === context)
-          .map((t) => t.name)
-          .join(', ')}`,
-      );
-    } catch (error) {
-      return failed(check, error);
-    }
-  });
+/**
+ * What each provider's descriptor asks doctor to check besides its targets (DriverModule.doctorChecks), each
+ * check once, for the targets of every kind that names it.
+ */
+async function providerChecks(config: Config): Promise<Check[]> {
+  const all = [...new Set(drivers.flatMap((driver) => driver.doctorChecks ?? []))];
+  const findings = await Promise.all(
+    all.map((check) => {
+      const kinds = drivers.filter((driver) => driver.doctorChecks?.includes(check)).map((driver) => driver.kind);
+      const targets = config.targets.filter((target) => kinds.includes(target.kind));
+      return targets.length === 0 ? [] : check.run(targets, config.driverEnvironment);
+    }),
+  );
+  return findings
+    .flat()
+    .map((finding) => (finding.status === 'failed' ? failed(finding.check, finding.error) : finding));
 }
 
 /** Everything a rollback needs, checked at once; one line each, with what to fix. */
@@ -221,17 +199,16 @@ export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
       : undefined);
 
   const slackAccess = slackSettings ? probeSlack(slackSettings, log, 5_000) : Promise.resolve(undefined);
-  const [redis, access, targets, helm] = await Promise.all([
+  const [redis, access, targets, provided] = await Promise.all([
     checkRedis(redisUrl, config?.redisPrefix, log),
     slackAccess,
     config ? Promise.all(config.targets.map((t) => checkTarget(config, t.name, t.kind, log))) : Promise.resolve([]),
-    config ? checkHelm(config) : Promise.resolve(undefined),
+    config ? providerChecks(config) : Promise.resolve([]),
   ]);
   checks.push(redis, checkSlackToken(access, slackSettings?.apiUrl), await checkChannel(config, access));
   if (config) {
     checks.push(...targets);
-    if (helm) checks.push(helm);
-    checks.push(...(await checkKubeContexts(config)));
+    checks.push(...provided);
   } else {
     checks.push({ check: 'targets', status: 'skipped', detail: 'not checked: the configuration does not load' });
   }

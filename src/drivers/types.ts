@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { TargetConfig } from '../core/config-types.js';
 import type { DriverEnvironment, RollbackDriver } from '../core/ports/driver.js';
 import type { Logger } from '../log.js';
 
@@ -19,7 +20,25 @@ export interface DriverModule<Schema extends z.ZodType = z.ZodType> {
   requiredEnv(environment: DriverEnvironment): string | undefined;
   /** Imports the implementation (the folder's index.ts); Node loads it once however often this is called. */
   load(): Promise<DriverFactory<Schema>>;
+  /**
+   * Optional: what `rapid-rollback doctor` checks for this kind besides each target's live state (that the
+   * helm binary runs, that kubeconfig contexts exist). A check several kinds name runs once for all of them.
+   */
+  readonly doctorChecks?: readonly DoctorCheck[];
 }
+
+/**
+ * One check of `rapid-rollback doctor`, run once for every target whose kind names it. Its module is
+ * imported with the descriptor, at start-up: what it needs of the provider's client it imports when it runs.
+ */
+export interface DoctorCheck {
+  run(targets: readonly TargetConfig[], environment: DriverEnvironment): Promise<DoctorFinding[]>;
+}
+
+/** One line of `doctor`: what was looked at and what was found; a failure carries its error for doctor to explain. */
+export type DoctorFinding =
+  | { check: string; status: 'ok' | 'note'; detail: string; fix?: string | undefined }
+  | { check: string; status: 'failed'; error: unknown };
 
 /** What `DriverModule.load()` resolves to: builds the driver of one target. */
 export interface DriverFactory<Schema extends z.ZodType = z.ZodType> {

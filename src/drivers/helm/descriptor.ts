@@ -1,4 +1,6 @@
+import { kubeContextsCheck } from '../kube-access/doctor-checks.js';
 import type { DriverModule } from '../types.js';
+import { helmBinaryCheck } from './doctor-checks.js';
 import { helmTargetSchema } from './target-schema.js';
 
 /** What config loading needs; the driver and the Kubernetes client load only for a `kind: helm` target. */
@@ -7,5 +9,6 @@ export const helmDescriptor: DriverModule<typeof helmTargetSchema> = {
   displayName: 'Helm release',
   targetSchema: helmTargetSchema,
   requiredEnv: () => undefined,
+  doctorChecks: [helmBinaryCheck, kubeContextsCheck],
   load: async () => (await import('./index.js')).helmDriver,
 };

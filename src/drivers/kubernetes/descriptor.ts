@@ -1,3 +1,4 @@
+import { kubeContextsCheck } from '../kube-access/doctor-checks.js';
 import type { DriverModule } from '../types.js';
 import { kubernetesTargetSchema } from './target-schema.js';
 
@@ -7,5 +8,6 @@ export const kubernetesDescriptor: DriverModule<typeof kubernetesTargetSchema> =
   displayName: 'Kubernetes Deployment',
   targetSchema: kubernetesTargetSchema,
   requiredEnv: () => undefined,
+  doctorChecks: [kubeContextsCheck],
   load: async () => (await import('./index.js')).kubernetesDriver,
 };
