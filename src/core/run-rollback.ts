@@ -2,25 +2,11 @@ import type { Logger } from '../log.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { type ExecutionOutcome, executePlan, isAt } from './executor.js';
 import type { DriverContext, FollowUp, RollbackDriver } from './ports/driver.js';
-import { FINAL_STATES, type FollowUpRef, type RequestStore, type ThreadRef } from './request.js';
+import type { RollbackJobData } from './ports/queue.js';
+import { FINAL_STATES, type FollowUpRef, type RequestStore } from './request.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from './symmetry.js';
 import { TimelineWriter } from './timeline.js';
 import type { Plan, StepReport, VersionInfo } from './types.js';
-
-/** What a queued rollback carries: the plan pinned at approval, and who decided. */
-export interface RollbackJobData {
-  requestId: string;
-  plan: Plan;
-  requester: string;
-  approver: string;
-  approvedAt: number;
-  reason: string;
-  thread?: ThreadRef | undefined;
-  /** The notice was still on its way to Slack when the job was queued: its thread will be in the store. */
-  threadPending?: boolean | undefined;
-  /** Set when this job is a follow-up (a migration revert), not the rollback itself. */
-  followUp?: FollowUpRef | undefined;
-}
 
 export interface FinishedRollback {
   job: RollbackJobData;

@@ -1,5 +1,5 @@
 import type { DriverContext, FollowUp, FollowUpResult } from './ports/driver.js';
-import type { RollbackJobData } from './run-rollback.js';
+import type { RollbackJobData } from './ports/queue.js';
 import type { Plan } from './types.js';
 
 export const REVERT_BRANCH = 'revert-branch';

@@ -40,7 +40,11 @@ export type DoctorFinding =
   | { check: string; status: 'ok' | 'note'; detail: string; fix?: string | undefined }
   | { check: string; status: 'failed'; error: unknown };
 
-/** What `DriverModule.load()` resolves to: builds the driver of one target. */
+/**
+ * What `DriverModule.load()` resolves to: builds the driver of one target. It does not import its
+ * descriptor (which imports it): it names its kind, and the registry test checks the two agree.
+ */
 export interface DriverFactory<Schema extends z.ZodType = z.ZodType> {
+  readonly kind: string;
   create(name: string, target: z.infer<Schema>, environment: DriverEnvironment, log: Logger): RollbackDriver;
 }

@@ -1,6 +1,6 @@
 import { isRollbackError } from '../core/errors.js';
 import type { DriverContext, FollowUp, FollowUpResult } from '../core/ports/driver.js';
-import type { RollbackJobData } from '../core/run-rollback.js';
+import type { RollbackJobData } from '../core/ports/queue.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from '../core/symmetry.js';
 import type { Plan } from '../core/types.js';
 import { createRevertBranch } from './revert-branch.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { followUpSchema, planSchema } from '../core/plan-schema.js';
-import type { RollbackJobData } from '../core/run-rollback.js';
+import type { RollbackJobData } from '../core/ports/queue.js';
 
 /** A job's data crosses Redis: parse it on the way out as any outside input. */
 export const rollbackJobSchema = z.object({

@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobQueue, JobState } from '../core/ports/queue.js';
-import type { RollbackJobData } from '../core/run-rollback.js';
+import type { JobQueue, JobState, RollbackJobData } from '../core/ports/queue.js';
 import { dedicatedQueueName, JOB_NAME, QUEUE_NAME, rollbackJobSchema } from './job-schema.js';
 
 export interface QueueOptions {

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { fastlyDriver } from '../../src/drivers/fastly/index.js';
+import { fastlyTargetSchema } from '../../src/drivers/fastly/target-schema.js';
 import { silentLogger } from '../../src/log.js';
 import { driverConformance } from '../support/driver-conformance.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
@@ -13,7 +14,7 @@ driverConformance('fastly', async () => {
   const build = (serviceId = SERVICE) =>
     fastlyDriver.create(
       'cdn',
-      fastlyDriver.targetSchema.parse({ kind: 'fastly', serviceId }),
+      fastlyTargetSchema.parse({ kind: 'fastly', serviceId }),
       { fastly: { token: sim.token, baseUrl: sim.url } },
       silentLogger(),
     );
@@ -36,7 +37,7 @@ it('fastly driver identity is fastly:<service ID>, whatever the target is called
   const build = (name: string, serviceId: string) =>
     fastlyDriver.create(
       name,
-      fastlyDriver.targetSchema.parse({ kind: 'fastly', serviceId }),
+      fastlyTargetSchema.parse({ kind: 'fastly', serviceId }),
       { fastly: { token: 'unused', baseUrl: 'https://api.fastly.invalid' } },
       silentLogger(),
     );

@@ -6,8 +6,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { FollowUpResult, RollbackDriver } from '../../src/core/ports/driver.js';
+import type { RollbackJobData } from '../../src/core/ports/queue.js';
 import type { RollbackRequest } from '../../src/core/request.js';
-import type { FinishedRollback, ProgressReporter, RollbackJobData } from '../../src/core/run-rollback.js';
+import type { FinishedRollback, ProgressReporter } from '../../src/core/run-rollback.js';
 import { runRollback } from '../../src/core/run-rollback.js';
 import type { Plan, StepReport } from '../../src/core/types.js';
 import { silentLogger } from '../../src/log.js';

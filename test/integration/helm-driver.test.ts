@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { helmDriver } from '../../src/drivers/helm/index.js';
+import { helmTargetSchema } from '../../src/drivers/helm/target-schema.js';
 import { silentLogger } from '../../src/log.js';
 import { driverConformance } from '../support/driver-conformance.js';
 import { appRelease } from '../support/harness.js';
@@ -14,7 +15,7 @@ driverConformance('helm', async () => {
   const build = (settings: object = {}, file = kubeconfig) =>
     helmDriver.create(
       'api',
-      helmDriver.targetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', timeout: '30s', ...settings }),
+      helmTargetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', timeout: '30s', ...settings }),
       { kubeconfig: file, helmBin: helm },
       silentLogger(),
     );
@@ -45,7 +46,7 @@ describe('helm driver identity', () => {
       const build = (file: string, settings: object = {}) =>
         helmDriver.create(
           'api',
-          helmDriver.targetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', ...settings }),
+          helmTargetSchema.parse({ kind: 'helm', release: 'app', namespace: 'prod', ...settings }),
           { kubeconfig: file },
           silentLogger(),
         );

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RollbackError } from '../../src/core/errors.js';
 import type { StepReport } from '../../src/core/types.js';
 import { kubernetesDriver } from '../../src/drivers/kubernetes/index.js';
+import { kubernetesTargetSchema } from '../../src/drivers/kubernetes/target-schema.js';
 import { silentLogger } from '../../src/log.js';
 import { context, driverConformance } from '../support/driver-conformance.js';
 import { webDeployment } from '../support/harness.js';
@@ -22,7 +23,7 @@ driverConformance('kubernetes', async () => {
   const build = (settings: object = {}, file = kubeconfig) =>
     kubernetesDriver.create(
       'web',
-      kubernetesDriver.targetSchema.parse({
+      kubernetesTargetSchema.parse({
         kind: 'kubernetes',
         namespace: 'prod',
         deployment: 'web',
@@ -58,7 +59,7 @@ describe('kubernetes driver identity', () => {
       const build = (file: string, settings: object = {}) =>
         kubernetesDriver.create(
           'web',
-          kubernetesDriver.targetSchema.parse({
+          kubernetesTargetSchema.parse({
             kind: 'kubernetes',
             namespace: 'prod',
             deployment: 'web',
@@ -105,7 +106,7 @@ describe('kubernetes driver: the guard pins the Deployment as the decisive read 
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kube-driver-test-'));
     dirs.push(dir);
     const kubeconfig = sim.writeKubeconfig(dir);
-    const target = kubernetesDriver.targetSchema.parse({
+    const target = kubernetesTargetSchema.parse({
       kind: 'kubernetes',
       namespace: 'prod',
       deployment: 'web',

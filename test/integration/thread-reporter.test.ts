@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FinishedRollback, RollbackJobData } from '../../src/core/run-rollback.js';
+import type { RollbackJobData } from '../../src/core/ports/queue.js';
+import type { FinishedRollback } from '../../src/core/run-rollback.js';
 import type { Plan } from '../../src/core/types.js';
 import { silentLogger } from '../../src/log.js';
 import { createSlackClient } from '../../src/slack/app.js';

@@ -35,8 +35,8 @@ describe('driver registry', () => {
     for (const driver of drivers) {
       const factory = await driver.load();
       expect(typeof factory.create, driver.kind).toBe('function');
-      // The implementation carries the descriptor it was loaded from, not another provider's.
-      expect((factory as Partial<typeof driver>).kind, driver.kind).toBe(driver.kind);
+      // The implementation is the one of the descriptor it was loaded from, not another provider's.
+      expect(factory.kind, driver.kind).toBe(driver.kind);
     }
   });
 });

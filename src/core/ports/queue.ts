@@ -1,4 +1,20 @@
-import type { RollbackJobData } from '../run-rollback.js';
+import type { FollowUpRef, ThreadRef } from '../request.js';
+import type { Plan } from '../types.js';
+
+/** What a queued rollback carries: the plan pinned at approval, and who decided. */
+export interface RollbackJobData {
+  requestId: string;
+  plan: Plan;
+  requester: string;
+  approver: string;
+  approvedAt: number;
+  reason: string;
+  thread?: ThreadRef | undefined;
+  /** The notice was still on its way to Slack when the job was queued: its thread will be in the store. */
+  threadPending?: boolean | undefined;
+  /** Set when this job is a follow-up (a migration revert), not the rollback itself. */
+  followUp?: FollowUpRef | undefined;
+}
 
 /** Where a request's job is: waiting for a worker, run by one, ended, or nowhere (never queued, or removed). */
 export type JobState = 'waiting' | 'active' | 'ended' | 'missing';

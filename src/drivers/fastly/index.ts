@@ -1,15 +1,14 @@
 import { RollbackError } from '../../core/errors.js';
 import type { DriverContext, LiveState, PlanOptions, RollbackDriver } from '../../core/ports/driver.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
-import type { DriverFactory, DriverModule } from '../types.js';
+import type { DriverFactory } from '../types.js';
 import { FastlyClient, type FastlyService, type FastlyVersion } from './client.js';
-import { fastlyDescriptor } from './descriptor.js';
 import { chooseRestoreVersion } from './select-version.js';
 import type { FastlyTarget, fastlyTargetSchema } from './target-schema.js';
 
 /** The implementation, loaded by `fastlyDescriptor.load()` (descriptor.ts) only when a target needs it. */
-export const fastlyDriver: DriverModule<typeof fastlyTargetSchema> & DriverFactory<typeof fastlyTargetSchema> = {
-  ...fastlyDescriptor,
+export const fastlyDriver: DriverFactory<typeof fastlyTargetSchema> = {
+  kind: 'fastly',
   create(name, target, environment, log) {
     if (!environment.fastly) throw new RollbackError('CONFIG_INVALID', 'FASTLY_API_TOKEN is not set.');
     const client = new FastlyClient({ token: environment.fastly.token, baseUrl: environment.fastly.baseUrl, log });

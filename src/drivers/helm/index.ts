@@ -12,16 +12,15 @@ import { extraChecks } from '../kube-access/extra-checks.js';
 import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
 import { execInPod } from '../kube-access/pod-exec.js';
 import { checkRunningImages, waitForRollout } from '../kube-access/verify-workloads.js';
-import type { DriverFactory, DriverModule } from '../types.js';
-import { helmDescriptor } from './descriptor.js';
+import type { DriverFactory } from '../types.js';
 import { helmRollback } from './helm-cli.js';
 import { type HelmRevision, releaseHistory } from './release.js';
 import { chooseRevision, revisionInfo } from './select-revision.js';
 import type { HelmTarget, helmTargetSchema } from './target-schema.js';
 
 /** The implementation, loaded by `helmDescriptor.load()` (descriptor.ts) only when a target needs it. */
-export const helmDriver: DriverModule<typeof helmTargetSchema> & DriverFactory<typeof helmTargetSchema> = {
-  ...helmDescriptor,
+export const helmDriver: DriverFactory<typeof helmTargetSchema> = {
+  kind: 'helm',
   create(name, target, environment, log) {
     const api = new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log });
     return new HelmDriver(name, target, api, {

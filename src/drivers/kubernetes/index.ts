@@ -5,16 +5,14 @@ import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
 import { extraChecks } from '../kube-access/extra-checks.js';
 import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
 import { checkRunningImages, selectorOf, waitForRollout } from '../kube-access/verify-workloads.js';
-import type { DriverFactory, DriverModule } from '../types.js';
-import { kubernetesDescriptor } from './descriptor.js';
+import type { DriverFactory } from '../types.js';
 import { sendGuardedPatch } from './guarded-patch.js';
 import { currentRevision, type Revision, revisionOf, revisionsOf, undoPatch } from './revisions.js';
 import type { KubernetesTarget, kubernetesTargetSchema } from './target-schema.js';
 
 /** The implementation, loaded by `kubernetesDescriptor.load()` (descriptor.ts) only when a target needs it. */
-export const kubernetesDriver: DriverModule<typeof kubernetesTargetSchema> &
-  DriverFactory<typeof kubernetesTargetSchema> = {
-  ...kubernetesDescriptor,
+export const kubernetesDriver: DriverFactory<typeof kubernetesTargetSchema> = {
+  kind: 'kubernetes',
   create(name, target, environment, log) {
     return new KubernetesDriver(
       name,
