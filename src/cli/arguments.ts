@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { InvalidArgumentError } from 'commander';
-import { MAX_REASON_LENGTH } from '../core/command.js';
+import { MAX_REASON_LENGTH } from '../core/names.js';
 import { REQUEST_ID } from '../core/request.js';
 
 /** `--to v41` or `--to 41`, as `/rollback cdn to v41` reads it. */

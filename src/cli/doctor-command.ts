@@ -6,8 +6,8 @@ import type { Logger } from '../log.js';
 import { slackError } from '../slack/post-to-channel.js';
 import { connectRedis } from '../wiring.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { plain } from './output.js';
 import { createTargetDriver } from './plan-command.js';
+import { terminalText } from './render-text.js';
 import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setup.js';
 import { probeSlack, type SlackAccess } from './slack-access.js';
 
@@ -26,7 +26,12 @@ const MARK: Record<Check['status'], string> = { ok: '✅', failed: '❌', note: 
 const ok = (check: string, detail: string): Check => ({ check, status: 'ok', detail });
 const failed = (check: string, error: unknown): Check => {
   const coded = toRollbackError(error);
-  return { check, status: 'failed', detail: coded.message, fix: coded.hint };
+  return {
+    check,
+    status: 'failed',
+    detail: terminalText(coded.text),
+    fix: coded.hintText && terminalText(coded.hintText),
+  };
 };
 
 export function redactUrl(url: string): string {
@@ -176,7 +181,7 @@ export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
     checks.push(
       ok(
         'config',
-        `${config.configFile}: ${config.targets.length} target${config.targets.length === 1 ? '' : 's'} (${config.targets.map((t) => t.name).join(', ')}), approvers ${describeApprovers(config.rules.approvers)}, incident channel ${config.rules.incidentChannel}`,
+        `${config.configFile}: ${config.targets.length} target${config.targets.length === 1 ? '' : 's'} (${config.targets.map((t) => t.name).join(', ')}), approvers ${terminalText(describeApprovers(config.rules.approvers))}, incident channel ${config.rules.incidentChannel}`,
       ),
     );
   } catch (error) {
@@ -226,7 +231,7 @@ export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
   );
   ctx.out.document({
     ok: healthy,
-    checks: checks.map((c) => ({ ...c, detail: plain(c.detail), fix: c.fix === undefined ? undefined : plain(c.fix) })),
+    checks,
   });
   return healthy ? EXIT.ok : EXIT.refused;
 }

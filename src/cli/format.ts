@@ -2,13 +2,13 @@ import { formatBudget, formatDuration } from '../core/duration.js';
 import { timelineText } from '../core/incident-record.js';
 import type { RollbackRequest } from '../core/request.js';
 import type { HistoryEntry, TargetStatus } from '../core/rollback-service.js';
-import { escapeForSlack as esc } from '../core/slack-text.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
+import { TERMINAL } from './render-text.js';
 
 /**
- * Terminal renderings of what the Slack blocks show; the same facts, in the same words. They are Slack text
- * too, with text from people and providers escaped, so that Output's plain() prints it as it was typed.
+ * Terminal renderings of what the Slack blocks show; the same facts, in the same words. Text from people and
+ * providers is printed as written: Output strips what a terminal would act on.
  */
 
 const SELECTION_NOTE: Record<Plan['selection'], string> = {
@@ -18,7 +18,7 @@ const SELECTION_NOTE: Record<Plan['selection'], string> = {
 };
 
 function version(v: VersionInfo): string {
-  return v.description ? `${esc(v.label)} — ${esc(v.description)}` : esc(v.label);
+  return v.description ? `${v.label} — ${v.description}` : v.label;
 }
 
 export function utcMinute(ms: number): string {
@@ -27,12 +27,12 @@ export function utcMinute(ms: number): string {
 
 export function planLines(plan: Plan): string[] {
   return [
-    `${plan.target} — ${esc(plan.resource)}`,
+    `${plan.target} — ${plan.resource}`,
     `  Live now: ${version(plan.from)}`,
     `  Restore:  ${version(plan.to)}  📌 pinned`,
-    `  Why:      ${[SELECTION_NOTE[plan.selection], ...plan.notes.map(esc)].join(' · ')}`,
+    `  Why:      ${[SELECTION_NOTE[plan.selection], ...plan.notes].join(' · ')}`,
     '  What will run:',
-    ...plan.steps.map((step, i) => `    ${i + 1}. ${esc(step)}`),
+    ...plan.steps.map((step, i) => `    ${i + 1}. ${step}`),
     `  Runbook target: ${formatBudget(plan.budgetMs)} from approval to verified.`,
   ];
 }
@@ -43,7 +43,7 @@ const ICON = { ok: '✅', failed: '❌', info: 'ℹ️' } as const;
 export function progressLine(event: TimelineEvent): string | undefined {
   const took = event.durationMs === undefined ? '' : ` (${formatDuration(event.durationMs)})`;
   const icon = event.ok === true ? ICON.ok : event.ok === false ? ICON.failed : ICON.info;
-  const text = timelineText(event);
+  const text = timelineText(event, TERMINAL);
   switch (event.kind) {
     case 'started':
       return `   ${ICON.info} ${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
@@ -60,7 +60,7 @@ export function progressLine(event: TimelineEvent): string | undefined {
 /** The outcome, its time against the runbook's target, and what comes next. */
 export function outcomeLines(request: RollbackRequest, finished: TimelineEvent | undefined): string[] {
   const { plan } = request;
-  const to = esc(plan.to.label);
+  const to = plan.to.label;
   const ms =
     finished?.durationMs ??
     (request.finishedAt !== undefined && request.approvedAt !== undefined
@@ -85,7 +85,7 @@ export function outcomeLines(request: RollbackRequest, finished: TimelineEvent |
       ];
     case 'failed':
       return [
-        `❌ Rollback of ${plan.target} failed${ms === undefined ? '' : ` after ${formatDuration(ms)}`}: ${request.outcome === undefined ? 'see the steps above' : esc(request.outcome)}`,
+        `❌ Rollback of ${plan.target} failed${ms === undefined ? '' : ` after ${formatDuration(ms)}`}: ${request.outcome === undefined ? 'see the steps above' : request.outcome}`,
         `   Check what is live with \`rapid-rollback status\` before anything else; the record: rapid-rollback record ${request.id}`,
       ];
     default:
@@ -100,15 +100,15 @@ export function statusLines(statuses: readonly TargetStatus[]): string[] {
   return statuses.flatMap((s) => {
     const name = s.name.padEnd(width);
     const indent = ' '.repeat(width + 2);
-    if (s.error) return [`⚠️ ${name}  (${s.kind}) could not read: ${esc(s.error)}`];
-    const lines = [`• ${name}  ${s.current ? version(s.current) : '?'} — ${esc(s.resource ?? s.kind)}`];
+    if (s.error) return [`⚠️ ${name}  (${s.kind}) could not read: ${s.error}`];
+    const lines = [`• ${name}  ${s.current ? version(s.current) : '?'} — ${s.resource ?? s.kind}`];
     if (s.running)
       lines.push(
-        `${indent}🔄 rollback ${s.running.state}: ${esc(s.running.plan.from.label)} → ${esc(s.running.plan.to.label)} (${s.running.id})`,
+        `${indent}🔄 rollback ${s.running.state}: ${s.running.plan.from.label} → ${s.running.plan.to.label} (${s.running.id})`,
       );
     if (s.diverged) {
       lines.push(
-        `${indent}⚠️ diverged from git since the rollback from ${esc(s.diverged.from.label)} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`,
+        `${indent}⚠️ diverged from git since the rollback from ${s.diverged.from.label} (${s.diverged.at.slice(0, 16).replace('T', ' ')} UTC): revert in git and redeploy to restore symmetry`,
       );
     }
     return lines;
@@ -130,7 +130,7 @@ export function historyLines(entries: readonly HistoryEntry[], target: string | 
   if (entries.length === 0) return [target ? `No rollbacks of ${target} on record.` : 'No rollbacks on record.'];
   return entries.map(({ request, durationMs }) => {
     const took = durationMs === undefined ? '' : ` in ${formatDuration(durationMs)}`;
-    const who = request.approver ? `, approved by ${esc(request.approver)}` : '';
-    return `${OUTCOME_ICON[request.state] ?? '•'} ${utcMinute(request.createdAt)}  ${request.target} ${esc(request.plan.from.label)} → ${esc(request.plan.to.label)}: ${request.state}${took} — asked by ${esc(request.requester)}${who} (${request.id})`;
+    const who = request.approver ? `, approved by ${request.approver}` : '';
+    return `${OUTCOME_ICON[request.state] ?? '•'} ${utcMinute(request.createdAt)}  ${request.target} ${request.plan.from.label} → ${request.plan.to.label}: ${request.state}${took} — asked by ${request.requester}${who} (${request.id})`;
   });
 }

@@ -1,4 +1,5 @@
 import { toRollbackError } from '../core/errors.js';
+import { terminalText } from './render-text.js';
 
 /** Escape sequences (CSI, OSC, and the two-character ones): a terminal would act on them, not show them. */
 const ESCAPE_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]?|\][^\u0007\u001b]*(?:\u0007|\u001b\\)?|[ -~]?)/g;
@@ -11,41 +12,6 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2
  */
 export function forTerminal(text: string): string {
   return text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '\ufffd');
-}
-
-/** Slack text back to the characters people typed: entities, and the zero-width space that broke a ``` run. */
-function unescaped(text: string): string {
-  return text
-    .replace(/(?<=``)\u200b`/g, '`')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/**
- * The core's messages, written for Slack, made readable in a terminal: `<@U1>` → `@U1`,
- * `<!subteam^S1>` → `@S1`, `<#C1|ops>` → `#ops`, `<url|text>` → `text (url)`, and the slash
- * commands they suggest as the CLI's own (`/rollback cdn to v42` → `rapid-rollback rollback cdn --to v42`).
- * Text from people and providers is escaped in Slack text (`&lt;https://x|y&gt;`), so none of this turns it
- * into a link or a mention: it comes out as it was typed.
- */
-export function plain(text: string): string {
-  return text
-    .replace(/`\/rollback ([a-z0-9][\w.-]*) to (v?\d+)[^`]*`/g, '`rapid-rollback rollback $1 --to $2`')
-    .replace(
-      /`\/rollback (status|list|history)([^`]*)`/g,
-      (_, word: string, rest: string) => `\`rapid-rollback ${word === 'list' ? 'status' : word}${rest}\``,
-    )
-    .replace(/`\/rollback ([^`\s]+)[^`]*`/g, '`rapid-rollback plan $1`')
-    .replace(/<@([^>|]+)(?:\|([^>]+))?>/g, (_, id: string, label?: string) => `@${label ?? id}`)
-    .replace(/<!subteam\^([^>|]+)(?:\|([^>]+))?>/g, (_, id: string, label?: string) => label ?? `@${id}`)
-    .replace(/<#([^>|]+)(?:\|([^>]+))?>/g, (_, id: string, name?: string) => `#${name ?? id}`)
-    .replace(/<(https?:[^>|]+)\|([^>]+)>/g, '$2 ($1)')
-    .replace(/<(https?:[^>]+)>/g, '$1')
-    .replace(/(?<=``)\u200b`/g, '`')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }
 
 export interface Writer {
@@ -65,15 +31,12 @@ export class Output {
 
   /** A line of the human result; nothing in --json mode. */
   line(text = ''): void {
-    if (!this.json) this.stdout.write(`${forTerminal(plain(text))}\n`);
+    if (!this.json) this.stdout.write(`${forTerminal(text)}\n`);
   }
 
-  /**
-   * A document to paste (the incident record, Slack text), printed as it is but for the entities, turned
-   * back into the characters people typed, and control characters; nothing in --json mode.
-   */
+  /** A document to paste (the incident record), printed as it is but for control characters; nothing in --json mode. */
   raw(text: string): void {
-    const printable = forTerminal(unescaped(text));
+    const printable = forTerminal(text);
     if (!this.json) this.stdout.write(printable.endsWith('\n') ? printable : `${printable}\n`);
   }
 
@@ -84,7 +47,7 @@ export class Output {
 
   /** For people in both modes, on stderr. */
   note(text: string): void {
-    this.stderr.write(`${forTerminal(plain(text))}\n`);
+    this.stderr.write(`${forTerminal(text)}\n`);
   }
 
   /** An error as a person reads it (stderr), or as a script reads it (the JSON document on stdout). */
@@ -97,11 +60,11 @@ export class Output {
         exitCode,
         error: {
           code: coded.code,
-          message: plain(prefix + coded.message),
-          hint: coded.hint === undefined ? undefined : plain(coded.hint),
+          message: prefix + terminalText(coded.text),
+          hint: coded.hintText === undefined ? undefined : terminalText(coded.hintText),
         },
       });
     }
-    this.note(`❌ ${prefix}${coded.toUserText()}`);
+    this.note(`❌ ${prefix}${terminalText(coded.userText())}`);
   }
 }

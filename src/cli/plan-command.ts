@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/load-config.js';
-import { closestName } from '../core/command.js';
 import { RollbackError } from '../core/errors.js';
 import { isAt } from '../core/executor.js';
+import { closestName } from '../core/names.js';
 import type { RollbackDriver } from '../core/ports/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type { Logger } from '../log.js';

@@ -1,9 +1,11 @@
 import type { Config } from '../config/load-config.js';
 import { RollbackError } from '../core/errors.js';
+import { renderIncidentRecord } from '../core/incident-record.js';
 import type { Core } from '../wiring.js';
 import { buildCore } from '../wiring.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { historyLines, statusLines } from './format.js';
+import { TERMINAL } from './render-text.js';
 import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
 import { CliApproverDirectory, type SlackAccess } from './slack-access.js';
 
@@ -69,10 +71,11 @@ export function recordCommand(ctx: CliContext, id: string): Promise<ExitCode> {
         },
       );
     }
-    const markdown = await core.service.incidentRecord(id);
+    const { request, timeline } = await core.service.incidentRecord(id);
+    const markdown = renderIncidentRecord(request, timeline, TERMINAL);
     // The record is a document to paste: printed as it is, as the Incident record button posts it.
     ctx.out.raw(markdown);
-    ctx.out.document({ ok: true, requestId: id, markdown, timeline: await core.store.timeline(id) });
+    ctx.out.document({ ok: true, requestId: id, markdown, timeline });
     return EXIT.ok;
   });
 }

@@ -1,19 +1,20 @@
 import type { Config } from '../config/load-config.js';
 import { checkApprover } from '../core/approval.js';
 import { isRollbackError, RollbackError, toRollbackError } from '../core/errors.js';
-import type { RollbackRequest, ThreadRef } from '../core/request.js';
-import { escapeForSlack } from '../core/slack-text.js';
+import type { Notifier } from '../core/ports/notifier.js';
+import type { RollbackRequest } from '../core/request.js';
+import { command, text } from '../core/text.js';
 import type { Logger } from '../log.js';
 import { dedicatedQueueName } from '../queue/job-schema.js';
 import { createSlackClient } from '../slack/app.js';
-import { rollingBackNotice } from '../slack/blocks/request-blocks.js';
-import { postInChannel } from '../slack/post-to-channel.js';
+import { noticeNotifier } from '../slack/notice-notifier.js';
 import { buildCore, type Core, startWorker } from '../wiring.js';
 import { defaultRequester } from './arguments.js';
 import { confirm } from './confirm.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { followRequest } from './follow-request.js';
 import { outcomeLines, planLines, progressLine } from './format.js';
+import { terminalText } from './render-text.js';
 import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
 import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
 
@@ -51,8 +52,8 @@ export async function rollbackCommand(ctx: CliContext, target: string, options: 
   const directory = new CliApproverDirectory(slack, log);
   const core = await buildCore(config, log, { directory }).catch((error: unknown) => {
     if (!isRollbackError(error) || error.code !== 'QUEUE_UNAVAILABLE') throw error;
-    throw new RollbackError(error.code, `${error.message} Nothing was done.`, {
-      hint: `${error.hint ?? ''} Meanwhile \`rapid-rollback plan ${target}\` works without Redis and names the version to restore by hand (the runbook).`.trim(),
+    throw new RollbackError(error.code, text`${error.text} Nothing was done.`, {
+      hint: text`${error.hintText ? text`${error.hintText} ` : undefined}Meanwhile ${command({ action: 'plan', target })} works without Redis and names the version to restore by hand (the runbook).`,
       cause: error,
     });
   });
@@ -85,9 +86,7 @@ async function requestAndApprove(
   const { plan } = request;
   out.line(`⏪ Rollback of ${target}: ${plan.from.label} → ${plan.to.label} (request ${request.id})`);
   for (const line of planLines(plan)) out.line(line);
-  out.line(
-    `  Requested by ${escapeForSlack(requester)}, to be approved by ${escapeForSlack(options.approvedBy)} · Reason: ${escapeForSlack(options.reason)}`,
-  );
+  out.line(`  Requested by ${requester}, to be approved by ${options.approvedBy} · Reason: ${options.reason}`);
 
   // A request the CLI cannot go on with is closed, not left open for an approval that cannot come.
   // (A request already closed has nothing to withdraw.)
@@ -135,44 +134,28 @@ async function queueAndFollow(
 ): Promise<ExitCode> {
   const { out } = ctx;
   const channel = config.rules.incidentChannel;
-  // The runbook's first step: tell the incident channel. Its message roots the progress thread.
-  let thread: ThreadRef | undefined;
+  // The runbook's first step, as in Slack: the notice roots the progress thread; core queues the job beside it.
+  const notifier: Notifier = slack.reachable
+    ? noticeNotifier(slack.client, channel, log)
+    : { announce: async () => ({}), notStarted: async () => undefined };
+  // Run here: on the request's own queue, which no bot worker (with perhaps another rollback.yml) takes.
+  const { thread, problem } = await core.service.launch(request, notifier, { dedicated: wait });
   let slackProblem: string | undefined;
-  if (slack.reachable) {
-    try {
-      const posted = await postInChannel(slack.client, { channel, ...rollingBackNotice(request), unfurl_links: false });
-      thread = { ...posted, root: 'notice' };
-      out.line(
-        `📣 Posted "Rolling back ${request.target} to ${request.plan.to.label}" in <#${channel}>; every step goes to its thread too.`,
-      );
-    } catch (error) {
-      slackProblem = toRollbackError(error).toUserText();
-      out.line(
-        `⚠️ Could not post the notice in <#${channel}>: ${slackProblem} No thread: the steps are only here and in the record. Tell the incident channel yourself.`,
-      );
-    }
+  if (thread) {
+    out.line(
+      `📣 Posted "Rolling back ${request.target} to ${request.plan.to.label}" in #${channel}; every step goes to its thread too.`,
+    );
+  } else if (slack.reachable) {
+    slackProblem = problem ? terminalText(problem.userText()) : 'Slack took no notice';
+    out.line(
+      `⚠️ Could not post the notice in #${channel}: ${slackProblem} No thread: the steps are only here and in the record. Tell the incident channel yourself.`,
+    );
   } else {
     slackProblem = slack.problem;
     const why = /refused the bot token/.test(slack.problem) ? 'Slack cannot be used' : 'Slack was unreachable';
     out.line(
-      `⚠️ ${why} (${slack.problem}): no notice in <#${channel}>, no thread. Tell the incident channel yourself when you can; the record is kept in Redis.`,
+      `⚠️ ${why} (${slack.problem}): no notice in #${channel}, no thread. Tell the incident channel yourself when you can; the record is kept in Redis.`,
     );
-  }
-  try {
-    // Run here: on the request's own queue, which no bot worker (with perhaps another rollback.yml) takes.
-    await core.service.start(request, thread, { dedicated: wait });
-  } catch (error) {
-    // As in Slack: the thread under the notice says the rollback did not start.
-    if (thread && slack.reachable) {
-      await slack.client.chat
-        .postMessage({
-          channel: thread.channel,
-          thread_ts: thread.ts,
-          text: `❌ ${toRollbackError(error).toUserText()}`,
-        })
-        .catch(() => undefined);
-    }
-    throw error;
   }
   const base = {
     requestId: request.id,
@@ -287,8 +270,8 @@ export async function runHereAndFollow(
 /** Says which part of the command a refusal is about, keeping its code and hint. */
 function inContext(error: unknown, context: string): unknown {
   if (!isRollbackError(error)) return error;
-  return new RollbackError(error.code, `${context}: ${error.message}`, {
-    hint: error.hint,
+  return new RollbackError(error.code, text`${context}: ${error.text}`, {
+    hint: error.hintText,
     cause: error,
     details: error.details,
   });

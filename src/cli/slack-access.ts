@@ -1,6 +1,7 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { type ApproverDirectory, describeApprovers } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
+import { text } from '../core/text.js';
 import type { Logger } from '../log.js';
 import { SlackApproverDirectory } from '../slack/approver-directory.js';
 import { slackError } from '../slack/post-to-channel.js';
@@ -89,11 +90,11 @@ export class CliApproverDirectory implements ApproverDirectory {
     const direct = approvers.filter((id) => !id.startsWith('S'));
     throw new RollbackError(
       'NOT_AUTHORIZED',
-      `${userId} is not listed by user ID, and ${access.problem}, so membership of ${describeApprovers(groups)} cannot be checked.`,
+      text`${userId} is not listed by user ID, and ${access.problem}, so membership of ${describeApprovers(groups)} cannot be checked.`,
       {
         hint:
           direct.length > 0
-            ? `While Slack is unreachable only approvers listed by user ID count: ${describeApprovers(direct)}. Nothing was queued.`
+            ? text`While Slack is unreachable only approvers listed by user ID count: ${describeApprovers(direct)}. Nothing was queued.`
             : "While Slack is unreachable only approvers listed by user ID count, and rollback.yml lists none: add the approver's user ID (U…) to approvers. Nothing was queued.",
       },
     );

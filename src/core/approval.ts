@@ -1,6 +1,6 @@
 import { RollbackError } from './errors.js';
-import { mention } from './people.js';
 import type { RollbackRequest } from './request.js';
+import { group, join, person, type Text, text } from './text.js';
 
 export interface ApprovalRules {
   approvers: readonly string[];
@@ -12,8 +12,12 @@ export interface ApproverDirectory {
   isApprover(userId: string, approvers: readonly string[]): Promise<boolean>;
 }
 
-export function describeApprovers(approvers: readonly string[]): string {
-  return approvers.map((id) => (id.startsWith('S') ? `<!subteam^${id}>` : `${mention(id)}`)).join(', ');
+/** The approvers as references: user groups (`S…`) and people; each front end writes them its way. */
+export function describeApprovers(approvers: readonly string[]): Text {
+  return join(
+    approvers.map((id) => (id.startsWith('S') ? text`${group(id)}` : text`${person(id)}`)),
+    ', ',
+  );
 }
 
 /** Throws the refusal a clicker will read, or returns when they may approve. */
@@ -25,12 +29,12 @@ export async function checkApprover(
 ): Promise<void> {
   if (userId === request.requester && !rules.allowSelfApproval) {
     throw new RollbackError('SELF_APPROVAL', 'You asked for this rollback, so someone else must approve it.', {
-      hint: `Ask one of: ${describeApprovers(rules.approvers)}.`,
+      hint: text`Ask one of: ${describeApprovers(rules.approvers)}.`,
     });
   }
   if (!(await directory.isApprover(userId, rules.approvers))) {
     throw new RollbackError('NOT_AUTHORIZED', 'You are not an approver for rollbacks.', {
-      hint: `Approvers: ${describeApprovers(rules.approvers)}. Nothing was queued.`,
+      hint: text`Approvers: ${describeApprovers(rules.approvers)}. Nothing was queued.`,
     });
   }
 }
@@ -45,6 +49,6 @@ export async function checkCanceller(
   if (userId === request.requester) return;
   if (await directory.isApprover(userId, rules.approvers)) return;
   throw new RollbackError('NOT_AUTHORIZED', 'Only the requester or an approver can cancel this rollback.', {
-    hint: `The request stays open for ${mention(request.requester)} and ${describeApprovers(rules.approvers)}.`,
+    hint: text`The request stays open for ${person(request.requester)} and ${describeApprovers(rules.approvers)}.`,
   });
 }

@@ -1,3 +1,5 @@
+import { literal, plainText, type Text, text } from './text.js';
+
 /**
  * The catalogue of errors a person may read. One code, one class; every message says what happened
  * and what to do next, in words fit for a Slack thread at 3 a.m. (never a stack trace).
@@ -36,7 +38,7 @@ export type ErrorCode =
 
 export interface RollbackErrorOptions {
   /** What a person should do next; shown under the message. */
-  hint?: string;
+  hint?: string | Text | undefined;
   /** True when the same call may succeed if tried again later. */
   retryable?: boolean;
   cause?: unknown;
@@ -46,22 +48,33 @@ export interface RollbackErrorOptions {
 
 export class RollbackError extends Error {
   readonly code: ErrorCode;
+  /** What happened, with its references (people, channels, commands) for each front end to render. */
+  readonly text: Text;
+  readonly hintText: Text | undefined;
+  /** The hint in plain words (logs, JSON). */
   readonly hint: string | undefined;
   readonly retryable: boolean;
   readonly details: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options: RollbackErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: ErrorCode, message: string | Text, options: RollbackErrorOptions = {}) {
+    super(plainText(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RollbackError';
     this.code = code;
-    this.hint = options.hint;
+    this.text = typeof message === 'string' ? literal(message) : message;
+    this.hintText = typeof options.hint === 'string' ? literal(options.hint) : options.hint;
+    this.hint = options.hint === undefined ? undefined : plainText(options.hint);
     this.retryable = options.retryable ?? false;
     this.details = options.details ?? {};
   }
 
-  /** The message and the hint, as one text for a person. */
+  /** The message and the hint, as one text for a person (each front end renders it). */
+  userText(): Text {
+    return this.hintText ? text`${this.text}\n${this.hintText}` : this.text;
+  }
+
+  /** The same in plain words, for logs. */
   toUserText(): string {
-    return this.hint ? `${this.message}\n${this.hint}` : this.message;
+    return plainText(this.userText());
   }
 }
 

@@ -2,6 +2,7 @@ import { sleep } from './abortable.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { LeaseLostError } from './lease.js';
 import type { DriverContext, LiveState, RollbackDriver } from './ports/driver.js';
+import { command, text } from './text.js';
 import type { Plan, VerifyCheck, VersionInfo } from './types.js';
 
 export type ExecutionStatus = 'succeeded' | 'already-done' | 'stale' | 'failed';
@@ -81,7 +82,7 @@ export async function executePlan(
   };
   const fail = (error: unknown, what: string, ms?: number) => {
     const coded = toRollbackError(error);
-    ctx.report({ status: 'failed', text: `${what}: ${coded.toUserText()}`, durationMs: ms });
+    ctx.report({ status: 'failed', text: text`${what}: ${coded.userText()}`, durationMs: ms });
     outcome.error = coded;
     return outcome;
   };
@@ -215,9 +216,11 @@ async function checkPlan(
     const error = new RollbackError(
       'PLAN_STALE',
       `Stopped: the plan was made when ${plan.from.label} was live, but ${live.resource} now has ${live.current.label}${again ? ' (read again right before the change)' : ''}. Nothing was changed.`,
-      { hint: `Someone deployed or rolled back since. Run \`/rollback ${plan.target}\` again for a fresh plan.` },
+      {
+        hint: text`Someone deployed or rolled back since. Run ${command({ action: 'plan', target: plan.target })} again for a fresh plan.`,
+      },
     );
-    ctx.report({ status: 'failed', text: error.toUserText(), durationMs: ms });
+    ctx.report({ status: 'failed', text: error.userText(), durationMs: ms });
     outcome.status = 'stale';
     outcome.error = error;
     return undefined;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FollowUpRef } from './request.js';
+import type { Ref, Suggestion, Text } from './text.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
 
 /** Plans cross Redis twice (the request store, the job): both parse them with these. */
@@ -41,3 +42,21 @@ export const rollbackRecordSchema = z.object({
   at: z.string(),
   by: z.string(),
 }) satisfies z.ZodType<RollbackRecord>;
+
+const suggestionSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('plan'), target: z.string() }),
+  z.object({ action: z.literal('rollback-to'), target: z.string(), version: z.string() }),
+  z.object({ action: z.literal('status') }),
+  z.object({ action: z.literal('history'), target: z.string().optional() }),
+  z.object({ action: z.literal('resume'), requestId: z.string() }),
+]) satisfies z.ZodType<Suggestion>;
+
+const refSchema = z.discriminatedUnion('ref', [
+  z.object({ ref: z.literal('person'), id: z.string() }),
+  z.object({ ref: z.literal('group'), id: z.string() }),
+  z.object({ ref: z.literal('channel'), id: z.string() }),
+  z.object({ ref: z.literal('command'), command: suggestionSchema }),
+]) satisfies z.ZodType<Ref>;
+
+/** Core's words with their references, as the incident record keeps them in Redis. */
+export const textSchema = z.object({ parts: z.array(z.union([z.string(), refSchema])) }) satisfies z.ZodType<Text>;

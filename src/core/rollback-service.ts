@@ -1,13 +1,12 @@
 import type { Logger } from '../log.js';
 import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
-import { closestName, escapeForSlack } from './command.js';
 import type { Rules, TargetConfig } from './config-types.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
-import { renderIncidentRecord } from './incident-record.js';
-import { mention } from './people.js';
+import { closestName } from './names.js';
 import type { DriverContext, RollbackDriver } from './ports/driver.js';
+import type { Announcement, Notifier } from './ports/notifier.js';
 import type { JobQueue } from './ports/queue.js';
 import {
   newRequestId,
@@ -18,6 +17,7 @@ import {
 } from './request.js';
 import { followUpStale, followUpsFor } from './run-rollback.js';
 import type { SymmetryRestorer } from './symmetry.js';
+import { channel, command, person, text } from './text.js';
 import type { TimelineEvent } from './timeline.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
 
@@ -87,7 +87,7 @@ export class RollbackService {
     const guess = closestName(target, names);
     throw new RollbackError(
       'TARGET_UNKNOWN',
-      `There is no target called "${escapeForSlack(target)}".${guess ? ` Did you mean \`${guess}\`?` : ''}`,
+      text`There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`,
       {
         hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')}. Nothing was queued.`,
       },
@@ -126,9 +126,9 @@ export class RollbackService {
       if (last && isAt(plan.from, last.to) && last.from.id === plan.to.id) {
         throw new RollbackError(
           'UNDO_REFUSED',
-          `${input.target} is on ${escapeForSlack(plan.from.label)} because of a rollback from ${escapeForSlack(last.from.label)} (approved by ${mention(last.by)}, ${last.at}). A rollback cannot be undone from the same pipeline.`,
+          text`${input.target} is on ${plan.from.label} because of a rollback from ${last.from.label} (approved by ${person(last.by)}, ${last.at}). A rollback cannot be undone from the same pipeline.`,
           {
-            hint: `Fix forward: revert in git and deploy a new version. If you really mean to bring ${escapeForSlack(last.from.label)} back, say so explicitly: \`/rollback ${input.target} to ${escapeForSlack(last.from.label)}\`.`,
+            hint: text`Fix forward: revert in git and deploy a new version. If you really mean to bring ${last.from.label} back, say so explicitly: ${command({ action: 'rollback-to', target: input.target, version: last.from.label })}.`,
           },
         );
       }
@@ -149,7 +149,7 @@ export class RollbackService {
     await this.record(id, {
       kind: 'requested',
       by: input.requester,
-      text: `${mention(input.requester)} asked for ${escapeForSlack(plan.from.label)} → ${escapeForSlack(plan.to.label)} (${plan.selection})${input.reason ? `: "${escapeForSlack(input.reason)}"` : ''}`,
+      text: text`${person(input.requester)} asked for ${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? text`: "${input.reason}"` : undefined}`,
     });
     log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
     return request;
@@ -169,7 +169,7 @@ export class RollbackService {
     if (!followUp || parent.followUp) {
       throw new RollbackError(
         'REQUEST_UNKNOWN',
-        `${parent.target} offers no "${escapeForSlack(followUpId)}" after this rollback.`,
+        text`${parent.target} offers no "${followUpId}" after this rollback.`,
         { hint: 'Nothing was queued.' },
       );
     }
@@ -216,12 +216,12 @@ export class RollbackService {
     await this.record(parentId, {
       kind: 'follow-up',
       by: user,
-      text: `${followUp.label} requested by ${mention(user)} (${request.id})`,
+      text: text`${followUp.label} requested by ${person(user)} (${request.id})`,
     });
     await this.record(request.id, {
       kind: 'requested',
       by: user,
-      text: `${followUp.label}: ${escapeForSlack(followUp.description)}`,
+      text: `${followUp.label}: ${followUp.description}`,
     });
     if (followUp.needsApproval) return request;
     // Nothing in production changes (a git branch): the click is the decision.
@@ -260,11 +260,11 @@ export class RollbackService {
     if (running && (await this.releaseIfOrphaned(running))) return;
     throw new RollbackError(
       'TARGET_LOCKED',
-      `A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? ` (${escapeForSlack(running.plan.from.label)} → ${escapeForSlack(running.plan.to.label)}, approved by ${mention(running.approver)})` : ''}.`,
+      text`A rollback of ${target} is already ${running?.state === 'running' ? 'running' : 'under way'}${running ? text` (${running.plan.from.label} → ${running.plan.to.label}, approved by ${person(running.approver)})` : undefined}.`,
       {
         hint:
           running?.state === 'approved'
-            ? `One rollback per target at a time. It is approved and waits for a worker: if no bot worker is up, \`rapid-rollback resume ${holder}\` runs it from a terminal.`
+            ? text`One rollback per target at a time. It is approved and waits for a worker: if no bot worker is up, ${command({ action: 'resume', requestId: holder })} runs it from a terminal.`
             : 'One rollback per target at a time: follow the running one, then plan again if you still need to.',
         details: { holder, thread: running?.thread },
       },
@@ -289,7 +289,7 @@ export class RollbackService {
     } else if (holder.state === 'approved') {
       outcome = 'its job ended without starting it; nothing was changed';
     } else {
-      outcome = `its job ${job === 'missing' ? 'no longer exists' : 'ended'} while it was running, without an outcome: check ${holder.target} by hand (\`/rollback status\`)`;
+      outcome = `its job ${job === 'missing' ? 'no longer exists' : 'ended'} while it was running, without an outcome: check ${holder.target} by hand before anything else`;
     }
     if (!(await this.deps.store.abandon(holder.id, outcome, this.now()))) return false;
     this.deps.log.warn(
@@ -326,7 +326,7 @@ export class RollbackService {
         'REQUEST_UNKNOWN',
         'That rollback request does not exist (or this button does not belong to it).',
         {
-          hint: 'Nothing was queued. Run `/rollback <target>` to make a new request.',
+          hint: 'Nothing was queued. Make a new request for the target.',
         },
       );
     }
@@ -339,7 +339,7 @@ export class RollbackService {
     if (this.now() > request.expiresAt) {
       const closed = await this.deps.store.close(id, 'expired', 'ttl', this.now());
       if (closed.ok)
-        await this.record(id, { kind: 'expired', text: `expired unapproved (clicked by ${mention(user)})` });
+        await this.record(id, { kind: 'expired', text: text`expired unapproved (clicked by ${person(user)})` });
       throw this.expired(request);
     }
     await checkApprover(request, user, this.deps.rules, this.deps.directory);
@@ -351,7 +351,7 @@ export class RollbackService {
     }
     if (result.ok) {
       this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
-      await this.record(id, { kind: 'approved', by: user, text: `approved by ${mention(user)}` });
+      await this.record(id, { kind: 'approved', by: user, text: text`approved by ${person(user)}` });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);
@@ -363,8 +363,38 @@ export class RollbackService {
     throw new RollbackError('REQUEST_CLOSED', 'This request can no longer be approved.');
   }
 
+  /**
+   * Starts an approved rollback, the same way for every front end. The job is queued at once, beside the
+   * announcement: the worker's first read need not wait for Slack, and the change itself waits (briefly:
+   * ANNOUNCE_WAIT_MS) until the notice is out and its thread stored. If the job cannot be queued the approval
+   * is undone (nothing half-done), the announcement's thread says the rollback did not start, and this throws.
+   * `dedicated`: the job is for the caller's own worker (the CLI), on a queue no other worker takes from.
+   */
+  async launch(
+    request: RollbackRequest,
+    notifier: Notifier,
+    options: { dedicated?: boolean } = {},
+  ): Promise<Announcement> {
+    const announced = notifier.announce(request);
+    try {
+      await this.start(request, undefined, { threadPending: true, dedicated: options.dedicated });
+    } catch (error) {
+      const { thread } = await announced;
+      if (thread) await notifier.notStarted(thread, toRollbackError(error));
+      throw error;
+    }
+    const announcement = await announced;
+    await this.attachThread(request.id, announcement.thread).catch((err: unknown) =>
+      this.deps.log.warn(
+        { err, requestId: request.id },
+        'could not store where the rollback reports; its steps go to the log',
+      ),
+    );
+    return announcement;
+  }
+
   /** Queues an approved request; if that fails the approval is undone so nothing is left half-done. */
-  async start(
+  private async start(
     request: RollbackRequest,
     thread: ThreadRef | undefined,
     options: { threadPending?: boolean; dedicated?: boolean } = {},
@@ -386,7 +416,11 @@ export class RollbackService {
         },
         { dedicated: options.dedicated },
       );
-      const where = thread ? `; progress in <#${thread.channel}>` : options.threadPending ? '' : '; no Slack thread';
+      const where = thread
+        ? text`; progress in ${channel(thread.channel)}`
+        : options.threadPending
+          ? ''
+          : '; no thread';
       await this.record(request.id, { kind: 'queued', text: `queued${where}` });
     } catch (error) {
       this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');
@@ -400,7 +434,7 @@ export class RollbackService {
         {
           hint: reopened
             ? 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.'
-            : `Redis is not answering, so the approval could not be undone either: once Redis is back, run \`/rollback ${request.target}\` again (from ${ORPHAN_APPROVAL_MS / 1000} s after this approval it closes this one, which never ran), or roll back by hand with the runbook now.`,
+            : text`Redis is not answering, so the approval could not be undone either: once Redis is back, run ${command({ action: 'plan', target: request.target })} again (from ${ORPHAN_APPROVAL_MS / 1000} s after this approval it closes this one, which never ran), or roll back by hand with the runbook now.`,
           cause: error,
         },
       );
@@ -413,7 +447,7 @@ export class RollbackService {
     await checkCanceller(request, user, this.deps.rules, this.deps.directory);
     const result = await this.deps.store.close(id, 'cancelled', user, this.now());
     if (result.ok) {
-      await this.record(id, { kind: 'cancelled', by: user, text: `cancelled by ${mention(user)}` });
+      await this.record(id, { kind: 'cancelled', by: user, text: text`cancelled by ${person(user)}` });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);
@@ -426,7 +460,7 @@ export class RollbackService {
       'REQUEST_EXPIRED',
       `This request expired at ${new Date(request.expiresAt).toISOString().slice(11, 16)} UTC, so it can no longer be approved.`,
       {
-        hint: `Nothing was queued. Run \`/rollback ${request.target}\` again for a fresh plan.`,
+        hint: text`Nothing was queued. Run ${command({ action: 'plan', target: request.target })} again for a fresh plan.`,
       },
     );
   }
@@ -439,7 +473,7 @@ export class RollbackService {
       case 'cancelled':
         throw new RollbackError(
           'REQUEST_CLOSED',
-          `This request was cancelled by ${mention(request.closedBy)}${when(request.closedAt)}.`,
+          text`This request was cancelled by ${person(request.closedBy)}${when(request.closedAt)}.`,
           { hint: 'Nothing was queued.' },
         );
       case 'expired':
@@ -447,7 +481,7 @@ export class RollbackService {
       default:
         throw new RollbackError(
           'REQUEST_CLOSED',
-          `This request was already approved by ${mention(request.approver)}${when(request.approvedAt)}; it is ${request.state}.`,
+          text`This request was already approved by ${person(request.approver)}${when(request.approvedAt)}; it is ${request.state}.`,
           {
             hint: 'Nothing more was queued: one approval runs one rollback.',
           },
@@ -474,10 +508,10 @@ export class RollbackService {
       }));
   }
 
-  /** The request's record as markdown, for the incident doc. */
-  async incidentRecord(id: string): Promise<string> {
+  /** The request and its durable timeline: what the incident record is made of (renderIncidentRecord). */
+  async incidentRecord(id: string): Promise<{ request: RollbackRequest; timeline: TimelineEvent[] }> {
     const request = await this.find(id);
-    return renderIncidentRecord(request, await this.deps.store.timeline(id));
+    return { request, timeline: await this.deps.store.timeline(id) };
   }
 
   async status(): Promise<TargetStatus[]> {

@@ -5,6 +5,7 @@ import type { DriverContext, FollowUp, RollbackDriver } from './ports/driver.js'
 import type { RollbackJobData } from './ports/queue.js';
 import { FINAL_STATES, type FollowUpRef, type RequestStore } from './request.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from './symmetry.js';
+import { command, plainText, text } from './text.js';
 import { TimelineWriter } from './timeline.js';
 import type { Plan, StepReport, VersionInfo } from './types.js';
 
@@ -134,7 +135,7 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   let autoReverted = false;
   if (refusal || !deps.driver) {
     const error = refusal ?? misfit(job.plan, undefined)!;
-    ctx.report({ status: 'failed', text: error.toUserText() });
+    ctx.report({ status: 'failed', text: error.userText() });
     outcome = { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false };
   } else if (job.followUp) {
     outcome = await runFollowUp(job.followUp, job, { ...deps, driver: deps.driver }, ctx, timeline, now);
@@ -176,17 +177,17 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       by: job.approver,
     });
   }
-  const summary = outcome.error ? outcome.error.message : `${job.plan.target} is on ${job.plan.to.label}`;
+  const summary = outcome.error ? outcome.error.text : text`${job.plan.target} is on ${job.plan.to.label}`;
   timeline.record({
     kind: 'finished',
     at: finishedAt,
     ok: state === 'succeeded',
-    text: `${state}: ${summary}`,
+    text: text`${state}: ${summary}`,
     durationMs: finishedAt - job.approvedAt,
     checks: outcome.checks,
   });
   await timeline.flush();
-  await deps.store.finish(job.requestId, state, summary, finishedAt);
+  await deps.store.finish(job.requestId, state, plainText(summary), finishedAt);
   const followUps =
     state === 'succeeded' && !job.followUp && deps.driver
       ? followUpsFor(deps.driver, deps.symmetry, job.plan).filter((f) => !(autoReverted && f.id === REVERT_BRANCH))
@@ -232,7 +233,9 @@ function lockLost(job: RollbackJobData, holder: string | undefined, resumed: boo
     resumed
       ? `Stopped: ${job.plan.target}'s lock is now held by ${who}, not this rollback, so this run changes nothing. An earlier run of this rollback may have changed ${job.plan.target}.`
       : `Not started: ${job.plan.target}'s lock is held by ${who}, not this approved rollback, so it did not run. Nothing was changed.`,
-    { hint: `Check what is live (\`/rollback status\`), then request the rollback again if it is still needed.` },
+    {
+      hint: text`Check what is live (${command({ action: 'status' })}), then request the rollback again if it is still needed.`,
+    },
   );
 }
 
@@ -271,7 +274,7 @@ async function waitForAnnouncement(
   if (!told)
     report({
       status: 'info',
-      text: `Slack has not taken the "Rolling back" notice after ${ANNOUNCE_WAIT_MS / 1000} s; rolling back without waiting longer (it follows when Slack does).`,
+      text: `The "Rolling back" notice is not out after ${ANNOUNCE_WAIT_MS / 1000} s; rolling back without waiting longer (it follows when it can).`,
     });
   return true;
 }
@@ -298,7 +301,7 @@ async function runFollowUp(
     applied: false,
   };
   const refuse = (error: RollbackError, status: 'failed' | 'stale' = 'failed') => {
-    ctx.report({ status: 'failed', text: error.toUserText() });
+    ctx.report({ status: 'failed', text: error.userText() });
     outcome.status = status;
     outcome.error = error;
     return outcome;
@@ -372,7 +375,7 @@ async function runFollowUp(
     outcome.error = toRollbackError(error);
     ctx.report({
       status: 'failed',
-      text: `${followUp.label} could not run: ${outcome.error.toUserText()}`,
+      text: text`${followUp.label} could not run: ${outcome.error.userText()}`,
       durationMs: performance.now() - started,
     });
   }
@@ -388,6 +391,6 @@ export function followUpStale(
   return new RollbackError(
     'PLAN_STALE',
     `${followUp.label} not run: ${plan.target} is now on ${live.label}, no longer on ${plan.to.label}, which rollback ${followUp.parentId} restored. It was meant for that rollback, so nothing was run.`,
-    { hint: `Look at what is live (\`/rollback status\`) and decide by hand.` },
+    { hint: text`Look at what is live (${command({ action: 'status' })}) and decide by hand.` },
   );
 }

@@ -1,3 +1,4 @@
+import type { Text } from './text.js';
 import type { VerifyCheck } from './types.js';
 
 /** One line of a request's durable record, in the order things happened. */
@@ -14,7 +15,8 @@ export interface TimelineEvent {
     | 'finished'
     | 'revert-branch'
     | 'follow-up';
-  text: string;
+  /** What happened, for people: words and references (who, which channel) each front end renders. */
+  text: string | Text;
   by?: string | undefined;
   ok?: boolean | undefined;
   durationMs?: number | undefined;

@@ -1,3 +1,5 @@
+import type { Text } from './text.js';
+
 /** A version of a deployable thing as people talk about it: "v41", "revision 7". */
 export interface VersionInfo {
   /** Stable identifier the provider understands (Fastly version number, Helm revision…), as text. */
@@ -60,7 +62,8 @@ export type StepStatus = 'ok' | 'failed' | 'info' | 'progress';
 /** One line in the incident thread. */
 export interface StepReport {
   status: StepStatus;
-  text: string;
+  /** Words for people: a string as it came (provider output too), or words with references (errors' hints). */
+  text: string | Text;
   durationMs?: number;
 }
 

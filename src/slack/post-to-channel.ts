@@ -1,5 +1,6 @@
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
 import { RollbackError } from '../core/errors.js';
+import { channel, text } from '../core/text.js';
 
 function slackError(error: unknown): string | undefined {
   const data = (error as { data?: { error?: unknown } } | undefined)?.data;
@@ -35,9 +36,9 @@ function asPosted(result: { ts?: string; channel?: string }, channel: string) {
   return { channel: result.channel ?? channel, ts: result.ts };
 }
 
-function unreachable(channel: string, code: string): RollbackError {
-  return new RollbackError('SLACK_CHANNEL_UNREACHABLE', `I cannot post in <#${channel}> (${code}).`, {
-    hint: `If it is a private channel, invite me there: \`/invite @Rapid Rollback\` in <#${channel}>.`,
+function unreachable(id: string, code: string): RollbackError {
+  return new RollbackError('SLACK_CHANNEL_UNREACHABLE', text`I cannot post in ${channel(id)} (${code}).`, {
+    hint: text`If it is a private channel, invite me there: \`/invite @Rapid Rollback\` in ${channel(id)}.`,
   });
 }
 

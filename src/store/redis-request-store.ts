@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { followUpSchema, planSchema, rollbackRecordSchema } from '../core/plan-schema.js';
+import { followUpSchema, planSchema, rollbackRecordSchema, textSchema } from '../core/plan-schema.js';
 import type {
   ApproveResult,
   CloseResult,
@@ -149,7 +149,7 @@ const timelineEventSchema = z.object({
     'revert-branch',
     'follow-up',
   ]),
-  text: z.string(),
+  text: z.union([z.string(), textSchema]),
   by: z.string().optional(),
   ok: z.boolean().optional(),
   durationMs: z.number().optional(),

@@ -225,7 +225,7 @@ describe('rapid-rollback CLI', () => {
     expect(record.stdout).toContain('# Rollback of cdn: v42 → v41');
     expect(record.stdout).toContain(`- Request: \`${id}\` (succeeded)`);
     expect(record.stdout).toMatch(/\| ✅ step: Activated v41 \| \d+ ms \|/);
-    expect(record.stdout).toContain('Approved by: <@UAPP>');
+    expect(record.stdout).toContain('Approved by: @UAPP');
 
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/• cdn +v41 — Fastly service www-prod/);

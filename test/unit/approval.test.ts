@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ApproverDirectory, checkApprover, checkCanceller } from '../../src/core/approval.js';
 import { RollbackError } from '../../src/core/errors.js';
 import type { RollbackRequest } from '../../src/core/request.js';
+import { renderText } from '../../src/slack/render-text.js';
 
 const request = { requester: 'UREQ' } as RollbackRequest;
 const directory: ApproverDirectory = {
@@ -30,8 +31,8 @@ describe('approval rules', () => {
     const error = await checkApprover(request, 'UOTHER', rules, directory).catch((e: RollbackError) => e);
     expect(error).toBeInstanceOf(RollbackError);
     expect((error as RollbackError).code).toBe('NOT_AUTHORIZED');
-    expect((error as RollbackError).hint).toContain('<@UAPP>');
-    expect((error as RollbackError).hint).toContain('<!subteam^S0SRE>');
+    expect(renderText((error as RollbackError).hintText ?? '')).toContain('<@UAPP>');
+    expect(renderText((error as RollbackError).hintText ?? '')).toContain('<!subteam^S0SRE>');
   });
 
   it('refuses self-approval even from an approver, unless configured', async () => {

@@ -2,33 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { parseVersion } from '../../src/cli/arguments.js';
 import { redactUrl } from '../../src/cli/doctor-command.js';
 import { EXIT, exitCodeFor } from '../../src/cli/exit-codes.js';
-import { forTerminal, Output, plain } from '../../src/cli/output.js';
+import { forTerminal, Output } from '../../src/cli/output.js';
+import { terminalText } from '../../src/cli/render-text.js';
 import { RollbackError } from '../../src/core/errors.js';
-import { escapeForSlack } from '../../src/core/slack-text.js';
+import { channel, command, group, person, text } from '../../src/core/text.js';
 
 describe('the CLI in a terminal', () => {
-  it('turns Slack mrkdwn into plain text, and slash commands into the CLI’s own', () => {
-    expect(plain('Approvers: <@UAPP>, <!subteam^S0SRE>. Ask in <#C1|incidents> or <#C2>.')).toBe(
-      'Approvers: @UAPP, @S0SRE. Ask in #incidents or #C2.',
-    );
-    expect(plain('<https://slack.com/archives/C1/p1|thread> and <https://example.com>')).toBe(
-      'thread (https://slack.com/archives/C1/p1) and https://example.com',
-    );
-    expect(plain('say so explicitly: `/rollback cdn to v42`.')).toBe(
-      'say so explicitly: `rapid-rollback rollback cdn --to v42`.',
-    );
-    expect(plain('Run `/rollback cdn` again for a fresh plan.')).toBe(
+  it('renders core text for a terminal: people and groups by id, channels as #, suggested commands as the CLI’s own', () => {
+    const said = text`approved by ${person('UAPP')} for ${group('S0SRE')} in ${channel('C1')}; ${person('cli:alice')} asked`;
+    expect(terminalText(said)).toBe('approved by @UAPP for @S0SRE in #C1; cli:alice asked');
+    expect(
+      terminalText(text`say so explicitly: ${command({ action: 'rollback-to', target: 'cdn', version: 'v42' })}.`),
+    ).toBe('say so explicitly: `rapid-rollback rollback cdn --to v42`.');
+    expect(terminalText(text`Run ${command({ action: 'plan', target: 'cdn' })} again for a fresh plan.`)).toBe(
       'Run `rapid-rollback plan cdn` again for a fresh plan.',
     );
-    expect(plain('see `/rollback list` and `/rollback history cdn`')).toBe(
-      'see `rapid-rollback status` and `rapid-rollback history cdn`',
-    );
-    expect(plain('reason: 5xx &lt;b&gt; &amp; more')).toBe('reason: 5xx <b> & more');
+    expect(
+      terminalText(text`see ${command({ action: 'status' })} and ${command({ action: 'history', target: 'cdn' })}`),
+    ).toBe('see `rapid-rollback status` and `rapid-rollback history cdn`');
   });
 
-  it('prints text from people as typed: escaped in Slack text, it never turns into a link or a mention', () => {
-    const typed = '<https://evil.example|the runbook> <@U999> <!channel> ``` & &lt;';
-    expect(plain(`Reason: ${escapeForSlack(typed)}, approved by <@UAPP>`)).toBe(`Reason: ${typed}, approved by @UAPP`);
+  it('prints text from people as typed: it never turns into a link or a mention', () => {
+    const typed = '<https://evil.example|the runbook> <!channel> & <@U9>';
+    expect(terminalText(text`Reason: ${typed}, approved by ${person('UAPP')}`)).toBe(
+      `Reason: ${typed}, approved by @UAPP`,
+    );
   });
 
   it('keeps terminal control characters from people and providers out of the terminal', () => {
@@ -37,9 +35,9 @@ describe('the CLI in a terminal', () => {
     ).toBe('abcred\ufffdover\ufffd\ufffd \ufffd\ufffd|\tend\n');
     const written: string[] = [];
     const out = new Output(false, { write: (t: string) => written.push(t) }, { write: (t: string) => written.push(t) });
-    out.line('reason: \u001b[2J&lt;!channel&gt;');
+    out.line('reason: \u001b[2J<!channel>');
     out.note('\u001b]8;;https://evil\u0007link');
-    out.raw(`- Requested by: cli:alice — "${escapeForSlack('<!channel> ``` \u001b[2J')}"`);
+    out.raw('- Requested by: cli:alice — "<!channel> ``` \u001b[2J"');
     expect(written).toEqual(['reason: <!channel>\n', 'link\n', '- Requested by: cli:alice — "<!channel> ``` "\n']);
   });
 

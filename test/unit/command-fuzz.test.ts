@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/core/command.js';
+import { parseCommand } from '../../src/slack/command.js';
 
 /** A small seeded generator, so a failure can be replayed with the seed it prints. */
 function generator(seed: number) {

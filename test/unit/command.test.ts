@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closestName, escapeForSlack, parseCommand } from '../../src/core/command.js';
+import { closestName } from '../../src/core/names.js';
+import { parseCommand } from '../../src/slack/command.js';
+import { escapeForSlack } from '../../src/slack/slack-text.js';
 
 describe('parseCommand', () => {
   it('reads a target and a reason', () => {

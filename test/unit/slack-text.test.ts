@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { timelineText } from '../../src/core/incident-record.js';
-import { mention } from '../../src/core/people.js';
-import { codeBlockText, escapeForSlack, fenceSafe } from '../../src/core/slack-text.js';
+import { channel, command, group, person, text } from '../../src/core/text.js';
 import { slackStepText } from '../../src/slack/blocks/progress-text.js';
+import { mention, renderText, SLACK } from '../../src/slack/render-text.js';
+import { codeBlockText, escapeForSlack, fenceSafe } from '../../src/slack/slack-text.js';
 
 const ZWSP = '\u200b';
 /** A code block's inside as Slack reads it: it ends at the first ``` run. */
@@ -51,25 +52,17 @@ describe('text from people and providers in Slack text', () => {
     expect(mention(undefined)).toBe('someone');
   });
 
-  it('timeline texts: the worker’s are escaped; the service’s keep their mentions and lose any other markup', () => {
-    const at = 0;
-    expect(timelineText({ at, kind: 'step', text: 'Activated <@U1> ```' })).toBe(`Activated &lt;@U1&gt; \`\`${ZWSP}\``);
-    expect(timelineText({ at, kind: 'follow-up', text: 'Revert: <!channel>' })).toBe('Revert: &lt;!channel&gt;');
-    expect(timelineText({ at, kind: 'follow-up', by: 'U1', text: 'Revert requested by <@U1> (rb-1)' })).toBe(
-      'Revert requested by <@U1> (rb-1)',
+  it('core text in Slack: words escaped, references as mentions, groups, channels and slash commands', () => {
+    const said = text`${person('U123')} asked: "<!channel> <https://x|y> & ${'```'}" for ${group('S1')} in ${channel('C1')}; run ${command({ action: 'rollback-to', target: 'cdn', version: 'v42' })}`;
+    expect(renderText(said)).toBe(
+      `<@U123> asked: "&lt;!channel&gt; &lt;https://x|y&gt; &amp; \`\`${ZWSP}\`" for <!subteam^S1> in <#C1>; run \`/rollback cdn to v42\``,
     );
-    expect(timelineText({ at, kind: 'queued', text: 'queued; progress in <#C1>' })).toBe('queued; progress in <#C1>');
-    // Written escaped: unchanged. Written before escaping (an old record): only the mentions stay live.
-    expect(
-      timelineText({
-        at,
-        kind: 'requested',
-        by: 'U1',
-        text: '<@U1> asked for v2 → v1 (history): "&lt;!channel&gt; &amp;"',
-      }),
-    ).toBe('<@U1> asked for v2 → v1 (history): "&lt;!channel&gt; &amp;"');
-    expect(
-      timelineText({ at, kind: 'requested', by: 'U1', text: '<@U1> asked: "<!channel> <https://x|y> & <@U2|x>"' }),
-    ).toBe('<@U1> asked: "&lt;!channel&gt; &lt;https://x|y&gt; &amp; &lt;@U2|x&gt;"');
+    // A timeline event written as plain words (the worker's steps): all of it escaped.
+    expect(timelineText({ at: 0, kind: 'step', text: 'Activated <@U1> ```' }, SLACK)).toBe(
+      `Activated &lt;@U1&gt; \`\`${ZWSP}\``,
+    );
+    expect(timelineText({ at: 0, kind: 'approved', by: 'U1', text: text`approved by ${person('U123')}` }, SLACK)).toBe(
+      'approved by <@U123>',
+    );
   });
 });

@@ -84,7 +84,7 @@ function explicitVersion(service: FastlyService, from: FastlyVersion, number: nu
       'VERSION_UNKNOWN',
       `${service.name} has no version v${number} (versions go from v1 to v${newest}).`,
       {
-        hint: 'Run `/rollback <target>` without a version to restore the previously active one.',
+        hint: 'Ask again without naming a version to restore the previously active one.',
       },
     );
   }

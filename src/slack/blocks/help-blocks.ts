@@ -1,9 +1,9 @@
 import { describeApprovers } from '../../core/approval.js';
-import { escapeForSlack } from '../../core/command.js';
 import { formatDuration } from '../../core/duration.js';
-import { mention } from '../../core/people.js';
 import type { HistoryEntry, TargetStatus } from '../../core/rollback-service.js';
 import { threadLink } from '../post-to-channel.js';
+import { mention, renderText } from '../render-text.js';
+import { escapeForSlack } from '../slack-text.js';
 
 export function helpText(
   targets: readonly string[],
@@ -17,7 +17,7 @@ export function helpText(
     '• `/rollback history [target]` — the last rollbacks with outcome and duration',
     '• `/rollback help` — this text',
     `Targets: ${targets.map((t) => `\`${t}\``).join(', ')}`,
-    `Approvers: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (never the requester)'}. Requests expire after ${formatDuration(rules.requestTtlMs)}.`,
+    `Approvers: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (never the requester)'}. Requests expire after ${formatDuration(rules.requestTtlMs)}.`,
   ].join('\n');
 }
 

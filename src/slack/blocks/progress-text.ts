@@ -1,13 +1,15 @@
 import { formatBudget, formatDuration } from '../../core/duration.js';
 import type { FinishedRollback } from '../../core/run-rollback.js';
-import { codeBlockText, escapeForSlack } from '../../core/slack-text.js';
 import type { StepReport } from '../../core/types.js';
+import { renderText } from '../render-text.js';
+import { codeBlockText, escapeForSlack } from '../slack-text.js';
 
 const ICON: Record<StepReport['status'], string> = { ok: '✅', failed: '❌', info: 'ℹ️', progress: '⏳' };
 
 export function stepText(step: StepReport): string {
   const took = step.durationMs === undefined ? '' : ` (${formatDuration(step.durationMs)})`;
-  return `${ICON[step.status]} ${slackStepText(step.text)}${took}`;
+  const text = typeof step.text === 'string' ? slackStepText(step.text) : renderText(step.text);
+  return `${ICON[step.status]} ${text}${took}`;
 }
 
 /**
@@ -40,7 +42,7 @@ export function finishText(result: FinishedRollback): string {
     const detail = outcome.checks[0]?.detail ?? outcome.error?.message ?? '';
     return outcome.status === 'succeeded'
       ? `✅ *${label} for ${plan.target} done* in ${formatDuration(result.runMs)}: ${escapeForSlack(detail.replace(/\.$/, ''))}.`
-      : `❌ *${label} for ${plan.target} failed*: ${escapeForSlack(outcome.error?.toUserText() ?? detail)}`;
+      : `❌ *${label} for ${plan.target} failed*: ${outcome.error ? renderText(outcome.error.userText()) : escapeForSlack(detail)}`;
   }
   switch (outcome.status) {
     case 'succeeded':
@@ -53,8 +55,9 @@ export function finishText(result: FinishedRollback): string {
       return `⚠️ *Rollback of ${plan.target} stopped*: the plan no longer matches what is live. Nothing was changed. Run \`/rollback ${plan.target}\` for a fresh plan.`;
     case 'failed': {
       const live = outcome.live ? ` Live now: *${escapeForSlack(outcome.live.label)}*.` : '';
-      const hint = outcome.error?.hint ? `\n${escapeForSlack(outcome.error.hint)}` : '';
-      return `❌ *Rollback of ${plan.target} failed* after ${formatDuration(result.runMs)}: ${escapeForSlack(outcome.error?.message ?? 'verification failed')}${live}${hint}`;
+      const hint = outcome.error?.hintText ? `\n${renderText(outcome.error.hintText)}` : '';
+      const what = outcome.error ? renderText(outcome.error.text) : 'verification failed';
+      return `❌ *Rollback of ${plan.target} failed* after ${formatDuration(result.runMs)}: ${what}${live}${hint}`;
     }
   }
 }

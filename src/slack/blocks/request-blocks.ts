@@ -1,10 +1,10 @@
 import type { types } from '@slack/bolt';
 import { describeApprovers } from '../../core/approval.js';
-import { escapeForSlack } from '../../core/command.js';
 import { postRollbackChecklist } from '../../core/incident-record.js';
-import { mention } from '../../core/people.js';
 import type { RollbackRequest } from '../../core/request.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
+import { mention, renderText, SLACK } from '../render-text.js';
+import { escapeForSlack } from '../slack-text.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -78,7 +78,7 @@ export function approvalRequestMessage(
       elements: [
         {
           type: 'mrkdwn',
-          text: `Approvers: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
+          text: `Approvers: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
         },
       ],
     },
@@ -141,7 +141,7 @@ export function followUpRequestMessage(
       elements: [
         {
           type: 'mrkdwn',
-          text: `Needs its own approval: ${describeApprovers(rules.approvers)}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
+          text: `Needs its own approval: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
         },
       ],
     },
@@ -243,7 +243,7 @@ export function rollingBackNotice(request: NoticeFacts, status?: string) {
 
 /** The runbooks' post-rollback checklist, and the buttons that help with it. */
 export function afterRollbackMessage(requestId: string, plan: Plan, endedAt: number) {
-  const items = postRollbackChecklist(plan, endedAt);
+  const items = postRollbackChecklist(plan, endedAt, SLACK);
   const text = `📋 *After the rollback* (runbooks)\n${items.map((item) => `☐ ${item}`).join('\n')}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text } },

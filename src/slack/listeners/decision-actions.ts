@@ -1,10 +1,10 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { isRollbackError, type RollbackError, toRollbackError } from '../../core/errors.js';
-import { mention } from '../../core/people.js';
+import { renderIncidentRecord } from '../../core/incident-record.js';
+import type { Announcement } from '../../core/ports/notifier.js';
 import type { RequestOrigin, RollbackRequest, ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
-import { escapeForSlack, fenceSafe } from '../../core/slack-text.js';
 import type { Logger } from '../../log.js';
 import { storeUnavailable } from '../../store/redis-errors.js';
 import {
@@ -18,9 +18,10 @@ import {
   FOLLOW_UP_ACTION,
   followUpRequestMessage,
   RECORD_ACTION,
-  rollingBackNotice,
 } from '../blocks/request-blocks.js';
-import { postInChannel } from '../post-to-channel.js';
+import { noticeNotifier, threadNotifier } from '../notice-notifier.js';
+import { mention, renderText, SLACK } from '../render-text.js';
+import { escapeForSlack, fenceSafe } from '../slack-text.js';
 
 interface Click {
   requestId: string;
@@ -121,7 +122,8 @@ export function registerDecisionActions(
     await ack();
     const click = clickOf(body, action, respond, client);
     try {
-      const record = await service.incidentRecord(click.requestId);
+      const { request, timeline } = await service.incidentRecord(click.requestId);
+      const record = renderIncidentRecord(request, timeline, SLACK);
       const threadTs = body.message?.thread_ts ?? body.message?.ts;
       await client.chat.postMessage({
         channel: click.from.channel,
@@ -151,33 +153,10 @@ async function refuse(click: Click, error: unknown, service: RollbackService, lo
   const coded = unavailable ?? toRollbackError(error);
   if (unavailable) log.warn({ err: error, requestId: click.requestId }, 'decision: Redis is not answering');
   else if (!isRollbackError(error)) log.error({ err: error, requestId: click.requestId }, 'decision failed');
-  await tellClicker(click, `❌ ${coded.toUserText()}`, log);
+  await tellClicker(click, `❌ ${renderText(coded.userText())}`, log);
   if (coded.code === 'REQUEST_EXPIRED') {
     const request = await service.find(click.requestId, click.from).catch(() => undefined);
     if (request) await rewrite(click, request, decidedRequestMessage(request, expiredDecision(request)), log);
-  }
-}
-
-/** The runbook's first step: tell the incident channel; its message roots the progress thread. Never throws. */
-async function postNotice(
-  click: Click,
-  request: RollbackRequest,
-  service: RollbackService,
-  log: Logger,
-): Promise<{ thread?: ThreadRef; problem?: RollbackError }> {
-  try {
-    const posted = await postInChannel(click.client, {
-      channel: service.rules.incidentChannel,
-      ...rollingBackNotice(request),
-      unfurl_links: false,
-    });
-    return { thread: { ...posted, root: 'notice' } };
-  } catch (error) {
-    log.warn({ err: error }, 'could not post the notice in the incident channel; using the request thread');
-    const fallback = request.origin.messageTs
-      ? { channel: request.origin.channel, ts: request.origin.messageTs, root: 'request' as const }
-      : undefined;
-    return { ...(fallback ? { thread: fallback } : {}), problem: toRollbackError(error) };
   }
 }
 
@@ -195,31 +174,19 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
     return;
   }
 
-  // The runbook's first step is to tell the incident channel; its message roots the progress thread. The
-  // job is queued at once, beside the notice: the worker's first read need not wait for Slack, and the
-  // change itself waits (briefly: ANNOUNCE_WAIT_MS) until the notice is posted and its thread stored here.
-  const notice = postNotice(click, request, service, log);
+  // Core's one lifecycle: the job is queued beside the notice; a job that cannot be queued is undone.
+  let announcement: Announcement;
   try {
-    await service.start(request, undefined, { threadPending: true });
+    announcement = await service.launch(request, noticeNotifier(click.client, service.rules.incidentChannel, log));
   } catch (error) {
-    const coded = toRollbackError(error);
-    await tellClicker(click, `❌ ${coded.toUserText()}`, log);
+    await tellClicker(click, `❌ ${renderText(toRollbackError(error).userText())}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
     if (reopened?.state === 'pending')
       await rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log);
-    const { thread } = await notice;
-    if (thread) {
-      await click.client.chat
-        .postMessage({ channel: thread.channel, thread_ts: thread.ts, text: `❌ ${coded.toUserText()}` })
-        .catch((err: unknown) => log.warn({ err }, 'could not report the queue failure in the thread'));
-    }
     return;
   }
 
-  const { thread, problem } = await notice;
-  await service
-    .attachThread(request.id, thread)
-    .catch((err: unknown) => log.warn({ err }, 'could not store where the rollback reports; its steps go to the log'));
+  const { thread, problem } = announcement;
   if (thread) warnIfNobodyPicksUp(click.client, service, request.id, thread, pickupWarningMs, log);
 
   let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
@@ -227,7 +194,7 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
     const where = thread
       ? "Progress is in this message's thread."
       : "Progress goes to the bot's log only; `/rollback status` shows how it ends.";
-    decision += `\n⚠️ ${problem.toUserText()} ${where}`;
+    decision += `\n⚠️ ${renderText(problem.userText())} ${where}`;
   }
   await rewrite(click, request, decidedRequestMessage(request, decision), log);
 }
@@ -240,9 +207,9 @@ async function startFollowUp(
   log: Logger,
 ): Promise<void> {
   try {
-    await service.start(request, request.thread);
+    await service.launch(request, threadNotifier(click.client, log));
   } catch (error) {
-    await tellClicker(click, `❌ ${toRollbackError(error).toUserText()}`, log);
+    await tellClicker(click, `❌ ${renderText(toRollbackError(error).userText())}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
     if (reopened?.state === 'pending')
       await rewrite(click, reopened, followUpRequestMessage(reopened, service.rules), log);

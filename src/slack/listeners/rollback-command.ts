@@ -1,5 +1,4 @@
 import type { App, RespondFn } from '@slack/bolt';
-import { parseCommand } from '../../core/command.js';
 import { isRollbackError, toRollbackError } from '../../core/errors.js';
 import type { ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
@@ -7,7 +6,9 @@ import type { Logger } from '../../log.js';
 import { storeUnavailable } from '../../store/redis-errors.js';
 import { helpText, historyText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
+import { parseCommand } from '../command.js';
 import { postInChannel, threadLink } from '../post-to-channel.js';
+import { renderText } from '../render-text.js';
 
 function ephemeral(text: string) {
   return { response_type: 'ephemeral' as const, text };
@@ -25,7 +26,7 @@ async function refuse(respond: RespondFn, error: unknown, log: Logger): Promise<
     ? `
 Follow it here: ${threadLink(thread)}`
     : '';
-  await respond(ephemeral(`❌ ${coded.toUserText()}${link}`)).catch((err: unknown) =>
+  await respond(ephemeral(`❌ ${renderText(coded.userText())}${link}`)).catch((err: unknown) =>
     log.warn({ err }, 'could not answer the requester'),
   );
 }
@@ -67,7 +68,7 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
     try {
       service.driver(parsed.target);
     } catch (error) {
-      await ack(ephemeral(`❌ ${toRollbackError(error).toUserText()}`));
+      await ack(ephemeral(`❌ ${renderText(toRollbackError(error).userText())}`));
       return;
     }
     const version = parsed.toVersion ? ` to v${parsed.toVersion}` : '';

@@ -1,7 +1,6 @@
 import { TARGET_NAME } from '../config/rollback-file.js';
+import { MAX_REASON_LENGTH } from '../core/names.js';
 import { escapeForSlack } from './slack-text.js';
-
-export { escapeForSlack };
 
 export type Command =
   | { kind: 'help' }
@@ -10,9 +9,6 @@ export type Command =
   | { kind: 'rollback'; target: string; toVersion: string | undefined; reason: string }
   | { kind: 'invalid'; message: string };
 
-export const MAX_REASON_LENGTH = 500;
-/** Words the command reads itself, so no target may be called that. */
-export const RESERVED_WORDS = ['help', 'list', 'targets', 'status', 'history'];
 const MAX_TEXT_LENGTH = 4_000;
 
 /**
@@ -70,29 +66,4 @@ export function parseCommand(raw: string): Command {
     };
   }
   return { kind: 'rollback', target: first, toVersion, reason };
-}
-
-/** The closest known name, for "did you mean". */
-export function closestName(input: string, names: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of names) {
-    const distance = levenshtein(input, name);
-    if (distance <= Math.max(2, Math.floor(name.length / 3)) && (!best || distance < best.distance))
-      best = { name, distance };
-  }
-  return best?.name;
-}
-
-function levenshtein(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 10) return Number.POSITIVE_INFINITY;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? Number.POSITIVE_INFINITY;
 }
