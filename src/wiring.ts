@@ -150,7 +150,7 @@ export async function startWorker(
     symmetry: deps.symmetry,
     lockMs: deps.lockMs,
     store,
-    driverFor: (target) => drivers.get(target),
+    driverOfTarget: (target) => drivers.get(target),
     queueName: deps.queueName,
     reporterFor: (job, jobLog): ProgressReporter => {
       const forThread = (thread: ThreadRef | undefined) =>

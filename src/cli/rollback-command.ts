@@ -1,6 +1,6 @@
 import type { Config } from '../config/load-config.js';
 import { checkApprover } from '../core/approval.js';
-import { isRollbackError, RollbackError, toRollbackError } from '../core/errors.js';
+import { isRollbackError, RollbackError } from '../core/errors.js';
 import type { Notifier } from '../core/ports/notifier.js';
 import type { RollbackRequest } from '../core/request.js';
 import { command, text } from '../core/text.js';

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Rules, TargetConfig } from '../core/config-types.js';
 import { RollbackError } from '../core/errors.js';
 import type { DriverEnvironment } from '../core/ports/driver.js';
-import { driverFor, drivers } from '../drivers/registry.js';
+import { descriptorOf, drivers } from '../drivers/registry.js';
 import { type Env, envSchema } from './env.js';
 import { rollbackFileSchema } from './rollback-file.js';
 
@@ -110,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
   };
 }
 
-export function readRollbackFile(
+function readRollbackFile(
   file: string,
   driverEnvironment: DriverEnvironment,
 ): { rules: Rules; targets: TargetConfig[] } {
@@ -134,7 +134,7 @@ export function readRollbackFile(
   const targets: TargetConfig[] = [];
   const needed = new Set<string>();
   for (const [name, entry] of Object.entries(parsed.data.targets)) {
-    const driver = driverFor(entry.kind);
+    const driver = descriptorOf(entry.kind);
     if (!driver) {
       const known = drivers.map((d) => d.kind).join(', ');
       problems.push(`${file}: targets.${name}.kind: unknown kind "${entry.kind}"; known kinds: ${known}`);

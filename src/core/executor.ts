@@ -49,7 +49,7 @@ export interface ExecuteOptions {
    */
   beforeChange?: (() => Promise<boolean>) | undefined;
   /** Right before the change, after the deciding read: confirms this run still holds its job (see lease.ts). */
-  fence?: (() => Promise<void>) | undefined;
+  holdLease?: (() => Promise<void>) | undefined;
   /** How long to wait before reading again after a change whose answer never came. */
   lateChangeRecheckMs?: number | undefined;
 }
@@ -119,7 +119,7 @@ export async function executePlan(
         if (!check) return outcome;
         decided = check;
       }
-      if (!alreadyDone()) await options.fence?.();
+      if (!alreadyDone()) await options.holdLease?.();
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;
       return fail(error, 'Stopped before the change, so nothing was changed');

@@ -1,5 +1,5 @@
 /**
- * Thrown by a fence when this run no longer holds its job: a worker that was paused longer than its lock
+ * Thrown by holdLease when this run no longer holds its job: a worker that was paused longer than its lock
  * finds another worker carrying the rollback on. The run stops before changing anything and records nothing;
  * the run that holds the job tells the story.
  */

@@ -50,7 +50,7 @@ export interface RunRollbackDeps {
    * holds it a while longer, or throws LeaseLostError. Two live workers can then never both make the change:
    * one that was paused past its lock finds the job taken over and stops.
    */
-  fence?: (() => Promise<void>) | undefined;
+  holdLease?: (() => Promise<void>) | undefined;
   /** See ExecuteOptions.lateChangeRecheckMs. */
   lateChangeRecheckMs?: number | undefined;
 }
@@ -143,7 +143,7 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     const beforeChange = () => waitForAnnouncement(announcement, deps.signal, ctx.report);
     outcome = await executePlan(deps.driver, job.plan, ctx, {
       beforeChange,
-      fence: deps.fence,
+      holdLease: deps.holdLease,
       lateChangeRecheckMs: deps.lateChangeRecheckMs,
     });
     const revert =
@@ -328,7 +328,7 @@ async function runFollowUp(
       ),
     );
   }
-  await deps.fence?.();
+  await deps.holdLease?.();
   const first = await deps.store.markActing(job.requestId, now());
   if (!first && !symmetry) {
     return refuse(

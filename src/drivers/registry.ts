@@ -13,7 +13,7 @@ import type { DriverModule } from './types.js';
  */
 export const drivers: readonly DriverModule[] = [fastlyDescriptor, helmDescriptor, kubernetesDescriptor];
 
-export function driverFor(kind: string): DriverModule | undefined {
+export function descriptorOf(kind: string): DriverModule | undefined {
   return drivers.find((d) => d.kind === kind);
 }
 
@@ -23,7 +23,7 @@ export async function createDriver(
   environment: DriverEnvironment,
   log: Logger,
 ): Promise<RollbackDriver> {
-  const module = driverFor(target.kind);
+  const module = descriptorOf(target.kind);
   if (!module) throw new RollbackError('CONFIG_INVALID', `unknown kind ${target.kind}`);
   const factory = await module.load();
   // settings were parsed by this driver's schema in loadConfig (durations already in ms): not again.

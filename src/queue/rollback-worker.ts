@@ -18,7 +18,7 @@ export interface WorkerOptions {
   concurrency?: number;
   store: RequestStore;
   /** The driver this worker's rollback.yml gives a target; undefined for a target it does not name. */
-  driverFor(target: string): RollbackDriver | undefined;
+  driverOfTarget(target: string): RollbackDriver | undefined;
   /** The queue to work on: the shared one (default), or a request's dedicated queue (the CLI's own run). */
   queueName?: string | undefined;
   reporterFor(job: RollbackJobData, log: Logger): ProgressReporter;
@@ -38,8 +38,8 @@ export interface WorkerOptions {
 }
 
 const DEFAULT_LOCK_MS = 10_000;
-/** A run's result when it stopped at its fence: another run holds the job. */
-const HANDED_OVER = 'handed-over';
+/** A run's result when it found its lease lost before the change: another run holds the job. */
+const LEASE_LOST = 'lease-lost';
 
 function jobTimeoutMs(job: RollbackJobData): number {
   return Math.max(job.plan.budgetMs * 5, 5 * 60_000);
@@ -62,8 +62,8 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
         'job handed back while its run is still under way here (lock lost, Redis was away?); waiting for that run',
       );
       const result = await underway;
-      // That run stopped at its fence, before any change, because this hand-back holds the job now: go on.
-      if (result !== HANDED_OVER) return result;
+      // That run lost its lease before any change, because this hand-back holds the job now: go on.
+      if (result !== LEASE_LOST) return result;
     }
     const run = processOnce(job, token);
     running.set(id, run);
@@ -74,7 +74,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     }
   };
   /** The lease: still this run's job (BullMQ's lock holds our token), and held lockMs longer from now. */
-  const fenceFor = (job: Job, token: string | undefined) => async () => {
+  const leaseOf = (job: Job, token: string | undefined) => async () => {
     if (token === undefined) return;
     if ((await job.extendLock(token, lockMs)) !== 1) throw new LeaseLostError();
   };
@@ -87,12 +87,12 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     try {
       const outcome = await runRollback(data, {
         store: options.store,
-        driver: options.driverFor(data.plan.target),
+        driver: options.driverOfTarget(data.plan.target),
         reporter,
         log,
         signal,
         symmetry: options.symmetry,
-        fence: fenceFor(job, token),
+        holdLease: leaseOf(job, token),
       });
       log.info({ status: outcome?.status ?? 'skipped' }, 'rollback job done');
       return outcome?.status ?? 'skipped';
@@ -105,7 +105,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
           status: 'info',
           text: 'A worker that had been paused came back and found this rollback taken over: it stopped without changing anything.',
         });
-        return HANDED_OVER;
+        return LEASE_LOST;
       }
       // Something outside the plan broke (Redis, a bug): say so where people are looking.
       const coded = toRollbackError(error);
@@ -151,7 +151,7 @@ async function reportGivenUp(job: Job, options: WorkerOptions): Promise<void> {
   const log = options.log.child({ requestId: data.requestId, target: data.plan.target, jobId: job.id });
   const { plan } = data;
   const error = new RollbackError(
-    'QUEUE_UNAVAILABLE',
+    'WORKERS_STOPPED',
     `Two workers stopped in the middle of this rollback, so it is not tried a third time; whether ${plan.to.label} was activated is not known.`,
     {
       hint: `Check ${plan.target} by hand before anything else (\`/rollback status\` shows what is live), then roll back again or fix forward. Then look at why the workers stopped.`,

@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { isRollbackError, type RollbackError, toRollbackError } from '../../core/errors.js';
+import { isRollbackError, toRollbackError } from '../../core/errors.js';
 import { renderIncidentRecord } from '../../core/incident-record.js';
 import type { Announcement } from '../../core/ports/notifier.js';
 import type { RequestOrigin, RollbackRequest, ThreadRef } from '../../core/request.js';
