@@ -12,7 +12,7 @@ import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setu
 import { probeSlack, type SlackAccess } from './slack-access.js';
 
 /** ok and note pass; failed fails the doctor; skipped was not checked because something before it failed. */
-export interface Check {
+interface Check {
   check: string;
   status: 'ok' | 'failed' | 'note' | 'skipped';
   detail: string;

@@ -42,5 +42,3 @@ export const rollbackFileSchema = z
     ),
   })
   .strict();
-
-export type RollbackFile = z.infer<typeof rollbackFileSchema>;

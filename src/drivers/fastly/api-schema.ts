@@ -34,10 +34,9 @@ export const serviceDetailSchema = z.object({
   versions: z.array(versionSchema),
   active_version: z.object({ number: z.number().int().positive() }).nullish(),
 });
-export type ServiceDetailBody = z.infer<typeof serviceDetailSchema>;
 
 /** `GET /events` (JSON:API). Attributes per the API reference's "Event logs" data model. */
-export const eventSchema = z.object({
+const eventSchema = z.object({
   id: z.string(),
   attributes: z.object({
     created_at: z.string(),
@@ -63,7 +62,7 @@ export const eventsResponseSchema = z.object({
  * `{ errors: [{ title, detail }] }`. Anything else (an HTML page from a proxy) fails to parse and
  * the caller falls back to the status line.
  */
-export const errorBodySchema = z.union([
+const errorBodySchema = z.union([
   z.object({ msg: z.string(), detail: z.string().nullish() }),
   z.object({ errors: z.array(z.object({ title: z.string().nullish(), detail: z.string().nullish() })).min(1) }),
 ]);

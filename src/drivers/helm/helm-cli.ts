@@ -21,7 +21,7 @@ export interface HelmCliOptions {
  * helm bounds only its --wait by --timeout: a request the API server never answers holds it for ever
  * (seen with helm 4.1). It gets this long on top of --timeout, then it is stopped.
  */
-export const HELM_GRACE_MS = 20_000;
+const HELM_GRACE_MS = 20_000;
 
 const SAFE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 

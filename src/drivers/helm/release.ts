@@ -30,7 +30,7 @@ const releaseSchema = z.object({
   labels: z.record(z.string(), z.string()).optional(),
 });
 
-export interface Workload {
+interface Workload {
   kind: string;
   name: string;
   images: string[];
@@ -65,7 +65,7 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
  * Decodes `data.release` of a `sh.helm.release.v1.*` Secret. The API returns Secret data base64-encoded;
  * inside is Helm's own base64 of the gzip of the release JSON (helm pkg/storage/driver/util.go).
  */
-export function decodeRelease(secretData: string): HelmRevision {
+function decodeRelease(secretData: string): HelmRevision {
   const helmEncoded = Buffer.from(secretData, 'base64').toString('utf8');
   let bytes = Buffer.from(helmEncoded, 'base64');
   if (bytes.subarray(0, 2).equals(GZIP_MAGIC)) bytes = gunzipSync(bytes);
@@ -110,7 +110,7 @@ const workloadSchema = z.object({
 });
 
 /** The Deployments (and StatefulSets, DaemonSets) a rendered manifest creates, with their images. */
-export function workloadsOf(manifest: string): Workload[] {
+function workloadsOf(manifest: string): Workload[] {
   const workloads: Workload[] = [];
   for (const document of parseAllDocuments(manifest)) {
     if (!('toJS' in document)) continue;

@@ -4,7 +4,7 @@ import type { HelmRevision } from './release.js';
 
 const RESTORABLE = new Set(['superseded', 'deployed']);
 
-export function revisionLabel(revision: HelmRevision): string {
+function revisionLabel(revision: HelmRevision): string {
   const app = revision.appVersion.replace(/^v/, '');
   return app ? `v${app} (revision ${revision.revision})` : `revision ${revision.revision}`;
 }

@@ -67,7 +67,7 @@ export function loadKubeConfig(context?: string, file?: string): KubeConfig {
  * through two context names or files is one cluster, and one context name in two files naming
  * different servers is two.
  */
-export function clusterOf(kubeConfig: KubeConfig): string {
+function clusterOf(kubeConfig: KubeConfig): string {
   const server = kubeConfig.getCurrentCluster()?.server;
   if (!server) {
     throw new RollbackError(

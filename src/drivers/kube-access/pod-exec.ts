@@ -16,7 +16,7 @@ function collector(into: string[]): Writable {
 }
 
 /** The exit code a finished exec reports: 0 on Success, else the ExitCode cause (1 when it is missing). */
-export function exitCodeOf(status: V1Status): number {
+function exitCodeOf(status: V1Status): number {
   if (status.status === 'Success') return 0;
   const code = Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message);
   return Number.isInteger(code) ? code : 1;

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 
-export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 const HASH_LABEL = 'pod-template-hash';
 /** Annotations that describe the Deployment itself, never copied from a ReplicaSet (as in kubectl's rollback). */
 const SKIPPED_ANNOTATIONS = new Set([
@@ -24,7 +24,7 @@ export function revisionOf(object: { metadata?: { annotations?: Record<string, s
   return Number.isInteger(value) && value > 0 ? value : 0;
 }
 
-export function imagesOf(template: V1PodTemplateSpec | undefined): string[] {
+function imagesOf(template: V1PodTemplateSpec | undefined): string[] {
   return (template?.spec?.containers ?? []).map((c) => c.image ?? '?');
 }
 
