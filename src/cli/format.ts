@@ -1,7 +1,7 @@
 import { formatBudget, formatDuration } from '../core/duration.js';
 import { timelineText } from '../core/incident-record.js';
 import type { RollbackRequest } from '../core/request.js';
-import type { HistoryEntry, TargetStatus } from '../core/rollback-queries.js';
+import type { HistoryEntry, TargetStatus } from '../core/rollback-service.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
 import { TERMINAL } from './render-text.js';

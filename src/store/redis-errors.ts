@@ -28,23 +28,3 @@ export function storeUnavailable(error: unknown): RollbackError | undefined {
     },
   );
 }
-
-/**
- * The adapter with every async method's Redis outage turned into QUEUE_UNAVAILABLE, so front ends and core
- * see one coded error and never ioredis's words (the adapters translate their own outages).
- */
-export function translatingOutages<T extends object>(adapter: T): T {
-  return new Proxy(adapter, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]) => {
-        const result: unknown = value.apply(target, args);
-        if (!(result instanceof Promise)) return result;
-        return result.catch((error: unknown) => {
-          throw storeUnavailable(error) ?? error;
-        });
-      };
-    },
-  });
-}

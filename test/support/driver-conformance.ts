@@ -30,7 +30,7 @@ export function context(steps: StepReport[] = [], signal = AbortSignal.timeout(6
 }
 
 /**
- * The contract of drivers/types.ts, checked the same way for every provider (as BullMQ checks every
+ * The contract of core/ports/driver.ts, checked the same way for every provider (as BullMQ checks every
  * adapter with one suite): plan reads only; execute + verify restore exactly the pinned version; a stale
  * plan changes nothing; a second run finds the work done and changes nothing.
  */

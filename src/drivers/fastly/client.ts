@@ -11,7 +11,7 @@
  * - Calls cannot be aborted and reject with plain objects, not Errors; a superagent plugin hands us
  *   each request so a timeout or an AbortSignal can abort it.
  * - Response bodies are converted into model objects that drop what they do not know; we parse the
- *   raw `response.body` with zod instead (schema.ts), and turn the conversion off: it cost 1–3 ms of CPU
+ *   raw `response.body` with zod instead (api-schema.ts), and turn the conversion off: it cost 1–3 ms of CPU
  *   per answer (dates parsed in every version and event) for objects nobody read.
  * - superagent, under the package, opens a new connection per call (`agent: false`): a TCP and a TLS
  *   handshake before each of a rollback's calls. Each client keeps its connections alive instead.
