@@ -6,7 +6,7 @@ export type { Logger };
  * Paths that may carry secrets anywhere in a log line. pino replaces them before serialising,
  * so a token handed to a logger by mistake never reaches stdout.
  */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'token',
   '*.token',
   'botToken',

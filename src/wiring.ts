@@ -110,7 +110,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
 }
 
 /** Revert branches for the targets that have `git:` settings; none when no target has. */
-export function createSymmetry(config: Config): SymmetryRestorer | undefined {
+function createSymmetry(config: Config): SymmetryRestorer | undefined {
   const settings = new Map<string, GitSettings>();
   for (const target of config.targets) {
     const git = (target.settings as { git?: GitSettings }).git;

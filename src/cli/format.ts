@@ -1,7 +1,7 @@
 import { formatBudget, formatDuration } from '../core/duration.js';
 import { timelineText } from '../core/incident-record.js';
 import type { RollbackRequest } from '../core/request.js';
-import type { HistoryEntry, TargetStatus } from '../core/rollback-service.js';
+import type { HistoryEntry, TargetStatus } from '../core/rollback-queries.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
 import { TERMINAL } from './render-text.js';
@@ -21,7 +21,7 @@ function version(v: VersionInfo): string {
   return v.description ? `${v.label} — ${v.description}` : v.label;
 }
 
-export function utcMinute(ms: number): string {
+function utcMinute(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 

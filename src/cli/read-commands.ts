@@ -27,7 +27,7 @@ async function withCore<T>(ctx: CliContext, work: (core: Core, config: Config) =
 
 export function statusCommand(ctx: CliContext): Promise<ExitCode> {
   return withCore(ctx, async (core) => {
-    const statuses = await core.service.status();
+    const statuses = await core.service.queries.status();
     ctx.out.line('Rollback targets');
     for (const line of statusLines(statuses)) ctx.out.line(line);
     ctx.out.document({ ok: true, targets: statuses });
@@ -37,7 +37,7 @@ export function statusCommand(ctx: CliContext): Promise<ExitCode> {
 
 export function historyCommand(ctx: CliContext, target: string | undefined, limit: number): Promise<ExitCode> {
   return withCore(ctx, async (core) => {
-    const entries = await core.service.history(target, limit);
+    const entries = await core.service.queries.history(target, limit);
     ctx.out.line(`Last rollbacks${target ? ` of ${target}` : ''}`);
     for (const line of historyLines(entries, target)) ctx.out.line(line);
     ctx.out.document({
@@ -71,7 +71,7 @@ export function recordCommand(ctx: CliContext, id: string): Promise<ExitCode> {
         },
       );
     }
-    const { request, timeline } = await core.service.incidentRecord(id);
+    const { request, timeline } = await core.service.queries.incidentRecord(id);
     const markdown = renderIncidentRecord(request, timeline, TERMINAL);
     // The record is a document to paste: printed as it is, as the Incident record button posts it.
     ctx.out.raw(markdown);

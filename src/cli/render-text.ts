@@ -3,7 +3,7 @@ import { render, type Suggestion, type Text, type TextRenderer } from '../core/t
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 
 /** A suggestion as the CLI's own command. */
-export function cliCommand(s: Suggestion): string {
+function cliCommand(s: Suggestion): string {
   switch (s.action) {
     case 'plan':
       return `rapid-rollback plan ${s.target}`;

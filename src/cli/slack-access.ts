@@ -11,7 +11,7 @@ import { slackLogger } from '../slack/slack-logger.js';
  * A client that gives up fast: when Slack itself is down, a break-glass rollback must not wait for
  * the bot's patient retries before it can start.
  */
-export function quickSlackClient(
+function quickSlackClient(
   settings: { botToken: string; apiUrl?: string | undefined },
   log: Logger,
   timeoutMs: number,
@@ -39,7 +39,7 @@ const TOKEN_ERRORS = [
 ];
 
 /** Says in a few words why Slack could not be used. */
-export function describeSlackFailure(error: unknown, apiUrl: string | undefined, timeoutMs: number): string {
+function describeSlackFailure(error: unknown, apiUrl: string | undefined, timeoutMs: number): string {
   const code = slackError(error);
   if (code && TOKEN_ERRORS.includes(code)) return `Slack refused the bot token (${code})`;
   if (code) return `Slack answered ${code}`;

@@ -5,7 +5,7 @@ import type { DriverContext, LiveState, RollbackDriver } from './ports/driver.js
 import { command, text } from './text.js';
 import type { Plan, VerifyCheck, VersionInfo } from './types.js';
 
-export type ExecutionStatus = 'succeeded' | 'already-done' | 'stale' | 'failed';
+type ExecutionStatus = 'succeeded' | 'already-done' | 'stale' | 'failed';
 
 export interface ExecutionOutcome {
   status: ExecutionStatus;
@@ -55,7 +55,7 @@ export interface ExecuteOptions {
 }
 
 /** A provider may apply a change whose answer was lost a few seconds late (Fastly activations take seconds). */
-export const LATE_CHANGE_RECHECK_MS = 5_000;
+const LATE_CHANGE_RECHECK_MS = 5_000;
 
 /**
  * The call's outcome is unknown: no answer, a dropped connection, a 5xx. A definite refusal is not, nor a

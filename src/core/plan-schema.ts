@@ -4,7 +4,7 @@ import type { Ref, Suggestion, Text } from './text.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
 
 /** Plans cross Redis twice (the request store, the job): both parse them with these. */
-export const versionSchema = z.object({
+const versionSchema = z.object({
   id: z.string(),
   label: z.string(),
   description: z.string().optional(),

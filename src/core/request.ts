@@ -1,3 +1,4 @@
+import { RollbackError } from './errors.js';
 import type { TimelineStore } from './timeline.js';
 import type { Plan, RollbackRecord } from './types.js';
 
@@ -20,7 +21,7 @@ export type RequestState =
   | 'cancelled'
   | 'expired';
 
-export const OPEN_STATES: readonly RequestState[] = ['pending'];
+const OPEN_STATES: readonly RequestState[] = ['pending'];
 export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'stale', 'cancelled', 'expired'];
 
 /** Where the request lives in the chat (or the CLI): enough to update it and to check a click came from it. */
@@ -135,3 +136,14 @@ export function newRequestId(now = Date.now()): string {
 }
 
 export const REQUEST_ID = /^rb-[a-z0-9]{6,12}-[a-z0-9]{6}$/;
+
+/** A request id nobody knows, or a button that does not belong to its request: the same answer for both. */
+export function requestUnknown(): RollbackError {
+  return new RollbackError(
+    'REQUEST_UNKNOWN',
+    'That rollback request does not exist (or this button does not belong to it).',
+    {
+      hint: 'Nothing was queued. Make a new request for the target.',
+    },
+  );
+}

@@ -4,7 +4,6 @@ import type { Rules, TargetConfig } from './config-types.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
-import { closestName } from './names.js';
 import type { DriverContext, RollbackDriver } from './ports/driver.js';
 import type { Announcement, Notifier } from './ports/notifier.js';
 import type { JobQueue } from './ports/queue.js';
@@ -13,10 +12,13 @@ import {
   type RequestOrigin,
   type RequestStore,
   type RollbackRequest,
+  requestUnknown,
   type ThreadRef,
 } from './request.js';
+import { RollbackQueries } from './rollback-queries.js';
 import { followUpStale, followUpsFor } from './run-rollback.js';
 import type { SymmetryRestorer } from './symmetry.js';
+import { TargetDrivers } from './target-drivers.js';
 import { channel, command, person, text } from './text.js';
 import type { TimelineEvent } from './timeline.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
@@ -25,7 +27,7 @@ import type { Plan, RollbackRecord, VersionInfo } from './types.js';
  * An approval normally has its job queued within milliseconds. One still without a job this long after is
  * an orphan (Redis failed between the approval and the queue, and the approval could not be undone).
  */
-export const ORPHAN_APPROVAL_MS = 30_000;
+const ORPHAN_APPROVAL_MS = 30_000;
 
 export interface RollbackServiceDeps {
   rules: Rules;
@@ -41,35 +43,21 @@ export interface RollbackServiceDeps {
   symmetry?: SymmetryRestorer | undefined;
 }
 
-export interface TargetStatus {
-  name: string;
-  kind: string;
-  resource?: string | undefined;
-  current?: VersionInfo | undefined;
-  error?: string | undefined;
-  /** The request holding the target's lock (approved or running). */
-  running?: RollbackRequest | undefined;
-  /** Set while the live version is the one a rollback restored: git and the deploy disagree. */
-  diverged?: RollbackRecord | undefined;
-}
-
-export interface HistoryEntry {
-  request: RollbackRequest;
-  /** Approval → end, when it ran. */
-  durationMs: number | undefined;
-}
-
 /**
  * Requests, approvals and cancellations: everything between a person asking and a job being queued.
  * Knows nothing of Slack or of the queue's implementation; every refusal is a coded RollbackError.
  */
 export class RollbackService {
   private readonly now: () => number;
-  private readonly planTimeoutMs: number;
+
+  private readonly targets: TargetDrivers;
+  /** What people ask to see: status, history, an incident record. */
+  readonly queries: RollbackQueries;
 
   constructor(private readonly deps: RollbackServiceDeps) {
     this.now = deps.now ?? Date.now;
-    this.planTimeoutMs = deps.planTimeoutMs ?? 20_000;
+    this.targets = new TargetDrivers(deps.targets, deps.drivers, deps.planTimeoutMs ?? 20_000);
+    this.queries = new RollbackQueries({ targets: this.targets, store: deps.store, log: deps.log });
   }
 
   get rules(): Rules {
@@ -77,30 +65,15 @@ export class RollbackService {
   }
 
   targetNames(): string[] {
-    return this.deps.targets.map((t) => t.name);
+    return this.targets.names();
   }
 
   driver(target: string): RollbackDriver {
-    const driver = this.deps.drivers.get(target);
-    if (driver) return driver;
-    const names = this.targetNames();
-    const guess = closestName(target, names);
-    throw new RollbackError(
-      'TARGET_UNKNOWN',
-      text`There is no target called "${target}".${guess ? ` Did you mean \`${guess}\`?` : ''}`,
-      {
-        hint: `Known targets: ${names.map((n) => `\`${n}\``).join(', ')}. Nothing was queued.`,
-      },
-    );
+    return this.targets.driver(target);
   }
 
   private context(log: Logger): DriverContext & { done(): void } {
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new RollbackError('PROVIDER_TIMEOUT', 'The provider took too long to answer.')),
-      this.planTimeoutMs,
-    );
-    return { log, signal: controller.signal, report: () => undefined, done: () => clearTimeout(timer) };
+    return this.targets.readContext(log);
   }
 
   async request(input: {
@@ -321,15 +294,7 @@ export class RollbackService {
       clickedFrom &&
       (clickedFrom.channel !== request.origin.channel ||
         (request.origin.messageTs !== undefined && clickedFrom.messageTs !== request.origin.messageTs));
-    if (!request || fromElsewhere) {
-      throw new RollbackError(
-        'REQUEST_UNKNOWN',
-        'That rollback request does not exist (or this button does not belong to it).',
-        {
-          hint: 'Nothing was queued. Make a new request for the target.',
-        },
-      );
-    }
+    if (!request || fromElsewhere) throw requestUnknown();
     return request;
   }
 
@@ -487,53 +452,5 @@ export class RollbackService {
           },
         );
     }
-  }
-
-  /** The last rollbacks (newest first), with outcome and duration. */
-  async history(target: string | undefined, limit = 10): Promise<HistoryEntry[]> {
-    if (target) this.driver(target);
-    const ids = await this.deps.store.recentRequests(target, limit * 3);
-    const requests = (await Promise.all(ids.map((id) => this.deps.store.get(id)))).filter(
-      (r): r is RollbackRequest => r !== undefined,
-    );
-    return requests
-      .filter((r) => !r.followUp)
-      .slice(0, limit)
-      .map((request) => ({
-        request,
-        durationMs:
-          request.finishedAt !== undefined && request.approvedAt !== undefined
-            ? request.finishedAt - request.approvedAt
-            : undefined,
-      }));
-  }
-
-  /** The request and its durable timeline: what the incident record is made of (renderIncidentRecord). */
-  async incidentRecord(id: string): Promise<{ request: RollbackRequest; timeline: TimelineEvent[] }> {
-    const request = await this.find(id);
-    return { request, timeline: await this.deps.store.timeline(id) };
-  }
-
-  async status(): Promise<TargetStatus[]> {
-    return Promise.all(
-      this.deps.targets.map(async (target): Promise<TargetStatus> => {
-        const base: TargetStatus = { name: target.name, kind: target.kind };
-        const ctx = this.context(this.deps.log.child({ target: target.name }));
-        try {
-          const [live, holder, last] = await Promise.all([
-            this.driver(target.name).live(ctx),
-            this.deps.store.lockHolder(target.name),
-            this.deps.store.lastRollback(target.name),
-          ]);
-          const running = holder ? await this.deps.store.get(holder) : undefined;
-          const diverged = last && isAt(live.current, last.to) ? last : undefined;
-          return { ...base, resource: live.resource, current: live.current, running, diverged };
-        } catch (error) {
-          return { ...base, error: toRollbackError(error).message };
-        } finally {
-          ctx.done();
-        }
-      }),
-    );
   }
 }

@@ -26,7 +26,7 @@ export type Ref =
   | { ref: 'channel'; id: string }
   | { ref: 'command'; command: Suggestion };
 
-export type Part = string | Ref;
+type Part = string | Ref;
 
 /** Words and references; JSON as it is (the incident record keeps it in Redis). */
 export interface Text {

@@ -57,7 +57,7 @@ export interface RollbackRecord {
   by: string;
 }
 
-export type StepStatus = 'ok' | 'failed' | 'info' | 'progress';
+type StepStatus = 'ok' | 'failed' | 'info' | 'progress';
 
 /** One line in the incident thread. */
 export interface StepReport {

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobQueue, JobState, RollbackJobData } from '../core/ports/queue.js';
+import { translatingOutages } from '../store/redis-errors.js';
 import { dedicatedQueueName, JOB_NAME, QUEUE_NAME, rollbackJobSchema } from './job-schema.js';
 
 export interface QueueOptions {
@@ -36,6 +37,8 @@ export class RollbackQueue implements JobQueue {
     this.connection = options.connection;
     this.prefix = options.prefix ?? 'bull';
     this.queue = new Queue(QUEUE_NAME, { connection: options.connection, prefix: this.prefix });
+    // biome-ignore lint/correctness/noConstructorReturn: the proxy is the queue, with its Redis outages translated
+    return translatingOutages(this);
   }
 
   private async withDedicated<T>(requestId: string, work: (queue: Queue) => Promise<T>): Promise<T> {

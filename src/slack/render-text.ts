@@ -4,7 +4,7 @@ import { escapeForSlack } from './slack-text.js';
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 
 /** A suggestion as the slash command a person types in Slack. */
-export function slashCommand(s: Suggestion): string {
+function slashCommand(s: Suggestion): string {
   switch (s.action) {
     case 'plan':
       return `/rollback ${s.target}`;

@@ -15,7 +15,7 @@ const UNREACHABLE = [
 ];
 
 /** A coded QUEUE_UNAVAILABLE error when `error` says Redis is unreachable; undefined otherwise. */
-export function storeUnavailable(error: unknown): RollbackError | undefined {
+function storeUnavailable(error: unknown): RollbackError | undefined {
   if (!(error instanceof Error) || error instanceof RollbackError) return undefined;
   if (!UNREACHABLE.some((pattern) => pattern.test(error.message))) return undefined;
   return new RollbackError(
@@ -27,4 +27,24 @@ export function storeUnavailable(error: unknown): RollbackError | undefined {
       cause: error,
     },
   );
+}
+
+/**
+ * The adapter with every async method's Redis outage turned into QUEUE_UNAVAILABLE, so front ends and core
+ * see one coded error and never ioredis's words (the adapters translate their own outages).
+ */
+export function translatingOutages<T extends object>(adapter: T): T {
+  return new Proxy(adapter, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result: unknown = value.apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        return result.catch((error: unknown) => {
+          throw storeUnavailable(error) ?? error;
+        });
+      };
+    },
+  });
 }

@@ -13,6 +13,7 @@ import type {
 } from '../core/request.js';
 import type { TimelineEvent, TimelineStore } from '../core/timeline.js';
 import type { RollbackRecord } from '../core/types.js';
+import { translatingOutages } from './redis-errors.js';
 
 const num = z.coerce.number().optional();
 const str = z.string().optional();
@@ -167,6 +168,9 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
   ) {
     this.prefix = options.prefix ?? 'rr';
     this.retentionMs = options.retentionMs ?? 90 * 24 * 3_600_000;
+    // A Redis outage reaches callers as QUEUE_UNAVAILABLE, in words, not as ioredis's.
+    // biome-ignore lint/correctness/noConstructorReturn: the proxy is the store, with its outages translated
+    return translatingOutages(this);
   }
 
   private requestKey(id: string): string {

@@ -292,7 +292,8 @@ describe('rapid-rollback CLI', () => {
     expect(twice.code).toBe(1);
     expect(twice.stdout + twice.stderr).toContain('is succeeded');
     expect(w.fastly.activations.filter((a) => a.serviceId === EDGE_SERVICE)).toHaveLength(1);
-  });
+    // Five CLI processes one after another: each starts Node, loads the config and connects to Redis.
+  }, 90_000);
 
   it('refuses self-approval, an approver who is not listed, and a rollback nobody confirmed; nothing is activated', async () => {
     const w = await startWorld();

@@ -1,6 +1,6 @@
 import { describeApprovers } from '../../core/approval.js';
 import { formatDuration } from '../../core/duration.js';
-import type { HistoryEntry, TargetStatus } from '../../core/rollback-service.js';
+import type { HistoryEntry, TargetStatus } from '../../core/rollback-queries.js';
 import { threadLink } from '../post-to-channel.js';
 import { mention, renderText } from '../render-text.js';
 import { escapeForSlack } from '../slack-text.js';

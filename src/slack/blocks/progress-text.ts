@@ -25,7 +25,7 @@ export function slackStepText(text: string): string {
 }
 
 /** The budget line: "4.2 s from approval, within the 60 s target". */
-export function budgetText(result: FinishedRollback): string {
+function budgetText(result: FinishedRollback): string {
   const { sinceApprovalMs } = result;
   const budget = result.job.plan.budgetMs;
   const within = sinceApprovalMs <= budget;

@@ -19,7 +19,7 @@ const SELECTION_NOTE: Record<Plan['selection'], string> = {
   explicit: 'Asked for explicitly',
 };
 
-export function utcTime(ms: number): string {
+function utcTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 }
 

@@ -6,7 +6,6 @@ import type { Announcement } from '../../core/ports/notifier.js';
 import type { RequestOrigin, RollbackRequest, ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
-import { storeUnavailable } from '../../store/redis-errors.js';
 import {
   APPROVE_ACTION,
   approvalRequestMessage,
@@ -122,7 +121,7 @@ export function registerDecisionActions(
     await ack();
     const click = clickOf(body, action, respond, client);
     try {
-      const { request, timeline } = await service.incidentRecord(click.requestId);
+      const { request, timeline } = await service.queries.incidentRecord(click.requestId);
       const record = renderIncidentRecord(request, timeline, SLACK);
       const threadTs = body.message?.thread_ts ?? body.message?.ts;
       await client.chat.postMessage({
@@ -149,9 +148,9 @@ export function registerDecisionActions(
 }
 
 async function refuse(click: Click, error: unknown, service: RollbackService, log: Logger): Promise<void> {
-  const unavailable = storeUnavailable(error);
-  const coded = unavailable ?? toRollbackError(error);
-  if (unavailable) log.warn({ err: error, requestId: click.requestId }, 'decision: Redis is not answering');
+  const coded = toRollbackError(error);
+  if (coded.code === 'QUEUE_UNAVAILABLE')
+    log.warn({ err: error, requestId: click.requestId }, 'decision: Redis is not answering');
   else if (!isRollbackError(error)) log.error({ err: error, requestId: click.requestId }, 'decision failed');
   await tellClicker(click, `❌ ${renderText(coded.userText())}`, log);
   if (coded.code === 'REQUEST_EXPIRED') {
@@ -251,7 +250,7 @@ function warnIfNobodyPicksUp(
         text = `⚠️ No worker has started this rollback ${after}. It is queued and will run as soon as a worker is up: check \`npm run start:worker\` (or the worker containers) and Redis. If you cannot wait, roll back by hand with the runbook.`;
       } catch (error) {
         // Redis down, or back without its data: the people waiting in this thread must hear it, not a silence.
-        if (storeUnavailable(error)) {
+        if (isRollbackError(error) && error.code === 'QUEUE_UNAVAILABLE') {
           text = `⚠️ Redis is not answering ${after}, so I cannot tell whether a worker has started this rollback. A queued rollback runs once Redis and a worker are back; steps appear here when it does. If you cannot wait, roll back by hand with the runbook.`;
         } else if (isRollbackError(error) && error.code === 'REQUEST_UNKNOWN') {
           text = `⚠️ Redis no longer has this rollback request (it restarted without its data?), so no worker will start it; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then request the rollback again, or roll back by hand with the runbook.`;

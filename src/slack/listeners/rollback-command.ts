@@ -3,7 +3,6 @@ import { isRollbackError, toRollbackError } from '../../core/errors.js';
 import type { ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
-import { storeUnavailable } from '../../store/redis-errors.js';
 import { helpText, historyText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
 import { parseCommand } from '../command.js';
@@ -17,9 +16,8 @@ function ephemeral(text: string) {
 /** Tells the requester what went wrong, only to them; never throws. */
 async function refuse(respond: RespondFn, error: unknown, log: Logger): Promise<void> {
   // Redis down is an outage to report in words, not a bug: the requester hears it at once.
-  const unavailable = storeUnavailable(error);
-  const coded = unavailable ?? toRollbackError(error);
-  if (unavailable) log.warn({ err: error }, 'rollback command: Redis is not answering');
+  const coded = toRollbackError(error);
+  if (coded.code === 'QUEUE_UNAVAILABLE') log.warn({ err: error }, 'rollback command: Redis is not answering');
   else if (!isRollbackError(error)) log.error({ err: error }, 'rollback command failed');
   const thread = coded.code === 'TARGET_LOCKED' ? (coded.details.thread as ThreadRef | undefined) : undefined;
   const link = thread
@@ -49,7 +47,7 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
     if (parsed.kind === 'history') {
       await ack(ephemeral('⏳ Reading the record…'));
       try {
-        await respond(ephemeral(historyText(await service.history(parsed.target), parsed.target)));
+        await respond(ephemeral(historyText(await service.queries.history(parsed.target), parsed.target)));
       } catch (error) {
         await refuse(respond, error, log);
       }
@@ -58,7 +56,7 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
     if (parsed.kind === 'list') {
       await ack(ephemeral('⏳ Reading every target…'));
       try {
-        await respond(ephemeral(statusText(await service.status())));
+        await respond(ephemeral(statusText(await service.queries.status())));
       } catch (error) {
         await refuse(respond, error, log);
       }
