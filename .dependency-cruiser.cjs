@@ -52,6 +52,14 @@ module.exports = {
       to: { path: provider },
     },
     {
+      name: 'slack-imports-no-adapter',
+      comment:
+        'Slack renders what core returns; Redis and BullMQ stay behind the ports (store/ and queue/ turn their own failures into coded errors). The CLI is not held to this yet: plan-command.ts builds a RedisRequestStore and rollback-command.ts names the dedicated queue itself.',
+      severity: 'error',
+      from: { path: '^src/slack/' },
+      to: { path: '^src/(store|queue)/' },
+    },
+    {
       name: 'no-circular',
       comment: 'modules that import each other cannot be read, tested or loaded one at a time.',
       severity: 'error',
