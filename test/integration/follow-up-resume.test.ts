@@ -10,6 +10,7 @@ import type { RollbackJobData } from '../../src/core/ports/queue.js';
 import type { RollbackRequest } from '../../src/core/request.js';
 import type { FinishedRollback, ProgressReporter } from '../../src/core/run-rollback.js';
 import { runRollback } from '../../src/core/run-rollback.js';
+import { plainText } from '../../src/core/text.js';
 import type { Plan, StepReport } from '../../src/core/types.js';
 import { silentLogger } from '../../src/log.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
@@ -119,7 +120,7 @@ describe('a follow-up resumed after its worker stopped', () => {
     const outcome = await runRollback(job, deps(second));
     expect(runs).toEqual(['migration']);
     expect(outcome?.error?.code).toBe('OUTCOME_UNKNOWN');
-    expect(secondSteps.map((s) => s.text).join('\n')).toContain(
+    expect(secondSteps.map((s) => plainText(s.text)).join('\n')).toContain(
       'Revert migration not run again: the worker running it stopped, and `./migrate down 1` may already have run',
     );
     expect(second.finished[0]?.outcome.status).toBe('failed');
