@@ -52,11 +52,11 @@ module.exports = {
       to: { path: provider },
     },
     {
-      name: 'slack-imports-no-adapter',
+      name: 'front-ends-import-no-adapter',
       comment:
-        'Slack renders what core returns; Redis and BullMQ stay behind the ports (store/ and queue/ turn their own failures into coded errors). The CLI is not held to this yet: plan-command.ts builds a RedisRequestStore and rollback-command.ts names the dedicated queue itself.',
+        'Slack and the CLI render what core returns; Redis and BullMQ stay behind the ports (store/ and queue/ turn their own failures into coded errors; wiring.ts builds them).',
       severity: 'error',
-      from: { path: '^src/slack/' },
+      from: { path: '^src/(slack|cli|http)/' },
       to: { path: '^src/(store|queue)/' },
     },
     {

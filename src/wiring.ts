@@ -13,6 +13,7 @@ import { createDriver } from './drivers/registry.js';
 import type { GitSettings } from './git/schema.js';
 import { GitSymmetry } from './git/symmetry.js';
 import type { Logger } from './log.js';
+import { dedicatedQueueName } from './queue/job-schema.js';
 import { RollbackQueue } from './queue/rollback-queue.js';
 import { startRollbackWorker } from './queue/rollback-worker.js';
 import { createSlackApp, createSlackClient } from './slack/app.js';
@@ -131,8 +132,8 @@ export interface WorkerDeps {
   flushTimeoutMs?: number | undefined;
   symmetry?: SymmetryRestorer | undefined;
   lockMs?: number | undefined;
-  /** See WorkerOptions.queueName: the CLI works on its request's dedicated queue only. */
-  queueName?: string | undefined;
+  /** The CLI's worker: only this request's job, from its dedicated queue. */
+  onlyRequest?: string | undefined;
 }
 
 /** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
@@ -151,7 +152,7 @@ export async function startWorker(
     lockMs: deps.lockMs,
     store,
     driverOfTarget: (target) => drivers.get(target),
-    queueName: deps.queueName,
+    queueName: deps.onlyRequest === undefined ? undefined : dedicatedQueueName(deps.onlyRequest),
     reporterFor: (job, jobLog): ProgressReporter => {
       const forThread = (thread: ThreadRef | undefined) =>
         thread
@@ -235,4 +236,9 @@ function logOnlyReporter(log: Logger): ProgressReporter {
     finish: (result) => log.info({ status: result.outcome.status, ms: result.sinceApprovalMs }, 'rollback finished'),
     flush: async () => undefined,
   };
+}
+
+/** The request store on a Redis connection the caller holds (the CLI's plan, which may run without a worker). */
+export function requestStoreOn(redis: Redis, prefix: string): RequestStore {
+  return new RedisRequestStore(redis, { prefix });
 }

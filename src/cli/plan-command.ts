@@ -6,8 +6,7 @@ import { closestName } from '../core/names.js';
 import type { RollbackDriver } from '../core/ports/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type { Logger } from '../log.js';
-import { RedisRequestStore } from '../store/redis-request-store.js';
-import { connectRedis } from '../wiring.js';
+import { connectRedis, requestStoreOn } from '../wiring.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setup.js';
@@ -54,7 +53,7 @@ export async function planCommand(
     const refusals: string[] = [];
     if (redis) {
       // The same reads RollbackService.request makes before it accepts a request.
-      const store = new RedisRequestStore(redis, { prefix: config.redisPrefix });
+      const store = requestStoreOn(redis, config.redisPrefix);
       const [holder, last] = await Promise.all([store.lockHolder(target), store.lastRollback(target)]);
       if (holder) {
         const running = await store.get(holder);

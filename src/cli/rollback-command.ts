@@ -5,7 +5,6 @@ import type { Notifier } from '../core/ports/notifier.js';
 import type { RollbackRequest } from '../core/request.js';
 import { command, text } from '../core/text.js';
 import type { Logger } from '../log.js';
-import { dedicatedQueueName } from '../queue/job-schema.js';
 import { createSlackClient } from '../slack/app.js';
 import { noticeNotifier } from '../slack/notice-notifier.js';
 import { buildCore, type Core, startWorker } from '../wiring.js';
@@ -201,7 +200,7 @@ export async function runHereAndFollow(
     bullPrefix: core.bullPrefix,
     flushTimeoutMs: 10_000,
     symmetry: core.symmetry,
-    queueName: dedicatedQueueName(request.id),
+    onlyRequest: request.id,
   });
   let runningHere = false;
   worker.worker.on('active', () => {
