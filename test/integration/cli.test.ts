@@ -120,7 +120,9 @@ function noSecrets(w: World, ...runs: CliRun[]): void {
   }
 }
 
-describe('rapid-rollback CLI', () => {
+// Each test starts CLI processes, several one after another: about 3 s each on an idle two-core machine,
+// several times that beside other work. The limit is for a hang, not a measure of speed.
+describe('rapid-rollback CLI', { timeout: 180_000 }, () => {
   it('plan prints the pinned plan and changes nothing; an unknown target or a Redis nobody answers say what to do', async () => {
     const w = await startWorld();
     const [human, asJson, typo, noRedis] = await Promise.all([
@@ -243,7 +245,9 @@ describe('rapid-rollback CLI', () => {
       cli(['rollback', 'edge', '--reason', 'slack is down too', '--approved-by', PEOPLE.groupMember, '--yes'], w.env),
     ]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('⚠️ Slack was unreachable (Slack did not answer at');
+    // Refused at once, or (the CLI's start-up holding its event loop on a loaded machine) past the probe's 3 s:
+    // either way the CLI says Slack was unreachable, and carries on.
+    expect(run.stdout).toMatch(/⚠️ Slack was unreachable \(Slack did not answer (at |within 3 s)/);
     expect(run.stdout).toContain('no notice in #CINC, no thread');
     expect(run.stdout).toMatch(/✅ Activated v41/);
     expect(run.stdout).toContain('✅ cdn is back on v41, verified.');

@@ -224,7 +224,10 @@ describe('person and provider text in Slack messages', () => {
     expectInert(everyText(h));
   });
 
-  it('a CLI user called <!channel> with terminal escapes: inert in Slack, and no control characters in the terminal', async () => {
+  // Four CLI processes, three of them at once: 20 s and more beside other work; the limit is for a hang.
+  it('a CLI user called <!channel> with terminal escapes: inert in Slack, and no control characters in the terminal', {
+    timeout: 180_000,
+  }, async () => {
     cliEntry ||= await bundleForNode('src/cli/main.ts', 'rapid-rollback-hostile-text');
     h = await startHarness();
     const harness = h;
