@@ -11,6 +11,13 @@ export interface GitTimeouts {
 export const DEFAULT_GIT_TIMEOUTS: GitTimeouts = { localMs: 30_000, networkMs: 120_000 };
 
 /**
+ * How long after git exits its output may stay open before what was read is taken as its answer: long
+ * enough that a busy worker reads the output first, short enough that a git stopped by its timeout
+ * (whose helper may hold the output open) reports soon.
+ */
+const OUTPUT_GRACE_MS = 1_000;
+
+/**
  * The environment git runs with: only what it needs from the worker's, so that nothing in there (an
  * EDITOR, a GIT_TRACE_CURL that would print headers, a GIT_DIR) changes what git does or prints.
  */
@@ -37,7 +44,7 @@ const PASSED_THROUGH = [
   'all_proxy',
 ];
 
-export interface GitIdentity {
+interface GitIdentity {
   author: { name: string; email: string };
   committer: { name: string; email: string };
 }
@@ -51,6 +58,23 @@ export interface GitRunnerOptions {
   log: Logger;
   timeouts: GitTimeouts;
 }
+
+interface GitRunOptions {
+  /** Talks to the remote: given the network's patience (timeouts.networkMs) instead of the local one. */
+  network?: boolean;
+  /** Exit codes that are answers, not failures. */
+  okExit?: number[];
+  /** Putting the clone in order: runs to the end even when the request's signal is aborted. */
+  cleanup?: boolean;
+}
+
+interface GitOutput {
+  stdout: string;
+  exitCode: number;
+}
+
+/** git in one directory (a cached clone). */
+export type GitIn = (args: string[], opts?: GitRunOptions) => Promise<GitOutput>;
 
 /** Why a git command did not give an answer, in words a person can act on (tokens already removed). */
 export class GitCommandError extends Error {
@@ -139,21 +163,29 @@ export class GitRunner {
     return out;
   }
 
+  /** `run` bound to one directory: the steps in a cached clone pass only their arguments. */
+  in(dir: string): GitIn {
+    return (args, opts) => this.run(dir, args, opts);
+  }
+
   /**
    * `git <args>` in `dir`; resolves with stdout when git exits with 0 or with one of `okExit`.
    * `cleanup: true` ignores the caller's abort signal: putting the cached clone back in order must
    * finish even when the request was stopped, or the next attempt starts from a half-made state.
+   *
+   * SILENT: simple-git waits 50 ms after a git process that printed nothing, so callers keep git's
+   * one-line output (no --quiet) and ask reads for something that is always there: a dozen silent calls
+   * would add more than half a second to every branch.
    */
-  async run(
-    dir: string,
-    args: string[],
-    opts: { network?: boolean; okExit?: number[]; cleanup?: boolean } = {},
-  ): Promise<{ stdout: string; exitCode: number }> {
+  async run(dir: string, args: string[], opts: GitRunOptions = {}): Promise<GitOutput> {
     const command = args[0] ?? '';
     const block = opts.network ? this.options.timeouts.networkMs : this.options.timeouts.localMs;
     const config: Partial<SimpleGitOptions> = {
       baseDir: dir,
       maxConcurrentProcesses: 1,
+      // git's answer is read once its output is closed. simple-git's default also settles 50 ms after
+      // the process exits, which on a busy worker came before the output was read: an empty answer.
+      completion: { onClose: true, onExit: OUTPUT_GRACE_MS },
       timeout: { block },
       unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
       errors: (error, result) => {
@@ -219,7 +251,7 @@ const PROGRESS =
 const NOISE = /^(hint:|remote:$|To \S+$|error: failed to push some refs)/;
 
 /** git's message without progress lines and hints: the last lines that say what went wrong. */
-export function reasonFrom(output: string): string {
+function reasonFrom(output: string): string {
   const lines = output
     .split(/[\r\n]+/)
     .map((line) => line.trim())

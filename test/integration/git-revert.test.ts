@@ -1,5 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,55 +33,86 @@ const fixtureEnv = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    env: fixtureEnv,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).trim();
+/** git in `cwd`, its output trimmed; `input` goes to its stdin. Never blocks the other tests running beside. */
+function git(cwd: string, ...args: string[]): Promise<string> {
+  return gitWith(cwd, args);
+}
+
+function gitWith(cwd: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('git', args, { cwd, env: fixtureEnv, encoding: 'utf8' }, (error, stdout, stderr) =>
+      error ? reject(new Error(`git ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout.trim()),
+    );
+    // A git that stops early (an error) closes its input: that is in its answer, not a failure here.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
+  });
+}
+
+/** For a step report, which must change the clone before the bot's next git command runs. */
+function gitNow(cwd: string, ...args: string[]): void {
+  execFileSync('git', args, { cwd, env: fixtureEnv, stdio: 'ignore' });
 }
 
 let counter = 0;
 
-/** A bare "origin" and a working clone to make history in. */
-function makeRemote(): {
-  origin: string;
-  work: string;
-  commit: (files: Record<string, string | null>, subject: string) => string;
-} {
-  const dir = join(root, `repo-${++counter}`);
-  const origin = join(dir, 'origin.git');
-  const work = join(dir, 'work');
-  execFileSync('git', ['init', '--quiet', '--bare', '--initial-branch=main', origin], { env: fixtureEnv });
-  execFileSync('git', ['init', '--quiet', '--initial-branch=main', work], { env: fixtureEnv });
-  git(work, 'remote', 'add', 'origin', origin);
-  const commit = (files: Record<string, string | null>, subject: string): string => {
-    for (const [name, content] of Object.entries(files)) {
-      if (content === null) git(work, 'rm', '--quiet', name);
-      else {
-        writeFileSync(join(work, name), content);
-        git(work, 'add', name);
-      }
-    }
-    git(work, 'commit', '--quiet', '-m', subject);
-    return git(work, 'rev-parse', 'HEAD');
+/** A commit to write: its parents are shas, or earlier commits of the same call by index. */
+interface NewCommit {
+  subject: string;
+  files?: Record<string, string | null>;
+  /** Default: the commit before it in the same call, or none for the first. */
+  parents?: Array<string | number>;
+  /** The branch it becomes the tip of; default main. */
+  branch?: string;
+}
+
+/** A bare "origin" whose history is written straight into it, one git process for many commits. */
+async function makeRemote(): Promise<{ origin: string; commits: (list: NewCommit[]) => Promise<string[]> }> {
+  const origin = join(root, `repo-${++counter}`, 'origin.git');
+  await git(root, 'init', '--quiet', '--bare', '--initial-branch=main', origin);
+  const commits = async (list: NewCommit[]): Promise<string[]> => {
+    const marks = join(origin, `marks-${++counter}`);
+    const stream = list.map((c, i) => fastImportCommit(c, i)).join('');
+    await gitWith(origin, ['fast-import', '--quiet', '--date-format=now', `--export-marks=${marks}`], stream);
+    const shas = new Map(
+      readFileSync(marks, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ') as [string, string]),
+    );
+    return list.map((_, i) => shas.get(`:${i + 1}`)!);
   };
-  return { origin, work, commit };
+  return { origin, commits };
 }
 
-function push(work: string): void {
-  git(work, 'push', '--quiet', 'origin', 'HEAD:refs/heads/main');
+function fastImportCommit(c: NewCommit, index: number): string {
+  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+  const ref = (parent: string | number) => (typeof parent === 'number' ? `:${parent + 1}` : parent);
+  const [from, ...merges] = (c.parents ?? (index > 0 ? [index - 1] : [])).map(ref);
+  const changes = Object.entries(c.files ?? {}).map(([name, content]) =>
+    content === null ? `D ${name}\n` : `M 100644 inline ${name}\n${data(content)}`,
+  );
+  return [
+    `commit refs/heads/${c.branch ?? 'main'}\n`,
+    `mark :${index + 1}\n`,
+    'committer Dev <dev@example.com> now\n',
+    data(c.subject),
+    from ? `from ${from}\n` : '',
+    ...merges.map((m) => `merge ${m}\n`),
+    ...changes,
+    '\n',
+  ].join('');
 }
 
-/** c1 good … c4 bad, pushed to main. */
-function linearHistory() {
-  const remote = makeRemote();
-  const c1 = remote.commit({ 'main.vcl': 'backend a;\nsub vcl_recv {}\n', 'README.md': '# cdn\n' }, 'c1: first config');
-  const c2 = remote.commit({ 'main.vcl': 'backend b;\nsub vcl_recv {}\n' }, 'c2: switch backend');
-  const c3 = remote.commit({ 'extra.vcl': 'sub extra {}\n' }, 'c3: add extra.vcl');
-  const c4 = remote.commit({ 'README.md': '# cdn\nnow with b\n', 'main.vcl': null }, 'c4: drop main.vcl');
-  push(remote.work);
+/** c1 good … c4 bad, on main. */
+async function linearHistory() {
+  const remote = await makeRemote();
+  const [c1, c2, c3, c4] = (await remote.commits([
+    { subject: 'c1: first config', files: { 'main.vcl': 'backend a;\nsub vcl_recv {}\n', 'README.md': '# cdn\n' } },
+    { subject: 'c2: switch backend', files: { 'main.vcl': 'backend b;\nsub vcl_recv {}\n' } },
+    { subject: 'c3: add extra.vcl', files: { 'extra.vcl': 'sub extra {}\n' } },
+    { subject: 'c4: drop main.vcl', files: { 'README.md': '# cdn\nnow with b\n', 'main.vcl': null } },
+  ])) as [string, string, string, string];
   return { ...remote, c1, c2, c3, c4 };
 }
 
@@ -99,13 +139,11 @@ function request(
 
 const ctx = () => ({ signal: new AbortController().signal, log: silentLogger() });
 
-function remoteHas(origin: string, ref: string): boolean {
-  try {
-    git(origin, 'rev-parse', '--verify', '--quiet', ref);
-    return true;
-  } catch {
-    return false;
-  }
+async function remoteHas(origin: string, ref: string): Promise<boolean> {
+  return git(origin, 'rev-parse', '--verify', '--quiet', ref).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The one cached clone under cacheDir. */
@@ -115,10 +153,10 @@ function cachedClone(cacheDir: string): string {
   return join(cacheDir, dirs[0]!);
 }
 
-function expectCloneClean(cacheDir: string, branch: string): void {
+async function expectCloneClean(cacheDir: string, branch: string): Promise<void> {
   const clone = cachedClone(cacheDir);
-  expect(git(clone, 'status', '--porcelain')).toBe('');
-  expect(git(clone, 'branch', '--list', branch)).toBe('');
+  expect(await git(clone, 'status', '--porcelain')).toBe('');
+  expect(await git(clone, 'branch', '--list', branch)).toBe('');
 }
 
 async function failure(promise: Promise<unknown>): Promise<RollbackError> {
@@ -130,10 +168,13 @@ async function failure(promise: Promise<unknown>): Promise<RollbackError> {
   return error as RollbackError;
 }
 
+/** The tree of a commit in `repo`, to compare files. */
+const treeOf = (repo: string, commit: string) => git(repo, 'rev-parse', `${commit}^{tree}`);
+
 // Each test has its own remote and cache directory, so they run side by side.
 describe.concurrent('createRevertBranch on real git', () => {
   it("pushes one commit on top of main whose files are the good commit's, naming target, versions and request", async () => {
-    const h = linearHistory();
+    const h = await linearHistory();
     const req = request(h.origin, h.c1, h.c4);
     const steps: StepReport[] = [];
     const result = await createRevertBranch(req, { ...ctx(), report: (s) => steps.push(s) });
@@ -143,19 +184,18 @@ describe.concurrent('createRevertBranch on real git', () => {
     expect(result.reused).toBe(false);
     expect(result.goodCommit).toBe(h.c1);
     expect(result.headCommit).toBe(h.c4);
-    expect(git(h.origin, 'rev-parse', `refs/heads/${branch}`)).toBe(result.revertCommit);
-    expect(git(h.origin, 'rev-parse', `${result.revertCommit}^{tree}`)).toBe(
-      git(h.origin, 'rev-parse', `${h.c1}^{tree}`),
-    );
-    expect(git(h.origin, 'rev-list', '--parents', '-n', '1', result.revertCommit).split(' ').slice(1)).toEqual([h.c4]);
-    expect(git(h.origin, 'rev-parse', 'refs/heads/main')).toBe(h.c4);
+    expect(await git(h.origin, 'rev-parse', `refs/heads/${branch}`)).toBe(result.revertCommit);
+    expect(await treeOf(h.origin, result.revertCommit)).toBe(await treeOf(h.origin, h.c1));
+    const parents = await git(h.origin, 'rev-list', '--parents', '-n', '1', result.revertCommit);
+    expect(parents.split(' ').slice(1)).toEqual([h.c4]);
+    expect(await git(h.origin, 'rev-parse', 'refs/heads/main')).toBe(h.c4);
 
-    const message = git(h.origin, 'log', '-1', '--format=%B', result.revertCommit);
+    const message = await git(h.origin, 'log', '-1', '--format=%B', result.revertCommit);
     expect(message.split('\n')[0]).toBe(`Revert cdn to v41 (rollback ${req.requestId})`);
     expect(message).toContain('from v42');
     expect(message).toContain('Undoes 3 commits');
     expect(message).toContain(`Rollback-Request: ${req.requestId}`);
-    expect(git(h.origin, 'log', '-1', '--format=%an <%ae> / %cn', result.revertCommit)).toBe(
+    expect(await git(h.origin, 'log', '-1', '--format=%an <%ae> / %cn', result.revertCommit)).toBe(
       'rapid-rollback <rapid-rollback@users.noreply.invalid> / rapid-rollback',
     );
 
@@ -166,105 +206,99 @@ describe.concurrent('createRevertBranch on real git', () => {
     ]);
     expect(result.mergeRequestUrl).toBeUndefined(); // a local path is neither GitHub nor GitLab
     expect(steps.map((s) => s.text).at(-1)).toBe(`Pushed ${branch}: 3 commits undone`);
-    expectCloneClean(req.cacheDir, branch);
+    await expectCloneClean(req.cacheDir, branch);
   });
 
   it('a second call for the same request returns the branch already pushed and pushes nothing', async () => {
-    const h = linearHistory();
+    const h = await linearHistory();
     const req = request(h.origin, h.c1, h.c4, { author: { name: 'Ana Approver', email: 'ana@example.com' } });
     const first = await createRevertBranch(req, ctx());
-    h.commit({ 'later.txt': 'x\n' }, 'c5: after the rollback');
-    push(h.work); // main moved on; the request's branch stays what it was
+    // main moved on; the request's branch stays what it was
+    await h.commits([{ subject: 'c5: after the rollback', files: { 'later.txt': 'x\n' }, parents: [h.c4] }]);
 
     const second = await createRevertBranch(req, ctx());
     expect(second).toEqual({ ...first, reused: true });
-    expect(git(h.origin, 'rev-parse', `refs/heads/${first.branch}`)).toBe(first.revertCommit);
-    expect(git(h.origin, 'log', '-1', '--format=%an', first.revertCommit)).toBe('Ana Approver');
+    expect(await git(h.origin, 'rev-parse', `refs/heads/${first.branch}`)).toBe(first.revertCommit);
+    expect(await git(h.origin, 'log', '-1', '--format=%an', first.revertCommit)).toBe('Ana Approver');
 
     // someone pushed a fix onto the branch: it is theirs now, and is not touched
-    const clone = cachedClone(req.cacheDir);
-    git(clone, 'checkout', '--quiet', '-b', 'fix', first.revertCommit);
-    writeFileSync(join(clone, 'fix.txt'), 'fix\n');
-    git(clone, 'add', 'fix.txt');
-    git(clone, 'commit', '--quiet', '-m', 'fix on the revert branch');
-    git(clone, 'push', '--quiet', 'origin', `HEAD:refs/heads/${first.branch}`);
-    git(clone, 'checkout', '--quiet', '--detach');
-    git(clone, 'branch', '-D', 'fix');
-    const moved = git(h.origin, 'rev-parse', `refs/heads/${first.branch}`);
+    const [moved] = await h.commits([
+      {
+        subject: 'fix on the revert branch',
+        files: { 'fix.txt': 'fix\n' },
+        parents: [first.revertCommit],
+        branch: first.branch,
+      },
+    ]);
 
     const error = await failure(createRevertBranch(req, ctx()));
     expect(error.code).toBe('GIT_FAILED');
     expect(error.message).toContain(`${first.branch} already exists`);
     expect(error.toUserText()).toContain(`git push origin --delete ${first.branch}`);
-    expect(git(h.origin, 'rev-parse', `refs/heads/${first.branch}`)).toBe(moved);
+    expect(await git(h.origin, 'rev-parse', `refs/heads/${first.branch}`)).toBe(moved);
   });
 
   it('two requests on one repository at once take turns in the cached clone, and both branches are pushed', async () => {
-    const h = linearHistory();
+    const h = await linearHistory();
     const a = request(h.origin, h.c1, h.c4);
     const b = request(h.origin, h.c2, h.c4, { target: 'cdn-eu', cacheDir: a.cacheDir });
     const [ra, rb] = await Promise.all([createRevertBranch(a, ctx()), createRevertBranch(b, ctx())]);
-    expect(git(h.origin, 'rev-parse', `${ra.revertCommit}^{tree}`)).toBe(git(h.origin, 'rev-parse', `${h.c1}^{tree}`));
-    expect(git(h.origin, 'rev-parse', `${rb.revertCommit}^{tree}`)).toBe(git(h.origin, 'rev-parse', `${h.c2}^{tree}`));
+    expect(await treeOf(h.origin, ra.revertCommit)).toBe(await treeOf(h.origin, h.c1));
+    expect(await treeOf(h.origin, rb.revertCommit)).toBe(await treeOf(h.origin, h.c2));
     expect(rb.undone.map((c) => c.sha)).toEqual([h.c4, h.c3]);
-    expectCloneClean(a.cacheDir, ra.branch);
-    expectCloneClean(a.cacheDir, rb.branch);
+    await expectCloneClean(a.cacheDir, ra.branch);
+    await expectCloneClean(a.cacheDir, rb.branch);
   });
 
   it('reverts merge commits against their first parent, which the plain range cannot', async () => {
-    const r = makeRemote();
-    const c1 = r.commit({ 'a.txt': 'a1\n', 'b.txt': 'b1\n' }, 'c1: good');
-    git(r.work, 'checkout', '--quiet', '-b', 'feature');
-    r.commit({ 'a.txt': 'a-feature\n' }, 'f1: feature work');
-    git(r.work, 'checkout', '--quiet', 'main');
-    const c2 = r.commit({ 'b.txt': 'b2\n' }, 'c2: on main');
-    git(r.work, 'merge', '--quiet', '--no-ff', '-m', 'Merge pull request #7 from acme/feature', 'feature');
-    const merge = git(r.work, 'rev-parse', 'HEAD');
-    const c3 = r.commit({ 'c.txt': 'c\n' }, 'c3: bad');
-    push(r.work);
+    const r = await makeRemote();
+    const [c1, , c2, merge, c3] = (await r.commits([
+      { subject: 'c1: good', files: { 'a.txt': 'a1\n', 'b.txt': 'b1\n' } },
+      { subject: 'f1: feature work', files: { 'a.txt': 'a-feature\n' }, branch: 'feature' },
+      { subject: 'c2: on main', files: { 'b.txt': 'b2\n' }, parents: [0] },
+      { subject: 'Merge pull request #7 from acme/feature', files: { 'a.txt': 'a-feature\n' }, parents: [2, 1] },
+      { subject: 'c3: bad', files: { 'c.txt': 'c\n' } },
+    ])) as [string, string, string, string, string];
 
     const req = request(r.origin, c1, c3);
     const result = await createRevertBranch(req, ctx());
-    expect(git(r.origin, 'rev-parse', `${result.revertCommit}^{tree}`)).toBe(
-      git(r.origin, 'rev-parse', `${c1}^{tree}`),
-    );
+    expect(await treeOf(r.origin, result.revertCommit)).toBe(await treeOf(r.origin, c1));
     expect(result.undone.map((c) => c.sha)).toEqual([c3, merge, c2]);
     expect(result.undone[1]!.subject).toBe('Merge pull request #7 from acme/feature');
-    expectCloneClean(req.cacheDir, result.branch);
+    await expectCloneClean(req.cacheDir, result.branch);
   });
 
   it('refuses a good commit reachable only through a merge (deployed from a feature branch), with what to do', async () => {
-    const r = makeRemote();
-    r.commit({ 'a.txt': 'a1\n' }, 'c1');
-    git(r.work, 'checkout', '--quiet', '-b', 'feature');
-    const f1 = r.commit({ 'a.txt': 'a-feature\n' }, 'f1: deployed from the branch');
-    git(r.work, 'checkout', '--quiet', 'main');
-    r.commit({ 'b.txt': 'b\n' }, 'c2');
-    git(r.work, 'merge', '--quiet', '--no-ff', '-m', 'merge feature', 'feature');
-    const c3 = r.commit({ 'c.txt': 'c\n' }, 'c3');
-    push(r.work);
+    const r = await makeRemote();
+    const [, f1, , , c3] = (await r.commits([
+      { subject: 'c1', files: { 'a.txt': 'a1\n' } },
+      { subject: 'f1: deployed from the branch', files: { 'a.txt': 'a-feature\n' }, branch: 'feature' },
+      { subject: 'c2', files: { 'b.txt': 'b\n' }, parents: [0] },
+      { subject: 'merge feature', files: { 'a.txt': 'a-feature\n' }, parents: [2, 1] },
+      { subject: 'c3', files: { 'c.txt': 'c\n' } },
+    ])) as [string, string, string, string, string];
 
     const req = request(r.origin, f1, c3);
     const error = await failure(createRevertBranch(req, ctx()));
     expect(error.code).toBe('GIT_FAILED');
     expect(error.message).toContain('only through a merge');
     expect(error.toUserText()).toContain(`git read-tree -u --reset ${f1.slice(0, 12)}`);
-    expect(remoteHas(r.origin, `refs/heads/rollback/cdn-${req.requestId}`)).toBe(false);
-    expectCloneClean(req.cacheDir, `rollback/cdn-${req.requestId}`);
+    expect(await remoteHas(r.origin, `refs/heads/rollback/cdn-${req.requestId}`)).toBe(false);
+    await expectCloneClean(req.cacheDir, `rollback/cdn-${req.requestId}`);
   });
 
   it('a conflict during the revert: aborted, clone clean, nothing pushed, files and commands in the error', async () => {
-    const h = linearHistory();
+    const h = await linearHistory();
     const req = request(h.origin, h.c1, h.c4);
     const branch = `rollback/cdn-${req.requestId}`;
     // On a clean clone, reverting newest first cannot conflict (each revert meets exactly the files it
     // undoes). What can is a clone that changed under the revert: another process, a person. Make that
     // happen just before git revert runs: README.md, which c4 changed, is changed and staged.
     const report = (step: StepReport) => {
-      if (!step.text.startsWith('Reverting')) return;
+      if (!String(step.text).startsWith('Reverting')) return;
       const clone = cachedClone(req.cacheDir);
       writeFileSync(join(clone, 'README.md'), '# cdn\nsomeone else\n');
-      git(clone, 'add', 'README.md');
+      gitNow(clone, 'add', 'README.md');
     };
     const error = await failure(createRevertBranch(req, { ...ctx(), report }));
     expect(error.code).toBe('GIT_FAILED');
@@ -275,19 +309,17 @@ describe.concurrent('createRevertBranch on real git', () => {
       `git fetch origin && git checkout -b ${branch} origin/main && git revert --no-commit ${h.c1.slice(0, 12)}..HEAD\n` +
         `then resolve the conflicts and \`git add\` the files, then: git commit && git push -u origin ${branch}`,
     );
-    expect(remoteHas(h.origin, `refs/heads/${branch}`)).toBe(false);
-    expectCloneClean(req.cacheDir, branch);
-    expect(git(cachedClone(req.cacheDir), 'rev-parse', 'HEAD')).toBe(h.c4);
+    expect(await remoteHas(h.origin, `refs/heads/${branch}`)).toBe(false);
+    await expectCloneClean(req.cacheDir, branch);
+    expect(await git(cachedClone(req.cacheDir), 'rev-parse', 'HEAD')).toBe(h.c4);
 
     // the clone is usable again straight away
     const again = await createRevertBranch({ ...req, requestId: `${req.requestId.slice(0, -1)}z` }, ctx());
-    expect(git(h.origin, 'rev-parse', `${again.revertCommit}^{tree}`)).toBe(
-      git(h.origin, 'rev-parse', `${h.c1}^{tree}`),
-    );
+    expect(await treeOf(h.origin, again.revertCommit)).toBe(await treeOf(h.origin, h.c1));
   });
 
   it("a push the remote refuses: git's reason in the error, no branch on the remote, local branch gone", async () => {
-    const h = linearHistory();
+    const h = await linearHistory();
     const hook = join(h.origin, 'hooks', 'pre-receive');
     writeFileSync(
       hook,
@@ -304,12 +336,12 @@ describe.concurrent('createRevertBranch on real git', () => {
     expect(error.toUserText()).toContain(
       `git revert --no-commit ${h.c1.slice(0, 12)}..HEAD && git commit && git push -u origin ${branch}`,
     );
-    expect(remoteHas(h.origin, `refs/heads/${branch}`)).toBe(false);
-    expectCloneClean(req.cacheDir, branch);
+    expect(await remoteHas(h.origin, `refs/heads/${branch}`)).toBe(false);
+    await expectCloneClean(req.cacheDir, branch);
   });
 
   it('a commit the repository does not have, a version with no commit, and nothing to revert: each said plainly', async () => {
-    const h = linearHistory();
+    const h = await linearHistory();
 
     const unknown = await failure(createRevertBranch(request(h.origin, 'deadbee1234567', h.c4), ctx()));
     expect(unknown.code).toBe('VERSION_UNKNOWN');
@@ -327,24 +359,29 @@ describe.concurrent('createRevertBranch on real git', () => {
     const nothing = await failure(createRevertBranch(same, ctx()));
     expect(nothing.code).toBe('NOTHING_TO_ROLL_BACK');
     expect(nothing.message).toContain('already holds exactly the files of cdn v41');
-    expect(remoteHas(h.origin, `refs/heads/rollback/cdn-${same.requestId}`)).toBe(false);
+    expect(await remoteHas(h.origin, `refs/heads/rollback/cdn-${same.requestId}`)).toBe(false);
   });
 
   it('refuses request IDs that would not make a valid branch name, before touching git', async () => {
-    const h = linearHistory();
-    const error = await failure(createRevertBranch(request(h.origin, h.c1, h.c4, { requestId: 'rb..x' }), ctx()));
-    expect(error.code).toBe('CONFIG_INVALID');
-    expect(error.message).toContain('rollback/cdn-rb..x');
+    const origin = join(root, 'never-read.git');
+    // What `git check-ref-format --normalize` refuses or would change.
+    for (const requestId of ['rb..x', 'rb.lock', 'rb@{1}', 'rb x', 'rb~1', 'rb:x', 'rb//x', 'rb/', 'rb/.x', 'rb.']) {
+      const req = request(origin, 'abc1234', 'def5678', { requestId });
+      const error = await failure(createRevertBranch(req, ctx()));
+      expect(error.code).toBe('CONFIG_INVALID');
+      expect(error.message).toContain(`rollback/cdn-${requestId}`);
+      expect(existsSync(req.cacheDir)).toBe(false);
+    }
   });
 
   it('stops at once when the signal is already aborted, nothing pushed', async () => {
-    const h = linearHistory();
+    const h = await linearHistory();
     const req = request(h.origin, h.c1, h.c4);
     const controller = new AbortController();
     controller.abort();
     const error = await failure(createRevertBranch(req, { signal: controller.signal, log: silentLogger() }));
     expect(error.code).toBe('PROVIDER_TIMEOUT');
-    expect(remoteHas(h.origin, `refs/heads/rollback/cdn-${req.requestId}`)).toBe(false);
+    expect(await remoteHas(h.origin, `refs/heads/rollback/cdn-${req.requestId}`)).toBe(false);
   });
 });
 
