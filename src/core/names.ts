@@ -1,6 +1,3 @@
-/** Words the `/rollback` command reads itself, so no target may be called that. */
-const RESERVED_WORDS = ['help', 'list', 'targets', 'status', 'history'];
-
 /** The longest reason a request keeps (link the incident instead). */
 export const MAX_REASON_LENGTH = 500;
 

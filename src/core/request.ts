@@ -21,7 +21,6 @@ export type RequestState =
   | 'cancelled'
   | 'expired';
 
-const OPEN_STATES: readonly RequestState[] = ['pending'];
 export const FINAL_STATES: readonly RequestState[] = ['succeeded', 'failed', 'stale', 'cancelled', 'expired'];
 
 /** Where the request lives in the chat (or the CLI): enough to update it and to check a click came from it. */

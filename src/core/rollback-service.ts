@@ -21,7 +21,7 @@ import type { SymmetryRestorer } from './symmetry.js';
 import { TargetDrivers } from './target-drivers.js';
 import { channel, command, person, text } from './text.js';
 import type { TimelineEvent } from './timeline.js';
-import type { Plan, RollbackRecord, VersionInfo } from './types.js';
+import type { Plan } from './types.js';
 
 /**
  * An approval normally has its job queued within milliseconds. One still without a job this long after is
