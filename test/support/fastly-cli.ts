@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-export const FASTLY_CLI = fileURLToPath(new URL('../../node_modules/.bin/fastly', import.meta.url));
+const FASTLY_CLI = fileURLToPath(new URL('../../node_modules/.bin/fastly', import.meta.url));
 const run = promisify(execFile);
 
-export interface RefusingProxy {
+interface RefusingProxy {
   url: string;
   /** The request line of every attempt, e.g. "CONNECT api.github.com:443 HTTP/1.1". */
   attempts: string[];
@@ -26,7 +26,7 @@ export interface RefusingProxy {
  * A proxy that answers every attempt with 403 and remembers it. Go never proxies loopback addresses,
  * so the simulator is reached directly and only internet-bound requests come here.
  */
-export async function startRefusingProxy(): Promise<RefusingProxy> {
+async function startRefusingProxy(): Promise<RefusingProxy> {
   const attempts: string[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {

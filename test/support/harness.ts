@@ -53,7 +53,7 @@ export function webDeployment(image: string) {
   };
 }
 
-export function migratorDeployment() {
+function migratorDeployment() {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -123,7 +123,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function defaultServices(): SimServiceSpec[] {
+function defaultServices(): SimServiceSpec[] {
   return [{ id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 }];
 }
 

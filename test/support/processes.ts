@@ -24,10 +24,10 @@ import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { type SimMessage, SlackSimulator, textOf } from './slack-simulator.js';
 import { waitUntil } from './wait.js';
 
-export { ROOT } from './bundle.js';
-export { freePort, waitUntil };
-export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const CHANNELS = { command: 'CCMD', incident: 'CINC' } as const;
+export { waitUntil };
+
+const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const CHANNELS = { command: 'CCMD', incident: 'CINC' } as const;
 export const PEOPLE = { requester: 'UREQ', approver: 'UAPP' } as const;
 const SECRET = 'faults-signing-secret';
 
@@ -37,7 +37,7 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 let bundle: Promise<string> | undefined;
 
 /** src/main.ts with its dependencies in one file, built once per test process. */
-export function botEntry(): Promise<string> {
+function botEntry(): Promise<string> {
   bundle ??= (async () => {
     const outfile = await bundleForNode('src/main.ts', 'rapid-rollback-faults');
     process.once('exit', () => rmSync(outfile, { force: true }));
@@ -141,7 +141,7 @@ export class BotProcess {
 }
 
 /** Starts `node <bundle> <mode>` with exactly `env` (and PATH); resolves once it says it started. */
-export async function startBot(mode: BotMode, env: Record<string, string>, name: string = mode): Promise<BotProcess> {
+async function startBot(mode: BotMode, env: Record<string, string>, name: string = mode): Promise<BotProcess> {
   const entry = await botEntry();
   const child = spawn(process.execPath, [entry, mode], {
     cwd: tmpdir(),

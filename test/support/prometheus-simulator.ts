@@ -15,10 +15,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type SimErrorType = 'bad_data' | 'execution' | 'canceled' | 'timeout' | 'internal' | 'not_found';
+type SimErrorType = 'bad_data' | 'execution' | 'canceled' | 'timeout' | 'internal' | 'not_found';
 
 /** One series of an instant vector. */
-export interface SimSeries {
+interface SimSeries {
   labels: Record<string, string>;
   value: number | 'NaN';
 }

@@ -10,11 +10,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { clone, type KubeObject, nowIso, type ObjectStore, SAFE_ALPHABET, type StoreEvent } from './object-store.js';
 import { isPodReady, newPod, startedStatus, terminatingStatus } from './pods.js';
 
-export const REVISION = 'deployment.kubernetes.io/revision';
+const REVISION = 'deployment.kubernetes.io/revision';
 const REVISION_HISTORY = 'deployment.kubernetes.io/revision-history';
 const DESIRED_REPLICAS = 'deployment.kubernetes.io/desired-replicas';
 const MAX_REPLICAS = 'deployment.kubernetes.io/max-replicas';
-export const HASH_LABEL = 'pod-template-hash';
+const HASH_LABEL = 'pod-template-hash';
 const NOT_COPIED = new Set([
   'kubectl.kubernetes.io/last-applied-configuration',
   REVISION,
@@ -712,7 +712,7 @@ function intOrPercent(value: number | string, total: number, roundUp: boolean): 
 }
 
 /** controller.ComputeHash: FNV-1a 32 over the template (and collision count), SafeEncodeString'd. */
-export function templateHash(template: KubeObject, collisionCount = 0): string {
+function templateHash(template: KubeObject, collisionCount = 0): string {
   let hash = 0x811c9dc5;
   const text = canonicalJson(template) + (collisionCount ? String(collisionCount) : '');
   for (const byte of Buffer.from(text, 'utf8')) {

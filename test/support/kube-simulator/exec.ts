@@ -30,7 +30,7 @@ const STDERR = 2;
 const ERROR = 3;
 
 /** The final message on channel 3: Success, or the kubelet's CodeExitError as a Failure status. */
-export function execStatus(exitCode: number, command: string[], stderr = ''): Record<string, unknown> {
+function execStatus(exitCode: number, command: string[], stderr = ''): Record<string, unknown> {
   if (exitCode === 0) return { metadata: {}, status: 'Success' };
   return {
     metadata: {},

@@ -7,7 +7,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KubeObject } from './object-store.js';
 
-export type HelmStatus =
+type HelmStatus =
   | 'superseded'
   | 'deployed'
   | 'failed'
@@ -86,7 +86,7 @@ spec:
 `;
 
 /** What `helm template` would print for one revision: the rendered manifest, `---`-separated. */
-export function renderManifest(spec: HelmReleaseSpec, revision: HelmRevisionSpec): string {
+function renderManifest(spec: HelmReleaseSpec, revision: HelmRevisionSpec): string {
   const chartVersion = revision.chartVersion ?? spec.chart.version;
   const appVersion = revision.appVersion ?? spec.chart.appVersion;
   const c = spec.chart.name;
@@ -207,11 +207,11 @@ export function releaseObject(spec: HelmReleaseSpec, index: number, firstDeploye
   };
 }
 
-export function encodeRelease(release: KubeObject): string {
+function encodeRelease(release: KubeObject): string {
   return gzipSync(Buffer.from(JSON.stringify(release))).toString('base64');
 }
 
-export function decodeRelease(data: string): KubeObject {
+function decodeRelease(data: string): KubeObject {
   const raw = Buffer.from(data, 'base64');
   // Helm 2-era releases were stored without gzip; helm still reads both.
   const json = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;

@@ -45,16 +45,9 @@ import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { parseLabelSelector } from './selectors.js';
 import { selfSignedCertificate } from './tls-cert.js';
 
-export type {
-  ExecRequest,
-  ExecResult,
-  HelmReleaseRecord,
-  HelmReleaseSpec,
-  KubeFaultRequest,
-  KubeFaultSpec,
-  KubeObject,
-};
-export { readReleaseSecret, releaseSecretName };
+export type { ExecRequest, ExecResult, HelmReleaseRecord, HelmReleaseSpec, KubeFaultSpec, KubeObject };
+
+export { releaseSecretName };
 
 export interface KubeSimulatorOptions {
   /** How long a new pod takes to become Ready, in ms. Default 200. */

@@ -33,7 +33,7 @@ export function clone<T>(value: T): T {
  * Go decodes `null` into a zero value and omits it again on output, so to the API server
  * `creationTimestamp: null` (which kubectl sends back inside pod templates) is no field at all.
  */
-export function stripNulls<T>(value: T): T {
+function stripNulls<T>(value: T): T {
   if (Array.isArray(value)) return value.map(stripNulls) as T;
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
@@ -236,5 +236,4 @@ export function randomSuffix(length = 5): string {
   return out;
 }
 
-export type { ResourceType };
 export { SAFE_ALPHABET };

@@ -30,7 +30,7 @@ interface JsonPatchOp {
  * request" (k8s.io/apiserver endpoints/handlers/patch.go applyJSPatch, NewGenericServerResponse).
  * `reasonNotSent` keeps json-patch's words for the simulator's own debugging.
  */
-export class JsonPatchFailed extends ApiError {
+class JsonPatchFailed extends ApiError {
   constructor(readonly reasonNotSent: string) {
     super(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
   }

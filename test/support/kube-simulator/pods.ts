@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { clone, type KubeObject, nowIso, randomSuffix } from './object-store.js';
 
-export const NODE_NAME = 'sim-node-1';
+const NODE_NAME = 'sim-node-1';
 const HOST_IP = '10.0.0.10';
 let nextPodIp = 10;
 

@@ -167,6 +167,6 @@ export function typeOf(name: string): ResourceType {
 }
 
 /** `deployments.apps`, as the API server names resources in error messages. */
-export function qualifiedName(type: ResourceType): string {
+function qualifiedName(type: ResourceType): string {
   return type.group ? `${type.name}.${type.group}` : type.name;
 }

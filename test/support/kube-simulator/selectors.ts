@@ -71,7 +71,7 @@ function fieldValue(object: KubeObject, path: string): string {
 }
 
 /** A metav1.LabelSelector object (matchLabels + matchExpressions). */
-export function matchesLabelSelector(selector: KubeObject | undefined, labels: Labels): boolean {
+function matchesLabelSelector(selector: KubeObject | undefined, labels: Labels): boolean {
   if (!selector) return false;
   const l = labels ?? {};
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
