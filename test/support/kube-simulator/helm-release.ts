@@ -7,17 +7,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { KubeObject } from './object-store.js';
 
-type HelmStatus =
-  | 'superseded'
-  | 'deployed'
-  | 'failed'
-  | 'pending-upgrade'
-  | 'pending-rollback'
-  | 'pending-install'
-  | 'uninstalling'
-  | 'uninstalled'
-  | 'unknown';
-
 export interface HelmRevisionSpec {
   image: string;
   status: 'superseded' | 'deployed' | 'failed' | 'pending-upgrade' | 'pending-rollback';

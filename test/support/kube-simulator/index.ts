@@ -30,7 +30,7 @@ import { ApiError } from './api-error.js';
 import { type ApiContext, discovery, handleResource, parseRoute, readBody } from './api-server.js';
 import { DeploymentController } from './deployment-controller.js';
 import { type ExecHandler, type ExecRequest, type ExecResult, serveExec } from './exec.js';
-import { FaultBook, type KubeFault, type KubeFaultRequest, type KubeFaultSpec } from './faults.js';
+import { FaultBook, type KubeFault, type KubeFaultSpec } from './faults.js';
 import {
   type HelmReleaseRecord,
   type HelmReleaseSpec,

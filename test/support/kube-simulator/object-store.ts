@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError } from './api-error.js';
 import { applyDefaults } from './defaults.js';
-import { groupVersion, type ResourceType, typeOf } from './resources.js';
+import { groupVersion, typeOf } from './resources.js';
 
 // Kubernetes objects are open-ended JSON; inside the simulator they are handled as such.
 // biome-ignore lint/suspicious/noExplicitAny: the simulator stores any Kubernetes object as the API server's JSON

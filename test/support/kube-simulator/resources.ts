@@ -165,8 +165,3 @@ export function typeOf(name: string): ResourceType {
   if (!type) throw new Error(`kube-simulator: unknown resource ${name}`);
   return type;
 }
-
-/** `deployments.apps`, as the API server names resources in error messages. */
-function qualifiedName(type: ResourceType): string {
-  return type.group ? `${type.name}.${type.group}` : type.name;
-}

@@ -70,34 +70,6 @@ function fieldValue(object: KubeObject, path: string): string {
   return value === undefined || value === null ? '' : String(value);
 }
 
-/** A metav1.LabelSelector object (matchLabels + matchExpressions). */
-function matchesLabelSelector(selector: KubeObject | undefined, labels: Labels): boolean {
-  if (!selector) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const expr of selector.matchExpressions ?? []) {
-    const values: string[] = expr.values ?? [];
-    const has = expr.key in l;
-    switch (expr.operator) {
-      case 'In':
-        if (!has || !values.includes(l[expr.key] ?? '')) return false;
-        break;
-      case 'NotIn':
-        if (has && values.includes(l[expr.key] ?? '')) return false;
-        break;
-      case 'Exists':
-        if (!has) return false;
-        break;
-      case 'DoesNotExist':
-        if (has) return false;
-        break;
-      default:
-        return false;
-    }
-  }
-  return true;
-}
-
 /** The string form kubectl prints in `-o wide` and a Scale's status.selector. */
 export function labelSelectorString(selector: KubeObject | undefined): string {
   if (!selector) return '';
