@@ -6,7 +6,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { runHereAndFollow } from './rollback-command.js';
 import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
-import { CliApproverDirectory, probeSlack } from './slack-access.js';
+import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
 
 /** What `resume` says when the job is not there to run, by where BullMQ has it. */
 const NOT_RUNNABLE = {
@@ -41,7 +41,8 @@ export async function resumeCommand(
   const { out } = ctx;
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
-  const directory = new CliApproverDirectory(probeSlack(config.slack, log), log);
+  let probe: Promise<SlackAccess> | undefined;
+  const directory = new CliApproverDirectory(() => (probe ??= probeSlack(config.slack, log)), log);
   const core = await buildCore(config, log, { directory });
   try {
     const request = await core.service.find(requestId);

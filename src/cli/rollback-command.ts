@@ -47,8 +47,11 @@ export async function rollbackCommand(ctx: CliContext, target: string, options: 
   }
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
-  const slack = probeSlack(config.slack, log);
-  const directory = new CliApproverDirectory(slack, log);
+  // Slack is asked once start-up is done: loading the drivers can hold the event loop for seconds on a busy
+  // machine, long enough for a probe started beside it to time out although Slack answered.
+  let probe: Promise<SlackAccess> | undefined;
+  const slackAccess = () => (probe ??= probeSlack(config.slack, log));
+  const directory = new CliApproverDirectory(slackAccess, log);
   const core = await buildCore(config, log, { directory }).catch((error: unknown) => {
     if (!isRollbackError(error) || error.code !== 'QUEUE_UNAVAILABLE') throw error;
     throw new RollbackError(error.code, text`${error.text} Nothing was done.`, {
@@ -56,10 +59,11 @@ export async function rollbackCommand(ctx: CliContext, target: string, options: 
       cause: error,
     });
   });
+  void slackAccess();
   try {
     const approved = await requestAndApprove(ctx, core, config, directory, target, options);
     if (!approved) return EXIT.refused;
-    return await queueAndFollow(ctx, core, config, log, approved, await slack, options.wait);
+    return await queueAndFollow(ctx, core, config, log, approved, await slackAccess(), options.wait);
   } finally {
     await core.close();
   }

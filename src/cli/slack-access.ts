@@ -74,7 +74,8 @@ export class CliApproverDirectory implements ApproverDirectory {
   private slack: SlackApproverDirectory | undefined;
 
   constructor(
-    private readonly access: Promise<SlackAccess>,
+    /** The probe's answer, or a function that starts it when first needed. */
+    private readonly access: Promise<SlackAccess> | (() => Promise<SlackAccess>),
     private readonly log: Logger,
   ) {}
 
@@ -82,7 +83,7 @@ export class CliApproverDirectory implements ApproverDirectory {
     if (approvers.includes(userId)) return true;
     const groups = approvers.filter((id) => id.startsWith('S'));
     if (groups.length === 0) return false;
-    const access = await this.access;
+    const access = await (typeof this.access === 'function' ? this.access() : this.access);
     if (access.reachable) {
       this.slack ??= new SlackApproverDirectory(access.client, this.log);
       return this.slack.isApprover(userId, approvers);
