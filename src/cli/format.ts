@@ -4,6 +4,7 @@ import type { RollbackRequest } from '../core/request.js';
 import type { HistoryEntry, TargetStatus } from '../core/rollback-queries.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
+import { OUTCOME_ICON } from '../slack/blocks/help-blocks.js';
 import { TERMINAL } from './render-text.js';
 
 /**
@@ -114,17 +115,6 @@ export function statusLines(statuses: readonly TargetStatus[]): string[] {
     return lines;
   });
 }
-
-const OUTCOME_ICON: Record<string, string> = {
-  succeeded: '✅',
-  failed: '❌',
-  stale: '⚠️',
-  cancelled: '✖️',
-  expired: '⌛',
-  pending: '⏳',
-  approved: '🔄',
-  running: '🔄',
-};
 
 export function historyLines(entries: readonly HistoryEntry[], target: string | undefined): string[] {
   if (entries.length === 0) return [target ? `No rollbacks of ${target} on record.` : 'No rollbacks on record.'];

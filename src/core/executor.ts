@@ -23,6 +23,11 @@ export interface ExecutionOutcome {
   applied: boolean;
 }
 
+/** An outcome that changed nothing yet: the start of every run, and a run refused before it acted. */
+export function failedOutcome(error?: RollbackError): ExecutionOutcome {
+  return { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false };
+}
+
 /** Live is the version, or a rollback to it (Helm makes a new revision that restores an old one). */
 export function isAt(live: VersionInfo, version: VersionInfo): boolean {
   return live.id === version.id || live.restores === version.id;
@@ -72,14 +77,7 @@ export async function executePlan(
   ctx: DriverContext,
   options: ExecuteOptions = {},
 ): Promise<ExecutionOutcome> {
-  const outcome: ExecutionOutcome = {
-    status: 'failed',
-    live: undefined,
-    checks: [],
-    error: undefined,
-    changed: false,
-    applied: false,
-  };
+  const outcome = failedOutcome();
   const fail = (error: unknown, what: string, ms?: number) => {
     const coded = toRollbackError(error);
     ctx.report({ status: 'failed', text: text`${what}: ${coded.userText()}`, durationMs: ms });

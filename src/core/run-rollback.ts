@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import { RollbackError, toRollbackError } from './errors.js';
-import { type ExecutionOutcome, executePlan, isAt } from './executor.js';
+import { type ExecutionOutcome, executePlan, failedOutcome, isAt } from './executor.js';
 import type { DriverContext, FollowUp, RollbackDriver } from './ports/driver.js';
 import type { RollbackJobData } from './ports/queue.js';
 import { FINAL_STATES, type FollowUpRef, type RequestStore } from './request.js';
@@ -136,7 +136,7 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   if (refusal || !deps.driver) {
     const error = refusal ?? misfit(job.plan, undefined)!;
     ctx.report({ status: 'failed', text: error.userText() });
-    outcome = { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false };
+    outcome = failedOutcome(error);
   } else if (job.followUp) {
     outcome = await runFollowUp(job.followUp, job, { ...deps, driver: deps.driver }, ctx, timeline, now);
   } else {
@@ -292,14 +292,7 @@ async function runFollowUp(
   timeline: TimelineWriter,
   now: () => number,
 ): Promise<ExecutionOutcome> {
-  const outcome: ExecutionOutcome = {
-    status: 'failed',
-    live: undefined,
-    checks: [],
-    error: undefined,
-    changed: false,
-    applied: false,
-  };
+  const outcome = failedOutcome();
   const refuse = (error: RollbackError, status: 'failed' | 'stale' = 'failed') => {
     ctx.report({ status: 'failed', text: error.userText() });
     outcome.status = status;

@@ -2,6 +2,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_WORKER_CONCURRENCY } from '../config/env.js';
 import { RollbackError, toRollbackError } from '../core/errors.js';
+import { failedOutcome } from '../core/executor.js';
 import { LeaseLostError } from '../core/lease.js';
 import type { RollbackDriver } from '../core/ports/driver.js';
 import type { RollbackJobData } from '../core/ports/queue.js';
@@ -162,7 +163,7 @@ async function reportGivenUp(job: Job, options: WorkerOptions): Promise<void> {
   const now = Date.now();
   reporter.finish({
     job: data,
-    outcome: { status: 'failed', live: undefined, checks: [], error, changed: false, applied: false },
+    outcome: failedOutcome(error),
     sinceApprovalMs: now - data.approvedAt,
     runMs: now - (job.processedOn ?? data.approvedAt),
     followUps: [],

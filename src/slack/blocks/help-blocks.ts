@@ -44,7 +44,8 @@ export function statusText(statuses: readonly TargetStatus[]): string {
   return ['*Rollback targets*', ...lines].join('\n');
 }
 
-const OUTCOME_ICON: Record<string, string> = {
+/** A request's state at a glance, in Slack and in the terminal alike. */
+export const OUTCOME_ICON: Record<string, string> = {
   succeeded: '✅',
   failed: '❌',
   stale: '⚠️',
