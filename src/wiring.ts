@@ -34,7 +34,7 @@ export interface RunOptions {
 }
 
 export interface Running {
-  /** The HTTP receiver's port (HTTP mode with the app running). */
+  /** The port of the HTTP server (whenever the app runs: Slack events in HTTP mode, the HTTP API in both modes). */
   port: number | undefined;
   stop(): Promise<void>;
 }

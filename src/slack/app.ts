@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { App, type AuthorizeResult, HTTPReceiver } from '@slack/bolt';
+import { App, type AuthorizeResult, type CustomRoute, HTTPReceiver, SocketModeReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
@@ -36,7 +36,8 @@ export function createSlackClient(settings: Pick<SlackSettings, 'botToken' | 'ap
 }
 
 export interface SlackApp {
-  start(): Promise<{ port?: number }>;
+  /** The port the HTTP server listens on (HTTP mode and Socket Mode alike: it also serves `routes`). */
+  start(): Promise<{ port: number }>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +61,11 @@ function botIdentity(client: WebClient, botToken: string, log: Logger): () => Pr
 export interface SlackAppOptions extends DecisionOptions {
   /** Refuses replayed HTTP requests (HTTP mode). */
   seenSignatures?: SeenSignatures | undefined;
+  /**
+   * Served beside Slack's own endpoint by the receiver's one HTTP server on PORT, in HTTP mode and in Socket
+   * Mode alike (the HTTP API: the deploy gate).
+   */
+  routes?: CustomRoute[] | undefined;
 }
 
 export function createSlackApp(
@@ -77,14 +83,26 @@ export function createSlackApp(
     logger: slackLogger(log, 'bolt'),
     clientOptions: clientOptions(settings),
   };
+  const routes = options.routes ?? [];
   let app: App;
+  let server: () => Server | undefined;
   if (settings.socketMode) {
-    app = new App({ ...common, socketMode: true, appToken: settings.appToken });
+    // Built here rather than by App, so that the custom routes get the one HTTP server, on PORT.
+    const receiver = new SocketModeReceiver({
+      appToken: settings.appToken ?? '',
+      logger: common.logger,
+      customRoutes: routes,
+      installerOptions: { port: settings.port, clientOptions: common.clientOptions },
+    });
+    app = new App({ ...common, receiver });
+    // Bolt keeps the server of its Socket Mode receiver to itself; its port is needed when PORT is 0.
+    server = () => (receiver as unknown as { httpServer?: Server }).httpServer;
   } else {
     const receiver = new HTTPReceiver({
       signingSecret: settings.signingSecret ?? '',
       processBeforeResponse: false,
       logger: common.logger,
+      customRoutes: routes,
     });
     if (options.seenSignatures)
       receiver.requestListener = guardReplays(
@@ -94,6 +112,7 @@ export function createSlackApp(
         settings.signingSecret ?? '',
       );
     app = new App({ ...common, receiver });
+    server = () => undefined;
   }
 
   registerRollbackCommand(app, service, log);
@@ -107,12 +126,22 @@ export function createSlackApp(
       void identity().catch(() => undefined);
       if (settings.socketMode) {
         await app.start();
-        return {};
+        return { port: await listeningPort(server(), settings.port) };
       }
-      const server = (await app.start(settings.port)) as Server;
-      const address = server.address();
-      return { port: typeof address === 'object' && address ? address.port : settings.port };
+      return { port: await listeningPort((await app.start(settings.port)) as Server, settings.port) };
     },
     stop: () => app.stop().then(() => undefined),
   };
+}
+
+/** The port a server listens on, once it does (PORT=0 picks a free one). */
+async function listeningPort(server: Server | undefined, asked: number): Promise<number> {
+  if (!server) return asked;
+  if (!server.listening)
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : asked;
 }
