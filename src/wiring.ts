@@ -4,7 +4,10 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config/load-config.js';
 import type { ApproverDirectory } from './core/approval.js';
 import { RollbackError } from './core/errors.js';
+import type { FreezeStore } from './core/freeze.js';
+import type { FreezeService } from './core/freeze-service.js';
 import type { RollbackDriver } from './core/ports/driver.js';
+import type { ThreadNotes } from './core/ports/thread-notes.js';
 import type { RequestStore, ThreadRef } from './core/request.js';
 import { RollbackService } from './core/rollback-service.js';
 import type { ProgressReporter } from './core/run-rollback.js';
@@ -20,7 +23,9 @@ import { createSlackApp, createSlackClient } from './slack/app.js';
 import { SlackApproverDirectory } from './slack/approver-directory.js';
 import { DeferredReporter, waitForThread } from './slack/deferred-reporter.js';
 import { redisSeenSignatures } from './slack/replay-guard.js';
+import { slackThreadNotes } from './slack/thread-notes.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
+import { RedisFreezeStore } from './store/redis-freeze-store.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
 export interface RunOptions {
@@ -31,6 +36,8 @@ export interface RunOptions {
   pickupWarningMs?: number;
   /** See WorkerOptions.lockMs (RR_WORKER_LOCK_MS); fault tests shorten it. */
   workerLockMs?: number | undefined;
+  /** How often a worker checks whether a deploy containing a revert went live (ending its freeze); 30 s. */
+  freezeCheckMs?: number | undefined;
 }
 
 export interface Running {
@@ -69,6 +76,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
   const core = await buildCore(config, log, {
     prefix: options.prefix,
     directory: new SlackApproverDirectory(client, log),
+    notes: slackThreadNotes(client, log),
   });
   const closers: Array<() => Promise<unknown>> = [];
 
@@ -79,6 +87,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
     const storeRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
     const worker = await startWorker(config, {
       store: new RedisRequestStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
+      freezes: new RedisFreezeStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
       drivers: core.drivers,
       client,
       log,
@@ -88,6 +97,8 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
       lockMs: options.workerLockMs,
     });
     closers.push(worker.close, async () => storeRedis.disconnect());
+    const lifts = watchFreezes(core.service.freezes, options.freezeCheckMs ?? 30_000);
+    closers.unshift(async () => lifts.stop());
   }
 
   let port: number | undefined;
@@ -120,8 +131,26 @@ function createSymmetry(config: Config): SymmetryRestorer | undefined {
   return settings.size > 0 ? new GitSymmetry(settings, config.gitCacheDir) : undefined;
 }
 
+/**
+ * Ends a freeze once a deploy containing its revert is live: checked every `everyMs`, one check at a time. Every
+ * worker checks; the lift is atomic, so the thread hears it once.
+ */
+function watchFreezes(freezes: FreezeService, everyMs: number): { stop(): void } {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void freezes.checkLifts().finally(() => {
+      running = false;
+    });
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
 export interface WorkerDeps {
   store: RequestStore;
+  freezes?: FreezeStore | undefined;
   drivers: ReadonlyMap<string, RollbackDriver>;
   /** Writes in the jobs' threads. */
   client: WebClient;
@@ -151,6 +180,7 @@ export async function startWorker(
     symmetry: deps.symmetry,
     lockMs: deps.lockMs,
     store,
+    freezes: deps.freezes,
     driverOfTarget: (target) => drivers.get(target),
     queueName: deps.onlyRequest === undefined ? undefined : dedicatedQueueName(deps.onlyRequest),
     reporterFor: (job, jobLog): ProgressReporter => {
@@ -180,6 +210,7 @@ export async function startWorker(
 export interface Core {
   redis: Redis;
   store: RedisRequestStore;
+  freezes: RedisFreezeStore;
   queue: RollbackQueue;
   service: RollbackService;
   drivers: Map<string, RollbackDriver>;
@@ -196,13 +227,14 @@ export interface Core {
 export async function buildCore(
   config: Config,
   log: Logger,
-  options: { prefix?: string | undefined; directory: ApproverDirectory },
+  options: { prefix?: string | undefined; directory: ApproverDirectory; notes?: ThreadNotes | undefined },
 ): Promise<Core> {
   const prefix = options.prefix ?? config.redisPrefix;
   const bullPrefix = `${prefix}-bull`;
   const drivers = await createDrivers(config, log);
   const redis = await connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
   const store = new RedisRequestStore(redis, { prefix });
+  const freezes = new RedisFreezeStore(redis, { prefix });
   const queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });
   const symmetry = createSymmetry(config);
   const service = new RollbackService({
@@ -214,10 +246,13 @@ export async function buildCore(
     queue,
     log,
     symmetry,
+    freezes,
+    notes: options.notes,
   });
   return {
     redis,
     store,
+    freezes,
     queue,
     service,
     drivers,

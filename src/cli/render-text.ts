@@ -15,6 +15,10 @@ function cliCommand(s: Suggestion): string {
       return `rapid-rollback history${s.target ? ` ${s.target}` : ''}`;
     case 'resume':
       return `rapid-rollback resume ${s.requestId}`;
+    case 'unfreeze':
+      return `rapid-rollback unfreeze ${s.target} --reason <why> --approved-by <user-id>`;
+    case 'freeze':
+      return `rapid-rollback freeze ${s.target} --reason <why>`;
   }
 }
 

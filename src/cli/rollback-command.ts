@@ -198,6 +198,7 @@ export async function runHereAndFollow(
   const { out } = ctx;
   const worker = await startWorker(config, {
     store: core.store,
+    freezes: core.freezes,
     drivers: core.drivers,
     client: createSlackClient(config.slack, log),
     log,

@@ -22,18 +22,19 @@ export function describeApprovers(approvers: readonly string[]): Text {
 
 /** Throws the refusal a clicker will read, or returns when they may approve. */
 export async function checkApprover(
-  request: RollbackRequest,
+  request: Pick<RollbackRequest, 'requester'>,
   userId: string,
   rules: ApprovalRules,
   directory: ApproverDirectory,
+  what = 'rollback',
 ): Promise<void> {
   if (userId === request.requester && !rules.allowSelfApproval) {
-    throw new RollbackError('SELF_APPROVAL', 'You asked for this rollback, so someone else must approve it.', {
+    throw new RollbackError('SELF_APPROVAL', `You asked for this ${what}, so someone else must approve it.`, {
       hint: text`Ask one of: ${describeApprovers(rules.approvers)}.`,
     });
   }
   if (!(await directory.isApprover(userId, rules.approvers))) {
-    throw new RollbackError('NOT_AUTHORIZED', 'You are not an approver for rollbacks.', {
+    throw new RollbackError('NOT_AUTHORIZED', `You are not an approver for ${what}s.`, {
       hint: text`Approvers: ${describeApprovers(rules.approvers)}. Nothing was queued.`,
     });
   }
@@ -41,14 +42,15 @@ export async function checkApprover(
 
 /** The requester and approvers may cancel; anyone else may not. */
 export async function checkCanceller(
-  request: RollbackRequest,
+  request: Pick<RollbackRequest, 'requester'>,
   userId: string,
   rules: ApprovalRules,
   directory: ApproverDirectory,
+  what = 'rollback',
 ): Promise<void> {
   if (userId === request.requester) return;
   if (await directory.isApprover(userId, rules.approvers)) return;
-  throw new RollbackError('NOT_AUTHORIZED', 'Only the requester or an approver can cancel this rollback.', {
+  throw new RollbackError('NOT_AUTHORIZED', `Only the requester or an approver can cancel this ${what}.`, {
     hint: text`The request stays open for ${person(request.requester)} and ${describeApprovers(rules.approvers)}.`,
   });
 }

@@ -57,6 +57,11 @@ export interface ExecuteOptions {
   holdLease?: (() => Promise<void>) | undefined;
   /** How long to wait before reading again after a change whose answer never came. */
   lateChangeRecheckMs?: number | undefined;
+  /**
+   * Called once the change is known to be in place (made now, found landed late, or made by an earlier run),
+   * before verification: the target is frozen from that moment. Must not throw.
+   */
+  onApplied?: (() => Promise<void>) | undefined;
 }
 
 /** A provider may apply a change whose answer was lost a few seconds late (Fastly activations take seconds). */
@@ -130,6 +135,7 @@ export async function executePlan(
       outcome.changed = true;
       outcome.applied = true;
       ctx.report({ status: 'ok', text: plan.actionDone, durationMs: performance.now() - started });
+      await options.onApplied?.();
     } catch (error) {
       fail(error, `Rolling back to ${plan.to.label} failed`, performance.now() - started);
       const landed = await findOutIfApplied(
@@ -143,9 +149,11 @@ export async function executePlan(
       outcome.changed = true;
       outcome.applied = true;
       outcome.error = undefined;
+      await options.onApplied?.();
     }
   } else {
     outcome.applied = true;
+    await options.onApplied?.();
   }
 
   // 3. Verify by reading back.

@@ -4,7 +4,7 @@ import type { Ref, Suggestion, Text } from './text.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
 
 /** Plans cross Redis twice (the request store, the job): both parse them with these. */
-const versionSchema = z.object({
+export const versionSchema = z.object({
   id: z.string(),
   label: z.string(),
   description: z.string().optional(),
@@ -49,6 +49,8 @@ const suggestionSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('status') }),
   z.object({ action: z.literal('history'), target: z.string().optional() }),
   z.object({ action: z.literal('resume'), requestId: z.string() }),
+  z.object({ action: z.literal('unfreeze'), target: z.string() }),
+  z.object({ action: z.literal('freeze'), target: z.string() }),
 ]) satisfies z.ZodType<Suggestion>;
 
 const refSchema = z.discriminatedUnion('ref', [

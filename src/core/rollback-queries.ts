@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
+import type { FreezeService, FrozenTarget } from './freeze-service.js';
 import { type RequestStore, type RollbackRequest, requestUnknown } from './request.js';
 import type { TargetDrivers } from './target-drivers.js';
 import type { TimelineEvent } from './timeline.js';
@@ -16,6 +17,8 @@ export interface TargetStatus {
   running?: RollbackRequest | undefined;
   /** Set while the live version is the one a rollback restored: git and the deploy disagree. */
   diverged?: RollbackRecord | undefined;
+  /** Set while the deploy gate holds the target: since when, by which request, what will lift it. */
+  frozen?: FrozenTarget | undefined;
 }
 
 export interface HistoryEntry {
@@ -26,7 +29,9 @@ export interface HistoryEntry {
 
 /** What people ask to see, never changing anything: every target's state, the history, a request's record. */
 export class RollbackQueries {
-  constructor(private readonly deps: { targets: TargetDrivers; store: RequestStore; log: Logger }) {}
+  constructor(
+    private readonly deps: { targets: TargetDrivers; store: RequestStore; freezes: FreezeService; log: Logger },
+  ) {}
 
   /** The last rollbacks (newest first), with outcome and duration. */
   async history(target: string | undefined, limit = 10): Promise<HistoryEntry[]> {
@@ -57,7 +62,9 @@ export class RollbackQueries {
   async status(): Promise<TargetStatus[]> {
     return Promise.all(
       this.deps.targets.configs().map(async (target): Promise<TargetStatus> => {
-        const base: TargetStatus = { name: target.name, kind: target.kind };
+        // The freeze is Redis's answer alone: a target the provider cannot be asked about still shows it.
+        const frozen = await this.deps.freezes.frozen(target.name);
+        const base: TargetStatus = { name: target.name, kind: target.kind, frozen };
         const ctx = this.deps.targets.readContext(this.deps.log.child({ target: target.name }));
         try {
           const [live, holder, last] = await Promise.all([

@@ -4,9 +4,12 @@ import type { Rules, TargetConfig } from './config-types.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
+import type { FreezeStore } from './freeze.js';
+import { FreezeService } from './freeze-service.js';
 import type { DriverContext, RollbackDriver } from './ports/driver.js';
 import type { Announcement, Notifier } from './ports/notifier.js';
 import type { JobQueue } from './ports/queue.js';
+import type { ThreadNotes } from './ports/thread-notes.js';
 import {
   newRequestId,
   type RequestOrigin,
@@ -41,6 +44,10 @@ export interface RollbackServiceDeps {
   /** How long a provider may take to answer while planning. */
   planTimeoutMs?: number;
   symmetry?: SymmetryRestorer | undefined;
+  /** Freezes and the deploy gate. */
+  freezes: FreezeStore;
+  /** Lines in a rollback's thread after it (a deploy the gate refused, a freeze lifted). */
+  notes?: ThreadNotes | undefined;
 }
 
 /**
@@ -53,11 +60,29 @@ export class RollbackService {
   private readonly targets: TargetDrivers;
   /** What people ask to see: status, history, an incident record. */
   readonly queries: RollbackQueries;
+  /** Freezes, unfreezes and the deploy gate. */
+  readonly freezes: FreezeService;
 
   constructor(private readonly deps: RollbackServiceDeps) {
     this.now = deps.now ?? Date.now;
     this.targets = new TargetDrivers(deps.targets, deps.drivers, deps.planTimeoutMs ?? 20_000);
-    this.queries = new RollbackQueries({ targets: this.targets, store: deps.store, log: deps.log });
+    this.freezes = new FreezeService({
+      freezes: deps.freezes,
+      requests: deps.store,
+      targets: this.targets,
+      rules: deps.rules,
+      directory: deps.directory,
+      symmetry: deps.symmetry,
+      notes: deps.notes,
+      log: deps.log,
+      now: this.now,
+    });
+    this.queries = new RollbackQueries({
+      targets: this.targets,
+      store: deps.store,
+      freezes: this.freezes,
+      log: deps.log,
+    });
   }
 
   get rules(): Rules {

@@ -1,11 +1,12 @@
 import type { Logger } from '../log.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { type ExecutionOutcome, executePlan, failedOutcome, isAt } from './executor.js';
+import type { FreezeStore } from './freeze.js';
 import type { DriverContext, FollowUp, RollbackDriver } from './ports/driver.js';
 import type { RollbackJobData } from './ports/queue.js';
 import { FINAL_STATES, type FollowUpRef, type RequestStore } from './request.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from './symmetry.js';
-import { command, plainText, text } from './text.js';
+import { command, plainText, type Text, text } from './text.js';
 import { TimelineWriter } from './timeline.js';
 import type { Plan, StepReport, VersionInfo } from './types.js';
 
@@ -53,6 +54,8 @@ export interface RunRollbackDeps {
   holdLease?: (() => Promise<void>) | undefined;
   /** See ExecuteOptions.lateChangeRecheckMs. */
   lateChangeRecheckMs?: number | undefined;
+  /** Where the target's freeze goes once the change is applied (the deploy gate reads it). */
+  freezes?: FreezeStore | undefined;
 }
 
 /** Everything a person may do after this rollback: the driver's follow-ups and the revert branch. */
@@ -145,6 +148,7 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       beforeChange,
       holdLease: deps.holdLease,
       lateChangeRecheckMs: deps.lateChangeRecheckMs,
+      onApplied: () => freezeTarget(job, deps, timeline, now),
     });
     const revert =
       outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)
@@ -200,6 +204,45 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
     followUps,
   });
   return outcome;
+}
+
+/**
+ * From the moment the change is applied, verified or not, the target is frozen: the deploy gate refuses a
+ * deploy that does not contain the rollback's revert (issue "deploy gate"). A failed write does not stop the
+ * rollback, whose change is made: the thread says to freeze by hand.
+ */
+async function freezeTarget(
+  job: RollbackJobData,
+  deps: RunRollbackDeps,
+  timeline: TimelineWriter,
+  now: () => number,
+): Promise<void> {
+  if (!deps.freezes) return;
+  const { target } = job.plan;
+  const since = now();
+  let line: Text;
+  try {
+    await deps.freezes.freeze({
+      id: job.requestId,
+      target,
+      cause: 'rollback',
+      since,
+      by: job.approver,
+      reason: job.reason,
+      from: job.plan.from,
+      restored: job.plan.to,
+    });
+    const unfreeze = command({ action: 'unfreeze', target });
+    line = deps.symmetry?.has(target)
+      ? text`🔒 ${target} is frozen: the deploy gate lets out only a commit that contains this rollback's revert, until then or an approved ${unfreeze}.`
+      : text`🔒 ${target} is frozen: the deploy gate refuses every deploy until an approved ${unfreeze}.`;
+    timeline.record({ kind: 'frozen', at: since, text: line });
+  } catch (error) {
+    deps.log.error({ err: error, target }, 'could not freeze the target after its rollback');
+    line = text`⚠️ Could not freeze ${target} (${toRollbackError(error).message}): the deploy gate does not hold it. Freeze it by hand: ${command({ action: 'freeze', target })}.`;
+    timeline.record({ kind: 'frozen', at: since, ok: false, text: line });
+  }
+  deps.reporter.report({ status: 'info', text: line });
 }
 
 /** Why this worker must not carry out the plan: its rollback.yml maps the target elsewhere, or not at all. */
@@ -340,6 +383,12 @@ async function runFollowUp(
     const result = await run();
     outcome.changed = true;
     outcome.applied = true;
+    if (symmetry && result.revert) {
+      // The gate now lets out a commit that contains this revert.
+      await deps.freezes
+        ?.attachRevert(job.plan.target, followUp.parentId, result.revert)
+        .catch((err: unknown) => deps.log.warn({ err }, 'could not note the revert on the freeze'));
+    }
     const event = symmetry
       ? { kind: 'revert-branch' as const, ok: result.ok, text: result.detail, commits: result.commits }
       : { kind: 'follow-up' as const, ok: result.ok, text: `${followUp.label}: ${result.detail}` };

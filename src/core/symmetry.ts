@@ -1,6 +1,6 @@
 import type { DriverContext, FollowUp, FollowUpResult } from './ports/driver.js';
 import type { RollbackJobData } from './ports/queue.js';
-import type { Plan } from './types.js';
+import type { Plan, VersionInfo } from './types.js';
 
 export const REVERT_BRANCH = 'revert-branch';
 
@@ -14,4 +14,18 @@ export interface SymmetryRestorer {
   /** `git.autoRevert: true`: make the branch at once after a verified rollback. */
   auto(target: string): boolean;
   run(ctx: DriverContext, job: RollbackJobData): Promise<FollowUpResult>;
+  /** Whether the target has `git:` settings: then a deploy containing the revert lifts its freeze. */
+  has(target: string): boolean;
+  /** The commit a version was built from, as the target's `git:` settings map it; undefined when it names none. */
+  commitOf(target: string, version: VersionInfo): string | undefined;
+  /**
+   * Whether `commit` contains `ancestor` (is it, or descends from it) in the target's repository, fetched just
+   * now; `unknown-commit` when the repository has no such commit.
+   */
+  contains(
+    target: string,
+    ancestor: string,
+    commit: string,
+    ctx: Pick<DriverContext, 'signal' | 'log'>,
+  ): Promise<'yes' | 'no' | 'unknown-commit'>;
 }

@@ -16,7 +16,11 @@ export type Suggestion =
   | { action: 'status' }
   | { action: 'history'; target?: string | undefined }
   /** Run an approved rollback that waits for a worker, from a terminal (the break-glass CLI only). */
-  | { action: 'resume'; requestId: string };
+  | { action: 'resume'; requestId: string }
+  /** Ask for a freeze to end (it needs an approver). */
+  | { action: 'unfreeze'; target: string }
+  /** Freeze a target by hand. */
+  | { action: 'freeze'; target: string };
 
 export type Ref =
   /** A Slack user ID (`U…`), or a name from elsewhere (`cli:alice`). */
@@ -125,6 +129,10 @@ const PLAIN: TextRenderer = {
         return `\`history${s.target ? ` ${s.target}` : ''}\``;
       case 'resume':
         return `\`rapid-rollback resume ${s.requestId}\``;
+      case 'unfreeze':
+        return `\`unfreeze ${s.target} <reason>\``;
+      case 'freeze':
+        return `\`freeze ${s.target} <reason>\``;
     }
   },
 };

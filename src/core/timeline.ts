@@ -14,7 +14,10 @@ export interface TimelineEvent {
     | 'step'
     | 'finished'
     | 'revert-branch'
-    | 'follow-up';
+    | 'follow-up'
+    | 'frozen'
+    | 'unfrozen'
+    | 'deploy-refused';
   /** What happened, for people: words and references (who, which channel) each front end renders. */
   text: string | Text;
   by?: string | undefined;

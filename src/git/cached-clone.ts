@@ -42,7 +42,11 @@ export async function withCachedClone<T>(
   const clone = join(access.cacheDir, cacheNameFor(subject.repo));
   return withCloneLock(clone, { signal: access.signal, waitMs: LOCK_WAIT_MS }, async () => {
     access.report({ status: 'progress', text: `Fetching ${subject.base} of ${subject.repo}` });
-    const fresh = await fetchInto(access, clone, subject);
+    // The branch by a pattern, which is no error when the remote has none.
+    const fresh = await fetchInto(access, clone, subject, [
+      `+refs/heads/${subject.base}:refs/remotes/origin/${subject.base}`,
+      `+refs/heads/${subject.branch}*:refs/remotes/origin/${subject.branch}*`,
+    ]);
     const git = access.runner.in(clone);
     // Until it is in order, and again once `work` changes it. Reads (a second call, most refusals)
     // leave it as it was, and two git processes fewer run.
@@ -64,19 +68,35 @@ async function putBackOrRemove(git: GitIn, clone: string, base: string, log: Log
   });
 }
 
+/**
+ * Runs read-only `work` in the repository's cached clone, alone in it, once every branch of the remote is
+ * fetched (a commit to check may be on any of them). Nothing is checked out or changed: `work` only reads.
+ */
+export async function withEveryBranch<T>(
+  access: CloneAccess,
+  subject: Pick<RevertSubject, 'repo' | 'base' | 'target'>,
+  work: (git: GitIn) => Promise<T>,
+): Promise<T> {
+  const clone = join(access.cacheDir, cacheNameFor(subject.repo));
+  return withCloneLock(clone, { signal: access.signal, waitMs: LOCK_WAIT_MS }, async () => {
+    await fetchInto(access, clone, subject, ['+refs/heads/*:refs/remotes/origin/*']);
+    return work(access.runner.in(clone));
+  });
+}
+
 /** Fetches into the cached clone, cloning it first when there is none; true when it was cloned just now. */
-async function fetchInto(access: CloneAccess, clone: string, subject: RevertSubject): Promise<boolean> {
+async function fetchInto(
+  access: CloneAccess,
+  clone: string,
+  subject: Pick<RevertSubject, 'repo' | 'base' | 'target'>,
+  refspecs: string[],
+): Promise<boolean> {
   const { runner } = access;
-  const { repo, base, branch } = subject;
+  const { repo, base } = subject;
   try {
     const fresh = !(await isUsable(runner, clone, repo));
     if (fresh) await cloneAfresh(runner, access.cacheDir, clone, repo, base);
-    // The branch by a pattern, which is no error when the remote has none; --prune drops the clone's
-    // copy of one deleted since. --verbose: never silent (see GitRunner.run).
-    const refspecs = [
-      `+refs/heads/${base}:refs/remotes/origin/${base}`,
-      `+refs/heads/${branch}*:refs/remotes/origin/${branch}*`,
-    ];
+    // --prune drops the clone's copy of a branch deleted since. --verbose: never silent (see GitRunner.run).
     await runner.run(clone, ['fetch', '--progress', '--verbose', '--prune', '--no-tags', 'origin', ...refspecs], {
       network: true,
     });

@@ -2,7 +2,10 @@ import { isRollbackError } from '../core/errors.js';
 import type { DriverContext, FollowUp, FollowUpResult } from '../core/ports/driver.js';
 import type { RollbackJobData } from '../core/ports/queue.js';
 import { REVERT_BRANCH, type SymmetryRestorer } from '../core/symmetry.js';
-import type { Plan } from '../core/types.js';
+import type { Plan, VersionInfo } from '../core/types.js';
+import type { Logger } from '../log.js';
+import { containsRevert } from './commit-containment.js';
+import { commitFor } from './commit-mapping.js';
 import { createRevertBranch } from './revert-branch.js';
 import type { GitSettings } from './schema.js';
 
@@ -22,6 +25,26 @@ export class GitSymmetry implements SymmetryRestorer {
       description: `git revert --no-commit <commit of the restored version>..HEAD on ${git.branch} of ${git.repo}, pushed as a new branch`,
       needsApproval: false,
     };
+  }
+
+  has(target: string): boolean {
+    return this.settings.has(target);
+  }
+
+  commitOf(target: string, version: VersionInfo): string | undefined {
+    const git = this.settings.get(target);
+    return git ? commitFor(version, git) : undefined;
+  }
+
+  async contains(
+    target: string,
+    ancestor: string,
+    commit: string,
+    ctx: { signal: AbortSignal; log: Logger },
+  ): Promise<'yes' | 'no' | 'unknown-commit'> {
+    const settings = this.settings.get(target);
+    if (!settings) return 'no';
+    return containsRevert({ settings, target, ancestor, commit, cacheDir: this.cacheDir }, ctx);
   }
 
   auto(target: string): boolean {
@@ -56,6 +79,7 @@ export class GitSymmetry implements SymmetryRestorer {
         ok: true,
         output,
         commits: result.undone,
+        revert: { commit: result.revertCommit, branch: result.branch, repo: git.repo },
         detail: `${result.branch} already exists for this rollback (nothing pushed again).${result.mergeRequestUrl ? ` Merge request: ${result.mergeRequestUrl}` : ''}`,
       };
     }
@@ -64,6 +88,7 @@ export class GitSymmetry implements SymmetryRestorer {
       ok: true,
       output,
       commits: result.undone,
+      revert: { commit: result.revertCommit, branch: result.branch, repo: git.repo },
       detail: `pushed ${result.branch}: ${result.undone.length} commit(s) after ${result.goodCommit.slice(0, 10)} undone in one commit. Redeploy it to restore symmetry (runbook step 2).${link}`,
     };
   }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { DEFAULT_WORKER_CONCURRENCY } from '../config/env.js';
 import { RollbackError, toRollbackError } from '../core/errors.js';
 import { failedOutcome } from '../core/executor.js';
+import type { FreezeStore } from '../core/freeze.js';
 import { LeaseLostError } from '../core/lease.js';
 import type { RollbackDriver } from '../core/ports/driver.js';
 import type { RollbackJobData } from '../core/ports/queue.js';
@@ -28,6 +29,8 @@ export interface WorkerOptions {
   flushTimeoutMs?: number;
   /** Revert branches (src/git), for targets with `git:` settings. */
   symmetry?: SymmetryRestorer | undefined;
+  /** Where a rollback freezes its target once its change is applied. */
+  freezes?: FreezeStore | undefined;
   /**
    * How long a running job's lock lasts without renewal (BullMQ's lockDuration); the stalled check runs
    * every half of it. A job whose worker died is handed to another worker 0.5 to 1.5 times this long after
@@ -93,6 +96,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
         log,
         signal,
         symmetry: options.symmetry,
+        freezes: options.freezes,
         holdLease: leaseOf(job, token),
       });
       log.info({ status: outcome?.status ?? 'skipped' }, 'rollback job done');

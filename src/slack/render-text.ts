@@ -16,6 +16,10 @@ function slashCommand(s: Suggestion): string {
       return `/rollback history${s.target ? ` ${s.target}` : ''}`;
     case 'resume':
       return `rapid-rollback resume ${s.requestId}`;
+    case 'unfreeze':
+      return `/rollback unfreeze ${s.target} <reason>`;
+    case 'freeze':
+      return `/rollback freeze ${s.target} <reason>`;
   }
 }
 

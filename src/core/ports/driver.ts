@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import type { RevertRef } from '../freeze.js';
 import type { Plan, StepReport, VerifyCheck, VersionInfo } from '../types.js';
 
 /** What a driver gets for every call: a child logger, a signal that aborts the call, a way to say what it is doing. */
@@ -77,6 +78,8 @@ export interface FollowUpResult {
   detail: string;
   /** For the incident record: commits a revert branch undoes. */
   commits?: Array<{ sha: string; subject: string }> | undefined;
+  /** A revert branch pushed: its commit, which a deploy must contain while the target is frozen. */
+  revert?: RevertRef | undefined;
 }
 
 /** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */

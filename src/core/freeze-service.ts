@@ -1,0 +1,424 @@
+import type { Logger } from '../log.js';
+import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
+import type { Rules } from './config-types.js';
+import { RollbackError, toRollbackError } from './errors.js';
+import { isAt } from './executor.js';
+import {
+  COMMIT_SHA,
+  type Freeze,
+  type FreezeStore,
+  type LiftedFreeze,
+  newFreezeId,
+  newUnfreezeId,
+  type UnfreezeRequest,
+} from './freeze.js';
+import type { ThreadNotes } from './ports/thread-notes.js';
+import type { RequestOrigin, RequestStore } from './request.js';
+import type { SymmetryRestorer } from './symmetry.js';
+import type { TargetDrivers } from './target-drivers.js';
+import { command, person, type Text, text } from './text.js';
+import type { TimelineEvent } from './timeline.js';
+
+/** How long the gate waits for git (a fetch of the repository) before it answers that it cannot tell. */
+const GIT_CHECK_MS = 60_000;
+
+/** The gate's answer to "may I deploy (commit X) to target T now?". */
+export type GateAnswer =
+  | { target: string; deployable: true; freeze?: undefined }
+  /** Frozen, but the commit contains the rollback's revert: it may go out. */
+  | { target: string; deployable: true; freeze: Freeze; because: Text }
+  | { target: string; deployable: false; freeze: Freeze; reason: Text; lift: Text };
+
+/** A frozen target as status shows it. */
+export interface FrozenTarget {
+  freeze: Freeze;
+  /** What will lift it. */
+  lift: Text;
+}
+
+export interface FreezeServiceDeps {
+  freezes: FreezeStore;
+  /** Threads and incident records of the rollbacks that froze targets. */
+  requests: Pick<RequestStore, 'thread' | 'append'>;
+  targets: TargetDrivers;
+  rules: Rules;
+  directory: ApproverDirectory;
+  symmetry?: SymmetryRestorer | undefined;
+  notes?: ThreadNotes | undefined;
+  log: Logger;
+  now?: () => number;
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 7);
+}
+
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}
+
+/**
+ * The deploy gate and the freezes behind it. A rollback freezes its target from the moment its change is
+ * applied (run-rollback); while frozen, a deploy may go out only if its commit contains the rollback's revert,
+ * until an approved unfreeze ends it, or a deploy containing the revert goes live (checkLift).
+ */
+export class FreezeService {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: FreezeServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The target's freeze and what will lift it; undefined when it is not frozen. */
+  async frozen(target: string): Promise<FrozenTarget | undefined> {
+    const freeze = await this.deps.freezes.current(target);
+    return freeze ? { freeze, lift: this.liftText(freeze) } : undefined;
+  }
+
+  /** Ended freezes, newest first. */
+  history(target: string | undefined, limit = 10): Promise<LiftedFreeze[]> {
+    if (target) this.deps.targets.driver(target);
+    return this.deps.freezes.history(target, limit);
+  }
+
+  /** `/rollback freeze <target> <reason>`: at once, by anyone who may ask for a rollback. */
+  async freezeByHand(input: { target: string; reason: string; by: string }): Promise<Freeze> {
+    this.deps.targets.driver(input.target);
+    const reason = input.reason.trim();
+    if (!reason) throw reasonMissing('freeze', input.target);
+    const freeze: Freeze = {
+      id: newFreezeId(this.now()),
+      target: input.target,
+      cause: 'manual',
+      since: this.now(),
+      by: input.by,
+      reason,
+    };
+    const existing = await this.deps.freezes.freezeIfNone(freeze);
+    if (existing) {
+      throw new RollbackError('TARGET_FROZEN', text`${input.target} is already frozen: ${this.describe(existing)}.`, {
+        hint: text`Deploys wait until ${this.liftText(existing)}.`,
+        details: { freeze: existing.id },
+      });
+    }
+    this.deps.log.info({ target: input.target, freeze: freeze.id, by: input.by }, 'target frozen by hand');
+    await this.record(freeze.id, {
+      kind: 'frozen',
+      by: input.by,
+      text: text`frozen by ${person(input.by)}: ${reason}`,
+    });
+    return freeze;
+  }
+
+  /** `/rollback unfreeze <target> <reason>`: a request that an approver must approve, as for a rollback. */
+  async requestUnfreeze(input: {
+    target: string;
+    reason: string;
+    requester: string;
+    origin: RequestOrigin;
+  }): Promise<{ request: UnfreezeRequest; freeze: Freeze }> {
+    this.deps.targets.driver(input.target);
+    const reason = input.reason.trim();
+    if (!reason) throw reasonMissing('unfreeze', input.target);
+    const freeze = await this.deps.freezes.current(input.target);
+    if (!freeze) throw notFrozen(input.target);
+    const createdAt = this.now();
+    const request: UnfreezeRequest = {
+      id: newUnfreezeId(createdAt),
+      target: input.target,
+      freezeId: freeze.id,
+      reason,
+      requester: input.requester,
+      origin: input.origin,
+      createdAt,
+      expiresAt: createdAt + this.deps.rules.requestTtlMs,
+      state: 'pending',
+    };
+    await this.deps.freezes.createUnfreeze(request);
+    await this.record(freeze.id, {
+      kind: 'unfrozen',
+      by: input.requester,
+      text: text`unfreeze asked for by ${person(input.requester)} (${request.id}): ${reason}`,
+    });
+    return { request, freeze };
+  }
+
+  /** Remembers which message holds the unfreeze request, so clicks from any other message are refused. */
+  async recordUnfreezeOrigin(id: string, origin: RequestOrigin): Promise<void> {
+    await this.deps.freezes.setUnfreezeOrigin(id, origin);
+  }
+
+  /** Loads an unfreeze request and checks a click really came from its message. */
+  async findUnfreeze(id: string, clickedFrom?: RequestOrigin): Promise<UnfreezeRequest> {
+    const request = await this.deps.freezes.getUnfreeze(id);
+    const fromElsewhere =
+      request &&
+      clickedFrom &&
+      (clickedFrom.channel !== request.origin.channel ||
+        (request.origin.messageTs !== undefined && clickedFrom.messageTs !== request.origin.messageTs));
+    if (!request || fromElsewhere) throw unfreezeUnknown();
+    return request;
+  }
+
+  /** Approved (same rules as a rollback), the freeze ends: the thread and the record say who and why. */
+  async approveUnfreeze(
+    id: string,
+    user: string,
+    clickedFrom?: RequestOrigin,
+  ): Promise<{ request: UnfreezeRequest; lifted: LiftedFreeze }> {
+    const request = await this.findUnfreeze(id, clickedFrom);
+    this.refuseIfDecided(request);
+    if (this.now() > request.expiresAt) {
+      await this.deps.freezes.closeUnfreeze(id, 'expired', 'ttl', this.now());
+      throw this.expired(request);
+    }
+    await checkApprover(request, user, this.deps.rules, this.deps.directory, 'unfreeze');
+    const why = text`unfreeze approved by ${person(user)}, asked for by ${person(request.requester)}: ${request.reason}`;
+    const at = this.now();
+    const result = await this.deps.freezes.approveUnfreeze(id, user, at, {
+      at,
+      by: user,
+      how: 'unfreeze',
+      why,
+      requestId: id,
+      requester: request.requester,
+    });
+    if (result.ok) {
+      this.deps.log.info({ target: request.target, unfreeze: id, approver: user }, 'freeze lifted');
+      await this.tell(result.lifted, text`🔓 ${request.target} is no longer frozen: ${why}.`, {
+        kind: 'unfrozen',
+        by: user,
+        text: why,
+      });
+      return { request: result.request, lifted: result.lifted };
+    }
+    if (result.reason === 'unknown') throw unfreezeUnknown();
+    if (result.reason === 'expired') throw this.expired(result.request);
+    if (result.reason === 'freeze-gone') {
+      throw new RollbackError(
+        'NOT_FROZEN',
+        result.current
+          ? text`This unfreeze was asked for the freeze of ${request.freezeId}; ${request.target} is now frozen by ${result.current.id} (${this.describe(result.current)}), so nothing was lifted.`
+          : text`${request.target} is no longer frozen (the freeze this request was for has ended), so there is nothing to lift.`,
+        {
+          hint: result.current
+            ? text`If it should end too, ask again: ${command({ action: 'unfreeze', target: request.target })}.`
+            : 'Deploys go through the gate.',
+        },
+      );
+    }
+    this.refuseIfDecided(result.request);
+    throw new RollbackError('REQUEST_CLOSED', 'This unfreeze request can no longer be approved.');
+  }
+
+  async cancelUnfreeze(id: string, user: string, clickedFrom?: RequestOrigin): Promise<UnfreezeRequest> {
+    const request = await this.findUnfreeze(id, clickedFrom);
+    this.refuseIfDecided(request);
+    await checkCanceller(request, user, this.deps.rules, this.deps.directory, 'unfreeze');
+    const result = await this.deps.freezes.closeUnfreeze(id, 'cancelled', user, this.now());
+    if (result.ok) return result.request;
+    if (result.reason === 'unknown') throw unfreezeUnknown();
+    this.refuseIfDecided(result.request);
+    throw new RollbackError('REQUEST_CLOSED', 'This unfreeze request can no longer be cancelled.');
+  }
+
+  /**
+   * May `commit` (or, without one, anything) be deployed to `target` now? Unfrozen: yes. Frozen after a rollback
+   * whose revert branch exists: only a commit that contains the revert, checked in the repository fetched just
+   * now. Otherwise: no, until an approved unfreeze. A refused commit is said once in the rollback's thread.
+   */
+  async gate(target: string, commitAsked?: string): Promise<GateAnswer> {
+    this.deps.targets.driver(target);
+    const commit = commitAsked === undefined ? undefined : checkCommit(commitAsked);
+    const freeze = await this.deps.freezes.current(target);
+    if (!freeze) return { target, deployable: true };
+    const refuse = (reason: Text): GateAnswer => ({
+      target,
+      deployable: false,
+      freeze,
+      reason,
+      lift: this.liftText(freeze),
+    });
+    const { revert } = freeze;
+    if (!revert || !this.deps.symmetry?.has(target)) return refuse(text`${target} is ${this.describe(freeze)}`);
+    if (commit === undefined) {
+      return refuse(
+        text`${target} is ${this.describe(freeze)}; name the commit to deploy: only one that contains the revert ${short(revert.commit)} may go out`,
+      );
+    }
+    const contains = await this.contains(target, revert.commit, commit);
+    if (contains === 'unknown-commit') {
+      throw new RollbackError(
+        'COMMIT_UNKNOWN',
+        `There is no commit ${commit} in ${revert.repo} (fetched just now), so the gate cannot tell whether it contains the revert ${short(revert.commit)}.`,
+        { hint: 'Push the commit first, and pass its sha as the pipeline has it ($GITHUB_SHA, $CI_COMMIT_SHA).' },
+      );
+    }
+    if (contains === 'yes') {
+      return {
+        target,
+        deployable: true,
+        freeze,
+        because: text`${short(commit)} contains the revert ${short(revert.commit)} of rollback ${freeze.id}`,
+      };
+    }
+    const reason = text`${short(commit)} does not contain the revert ${short(revert.commit)} (branch ${revert.branch}) of rollback ${freeze.id}: deploying it would bring back what the rollback took out`;
+    if (await this.deps.freezes.firstRefusal(freeze.id, commit).catch(() => false)) {
+      const line = text`a deploy of \`${short(commit)}\` to ${target} was refused: it does not contain the revert \`${short(revert.commit)}\``;
+      await this.tell(freeze, text`🚧 ${line}`, { kind: 'deploy-refused', text: line });
+    }
+    return refuse(reason);
+  }
+
+  /**
+   * Ends a rollback's freeze by itself once a version other than the restored (and the rolled-back) one is live
+   * and its commit contains the revert. Returns the ended freeze, or undefined when it still holds.
+   */
+  async checkLift(target: string): Promise<LiftedFreeze | undefined> {
+    const { symmetry } = this.deps;
+    const freeze = await this.deps.freezes.current(target);
+    if (!freeze?.revert || !freeze.restored || !symmetry?.has(target)) return undefined;
+    const ctx = this.deps.targets.readContext(this.deps.log.child({ target, freeze: freeze.id }));
+    try {
+      const { current } = await this.deps.targets.driver(target).live(ctx);
+      if (isAt(current, freeze.restored) || (freeze.from && isAt(current, freeze.from))) return undefined;
+      const commit = symmetry.commitOf(target, current);
+      if (!commit || (await this.contains(target, freeze.revert.commit, commit)) !== 'yes') return undefined;
+      const why = text`${current.label} went live with ${short(commit)}, which contains the revert ${short(freeze.revert.commit)}`;
+      const lifted = await this.deps.freezes.lift(target, freeze.id, {
+        at: this.now(),
+        by: 'gate',
+        how: 'revert-deployed',
+        why,
+      });
+      if (lifted) {
+        this.deps.log.info({ target, freeze: freeze.id, version: current.id }, 'freeze ended: the revert is live');
+        await this.tell(lifted, text`🔓 ${target} is no longer frozen: ${why}.`, { kind: 'unfrozen', text: why });
+      }
+      return lifted;
+    } finally {
+      ctx.done();
+    }
+  }
+
+  /** checkLift for every frozen target; a failure for one is logged and the others are still checked. */
+  async checkLifts(): Promise<void> {
+    for (const target of this.deps.targets.names()) {
+      await this.checkLift(target).catch((err: unknown) =>
+        this.deps.log.warn({ err, target }, 'could not check whether the freeze should end'),
+      );
+    }
+  }
+
+  /** "frozen since 02:31 UTC after rollback rb-… (v42 → v41)", "frozen by hand by @alice at 02:31 UTC: …". */
+  describe(freeze: Freeze): Text {
+    if (freeze.cause === 'manual')
+      return text`frozen by hand by ${person(freeze.by)} since ${clock(freeze.since)}: "${freeze.reason}"`;
+    const versions = freeze.from && freeze.restored ? ` (${freeze.from.label} → ${freeze.restored.label})` : '';
+    return text`frozen since ${clock(freeze.since)} after rollback ${freeze.id}${versions}`;
+  }
+
+  /** What will end the freeze, in the front end's words. */
+  liftText(freeze: Freeze): Text {
+    const unfreeze = text`an approved ${command({ action: 'unfreeze', target: freeze.target })}`;
+    if (freeze.cause === 'rollback' && this.deps.symmetry?.has(freeze.target)) {
+      if (freeze.revert)
+        return text`a deploy of a commit that contains the revert ${short(freeze.revert.commit)} (branch ${freeze.revert.branch}), or ${unfreeze}`;
+      return text`a revert branch (Create revert branch, in the rollback's thread), then a deploy of a commit built on it; or ${unfreeze}`;
+    }
+    return unfreeze;
+  }
+
+  private async contains(target: string, ancestor: string, commit: string): Promise<'yes' | 'no' | 'unknown-commit'> {
+    const symmetry = this.deps.symmetry;
+    if (!symmetry) return 'no';
+    try {
+      return await symmetry.contains(target, ancestor, commit, {
+        signal: AbortSignal.timeout(GIT_CHECK_MS),
+        log: this.deps.log.child({ target }),
+      });
+    } catch (error) {
+      const coded = toRollbackError(error, 'GIT_FAILED');
+      throw new RollbackError(
+        coded.code,
+        `The gate could not check whether ${short(commit)} contains the revert ${short(ancestor)}: ${coded.message}`,
+        { hint: 'Nothing is deployable until it can: try again in a moment.', retryable: true, cause: error },
+      );
+    }
+  }
+
+  /** Says it in the freeze's rollback thread (if there is one) and in its incident record. */
+  private async tell(freeze: Freeze, line: Text, event: Omit<TimelineEvent, 'at'>): Promise<void> {
+    await this.record(freeze.id, event);
+    if (freeze.cause !== 'rollback' || !this.deps.notes) return;
+    const thread = await this.deps.requests.thread(freeze.id).catch(() => undefined);
+    if (thread) await this.deps.notes.post(thread, line);
+  }
+
+  private async record(id: string, event: Omit<TimelineEvent, 'at'>): Promise<void> {
+    await this.deps.requests
+      .append(id, { ...event, at: this.now() })
+      .catch((err: unknown) => this.deps.log.warn({ err, id }, 'could not write the incident record'));
+  }
+
+  private refuseIfDecided(request: UnfreezeRequest): void {
+    switch (request.state) {
+      case 'pending':
+        return;
+      case 'expired':
+        throw this.expired(request);
+      case 'cancelled':
+        throw new RollbackError(
+          'REQUEST_CLOSED',
+          request.closedBy === 'freeze-ended'
+            ? 'This unfreeze request was closed: the freeze it was for had already ended.'
+            : text`This unfreeze request was cancelled by ${person(request.closedBy)}.`,
+          { hint: 'Nothing was lifted.' },
+        );
+      case 'approved':
+        throw new RollbackError(
+          'REQUEST_CLOSED',
+          text`This unfreeze was already approved by ${person(request.approver)}; ${request.target} is no longer frozen by it.`,
+        );
+    }
+  }
+
+  private expired(request: UnfreezeRequest): RollbackError {
+    return new RollbackError(
+      'REQUEST_EXPIRED',
+      `This unfreeze request expired at ${clock(request.expiresAt)}, so it can no longer be approved.`,
+      { hint: text`Nothing was lifted. Ask again: ${command({ action: 'unfreeze', target: request.target })}.` },
+    );
+  }
+}
+
+/** The commit a pipeline asks about, as a lower-case sha; refused (COMMIT_UNKNOWN) when it cannot be one. */
+function checkCommit(asked: string): string {
+  const commit = asked.trim().toLowerCase();
+  if (COMMIT_SHA.test(commit)) return commit;
+  const shown = asked.length > 40 ? `${asked.slice(0, 40)}…` : asked;
+  throw new RollbackError('COMMIT_UNKNOWN', `"${shown}" is not a commit sha.`, {
+    hint: 'Pass the commit as 7 to 40 hexadecimal characters (64 for SHA-256), as the pipeline has it ($GITHUB_SHA, $CI_COMMIT_SHA).',
+  });
+}
+
+function unfreezeUnknown(): RollbackError {
+  return new RollbackError(
+    'REQUEST_UNKNOWN',
+    'That unfreeze request does not exist (or this button does not belong to it).',
+    { hint: 'Nothing was lifted.' },
+  );
+}
+
+function notFrozen(target: string): RollbackError {
+  return new RollbackError('NOT_FROZEN', `${target} is not frozen: deploys go through the gate.`, {
+    hint: 'Nothing to lift.',
+  });
+}
+
+function reasonMissing(action: 'freeze' | 'unfreeze', target: string): RollbackError {
+  return new RollbackError(
+    'COMMAND_INVALID',
+    `Say why: \`${action} ${target} <reason>\`. The reason goes in the record.`,
+  );
+}
