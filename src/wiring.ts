@@ -14,6 +14,7 @@ import type { ProgressReporter } from './core/run-rollback.js';
 import type { SymmetryRestorer } from './core/symmetry.js';
 import { createDriver } from './drivers/registry.js';
 import type { GitSettings } from './git/schema.js';
+import { apiRoutes } from './http/api-routes.js';
 import { GitSymmetry } from './git/symmetry.js';
 import type { Logger } from './log.js';
 import { dedicatedQueueName } from './queue/job-schema.js';
@@ -104,6 +105,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
   let port: number | undefined;
   if (config.mode !== 'worker') {
     const slackApp = createSlackApp(config.slack, core.service, log, {
+      routes: apiRoutes({ token: config.apiToken }, core.service.freezes, log),
       pickupWarningMs: options.pickupWarningMs,
       seenSignatures: redisSeenSignatures(core.redis, options.prefix ?? config.redisPrefix),
     });

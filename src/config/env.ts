@@ -32,6 +32,11 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be letters, digits, "_" or "-" (it starts every Redis key the bot writes)')
     .default('rr'),
   ROLLBACK_CONFIG: z.string().min(1).default('./rollback.yml'),
+  API_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters: a long random secret, e.g. `openssl rand -hex 32`')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent as `Authorization: Bearer <token>`)')
+    .optional(),
   FASTLY_API_TOKEN: z.string().min(1).optional(),
   FASTLY_API_URL: z.url({ error: 'must be a URL such as https://api.fastly.com' }).default('https://api.fastly.com'),
   KUBECONFIG: z.string().min(1).optional(),

@@ -21,6 +21,8 @@ export interface Config {
     socketMode: boolean;
     port: number;
   };
+  /** API_TOKEN: the bearer token of the HTTP API (the deploy gate); unset, the API is off. */
+  apiToken: string | undefined;
   redisUrl: string;
   /** Starts every Redis key, BullMQ's too, so several bots can share one Redis. */
   redisPrefix: string;
@@ -98,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
       socketMode,
       port: e.PORT,
     },
+    apiToken: e.API_TOKEN,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     gitCacheDir: resolve(e.GIT_CACHE_DIR),

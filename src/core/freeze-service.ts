@@ -263,7 +263,8 @@ export class FreezeService {
       };
     }
     const reason = text`${short(commit)} does not contain the revert ${short(revert.commit)} (branch ${revert.branch}) of rollback ${freeze.id}: deploying it would bring back what the rollback took out`;
-    if (await this.deps.freezes.firstRefusal(freeze.id, commit).catch(() => false)) {
+    // Once per commit, however the pipeline abbreviates it.
+    if (await this.deps.freezes.firstRefusal(freeze.id, short(commit)).catch(() => false)) {
       const line = text`a deploy of \`${short(commit)}\` to ${target} was refused: it does not contain the revert \`${short(revert.commit)}\``;
       await this.tell(freeze, text`🚧 ${line}`, { kind: 'deploy-refused', text: line });
     }

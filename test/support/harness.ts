@@ -26,6 +26,10 @@ export const CHANNELS = { command: 'CCMD', incident: 'CINC' } as const;
 export const PEOPLE = { requester: 'UREQ', approver: 'UAPP', groupMember: 'UGRP', stranger: 'UOTHER' } as const;
 
 export interface HarnessOptions {
+  /** API_TOKEN: turns the HTTP API (the deploy gate) on. */
+  apiToken?: string;
+  /** How often workers check whether a deploy containing a revert went live (RunOptions.freezeCheckMs). */
+  freezeCheckMs?: number;
   allowSelfApproval?: boolean;
   requestTtl?: string;
   services?: SimServiceSpec[];
@@ -191,6 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       FASTLY_API_URL: fastly.url,
       LOG_LEVEL: 'debug',
       GIT_CACHE_DIR: join(dir, 'git-cache'),
+      ...(options.apiToken ? { API_TOKEN: options.apiToken } : {}),
       ...kubeEnv,
     },
     { mode: options.mode ?? 'all' },
@@ -204,7 +209,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const log = createLogger({ level: 'debug', destination: sink });
   const prefix = `rrtest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const running = await run(config, log, { prefix, pickupWarningMs: options.pickupWarningMs });
+  const running = await run(config, log, {
+    prefix,
+    pickupWarningMs: options.pickupWarningMs,
+    freezeCheckMs: options.freezeCheckMs,
+  });
   const eventsUrl = `http://127.0.0.1:${running.port}/slack/events`;
   const redis = new Redis(REDIS_URL);
   const extra: Running[] = [];
