@@ -86,7 +86,7 @@ process.env.TEST_REDIS_URL = redis.url;
 const { startHarness, PEOPLE, CHANNELS, CDN_SERVICE } = await import('../test/support/harness.js');
 
 /** A local "origin" for the cdn's VCL: four deploys, the last two of which the rollback walks back. */
-async function demoRepository(): Promise<{ bare: string; shas: string[] }> {
+async function demoRepository(): Promise<{ bare: string; work: string; shas: string[] }> {
   const { execFile } = await import('node:child_process');
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -118,7 +118,39 @@ async function demoRepository(): Promise<{ bare: string; shas: string[] }> {
     shas.push((await run('git', ['rev-parse', 'HEAD'], { cwd: work })).stdout.trim());
   }
   await run('git', ['push', '-q', 'origin', 'HEAD:main'], { cwd: work, env });
-  return { bare, shas };
+  return { bare, work, shas };
+}
+
+/** A developer's fix built on the revert branch, pushed as its own branch: the commit a pipeline would deploy. */
+async function commitOnRevert(work: string, branch: string): Promise<string> {
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'Dana Dev', GIT_AUTHOR_EMAIL: 'dana@example.com' };
+  const git = (...args: string[]) =>
+    execFileSync('git', args, {
+      cwd: work,
+      env: { ...env, GIT_COMMITTER_NAME: 'Dana Dev', GIT_COMMITTER_EMAIL: 'dana@example.com' },
+    })
+      .toString()
+      .trim();
+  git('fetch', '-q', 'origin');
+  git('checkout', '-q', '--detach', `origin/${branch}`);
+  writeFileSync(join(work, 'redirects.vcl'), '# redirects, fixed and tested\n');
+  git('add', '.');
+  git('commit', '-q', '-m', 'Redirects again, fixed');
+  git('push', '-q', 'origin', 'HEAD:refs/heads/fix/redirects');
+  return git('rev-parse', 'HEAD');
+}
+
+/** What a pipeline's gate step sees: the HTTP status and the JSON. */
+async function askGate(target: string, commit: string): Promise<{ status: number; body: string; ms: number }> {
+  const started = performance.now();
+  const response = await fetch(`http://127.0.0.1:${h.running.port}/v1/targets/${target}/gate?commit=${commit}`, {
+    headers: { authorization: `Bearer ${API_TOKEN}` },
+  });
+  const body = await response.text();
+  return { status: response.status, body, ms: performance.now() - started };
 }
 const { textOf } = await import('../test/support/slack-simulator.js');
 
@@ -126,7 +158,9 @@ console.log(
   'Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm, real git)…',
 );
 const repo = await demoRepository();
+const API_TOKEN = 'demo-api-token-0123456789abcdef';
 const h = await startHarness({
+  apiToken: API_TOKEN,
   kube: { readyDelayMs: 300 },
   // The Fastly versions carry the commit they were deployed from, as a deploy pipeline writes it.
   services: [
@@ -149,6 +183,7 @@ const said: Array<{ at: number; line: string }> = [];
 const person = (user: string, channel: string, what: string) =>
   said.push({ at: Date.now(), line: `#${CHANNEL_NAMES[channel]}  @${USERS[user]}: ${what}` });
 const figures: Array<[string, number]> = [];
+const gateAnswers: string[] = [];
 
 async function command(user: string, text: string) {
   person(user, CHANNELS.command, `/rollback ${text}`);
@@ -223,7 +258,22 @@ try {
     30_000,
   );
 
-  // 5. The record, and where things stand.
+  // 5. The deploy gate: the pipeline may not ship main again (it lacks the revert), but a fix built on the revert may.
+  const branch = `rollback/cdn-${cdn.request.id}`;
+  const main = repo.shas[3]!;
+  const refused = await askGate('cdn', main);
+  gateAnswers.push(
+    `GET /v1/targets/cdn/gate?commit=${main.slice(0, 7)}… (main)  →  ${refused.status}\n${refused.body}`,
+  );
+  figures.push(['deploy gate: main refused', refused.ms]);
+  const fix = await commitOnRevert(repo.work, branch);
+  const allowed = await askGate('cdn', fix);
+  gateAnswers.push(
+    `GET /v1/targets/cdn/gate?commit=${fix.slice(0, 7)}… (a fix built on ${branch})  →  ${allowed.status}\n${allowed.body}`,
+  );
+  figures.push(['deploy gate: a commit built on the revert allowed', allowed.ms]);
+
+  // 6. The record, and where things stand.
   const checklist = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
   person(PEOPLE.approver, CHANNELS.incident, 'clicks [Incident record] in the cdn thread');
   const { blockAction, sendToApp } = await import('../test/support/slack-payloads.js');
@@ -291,6 +341,10 @@ try {
     const [first, ...rest] = line.split('\n');
     console.log(`+${((at - t0) / 1000).toFixed(3).padStart(7)} s  ${first}`);
     for (const more of rest) console.log(`             ${more}`);
+  }
+  if (gateAnswers.length > 0) {
+    console.log('\n──────── the deploy gate, as a pipeline asks it ────────\n');
+    for (const answer of gateAnswers) console.log(`${answer}\n`);
   }
   console.log('\n──────── figures ────────\n');
   for (const [name, ms] of figures) console.log(`${name.padEnd(48)} ${Math.round(ms)} ms`);
