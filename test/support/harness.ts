@@ -16,6 +16,7 @@ import { deleteKeys } from './redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from './rollback-yml.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
 import { type SimMessage, SlackSimulator, textOf } from './slack-simulator.js';
+import { type EnvelopeType, payloadFromForm } from './slack-socket-mode.js';
 import { waitUntil } from './wait.js';
 
 export const SIGNING_SECRET = 'test-signing-secret';
@@ -41,6 +42,12 @@ export interface HarnessOptions {
   pickupWarningMs?: number;
   /** Start the Kubernetes simulator with a Helm release `app` (target `api`) and a Deployment `web` (target `web`). */
   kube?: { release?: HelmReleaseSpec; readyDelayMs?: number; webImages?: string[]; migration?: boolean };
+  /**
+   * How Slack reaches the app: `http` (default) signs requests to its Request URL; `socket` runs it in Socket
+   * Mode (SLACK_APP_TOKEN, no signing secret) and sends the same payloads as envelopes over the simulator's
+   * WebSocket; `command()` and `click()` then resolve once the envelope is acknowledged.
+   */
+  transport?: 'http' | 'socket';
 }
 
 export function webDeployment(image: string) {
@@ -97,7 +104,11 @@ export interface Harness {
   running: Running;
   eventsUrl: string;
   logs: string[];
-  /** Types `/rollback <text>` as `user` in `channel`: a signed request to the real app. */
+  transport: 'http' | 'socket';
+  /**
+   * Types `/rollback <text>` as `user` in `channel`: a signed request to the real app, or an envelope over the
+   * socket in Socket Mode (then `body` is the ack's payload as JSON).
+   */
   command(
     text: string,
     options?: { user?: string; channel?: string },
@@ -183,10 +194,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ],
     targets: [...fastlyTarget('cdn', CDN_SERVICE, options.cdnExtra), kubeTargets, options.extraTargets ?? ''],
   });
+  const transport = options.transport ?? 'http';
   const config = loadConfig(
     {
       SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      ...(transport === 'socket' ? { SLACK_APP_TOKEN: slack.appToken } : { SLACK_SIGNING_SECRET: SIGNING_SECRET }),
       SLACK_API_URL: slack.apiUrl,
       PORT: '0',
       REDIS_URL,
@@ -214,7 +226,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     pickupWarningMs: options.pickupWarningMs,
     freezeCheckMs: options.freezeCheckMs,
   });
+  // In Socket Mode the app has started once Slack said hello; this checks the simulator agrees.
+  if (transport === 'socket' && config.mode !== 'worker') await slack.socketMode.waitForConnection();
   const eventsUrl = `http://127.0.0.1:${running.port}/slack/events`;
+  /** A body the HTTP receiver would get, sent the configured way: signed to eventsUrl, or as an envelope. */
+  const toApp = async (type: EnvelopeType, body: string): Promise<{ status: number; body: string; ms: number }> => {
+    if (transport === 'http') return sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
+    const ack = await slack.socketMode.deliver(type, payloadFromForm(body));
+    return { status: 200, body: JSON.stringify(ack.payload ?? {}), ms: ack.ms };
+  };
   const redis = new Redis(REDIS_URL);
   const extra: Running[] = [];
   let jobs: { queue: Queue; connection: Redis } | undefined;
@@ -236,10 +256,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     running,
     eventsUrl,
     logs,
+    transport,
     async command(text, { user = PEOPLE.requester, channel = CHANNELS.command } = {}) {
       const responseUrl = slack.newResponseUrl({ channel, userId: user });
       const body = slashCommand({ text, userId: user, channelId: channel, responseUrl });
-      const response = await sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
+      const response = await toApp('slash_commands', body);
       return { status: response.status, body: response.body, ms: response.ms, responseUrl };
     },
     async click(action, request, user) {
@@ -252,7 +273,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         messageTs: request.ts,
         responseUrl,
       });
-      const response = await sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
+      const response = await toApp('interactive', body);
       return { status: response.status, ms: response.ms, responseUrl };
     },
     async clickFollowUp(message, user) {
@@ -269,7 +290,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         messageTs: message.ts,
         responseUrl: slack.newResponseUrl({ channel: message.channel, messageTs: message.ts, userId: user }),
       });
-      return sendToApp(eventsUrl, body, { signingSecret: SIGNING_SECRET });
+      return toApp('interactive', body);
     },
     async awaitRequest(channel = CHANNELS.command) {
       const message = await slack.waitFor((sim) =>

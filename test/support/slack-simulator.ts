@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type SocketModeOptions, SocketModeSimulator } from './slack-socket-mode.js';
 
 /**
  * An in-process stand-in for the slice of Slack the bot talks to: the Web API methods it calls and the
@@ -93,6 +94,8 @@ export class SlackSimulator {
   readonly botToken: string;
   readonly botUserId: string;
   readonly teamId: string;
+  /** Socket Mode: `apps.connections.open` (with `appToken`) and the WebSocket it hands out. */
+  readonly socketMode: SocketModeSimulator;
   readonly calls: SimCall[] = [];
   readonly responses: Array<{ url: string; body: Record<string, unknown>; at: number }> = [];
 
@@ -107,7 +110,10 @@ export class SlackSimulator {
   private latencyMs = 0;
   private tsSeq = 0;
 
-  private constructor(server: Server, opts: { botToken: string; botUserId: string; teamId: string }) {
+  private constructor(
+    server: Server,
+    opts: { botToken: string; botUserId: string; teamId: string; socketMode?: SocketModeOptions },
+  ) {
     this.server = server;
     const { port } = server.address() as AddressInfo;
     this.url = `http://127.0.0.1:${port}`;
@@ -115,8 +121,10 @@ export class SlackSimulator {
     this.botToken = opts.botToken;
     this.botUserId = opts.botUserId;
     this.teamId = opts.teamId;
+    this.socketMode = new SocketModeSimulator(this.url, opts.socketMode);
     this.handlers = {
       'auth.test': () => this.authTest(),
+      'apps.connections.open': () => this.socketMode.open(),
       'chat.postMessage': (a) => this.postMessage(a),
       'chat.update': (a) => this.update(a),
       'chat.postEphemeral': (a) => this.postEphemeral(a),
@@ -127,13 +135,14 @@ export class SlackSimulator {
   }
 
   static async start(
-    options: { botToken?: string; botUserId?: string; teamId?: string } = {},
+    options: { botToken?: string; botUserId?: string; teamId?: string; socketMode?: SocketModeOptions } = {},
   ): Promise<SlackSimulator> {
     let sim: SlackSimulator | undefined;
     const server = createServer((req, res) => {
       // The server only listens after `sim` exists, so a request can never see it undefined.
       void sim?.handle(req, res);
     });
+    server.on('upgrade', (req, socket, head) => sim?.socketMode.handleUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
@@ -142,6 +151,7 @@ export class SlackSimulator {
       botToken: options.botToken ?? 'xoxb-sim-token',
       botUserId: options.botUserId ?? 'UBOT',
       teamId: options.teamId ?? 'T0SIM',
+      ...(options.socketMode ? { socketMode: options.socketMode } : {}),
     });
     return sim;
   }
@@ -212,7 +222,13 @@ export class SlackSimulator {
     }
   }
 
+  /** The app-level token (`xapp-…`) that opens Socket Mode connections. */
+  get appToken(): string {
+    return this.socketMode.appToken;
+  }
+
   async close(): Promise<void> {
+    await this.socketMode.close();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // fetch keeps connections alive; without this close() waits for them to time out.
     this.server.closeAllConnections();
@@ -270,16 +286,22 @@ export class SlackSimulator {
       return;
     }
 
-    // Slack takes the token from the Authorization header, or from the form body; never from a JSON body.
+    // Slack takes the token from the Authorization header, or from the form body; never from a JSON body, and
+    // apps.connections.open only from the header.
     const header = req.headers.authorization;
     const headerToken = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
-    const token = headerToken ?? (isJson ? undefined : bodyToken);
+    const token = headerToken ?? (isJson || method === 'apps.connections.open' ? undefined : bodyToken);
     if (token === undefined || token === '') {
       this.answerApi(res, method, args, 200, { ok: false, error: 'not_authed' });
       return;
     }
-    if (token !== this.botToken) {
+    if (token !== this.botToken && token !== this.appToken) {
       this.answerApi(res, method, args, 200, { ok: false, error: 'invalid_auth' });
+      return;
+    }
+    // The app-level token opens Socket Mode connections and does nothing else; the bot token cannot open them.
+    if ((method === 'apps.connections.open') !== (token === this.appToken)) {
+      this.answerApi(res, method, args, 200, { ok: false, error: 'not_allowed_token_type' });
       return;
     }
 
