@@ -71,16 +71,22 @@ async function putBackOrRemove(git: GitIn, clone: string, base: string, log: Log
 /**
  * Runs read-only `work` in the repository's cached clone, alone in it, once every branch of the remote is
  * fetched (a commit to check may be on any of them). Nothing is checked out or changed: `work` only reads.
+ * `skipFetchIf`: when the clone already has what `work` needs (commits do not change once made), no fetch.
  */
 export async function withEveryBranch<T>(
   access: CloneAccess,
   subject: Pick<RevertSubject, 'repo' | 'base' | 'target'>,
   work: (git: GitIn) => Promise<T>,
+  options: { skipFetchIf?: (git: GitIn) => Promise<boolean> } = {},
 ): Promise<T> {
   const clone = join(access.cacheDir, cacheNameFor(subject.repo));
   return withCloneLock(clone, { signal: access.signal, waitMs: LOCK_WAIT_MS }, async () => {
-    await fetchInto(access, clone, subject, ['+refs/heads/*:refs/remotes/origin/*']);
-    return work(access.runner.in(clone));
+    const git = access.runner.in(clone);
+    const { skipFetchIf } = options;
+    const known =
+      skipFetchIf !== undefined && (await isUsable(access.runner, clone, subject.repo)) && (await skipFetchIf(git));
+    if (!known) await fetchInto(access, clone, subject, ['+refs/heads/*:refs/remotes/origin/*']);
+    return work(git);
   });
 }
 

@@ -40,15 +40,23 @@ export async function containsRevert(
   });
   await mkdir(question.cacheDir, { recursive: true });
   const access = { runner, cacheDir: question.cacheDir, signal: ctx.signal, log, report: () => undefined };
-  return withEveryBranch(access, { repo: settings.repo, base: settings.branch, target }, async (git) => {
-    const head = await resolve(git, commit);
-    if (!head) return 'unknown-commit';
-    const revert = await resolve(git, ancestor);
-    if (!revert) return 'no';
-    const ancestry = await git(['merge-base', '--is-ancestor', revert, head], { okExit: [1] });
-    if (ancestry.exitCode === 0) return 'yes';
-    return (await sameChangeIn(git, head, revert)) ? 'yes' : 'no';
-  });
+  // Commits never change: when the clone already has both, the answer needs no fetch (a pipeline asking again).
+  const bothKnown = async (git: GitIn) =>
+    (await resolve(git, commit)) !== undefined && (await resolve(git, ancestor)) !== undefined;
+  return withEveryBranch(
+    access,
+    { repo: settings.repo, base: settings.branch, target },
+    async (git) => {
+      const head = await resolve(git, commit);
+      if (!head) return 'unknown-commit';
+      const revert = await resolve(git, ancestor);
+      if (!revert) return 'no';
+      const ancestry = await git(['merge-base', '--is-ancestor', revert, head], { okExit: [1] });
+      if (ancestry.exitCode === 0) return 'yes';
+      return (await sameChangeIn(git, head, revert)) ? 'yes' : 'no';
+    },
+    { skipFetchIf: bothKnown },
+  );
 }
 
 /** The full sha of a commit in the clone, or undefined when there is none (or an abbreviation is ambiguous). */

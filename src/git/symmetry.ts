@@ -9,8 +9,17 @@ import { commitFor } from './commit-mapping.js';
 import { createRevertBranch } from './revert-branch.js';
 import type { GitSettings } from './schema.js';
 
+/** How many gate answers (revert, commit) are remembered. */
+const VERDICTS_KEPT = 1_000;
+
 /** The revert branch for targets with `git:` settings, through a cached clone per repository. */
 export class GitSymmetry implements SymmetryRestorer {
+  /**
+   * Whether a full commit sha contains a revert never changes once both exist: a pipeline asking again (a retried
+   * job, several stages) is answered without git. Only yes/no for full shas are kept.
+   */
+  private readonly verdicts = new Map<string, 'yes' | 'no'>();
+
   constructor(
     private readonly settings: ReadonlyMap<string, GitSettings>,
     private readonly cacheDir: string,
@@ -44,7 +53,15 @@ export class GitSymmetry implements SymmetryRestorer {
   ): Promise<'yes' | 'no' | 'unknown-commit'> {
     const settings = this.settings.get(target);
     if (!settings) return 'no';
-    return containsRevert({ settings, target, ancestor, commit, cacheDir: this.cacheDir }, ctx);
+    const key = `${settings.repo}\n${ancestor}\n${commit}`;
+    const known = this.verdicts.get(key);
+    if (known) return known;
+    const verdict = await containsRevert({ settings, target, ancestor, commit, cacheDir: this.cacheDir }, ctx);
+    if (verdict !== 'unknown-commit' && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(commit)) {
+      if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.delete(this.verdicts.keys().next().value ?? '');
+      this.verdicts.set(key, verdict);
+    }
+    return verdict;
   }
 
   auto(target: string): boolean {
