@@ -224,6 +224,14 @@ describe('the deploy gate over HTTP', () => {
     expect(String((off.body.error as { message: string }).message)).toContain('Set API_TOKEN');
   });
 
+  it('answers on PORT in Socket Mode too, where Slack talks over the socket', async () => {
+    h = await startHarness({ apiToken: TOKEN, transport: 'socket' });
+    expect(await ask('cdn')).toEqual({ status: 200, body: { target: 'cdn', deployable: true, frozen: false } });
+    const { id } = await rollBack();
+    expect(await ask('cdn', 'abc1234')).toMatchObject({ status: 423, body: { deployable: false, request: id } });
+    expect((await ask('cdn', undefined, 'wrong-token')).status).toBe(401);
+  });
+
   it('without git settings, refuses every deploy after a rollback until an approved unfreeze', async () => {
     h = await startHarness({ apiToken: TOKEN });
     const { id } = await rollBack();
