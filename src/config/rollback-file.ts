@@ -3,6 +3,18 @@ import { parseDuration } from '../core/duration.js';
 
 export const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
+/** Words `/rollback` reads itself: a target of that name could never be asked for. */
+const RESERVED_NAMES: readonly string[] = [
+  'help',
+  'list',
+  'targets',
+  'status',
+  'history',
+  'freeze',
+  'unfreeze',
+  'gate',
+];
+
 /** "90s", "15m", "1h" in rollback.yml, as milliseconds. */
 export const durationSchema = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -34,11 +46,15 @@ export const rollbackFileSchema = z
         .string()
         .regex(TARGET_NAME, 'target names are lower-case letters, digits, ".", "_" or "-" (at most 63)')
         .refine(
-          (name) => !['help', 'list', 'targets', 'status', 'history'].includes(name),
-          'is a word /rollback reads itself (help, list, status, history): pick another target name',
+          (name) => !RESERVED_NAMES.includes(name),
+          `is a word /rollback reads itself (${RESERVED_NAMES.join(', ')}): pick another target name`,
         ),
       z.looseObject({ kind: z.string({ error: 'is required (fastly)' }) }),
-      { error: 'is required: a map of target names to providers' },
+      {
+        // A bad target name is a key issue: its own message says what is wrong, not this one.
+        error: (issue) =>
+          issue.code === 'invalid_key' ? issue.issues[0]?.message : 'is required: a map of target names to providers',
+      },
     ),
   })
   .strict();

@@ -27,6 +27,9 @@ const PIECES = [
   'list',
   'status',
   'history',
+  'freeze',
+  'unfreeze',
+  'gate',
   'HELP',
   '<@U0123|bob>',
   '<!channel>',
@@ -81,7 +84,7 @@ function input(g: ReturnType<typeof generator>): string {
     case 2: // huge
       return g.pick(PIECES).repeat(200 + g.int(3000));
     default: // a valid command with noise around it
-      return `${g.pick(['cdn', 'api', 'CDN'])} ${g.pick(['', 'to v', 'to v41 ', 'to '])}${g.pick(PIECES)} ${g.pick(PIECES)}`;
+      return `${g.pick(['cdn', 'api', 'CDN', 'freeze cdn', 'UNFREEZE api'])} ${g.pick(['', 'to v', 'to v41 ', 'to '])}${g.pick(PIECES)} ${g.pick(PIECES)}`;
   }
 }
 
@@ -105,6 +108,12 @@ describe('parseCommand under 100 000 generated inputs', { timeout: 180_000 }, ()
         expect(result.message.length).toBeLessThan(400);
         expect(result.message).not.toMatch(/<[@#!]/);
       }
+      if (result.kind === 'freeze' || result.kind === 'unfreeze') {
+        expect(result.target).toMatch(/^[a-z0-9][a-z0-9._-]{0,62}$/);
+        expect(result.reason).not.toBe('');
+        expect(result.reason.length).toBeLessThanOrEqual(500);
+        expect(result.reason).not.toMatch(/[\u0000-\u001f\u007f]/);
+      }
       if (result.kind === 'rollback') {
         expect(result.target).toMatch(/^[a-z0-9][a-z0-9._-]{0,62}$/);
         if (result.toVersion !== undefined) expect(result.toVersion).toMatch(/^\d{1,9}$/);
@@ -113,6 +122,14 @@ describe('parseCommand under 100 000 generated inputs', { timeout: 180_000 }, ()
       }
     }
     // Every kind of answer was reached, so the generator exercised the parser, not one branch of it.
-    expect(Object.keys(counts).sort()).toEqual(['help', 'history', 'invalid', 'list', 'rollback']);
+    expect(Object.keys(counts).sort()).toEqual([
+      'freeze',
+      'help',
+      'history',
+      'invalid',
+      'list',
+      'rollback',
+      'unfreeze',
+    ]);
   });
 });

@@ -63,6 +63,59 @@ describe('parseCommand', () => {
   });
 });
 
+describe('parseCommand: freeze and unfreeze', () => {
+  it('reads a target and a reason', () => {
+    expect(parseCommand('freeze cdn bad deploy, hold everything')).toEqual({
+      kind: 'freeze',
+      target: 'cdn',
+      reason: 'bad deploy, hold everything',
+    });
+    expect(parseCommand('  UNFREEZE  CDN  fixed forward in #123 ')).toEqual({
+      kind: 'unfreeze',
+      target: 'cdn',
+      reason: 'fixed forward in #123',
+    });
+  });
+
+  it('keeps "to" as part of the reason', () => {
+    expect(parseCommand('freeze cdn to v41 is live')).toEqual({
+      kind: 'freeze',
+      target: 'cdn',
+      reason: 'to v41 is live',
+    });
+  });
+
+  it('asks for the target, then for a reason, with the usage', () => {
+    const noTarget = parseCommand('freeze');
+    expect(noTarget.kind === 'invalid' && noTarget.message).toBe(
+      'Name the target and say why: `/rollback freeze <target> <reason>`.',
+    );
+    const noReason = parseCommand('unfreeze cdn');
+    expect(noReason.kind === 'invalid' && noReason.message).toMatch(
+      /^Say why: `\/rollback unfreeze cdn <reason>`\. The reason goes in the record/,
+    );
+    expect(parseCommand('freeze cdn \u0000 \u200b').kind).toBe('invalid');
+  });
+
+  it('refuses a target that is not a name, without echoing markup', () => {
+    const result = parseCommand('unfreeze <!channel> now');
+    expect(result.kind === 'invalid' && result.message).toBe(
+      '"&lt;!channel&gt;" is not a target name. Usage: `/rollback unfreeze <target> <reason>`.',
+    );
+  });
+
+  it('refuses a long reason as for a rollback', () => {
+    const long = parseCommand(`freeze cdn ${'y'.repeat(600)}`);
+    expect(long.kind === 'invalid' && long.message).toMatch(/reason is 600 characters/);
+    expect(parseCommand(`unfreeze cdn ${'y'.repeat(500)}`).kind).toBe('unfreeze');
+  });
+
+  it('answers "gate" with where the gate is, not as a target', () => {
+    const gate = parseCommand('gate cdn');
+    expect(gate.kind === 'invalid' && gate.message).toContain('`/rollback status` shows which targets are frozen');
+  });
+});
+
 describe('closestName', () => {
   it('suggests a near miss and nothing for a far one', () => {
     expect(closestName('cnd', ['cdn', 'api'])).toBe('cdn');

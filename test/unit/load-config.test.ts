@@ -131,6 +131,24 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a target named after a word /rollback reads itself, or not a name at all, and says which', () => {
+    const named = (name: string) =>
+      file(
+        `target-${name}.yml`,
+        `incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  ${name}:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n`,
+      );
+    for (const name of ['status', 'freeze', 'unfreeze', 'gate']) {
+      const path = named(name);
+      expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
+        `${path}: targets.${name}: is a word /rollback reads itself (help, list, targets, status, history, freeze, unfreeze, gate): pick another target name`,
+      ]);
+    }
+    const path = named('Cdn');
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
+      `${path}: targets.Cdn: target names are lower-case letters, digits, ".", "_" or "-" (at most 63)`,
+    ]);
+  });
+
   it('refuses a bad duration and bad approver ids', () => {
     const path = file(
       'ttl.yml',

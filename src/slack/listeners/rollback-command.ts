@@ -1,33 +1,17 @@
-import type { App, RespondFn } from '@slack/bolt';
-import { isRollbackError, toRollbackError } from '../../core/errors.js';
-import type { ThreadRef } from '../../core/request.js';
+import type { App } from '@slack/bolt';
+import { toRollbackError } from '../../core/errors.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
 import { helpText, historyText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
 import { parseCommand } from '../command.js';
-import { postInChannel, threadLink } from '../post-to-channel.js';
+import { postInChannel } from '../post-to-channel.js';
 import { renderText } from '../render-text.js';
+import { ephemeral, refuse } from './answer-requester.js';
+import { askToUnfreeze, freezeByHand } from './freeze-command.js';
 
-function ephemeral(text: string) {
-  return { response_type: 'ephemeral' as const, text };
-}
-
-/** Tells the requester what went wrong, only to them; never throws. */
-async function refuse(respond: RespondFn, error: unknown, log: Logger): Promise<void> {
-  // Redis down is an outage to report in words, not a bug: the requester hears it at once.
-  const coded = toRollbackError(error);
-  if (coded.code === 'QUEUE_UNAVAILABLE') log.warn({ err: error }, 'rollback command: Redis is not answering');
-  else if (!isRollbackError(error)) log.error({ err: error }, 'rollback command failed');
-  const thread = coded.code === 'TARGET_LOCKED' ? (coded.details.thread as ThreadRef | undefined) : undefined;
-  const link = thread
-    ? `
-Follow it here: ${threadLink(thread)}`
-    : '';
-  await respond(ephemeral(`❌ ${renderText(coded.userText())}${link}`)).catch((err: unknown) =>
-    log.warn({ err }, 'could not answer the requester'),
-  );
-}
+/** How many ended freezes `/rollback history` shows under the rollbacks. */
+const ENDED_FREEZES_SHOWN = 5;
 
 /**
  * `/rollback`: acknowledged before any I/O (Slack allows 3 s), then planned and posted for approval.
@@ -47,7 +31,10 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
     if (parsed.kind === 'history') {
       await ack(ephemeral('⏳ Reading the record…'));
       try {
-        await respond(ephemeral(historyText(await service.queries.history(parsed.target), parsed.target)));
+        // One after the other: an unknown target is refused by the first, and nothing is left unawaited.
+        const rollbacks = await service.queries.history(parsed.target);
+        const freezes = await service.freezes.history(parsed.target, ENDED_FREEZES_SHOWN);
+        await respond(ephemeral(historyText(rollbacks, parsed.target, freezes)));
       } catch (error) {
         await refuse(respond, error, log);
       }
@@ -67,6 +54,11 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
       service.driver(parsed.target);
     } catch (error) {
       await ack(ephemeral(`❌ ${renderText(toRollbackError(error).userText())}`));
+      return;
+    }
+    if (parsed.kind === 'freeze' || parsed.kind === 'unfreeze') {
+      const input = { ...parsed, user: command.user_id, channel: command.channel_id, ack, respond, client };
+      await (parsed.kind === 'freeze' ? freezeByHand : askToUnfreeze)(input, service, log);
       return;
     }
     const version = parsed.toVersion ? ` to v${parsed.toVersion}` : '';
