@@ -24,9 +24,10 @@ const USAGE_CODES: readonly ErrorCode[] = [
   'PROVIDER_AUTH',
   'PROVIDER_NOT_FOUND',
 ];
-/** Nobody answered: the same command may work later. */
+/** Nobody answered: the same command may work later. (GIT_FAILED: the gate could not ask git.) */
 const UNREACHABLE_CODES: readonly ErrorCode[] = [
   'QUEUE_UNAVAILABLE',
+  'GIT_FAILED',
   'PROVIDER_UNAVAILABLE',
   'PROVIDER_TIMEOUT',
   'PROVIDER_RATE_LIMITED',
@@ -40,9 +41,10 @@ export function exitCodeFor(error: unknown): ExitCode {
 }
 
 export const EXIT_CODES_HELP = `Exit codes:
-  0  done (doctor: every check passed)
-  1  refused or failed: a rule said no (approver, self-approval, lock, no-undo), the
-     rollback failed or stopped on a stale plan, a doctor check failed, you said no
-  2  usage or configuration: unknown command, flag, target, version or request id,
+  0  done (doctor: every check passed; gate: deployable)
+  1  refused or failed: a rule said no (approver, self-approval, lock, no-undo, already
+     frozen, not frozen), the rollback failed or stopped on a stale plan, a doctor check
+     failed, you said no; gate: the target is frozen for this deploy
+  2  usage or configuration: unknown command, flag, target, version, commit or request id,
      rollback.yml or the environment is wrong, a provider refused its token
-  3  unreachable: Redis (or a provider) did not answer; try again or roll back by hand`;
+  3  unreachable: Redis, git (or a provider) did not answer; try again or roll back by hand`;

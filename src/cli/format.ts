@@ -1,11 +1,13 @@
 import { formatBudget, formatDuration } from '../core/duration.js';
+import type { Freeze, LiftedFreeze } from '../core/freeze.js';
+import type { FrozenTarget, GateAnswer } from '../core/freeze-service.js';
 import { timelineText } from '../core/incident-record.js';
 import type { RollbackRequest } from '../core/request.js';
 import type { HistoryEntry, TargetStatus } from '../core/rollback-queries.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
 import { OUTCOME_ICON } from '../slack/blocks/help-blocks.js';
-import { TERMINAL } from './render-text.js';
+import { TERMINAL, terminalText } from './render-text.js';
 
 /**
  * Terminal renderings of what the Slack blocks show; the same facts, in the same words. Text from people and
@@ -53,6 +55,9 @@ export function progressLine(event: TimelineEvent): string | undefined {
     case 'revert-branch':
     case 'follow-up':
       return `   ${icon} ${text}`;
+    // Core's line carries its icon: 🔒 frozen, or ⚠️ when the freeze could not be written.
+    case 'frozen':
+      return `   ${text}`;
     default:
       return undefined;
   }
@@ -96,13 +101,15 @@ export function outcomeLines(request: RollbackRequest, finished: TimelineEvent |
   }
 }
 
-export function statusLines(statuses: readonly TargetStatus[]): string[] {
+export function statusLines(statuses: readonly TargetStatus[], now = Date.now()): string[] {
   const width = Math.max(...statuses.map((s) => s.name.length));
   return statuses.flatMap((s) => {
     const name = s.name.padEnd(width);
     const indent = ' '.repeat(width + 2);
-    if (s.error) return [`⚠️ ${name}  (${s.kind}) could not read: ${s.error}`];
-    const lines = [`• ${name}  ${s.current ? version(s.current) : '?'} — ${s.resource ?? s.kind}`];
+    // The freeze is Redis's answer: shown even when the provider could not be read.
+    const frozen = s.frozen ? [`${indent}${frozenLine(s.frozen, now)}`] : [];
+    if (s.error) return [`⚠️ ${name}  (${s.kind}) could not read: ${s.error}`, ...frozen];
+    const lines = [`• ${name}  ${s.current ? version(s.current) : '?'} — ${s.resource ?? s.kind}`, ...frozen];
     if (s.running)
       lines.push(
         `${indent}🔄 rollback ${s.running.state}: ${s.running.plan.from.label} → ${s.running.plan.to.label} (${s.running.id})`,
@@ -123,4 +130,40 @@ export function historyLines(entries: readonly HistoryEntry[], target: string | 
     const who = request.approver ? `, approved by ${request.approver}` : '';
     return `${OUTCOME_ICON[request.state] ?? '•'} ${utcMinute(request.createdAt)}  ${request.target} ${request.plan.from.label} → ${request.plan.to.label}: ${request.state}${took} — asked by ${request.requester}${who} (${request.id})`;
   });
+}
+
+/** "02:31 UTC" within a day, with the date before that: a freeze lasts until it is lifted, days perhaps. */
+function recently(ms: number, now: number): string {
+  return now - ms < 86_400_000 ? `${new Date(ms).toISOString().slice(11, 16)} UTC` : utcMinute(ms);
+}
+
+/** Which freeze: the rollback that froze the target, or who froze it by hand and why. */
+function frozenBy(freeze: Freeze): string {
+  if (freeze.cause === 'manual') return `${freeze.id} (by hand, ${TERMINAL.person(freeze.by)}: "${freeze.reason}")`;
+  const versions = freeze.from && freeze.restored ? ` ${freeze.from.label} → ${freeze.restored.label}` : '';
+  return `${freeze.id} (rollback${versions})`;
+}
+
+/** "🔒 frozen since 02:31 UTC by rb-… (rollback v42 → v41) — lifts with: …", under the target in status. */
+export function frozenLine({ freeze, lift }: FrozenTarget, now = Date.now()): string {
+  return `🔒 frozen since ${recently(freeze.since, now)} by ${frozenBy(freeze)} — lifts with: ${terminalText(lift)}`;
+}
+
+/** Ended freezes, newest first: when, which, and what ended it. */
+export function freezeHistoryLines(freezes: readonly LiftedFreeze[]): string[] {
+  return freezes.map((f) => {
+    const sameDay = utcMinute(f.since).slice(0, 10) === utcMinute(f.lifted.at).slice(0, 10);
+    const ended = sameDay ? utcMinute(f.lifted.at).slice(11) : utcMinute(f.lifted.at);
+    return `🔓 ${utcMinute(f.since)} → ${ended}  ${f.target} frozen by ${frozenBy(f)}: ${terminalText(f.lifted.why)}`;
+  });
+}
+
+/** The gate's answer: deployable or not, why, and what lifts the freeze. */
+export function gateLines(answer: GateAnswer): string[] {
+  if (!answer.freeze) return [`✅ Deployable to ${answer.target}: it is not frozen.`];
+  if (answer.deployable) return [`✅ Deployable to ${answer.target}: ${terminalText(answer.because)}.`];
+  return [
+    `🔒 Not deployable to ${answer.target}: ${terminalText(answer.reason)}.`,
+    `   Lifts with: ${terminalText(answer.lift)}.`,
+  ];
 }

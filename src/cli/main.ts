@@ -6,6 +6,7 @@ import { isRollbackError } from '../core/errors.js';
 import { parseLimit, parsePerson, parseReason, parseRequestId, parseVersion } from './arguments.js';
 import { doctorCommand } from './doctor-command.js';
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from './exit-codes.js';
+import { freezeCommand, gateCommand, type UnfreezeOptions, unfreezeCommand } from './freeze-commands.js';
 import { Output } from './output.js';
 import { planCommand } from './plan-command.js';
 import { historyCommand, recordCommand, statusCommand } from './read-commands.js';
@@ -32,6 +33,26 @@ The approver must be listed in rollback.yml (by user ID, or as a member of a lis
 Slack answers) and is not the requester unless allowSelfApproval. Unless --no-wait, the rollback runs
 here, whether or not a bot worker is up: this process runs its own job (no other) and prints each step.
 With --no-wait a bot worker runs it; if none is up, \`rapid-rollback resume <request-id>\` runs it here.`;
+
+const GATE_HELP = `
+Exit codes of gate, for a pipeline's deploy step:
+  0  deployable: not frozen, or --commit contains the revert of the rollback that froze it
+  1  frozen: do not deploy this (the reason and what lifts the freeze are printed)
+  2  unknown target, or a --commit that is not a sha or not in the repository
+  3  Redis or git did not answer: the gate cannot tell, so do not deploy; try again
+
+After a rollback its target is frozen: with git settings, only a commit that contains the rollback's revert
+may go out (Create revert branch, in the rollback's thread, makes the revert); else nothing until an
+approved unfreeze. A refused commit is said once in the rollback's Slack thread, when Slack answers.
+
+Example:
+  $ rapid-rollback gate cdn --commit "$GITHUB_SHA"
+  $ rapid-rollback --json gate cdn --commit "$CI_COMMIT_SHA"`;
+
+const UNFREEZE_HELP = `
+The approver must be listed in rollback.yml (by user ID, or as a member of a listed user group while
+Slack answers) and is not the requester unless allowSelfApproval, as for rollback. A target frozen by
+a rollback also thaws by itself once a deploy that contains the revert is live (bot workers check).`;
 
 function packageVersion(): string {
   try {
@@ -153,13 +174,49 @@ async function main(argv: readonly string[]): Promise<number> {
     .action(act((ctx, requestId: string, options: { yes?: boolean }) => resumeCommand(ctx, requestId, options)));
 
   program
+    .command('gate')
+    .description('may a deploy go out to a target now? exit 0 deployable, 1 frozen (for pipelines; Slack not needed)')
+    .argument('<target>', 'a target from rollback.yml')
+    .option(
+      '--commit <sha>',
+      'the commit to deploy; while frozen after a rollback, only one with its revert may go out',
+    )
+    .addHelpText('after', GATE_HELP)
+    .action(act((ctx, target: string, options: { commit?: string }) => gateCommand(ctx, target, options)));
+
+  program
+    .command('freeze')
+    .description('freeze a target by hand at once: the deploy gate refuses every deploy until an approved unfreeze')
+    .argument('<target>', 'a target from rollback.yml')
+    .requiredOption('--reason <text>', 'why, for the gate and the record', parseReason)
+    .option('--by <user-id>', 'who freezes it (default cli:$USER)', parsePerson)
+    .action(
+      act((ctx, target: string, options: { reason: string; by?: string }) => freezeCommand(ctx, target, options)),
+    );
+
+  program
+    .command('unfreeze')
+    .description("lift a target's freeze, approved by a listed approver: the same rules as rollback")
+    .argument('<target>', 'a frozen target')
+    .requiredOption('--reason <text>', 'why deploys may go out again, for the record', parseReason)
+    .requiredOption(
+      '--approved-by <user-id>',
+      "the approver's Slack user ID (listed in approvers, never the requester)",
+      parsePerson,
+    )
+    .option('--requested-by <user-id>', 'who asks (default cli:$USER)', parsePerson)
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .addHelpText('after', UNFREEZE_HELP)
+    .action(act((ctx, target: string, options: UnfreezeOptions) => unfreezeCommand(ctx, target, options)));
+
+  program
     .command('status')
-    .description('every target: live version, diverged from git or not, rollbacks under way')
+    .description('every target: live version, diverged from git or not, frozen or not, rollbacks under way')
     .action(act((ctx) => statusCommand(ctx)));
 
   program
     .command('history')
-    .description('the last rollbacks with outcome and duration')
+    .description('the last rollbacks with outcome and duration, then the freezes that ended')
     .argument('[target]', 'only this target')
     .option('--limit <n>', 'how many (1-100)', parseLimit, 10)
     .action(

@@ -1,23 +1,44 @@
 import type { Config } from '../config/load-config.js';
+import type { ApproverDirectory } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
 import { renderIncidentRecord } from '../core/incident-record.js';
+import type { ThreadNotes } from '../core/ports/thread-notes.js';
+import type { Logger } from '../log.js';
 import type { Core } from '../wiring.js';
 import { buildCore } from '../wiring.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { historyLines, statusLines } from './format.js';
+import { freezeHistoryLines, historyLines, statusLines } from './format.js';
+import { frozenJson, liftedJson } from './freeze-json.js';
 import { TERMINAL } from './render-text.js';
 import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
 import { CliApproverDirectory, type SlackAccess } from './slack-access.js';
 
-/** status, history and record only read: Slack is never asked, so they answer while it is down. */
-async function withCore<T>(ctx: CliContext, work: (core: Core, config: Config) => Promise<T>): Promise<T> {
+/** The ports a command plugs into core beside Redis; read-only commands need neither. */
+export interface CorePorts {
+  directory?: ApproverDirectory | undefined;
+  notes?: ThreadNotes | undefined;
+}
+
+/**
+ * The core for one command, closed when it is done. status, history and record only read: Slack is never
+ * asked, so they answer while it is down. `ports` gives the others what they need, from the config and log.
+ */
+export async function withCore<T>(
+  ctx: CliContext,
+  work: (core: Core, config: Config) => Promise<T>,
+  ports?: (config: Config, log: Logger) => CorePorts,
+): Promise<T> {
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
+  const given = ports?.(config, log) ?? {};
   const noSlack: Promise<SlackAccess> = Promise.resolve({
     reachable: false,
     problem: 'Slack is not asked by read-only commands',
   });
-  const core = await buildCore(config, log, { directory: new CliApproverDirectory(noSlack, log) });
+  const core = await buildCore(config, log, {
+    directory: given.directory ?? new CliApproverDirectory(noSlack, log),
+    notes: given.notes,
+  });
   try {
     return await work(core, config);
   } finally {
@@ -30,16 +51,27 @@ export function statusCommand(ctx: CliContext): Promise<ExitCode> {
     const statuses = await core.service.queries.status();
     ctx.out.line('Rollback targets');
     for (const line of statusLines(statuses)) ctx.out.line(line);
-    ctx.out.document({ ok: true, targets: statuses });
+    ctx.out.document({
+      ok: true,
+      targets: statuses.map((s) => ({ ...s, frozen: s.frozen ? frozenJson(s.frozen) : undefined })),
+    });
     return EXIT.ok;
   });
 }
 
 export function historyCommand(ctx: CliContext, target: string | undefined, limit: number): Promise<ExitCode> {
   return withCore(ctx, async (core) => {
-    const entries = await core.service.queries.history(target, limit);
+    const [entries, freezes] = await Promise.all([
+      core.service.queries.history(target, limit),
+      core.service.freezes.history(target, limit),
+    ]);
     ctx.out.line(`Last rollbacks${target ? ` of ${target}` : ''}`);
     for (const line of historyLines(entries, target)) ctx.out.line(line);
+    if (freezes.length > 0) {
+      ctx.out.line();
+      ctx.out.line(`Freezes that ended${target ? ` on ${target}` : ''}`);
+      for (const line of freezeHistoryLines(freezes)) ctx.out.line(line);
+    }
     ctx.out.document({
       ok: true,
       rollbacks: entries.map(({ request, durationMs }) => ({
@@ -55,6 +87,7 @@ export function historyCommand(ctx: CliContext, target: string | undefined, limi
         reason: request.reason,
         createdAt: new Date(request.createdAt).toISOString(),
       })),
+      freezes: freezes.map(liftedJson),
     });
     return EXIT.ok;
   });

@@ -28,7 +28,7 @@ export interface RollbackOptions {
 }
 
 /** Where the CLI's requests say they came from (Slack's would be a channel). */
-const CLI_ORIGIN = { channel: 'cli' };
+export const CLI_ORIGIN = { channel: 'cli' };
 
 /**
  * The Slack flow without Slack in the way: request (the plan is pinned), the approver's check,
@@ -272,7 +272,7 @@ export async function runHereAndFollow(
 }
 
 /** Says which part of the command a refusal is about, keeping its code and hint. */
-function inContext(error: unknown, context: string): unknown {
+export function inContext(error: unknown, context: string): unknown {
   if (!isRollbackError(error)) return error;
   return new RollbackError(error.code, text`${context}: ${error.text}`, {
     hint: error.hintText,

@@ -1,11 +1,13 @@
 import { LogLevel, WebClient } from '@slack/web-api';
 import { type ApproverDirectory, describeApprovers } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
+import type { ThreadNotes } from '../core/ports/thread-notes.js';
 import { text } from '../core/text.js';
 import type { Logger } from '../log.js';
 import { SlackApproverDirectory } from '../slack/approver-directory.js';
 import { slackError } from '../slack/post-to-channel.js';
 import { slackLogger } from '../slack/slack-logger.js';
+import { slackThreadNotes } from '../slack/thread-notes.js';
 
 /**
  * A client that gives up fast: when Slack itself is down, a break-glass rollback must not wait for
@@ -64,6 +66,19 @@ export async function probeSlack(
     log.warn({ err: error }, 'Slack is not usable');
     return { reachable: false, problem: describeSlackFailure(error, settings.apiUrl, timeoutMs) };
   }
+}
+
+/**
+ * Lines core adds in a rollback's thread (a deploy the gate refused, a freeze lifted), posted as the bot posts
+ * them but giving up after `timeoutMs`: the gate answers a pipeline whether or not Slack does. Not a probe first:
+ * most answers post nothing.
+ */
+export function quickThreadNotes(
+  settings: { botToken: string; apiUrl?: string | undefined },
+  log: Logger,
+  timeoutMs = 3_000,
+): ThreadNotes {
+  return slackThreadNotes(quickSlackClient(settings, log, timeoutMs), log);
 }
 
 /**
