@@ -273,11 +273,37 @@ try {
   );
   figures.push(['deploy gate: a commit built on the revert allowed', allowed.ms]);
 
-  // 6. The record, and where things stand.
-  const checklist = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
-  person(PEOPLE.approver, CHANNELS.incident, 'clicks [Incident record] in the cdn thread');
   const { blockAction, sendToApp } = await import('../test/support/slack-payloads.js');
   const { SIGNING_SECRET } = await import('../test/support/harness.js');
+
+  // 6. api has no git: settings, so only an approved unfreeze ends its freeze (say, after fixing forward).
+  const { UNFREEZE_APPROVE_ACTION } = await import('../src/slack/blocks/freeze-blocks.js');
+  await command(PEOPLE.requester, 'unfreeze api fixed forward in 1.2.0, tested in staging');
+  const unfreeze = await h.slack.waitFor(
+    (sim) => [...sim.messages(CHANNELS.command)].reverse().find((m) => /Unfreeze requested: api/.test(textOf(m))),
+    15_000,
+  );
+  const unfreezeId = /`(uf-[a-z0-9-]+)`/.exec(textOf(unfreeze))?.[1] ?? '';
+  person(PEOPLE.approver, CHANNELS.command, `clicks [Approve unfreeze of api] on ${unfreezeId}`);
+  await sendToApp(
+    h.eventsUrl,
+    blockAction({
+      actionId: UNFREEZE_APPROVE_ACTION,
+      value: unfreezeId,
+      userId: PEOPLE.approver,
+      channelId: CHANNELS.command,
+      messageTs: unfreeze.ts,
+      responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
+    }),
+    { signingSecret: SIGNING_SECRET },
+  );
+  await h.slack.waitFor((sim) =>
+    /api unfrozen/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === unfreeze.ts)!)),
+  );
+
+  // 7. The record, and where things stand.
+  const checklist = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
+  person(PEOPLE.approver, CHANNELS.incident, 'clicks [Incident record] in the cdn thread');
   await sendToApp(
     h.eventsUrl,
     blockAction({

@@ -1,5 +1,6 @@
 import type { Freeze, LiftedFreeze } from '../core/freeze.js';
 import type { FrozenTarget, GateAnswer } from '../core/freeze-service.js';
+import { gateAnswerFields } from '../core/gate-answer.js';
 import { terminalText } from './render-text.js';
 
 /**
@@ -44,25 +45,5 @@ export function liftedJson(freeze: LiftedFreeze): Record<string, unknown> {
 
 /** `gate --json`: the fields of the HTTP API's answer (200 or 423), so a pipeline reads either the same way. */
 export function gateJson(answer: GateAnswer, commit: string | undefined): Record<string, unknown> {
-  const asked = commit === undefined ? {} : { commit };
-  if (!answer.freeze) return { target: answer.target, deployable: true, frozen: false, ...asked };
-  const freeze = { request: answer.freeze.id, since: new Date(answer.freeze.since).toISOString() };
-  if (answer.deployable)
-    return {
-      target: answer.target,
-      deployable: true,
-      frozen: true,
-      ...asked,
-      reason: terminalText(answer.because),
-      ...freeze,
-    };
-  return {
-    target: answer.target,
-    deployable: false,
-    frozen: true,
-    ...asked,
-    reason: terminalText(answer.reason),
-    ...freeze,
-    lift: terminalText(answer.lift),
-  };
+  return gateAnswerFields(answer, commit, terminalText);
 }

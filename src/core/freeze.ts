@@ -47,7 +47,7 @@ export interface LiftedFreeze extends Freeze {
   lifted: Lift;
 }
 
-export type UnfreezeState = 'pending' | 'approved' | 'cancelled' | 'expired';
+type UnfreezeState = 'pending' | 'approved' | 'cancelled' | 'expired';
 
 /** `/rollback unfreeze <target> <reason>`: approved like a rollback, it ends the freeze it was asked for. */
 export interface UnfreezeRequest {
@@ -109,8 +109,6 @@ export function newFreezeId(now = Date.now()): string {
 export function newUnfreezeId(now = Date.now()): string {
   return `uf-${now.toString(36)}-${Math.random().toString(36).slice(2, 8).padEnd(6, '0')}`;
 }
-
-export const UNFREEZE_ID = /^uf-[a-z0-9]{6,12}-[a-z0-9]{6}$/;
 
 /** A commit as pipelines pass it: an abbreviated or full sha (SHA-1 or SHA-256). */
 export const COMMIT_SHA = /^[0-9a-f]{7,64}$/;

@@ -234,7 +234,7 @@ async function freezeTarget(
     });
     const unfreeze = command({ action: 'unfreeze', target });
     line = deps.symmetry?.has(target)
-      ? text`🔒 ${target} is frozen: the deploy gate lets out only a commit that contains this rollback's revert, until then or an approved ${unfreeze}.`
+      ? text`🔒 ${target} is frozen: until an approved ${unfreeze}, the deploy gate lets out only a commit that contains this rollback's revert.`
       : text`🔒 ${target} is frozen: the deploy gate refuses every deploy until an approved ${unfreeze}.`;
     timeline.record({ kind: 'frozen', at: since, text: line });
   } catch (error) {

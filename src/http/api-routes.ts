@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
 import { isRollbackError, type RollbackError, toRollbackError } from '../core/errors.js';
-import type { FreezeService, GateAnswer } from '../core/freeze-service.js';
+import type { FreezeService } from '../core/freeze-service.js';
+import { gateAnswerFields } from '../core/gate-answer.js';
 import type { Logger } from '../log.js';
 import { bearerMatches } from './bearer-token.js';
 import { jsonText } from './render-text.js';
@@ -73,7 +74,7 @@ export function apiRoutes(settings: ApiSettings, freezes: Pick<FreezeService, 'g
     try {
       const answer = await freezes.gate(target, commit);
       log.info({ target, commit, deployable: answer.deployable }, 'deploy gate asked');
-      send(res, answer.deployable ? 200 : 423, gateBody(answer, commit));
+      send(res, answer.deployable ? 200 : 423, gateAnswerFields(answer, commit, jsonText));
     } catch (error) {
       const coded = toRollbackError(error);
       if (!isRollbackError(error)) throw error;
@@ -97,34 +98,6 @@ export function apiRoutes(settings: ApiSettings, freezes: Pick<FreezeService, 'g
       }),
     },
   ];
-}
-
-/** The JSON a pipeline reads: the same fields as `rapid-rollback gate --json`. */
-export function gateBody(answer: GateAnswer, commit: string | undefined): Record<string, unknown> {
-  const asked = commit === undefined ? {} : { commit };
-  if (!answer.freeze) return { target: answer.target, deployable: true, frozen: false, ...asked };
-  const freeze = {
-    request: answer.freeze.id,
-    since: new Date(answer.freeze.since).toISOString(),
-  };
-  if (answer.deployable)
-    return {
-      target: answer.target,
-      deployable: true,
-      frozen: true,
-      ...asked,
-      reason: jsonText(answer.because),
-      ...freeze,
-    };
-  return {
-    target: answer.target,
-    deployable: false,
-    frozen: true,
-    ...asked,
-    reason: jsonText(answer.reason),
-    ...freeze,
-    lift: jsonText(answer.lift),
-  };
 }
 
 function errorBody(error: RollbackError): Record<string, unknown> {
