@@ -235,7 +235,7 @@ describe('rapid-rollback gate, freeze and unfreeze', { timeout: 360_000 }, () =>
     const id = /request (rb-[a-z0-9]+-[a-z0-9]+)/.exec(rollback.stdout)![1]!;
     // The freeze is a step of the rollback as it runs.
     expect(rollback.stdout).toContain(
-      "   🔒 cdn is frozen: the deploy gate lets out only a commit that contains this rollback's revert, until then or an approved `rapid-rollback unfreeze cdn --reason <why> --approved-by <user-id>`.",
+      "   🔒 cdn is frozen: until an approved `rapid-rollback unfreeze cdn --reason <why> --approved-by <user-id>`, the deploy gate lets out only a commit that contains this rollback's revert.",
     );
     expect(rollback.stdout.indexOf('🔒 cdn is frozen')).toBeLessThan(rollback.stdout.indexOf('back on v41'));
 
