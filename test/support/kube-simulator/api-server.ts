@@ -7,11 +7,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { ApiError } from './api-error.js';
 import type { DeploymentController } from './deployment-controller.js';
-import { apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, SERVER_VERSION } from './discovery.js';
+import { type FieldManagerWrite, managerOf } from './managed-fields.js';
 import { clone, type KubeObject, type ObjectStore } from './object-store.js';
 import { applyJsonPatch, applyMergePatch, applyServerSideApply, applyStrategicMergePatch } from './patch.js';
 import { decodeProtobuf, isProtobuf } from './protobuf.js';
-import { findType, groupVersion, type ResourceType } from './resources.js';
+import { findType, groupVersion, RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { labelSelectorString, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { toTable, wantsTable } from './tables.js';
 import { serveWatch } from './watch.js';
@@ -30,12 +31,17 @@ export interface ApiContext {
   controller: DeploymentController;
   serverAddress: string;
   trackWatch: (stop: () => void) => () => void;
+  /** What is served: the built-in kinds plus the custom resources whose CRDs are installed. */
+  types?: ResourceType[];
 }
 
 type Reply = { status: number; body: unknown };
 
-/** Parses an API path into group/version/resource/namespace/name/subresource; undefined if not one. */
-export function parseRoute(pathname: string): Route | undefined | 'discovery' {
+/**
+ * Parses an API path into group/version/resource/namespace/name/subresource; undefined if not one.
+ * `types`: what is served (built-ins plus installed custom resources).
+ */
+export function parseRoute(pathname: string, types: ResourceType[] = RESOURCE_TYPES): Route | undefined | 'discovery' {
   const parts = pathname.split('/').filter(Boolean);
   let group: string;
   let version: string;
@@ -51,7 +57,7 @@ export function parseRoute(pathname: string): Route | undefined | 'discovery' {
   } else return undefined;
   if (!version || rest.length === 0) return 'discovery';
   if (rest[0] === 'namespaces' && rest.length >= 3) {
-    const type = findType(group, version, rest[2] as string);
+    const type = findType(group, version, rest[2] as string, types);
     if (type?.namespaced) {
       return {
         group,
@@ -63,25 +69,21 @@ export function parseRoute(pathname: string): Route | undefined | 'discovery' {
       };
     }
   }
-  const type = findType(group, version, rest[0] as string);
+  const type = findType(group, version, rest[0] as string, types);
   if (!type) return undefined;
   return { group, version, type, ...(rest[1] ? { name: rest[1] } : {}), ...(rest[2] ? { subresource: rest[2] } : {}) };
 }
 
-export function discovery(pathname: string, serverAddress: string): unknown {
+export function discovery(pathname: string, serverAddress: string, types: ResourceType[] = RESOURCE_TYPES): unknown {
   const parts = pathname.split('/').filter(Boolean);
   if (pathname === '/version' || pathname === '/version/') return SERVER_VERSION;
   if (parts.length === 1 && parts[0] === 'api') return apiVersions(serverAddress);
-  if (parts.length === 1 && parts[0] === 'apis') return apiGroupList();
-  if (parts[0] === 'api' && parts.length === 2) return apiResourceList('', parts[1] as string);
-  if (parts[0] === 'apis' && parts.length === 2) {
-    const group = (apiGroupList().groups as Array<{ name: string }>).find((g) => g.name === parts[1]);
-    if (group) {
-      const version = { groupVersion: `${parts[1]}/v1`, version: 'v1' };
-      return { kind: 'APIGroup', apiVersion: 'v1', name: parts[1], versions: [version], preferredVersion: version };
-    }
+  if (parts.length === 1 && parts[0] === 'apis') return apiGroupList(types);
+  if (parts[0] === 'api' && parts.length === 2) return apiResourceList('', parts[1] as string, types);
+  if (parts[0] === 'apis' && parts.length === 2 && types.some((t) => t.group === parts[1])) {
+    return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(parts[1] as string, types) };
   }
-  if (parts[0] === 'apis' && parts.length === 3) return apiResourceList(parts[1] as string, parts[2] as string);
+  if (parts[0] === 'apis' && parts.length === 3) return apiResourceList(parts[1] as string, parts[2] as string, types);
   return undefined;
 }
 
@@ -117,6 +119,12 @@ export async function handleResource(
   const method = req.method ?? 'GET';
   const contentType = req.headers['content-type'];
   const dryRun = query.get('dryRun') === 'All';
+  const writer = (operation: FieldManagerWrite['operation'], applied?: KubeObject): FieldManagerWrite => ({
+    manager: managerOf(query.get('fieldManager'), req.headers['user-agent']),
+    operation,
+    ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
+    ...(applied ? { applied } : {}),
+  });
   if (namespace && type.name !== 'namespaces' && !store.get('namespaces', undefined, namespace) && method === 'POST') {
     throw ApiError.notFound(findType('', 'v1', 'namespaces') as ResourceType, namespace);
   }
@@ -139,8 +147,8 @@ export async function handleResource(
       if (wantsTable(String(req.headers.accept ?? ''))) {
         return { status: 200, body: toTable(type, items, query.get('includeObject') ?? undefined, resourceVersion) };
       }
-      // Items of a typed list carry no kind/apiVersion of their own.
-      for (const item of items) {
+      // Items of a typed list carry no kind/apiVersion of their own; a custom resource list's (unstructured) do.
+      for (const item of type.custom ? [] : items) {
         delete item.kind;
         delete item.apiVersion;
       }
@@ -162,7 +170,7 @@ export async function handleResource(
         }
         body.metadata.namespace = namespace;
       }
-      return { status: 201, body: store.create(type.name, body, { dryRun }) };
+      return { status: 201, body: store.create(type.name, body, { dryRun, manager: writer('Update') }) };
     }
     throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
   }
@@ -201,6 +209,7 @@ export async function handleResource(
       const updated = store.update(type.name, body, {
         dryRun,
         ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
+        manager: writer('Update'),
       });
       return { status: 200, body: updated };
     }
@@ -216,10 +225,19 @@ export async function handleResource(
         checkKind(type, applied);
         if (!existing) {
           applied.metadata = { ...(applied.metadata ?? {}), name, ...(type.namespaced ? { namespace } : {}) };
-          return { status: 201, body: store.create(type.name, applied, { dryRun }) };
+          return { status: 201, body: store.create(type.name, applied, { dryRun, manager: writer('Apply', applied) }) };
         }
         const merged = applyServerSideApply(existing, applied);
-        return { status: 200, body: store.update(type.name, merged, { dryRun }) };
+        return { status: 200, body: store.update(type.name, merged, { dryRun, manager: writer('Apply', applied) }) };
+      }
+      // A custom resource has no patch strategy: the API server refuses strategic merge for it, before it
+      // looks the object up (apiextensions-apiserver customresource_handler.go, supportedTypes).
+      if (type.custom && patchType !== 'application/json-patch+json' && patchType !== 'application/merge-patch+json') {
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+        );
       }
       if (!existing) throw ApiError.notFound(type, name);
       let patched: KubeObject;
@@ -244,6 +262,7 @@ export async function handleResource(
       const updated = store.update(type.name, patched, {
         dryRun,
         ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
+        manager: writer('Update'),
       });
       return { status: 200, body: updated };
     }

@@ -3,6 +3,7 @@
  * for faithfulness: kubectl's three-way merge and the deployment controller's "same template?" test both
  * compare against defaulted objects, so applying the same manifest twice must not look like a change.
  */
+import { CUSTOM_RESOURCE_TYPES } from './custom-resources.js';
 import type { KubeObject } from './object-store.js';
 
 export function applyDefaults(resource: string, object: KubeObject): void {
@@ -54,6 +55,8 @@ export function applyDefaults(resource: string, object: KubeObject): void {
       object.status ??= { loadBalancer: {} };
       break;
     default:
+      // A custom resource: its CRD schema's defaults.
+      CUSTOM_RESOURCE_TYPES.find((t) => t.name === resource)?.custom?.defaults?.(object);
       break;
   }
 }

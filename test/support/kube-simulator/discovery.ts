@@ -4,7 +4,7 @@
  * back to these documents when the answer is plain `application/json`, as an older API server's would be.
  */
 import { createHash } from 'node:crypto';
-import { groupVersion, RESOURCE_TYPES } from './resources.js';
+import { groupVersion, RESOURCE_TYPES, type ResourceType } from './resources.js';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -26,21 +26,28 @@ export function apiVersions(serverAddress: string): Record<string, unknown> {
   };
 }
 
-export function apiGroupList(): Record<string, unknown> {
-  const groups = [...new Set(RESOURCE_TYPES.map((t) => t.group).filter(Boolean))];
-  return {
-    kind: 'APIGroupList',
-    apiVersion: 'v1',
-    groups: groups.map((name) => {
-      const version = { groupVersion: `${name}/v1`, version: 'v1' };
-      return { name, versions: [version], preferredVersion: version };
-    }),
-  };
+/** `types`: what is served, the built-in kinds plus the custom resources whose CRDs are installed. */
+export function apiGroupList(types: ResourceType[] = RESOURCE_TYPES): Record<string, unknown> {
+  const groups = [...new Set(types.map((t) => t.group).filter(Boolean))];
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((name) => apiGroup(name, types)) };
+}
+
+/** The APIGroup document of `/apis/<group>`: its versions, the first preferred. */
+export function apiGroup(name: string, types: ResourceType[] = RESOURCE_TYPES): Record<string, unknown> {
+  const versions = [...new Set(types.filter((t) => t.group === name).map((t) => t.version))].map((version) => ({
+    groupVersion: `${name}/${version}`,
+    version,
+  }));
+  return { name, versions, preferredVersion: versions[0] };
 }
 
 /** The APIResourceList of one group version, or undefined when the simulator does not serve it. */
-export function apiResourceList(group: string, version: string): Record<string, unknown> | undefined {
-  const types = RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+export function apiResourceList(
+  group: string,
+  version: string,
+  served: ResourceType[] = RESOURCE_TYPES,
+): Record<string, unknown> | undefined {
+  const types = served.filter((t) => t.group === group && t.version === version);
   if (types.length === 0) return undefined;
   const resources: Array<Record<string, unknown>> = [];
   for (const t of types) {

@@ -17,6 +17,12 @@
  *    protobuf POST/PUT bodies; strategic-merge PATCH (or `application/apply-patch+yaml` for releases
  *    it applied server-side); for --wait a watch-list (sendInitialEvents=true, waits for the
  *    initial-events-end bookmark) on Deployments, then ReplicaSets and Pods by label.
+ *
+ * GitOps (custom-resources.ts, gitops-reconciler.ts): Argo CD's Application and Flux's Kustomization and
+ * HelmRelease are served as CRDs once seeded (discovery, get/list/watch, merge and JSON patch, PUT;
+ * strategic merge refused with 415 as for any custom resource), and a reconciler puts managed
+ * Deployments back to what git says, as the controllers would. test/integration/kube-gitops-simulator.test.ts
+ * proves it with kubectl.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -28,9 +34,19 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ApiError } from './api-error.js';
 import { type ApiContext, discovery, handleResource, parseRoute, readBody } from './api-server.js';
+import { CUSTOM_RESOURCE_TYPES } from './custom-resources.js';
 import { DeploymentController } from './deployment-controller.js';
 import { type ExecHandler, type ExecRequest, type ExecResult, serveExec } from './exec.js';
 import { FaultBook, type KubeFault, type KubeFaultSpec } from './faults.js';
+import {
+  type GitChange,
+  type GitDesiredState,
+  type GitOpsOwner,
+  type GitOpsPassResult,
+  GitOpsReconciler,
+  randomCommit,
+  withOwnerDefaults,
+} from './gitops-reconciler.js';
 import {
   type HelmReleaseRecord,
   type HelmReleaseSpec,
@@ -42,10 +58,22 @@ import {
 } from './helm-release.js';
 import { clone, type KubeObject, ObjectStore } from './object-store.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
+import { RESOURCE_TYPES, type ResourceType } from './resources.js';
 import { parseLabelSelector } from './selectors.js';
 import { selfSignedCertificate } from './tls-cert.js';
 
-export type { ExecRequest, ExecResult, HelmReleaseRecord, HelmReleaseSpec, KubeFaultSpec, KubeObject };
+export type {
+  ExecRequest,
+  ExecResult,
+  GitChange,
+  GitDesiredState,
+  GitOpsOwner,
+  GitOpsPassResult,
+  HelmReleaseRecord,
+  HelmReleaseSpec,
+  KubeFaultSpec,
+  KubeObject,
+};
 
 export { releaseSecretName };
 
@@ -54,6 +82,66 @@ export interface KubeSimulatorOptions {
   readyDelayMs?: number;
   /** Added before every answer, in ms. Default 0. */
   latencyMs?: number;
+  /**
+   * How often the GitOps controllers reconcile, in ms (one interval for all; real Argo CD refreshes every
+   * 3 min, Flux at each object's spec.interval). Default 200. The timer runs once something is seeded.
+   */
+  gitOpsIntervalMs?: number;
+}
+
+/** An Argo CD Application (argoproj.io/v1alpha1) as `seedArgoApplication` creates it. */
+export interface ArgoApplicationSeed {
+  name: string;
+  /** Default `argocd`, the control plane's namespace. */
+  namespace?: string;
+  /** Default `default`. */
+  project?: string;
+  /** Default: a git repository, path = the app's name, targetRevision HEAD. */
+  source?: { repoURL: string; path?: string; targetRevision?: string };
+  /** Default: the in-cluster server, namespace `default`. */
+  destination?: { server?: string; name?: string; namespace?: string };
+  /** `spec.syncPolicy.automated`; omitted, the Application syncs only by hand (and never self-heals). */
+  automated?: { prune?: boolean; selfHeal?: boolean; enabled?: boolean };
+  /** The commit git is at; default a random SHA. */
+  revision?: string;
+}
+
+/** A Flux Kustomization (kustomize.toolkit.fluxcd.io/v1) as `seedFluxKustomization` creates it. */
+export interface FluxKustomizationSeed {
+  name: string;
+  /** Default `flux-system`. */
+  namespace?: string;
+  /** Default `10m`. */
+  interval?: string;
+  suspend?: boolean;
+  /** Default `./<name>`. */
+  path?: string;
+  /** Default true. */
+  prune?: boolean;
+  /** Default the `flux-system` GitRepository. */
+  sourceRef?: { kind: string; name: string; namespace?: string };
+  targetNamespace?: string;
+  /** The commit git is at; default a random SHA. */
+  revision?: string;
+}
+
+/** A Flux HelmRelease (helm.toolkit.fluxcd.io/v2) as `seedFluxHelmRelease` creates it. */
+export interface FluxHelmReleaseSeed {
+  name: string;
+  /** Default `flux-system`. */
+  namespace?: string;
+  /** Default `10m`. */
+  interval?: string;
+  suspend?: boolean;
+  releaseName?: string;
+  targetNamespace?: string;
+  /** Default: chart = the release's name, version 1.0.0, from a HelmRepository of that name. */
+  chart?: { chart: string; version: string; sourceRef?: { kind: string; name: string; namespace?: string } };
+  /**
+   * `spec.driftDetection.mode`. This helper defaults to `enabled` (a HelmRelease that corrects drift); the
+   * CRD's own default, when the field is absent, is `disabled`: pass `disabled` to model that.
+   */
+  driftDetection?: 'enabled' | 'warn' | 'disabled';
 }
 
 export interface KubeRequestRecord {
@@ -84,6 +172,8 @@ export class KubeSimulator {
   private readonly faults = new FaultBook();
   private readonly templateChanges = new Map<string, number>();
   private readonly watches = new Set<() => void>();
+  private readonly installedCrds = new Set<'argocd' | 'flux'>();
+  private readonly gitops: GitOpsReconciler;
   private execHandler: ExecHandler | undefined;
   private latencyMs: number;
   private server!: https.Server;
@@ -92,6 +182,7 @@ export class KubeSimulator {
   private constructor(options: KubeSimulatorOptions) {
     this.controller = new DeploymentController(this.store, options.readyDelayMs ?? 200);
     this.latencyMs = options.latencyMs ?? 0;
+    this.gitops = new GitOpsReconciler(this.store, options.gitOpsIntervalMs ?? 200);
     const { cert, key } = selfSignedCertificate();
     this.caCert = cert;
     this.tlsKey = key;
@@ -242,6 +333,184 @@ export class KubeSimulator {
     return this.store.update('deployments', next);
   }
 
+  // ---- GitOps ------------------------------------------------------------------------------------------
+
+  /**
+   * Installs the CRDs of a GitOps stack (Argo CD: applications.argoproj.io; Flux: kustomizations and
+   * helmreleases): from then on discovery lists them and their endpoints answer. The seed methods do it.
+   */
+  installCrds(stack: 'argocd' | 'flux'): void {
+    this.installedCrds.add(stack);
+  }
+
+  /** Creates an Argo CD Application (CRD installed, namespace created); its status is written at once. */
+  seedArgoApplication(seed: ArgoApplicationSeed): KubeObject {
+    const owner = withOwnerDefaults({
+      kind: 'Application',
+      name: seed.name,
+      ...(seed.namespace ? { namespace: seed.namespace } : {}),
+    });
+    this.installCrds('argocd');
+    this.createNamespace(owner.namespace);
+    this.store.create(
+      'applications',
+      {
+        metadata: { name: seed.name, namespace: owner.namespace },
+        spec: {
+          project: seed.project ?? 'default',
+          source: {
+            repoURL: 'https://git.example.com/platform/deploy.git',
+            path: seed.name,
+            targetRevision: 'HEAD',
+            ...seed.source,
+          },
+          destination: { server: 'https://kubernetes.default.svc', namespace: 'default', ...seed.destination },
+          ...(seed.automated ? { syncPolicy: { automated: { ...seed.automated } } } : {}),
+        },
+      },
+      { manager: { manager: 'kubectl-client-side-apply', operation: 'Update' } },
+    );
+    return this.registerGitOpsOwner(owner, seed.revision ?? randomCommit());
+  }
+
+  /** Creates a Flux Kustomization (CRDs installed, namespace created); its status is written at once. */
+  seedFluxKustomization(seed: FluxKustomizationSeed): KubeObject {
+    const owner = withOwnerDefaults({
+      kind: 'Kustomization',
+      name: seed.name,
+      ...(seed.namespace ? { namespace: seed.namespace } : {}),
+    });
+    this.installCrds('flux');
+    this.createNamespace(owner.namespace);
+    this.store.create(
+      'kustomizations',
+      {
+        metadata: { name: seed.name, namespace: owner.namespace },
+        spec: {
+          interval: seed.interval ?? '10m',
+          path: seed.path ?? `./${seed.name}`,
+          prune: seed.prune ?? true,
+          sourceRef: seed.sourceRef ?? { kind: 'GitRepository', name: 'flux-system' },
+          ...(seed.suspend !== undefined ? { suspend: seed.suspend } : {}),
+          ...(seed.targetNamespace ? { targetNamespace: seed.targetNamespace } : {}),
+        },
+      },
+      { manager: { manager: 'kustomize-controller', operation: 'Apply' } },
+    );
+    return this.registerGitOpsOwner(owner, seed.revision ?? randomCommit());
+  }
+
+  /** Creates a Flux HelmRelease (CRDs installed, namespace created); its status is written at once. */
+  seedFluxHelmRelease(seed: FluxHelmReleaseSeed): KubeObject {
+    const owner = withOwnerDefaults({
+      kind: 'HelmRelease',
+      name: seed.name,
+      ...(seed.namespace ? { namespace: seed.namespace } : {}),
+    });
+    this.installCrds('flux');
+    this.createNamespace(owner.namespace);
+    const chart = seed.chart ?? { chart: seed.name, version: '1.0.0' };
+    this.store.create(
+      'helmreleases',
+      {
+        metadata: { name: seed.name, namespace: owner.namespace },
+        spec: {
+          interval: seed.interval ?? '10m',
+          chart: {
+            spec: {
+              chart: chart.chart,
+              version: chart.version,
+              sourceRef: chart.sourceRef ?? { kind: 'HelmRepository', name: chart.chart },
+            },
+          },
+          driftDetection: { mode: seed.driftDetection ?? 'enabled' },
+          ...(seed.suspend !== undefined ? { suspend: seed.suspend } : {}),
+          ...(seed.releaseName ? { releaseName: seed.releaseName } : {}),
+          ...(seed.targetNamespace ? { targetNamespace: seed.targetNamespace } : {}),
+        },
+      },
+      { manager: { manager: 'kustomize-controller', operation: 'Apply' } },
+    );
+    return this.registerGitOpsOwner(owner, chart.version);
+  }
+
+  private registerGitOpsOwner(owner: Required<GitOpsOwner>, revision: string): KubeObject {
+    this.gitops.registerOwner(owner, revision);
+    this.gitops.reconcileNow();
+    return this.store.mustGet(
+      owner.kind === 'Application'
+        ? 'applications'
+        : owner.kind === 'Kustomization'
+          ? 'kustomizations'
+          : 'helmreleases',
+      owner.namespace,
+      owner.name,
+    );
+  }
+
+  /**
+   * Puts an existing Deployment under a seeded Application, Kustomization or HelmRelease: Argo CD's
+   * tracking annotation or Flux's owner labels, the controller as the manager of its fields, and what
+   * git says about it (`desired`, by default its live template). From now on the reconciler keeps it
+   * there (see gitops-reconciler.ts for when each controller does).
+   */
+  manageDeployment(namespace: string, name: string, owner: GitOpsOwner, desired?: Partial<GitDesiredState>): void {
+    const full = withOwnerDefaults(owner);
+    const resource =
+      full.kind === 'Application' ? 'applications' : full.kind === 'Kustomization' ? 'kustomizations' : 'helmreleases';
+    if (!this.store.get(resource, full.namespace, full.name)) {
+      throw new Error(`kube-simulator: seed the ${full.kind} ${full.namespace}/${full.name} before managing with it`);
+    }
+    this.gitops.manage(namespace, name, full, desired);
+    this.gitops.reconcileNow();
+  }
+
+  /**
+   * A new commit changes what git says about a managed Deployment (a new image, template or replica
+   * count); the controller deploys it on its next pass, if it would (not when suspended; for an
+   * Application, only with automated sync). Returns the new revision (a commit SHA, or `change.revision`).
+   */
+  gitSays(namespace: string, name: string, change: GitChange): string {
+    return this.gitops.gitSays(namespace, name, change);
+  }
+
+  /** What git says about a managed Deployment now. */
+  gitDesired(namespace: string, name: string): GitDesiredState | undefined {
+    return this.gitops.desired(namespace, name);
+  }
+
+  /** Runs one pass of the GitOps controllers now, and says what it wrote back. */
+  reconcileNow(): GitOpsPassResult {
+    return this.gitops.reconcileNow();
+  }
+
+  /** Changes how often the GitOps controllers reconcile, in ms. */
+  setGitOpsInterval(ms: number): void {
+    this.gitops.setInterval(ms);
+  }
+
+  /** GitOps passes run so far: wait for it to grow rather than sleep. */
+  get gitOpsPasses(): number {
+    return this.gitops.passes;
+  }
+
+  /** A stored custom resource: `applications`, `kustomizations` or `helmreleases`. */
+  customResource(
+    resource: 'applications' | 'kustomizations' | 'helmreleases',
+    namespace: string,
+    name: string,
+  ): KubeObject | undefined {
+    return this.store.get(resource, namespace, name);
+  }
+
+  /** The built-in kinds plus the custom resources whose CRDs are installed. */
+  private servedTypes(): ResourceType[] {
+    return [
+      ...RESOURCE_TYPES,
+      ...CUSTOM_RESOURCE_TYPES.filter((t) => t.custom && this.installedCrds.has(t.custom.stack)),
+    ];
+  }
+
   // ---- inspection -----------------------------------------------------------------------------------
 
   deployment(namespace: string, name: string): KubeObject | undefined {
@@ -319,6 +588,7 @@ export class KubeSimulator {
 
   async close(): Promise<void> {
     for (const stop of [...this.watches]) stop();
+    this.gitops.close();
     this.controller.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -335,6 +605,7 @@ export class KubeSimulator {
         this.watches.add(stop);
         return () => this.watches.delete(stop);
       },
+      types: this.servedTypes(),
     };
   }
 
@@ -397,13 +668,16 @@ export class KubeSimulator {
       return;
     }
     if (url.pathname === '/openapi/v3' || url.pathname.startsWith('/openapi/v3/')) {
+      const types = this.servedTypes();
       const doc =
-        url.pathname === '/openapi/v3' ? openApiRoot() : openApiGroupVersion(url.pathname.slice('/openapi/v3/'.length));
+        url.pathname === '/openapi/v3'
+          ? openApiRoot(types)
+          : openApiGroupVersion(url.pathname.slice('/openapi/v3/'.length), types);
       return doc ? this.send(res, entry, 200, doc) : this.notFound(res, entry);
     }
-    const route = parseRoute(url.pathname);
+    const route = parseRoute(url.pathname, this.servedTypes());
     if (route === 'discovery' || url.pathname.startsWith('/version')) {
-      const doc = discovery(url.pathname, this.context().serverAddress);
+      const doc = discovery(url.pathname, this.context().serverAddress, this.servedTypes());
       if (doc && req.method === 'GET') return this.send(res, entry, 200, doc);
       return this.notFound(res, entry);
     }

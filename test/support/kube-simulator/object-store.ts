@@ -5,8 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ApiError } from './api-error.js';
+import { validateCustomResource } from './custom-resources.js';
 import { applyDefaults } from './defaults.js';
-import { groupVersion, typeOf } from './resources.js';
+import { type FieldManagerWrite, nextManagedFields } from './managed-fields.js';
+import { groupVersion, type ResourceType, typeOf } from './resources.js';
 
 // Kubernetes objects are open-ended JSON; inside the simulator they are handled as such.
 // biome-ignore lint/suspicious/noExplicitAny: the simulator stores any Kubernetes object as the API server's JSON
@@ -93,7 +95,12 @@ export class ObjectStore {
     );
   }
 
-  create(resource: string, input: KubeObject, options: { dryRun?: boolean; keepStatus?: boolean } = {}): KubeObject {
+  /** `manager`: who writes, for metadata.managedFields (API requests and the GitOps controllers pass one). */
+  create(
+    resource: string,
+    input: KubeObject,
+    options: { dryRun?: boolean; keepStatus?: boolean; manager?: FieldManagerWrite } = {},
+  ): KubeObject {
     const type = typeOf(resource);
     const object = stripNulls(clone(input));
     object.apiVersion = groupVersion(type);
@@ -126,6 +133,9 @@ export class ObjectStore {
     // Clients cannot set status on create; the simulator's own controllers can.
     if (type.hasStatus && !options.keepStatus) delete object.status;
     applyDefaults(resource, object);
+    if (type.custom) validateCustomResource(type, object);
+    if (options.manager)
+      object.metadata.managedFields = nextManagedFields(type, undefined, object, options.manager, nowIso());
     if (options.dryRun) return object;
     return this.commit('ADDED', resource, object);
   }
@@ -134,7 +144,11 @@ export class ObjectStore {
    * Replaces an object. `subresource: 'status'` keeps everything but status; the main resource keeps
    * status. A resourceVersion in the body must match (optimistic concurrency); none means unconditional.
    */
-  update(resource: string, input: KubeObject, options: { subresource?: 'status'; dryRun?: boolean } = {}): KubeObject {
+  update(
+    resource: string,
+    input: KubeObject,
+    options: { subresource?: 'status'; dryRun?: boolean; manager?: FieldManagerWrite } = {},
+  ): KubeObject {
     const type = typeOf(resource);
     const meta = input.metadata ?? {};
     const namespace = type.namespaced ? meta.namespace : undefined;
@@ -163,12 +177,21 @@ export class ObjectStore {
       else delete object.metadata.namespace;
       if (type.tracksGeneration) object.metadata.generation = existing.metadata.generation;
       if (type.hasStatus) object.status = clone(existing.status);
+      // The server owns managedFields: what a client sends back is not taken as is.
+      if (options.manager) {
+        if (existing.metadata.managedFields) object.metadata.managedFields = clone(existing.metadata.managedFields);
+        else delete object.metadata.managedFields;
+      }
       applyDefaults(resource, object);
-      if (type.tracksGeneration && !isDeepStrictEqual(object.spec, existing.spec)) {
+      if (type.tracksGeneration && generationChanged(type, object, existing)) {
         object.metadata.generation = (existing.metadata.generation ?? 0) + 1;
       }
     }
+    if (type.custom) validateCustomResource(type, object);
     if (isDeepStrictEqual(stripVersion(object), stripVersion(existing))) return clone(existing);
+    if (options.manager) {
+      object.metadata.managedFields = nextManagedFields(type, existing, object, options.manager, nowIso());
+    }
     if (options.dryRun) return object;
     return this.commit('MODIFIED', resource, object);
   }
@@ -219,6 +242,19 @@ export class ObjectStore {
 
 function key(namespace: string | undefined, name: string): string {
   return `${namespace ?? ''}/${name}`;
+}
+
+/**
+ * Built-in kinds bump metadata.generation when the spec changes. A custom resource bumps it on any change
+ * but to metadata, and to status too when status is a subresource (apiextensions-apiserver strategy.go).
+ */
+function generationChanged(type: ResourceType, object: KubeObject, existing: KubeObject): boolean {
+  if (!type.custom) return !isDeepStrictEqual(object.spec, existing.spec);
+  const content = (o: KubeObject): KubeObject => {
+    const { metadata: _metadata, status, ...rest } = o;
+    return type.hasStatus ? rest : { ...rest, status };
+  };
+  return !isDeepStrictEqual(content(object), content(existing));
 }
 
 function stripVersion(object: KubeObject): KubeObject {

@@ -12,13 +12,16 @@ function gvPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
-const HASH = createHash('sha512').update(JSON.stringify(RESOURCE_TYPES)).digest('hex').slice(0, 128).toUpperCase();
+const hashOf = (types: ResourceType[]): string =>
+  createHash('sha512').update(JSON.stringify(types)).digest('hex').slice(0, 128).toUpperCase();
 
-export function openApiRoot(): Record<string, unknown> {
+/** `types`: what is served, the built-in kinds plus the custom resources whose CRDs are installed. */
+export function openApiRoot(types: ResourceType[] = RESOURCE_TYPES): Record<string, unknown> {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const type of RESOURCE_TYPES) {
+  for (const type of types) {
     const gv = gvPath(type.group, type.version);
-    paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${HASH}` };
+    const hash = hashOf(types.filter((t) => gvPath(t.group, t.version) === gv));
+    paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${hash}` };
   }
   return { paths };
 }
@@ -66,8 +69,11 @@ function operations(type: ResourceType, item: boolean): Record<string, unknown> 
 }
 
 /** The OpenAPI v3 document of one group version (`api/v1`, `apis/apps/v1`), or undefined. */
-export function openApiGroupVersion(gvPathname: string): Record<string, unknown> | undefined {
-  const types = RESOURCE_TYPES.filter((t) => gvPath(t.group, t.version) === gvPathname);
+export function openApiGroupVersion(
+  gvPathname: string,
+  served: ResourceType[] = RESOURCE_TYPES,
+): Record<string, unknown> | undefined {
+  const types = served.filter((t) => gvPath(t.group, t.version) === gvPathname);
   if (types.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const type of types) {

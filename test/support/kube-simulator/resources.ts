@@ -1,4 +1,6 @@
 /** The resource types the simulator serves, as discovery describes them. */
+import { CUSTOM_RESOURCE_TYPES, type CustomResourceInfo } from './custom-resources.js';
+
 export interface ResourceType {
   group: string;
   version: string;
@@ -15,6 +17,8 @@ export interface ResourceType {
   /** metadata.generation is bumped on spec changes, as for every type with a status subresource. */
   tracksGeneration: boolean;
   subresources: Array<{ name: string; kind: string; group?: string; version?: string; verbs: string[] }>;
+  /** Set for a custom resource (custom-resources.ts): served only once its CRD is installed. */
+  custom?: CustomResourceInfo;
 }
 
 const CRUD = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -156,12 +160,17 @@ export function groupVersion(type: Pick<ResourceType, 'group' | 'version'>): str
   return type.group ? `${type.group}/${type.version}` : type.version;
 }
 
-export function findType(group: string, version: string, name: string): ResourceType | undefined {
-  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.name === name);
+export function findType(
+  group: string,
+  version: string,
+  name: string,
+  types: ResourceType[] = RESOURCE_TYPES,
+): ResourceType | undefined {
+  return types.find((t) => t.group === group && t.version === version && t.name === name);
 }
 
 export function typeOf(name: string): ResourceType {
-  const type = RESOURCE_TYPES.find((t) => t.name === name);
+  const type = RESOURCE_TYPES.find((t) => t.name === name) ?? CUSTOM_RESOURCE_TYPES.find((t) => t.name === name);
   if (!type) throw new Error(`kube-simulator: unknown resource ${name}`);
   return type;
 }

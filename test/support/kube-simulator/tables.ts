@@ -3,6 +3,7 @@
  * the columns the server sends, so the simulator renders the same columns as the API server's printers
  * (pkg/printers/internalversion) for the kinds it serves.
  */
+import { evaluateColumnPath } from './custom-resources.js';
 import type { KubeObject } from './object-store.js';
 import { isPodReady } from './pods.js';
 import type { ResourceType } from './resources.js';
@@ -14,7 +15,7 @@ interface Column {
   format?: string;
   priority?: number;
   description: string;
-  cell: (object: KubeObject) => string | number;
+  cell: (object: KubeObject) => string | number | boolean | null;
 }
 
 const name: Column = {
@@ -204,7 +205,7 @@ export function toTable(
   includeObject: string | undefined,
   resourceVersion?: string,
 ): KubeObject {
-  const columns = COLUMNS[type.name] ?? [name, age];
+  const columns = type.custom ? customColumns(type) : (COLUMNS[type.name] ?? [name, age]);
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
@@ -228,6 +229,29 @@ export function toTable(
           }),
     })),
   };
+}
+
+/**
+ * A custom resource's columns (apiextensions-apiserver tableconvertor): Name, then the CRD's
+ * additionalPrinterColumns; a path that finds nothing gives a null cell, a `date` a human duration.
+ */
+function customColumns(type: ResourceType): Column[] {
+  const columns: Column[] = [name];
+  for (const column of type.custom?.printerColumns ?? []) {
+    columns.push({
+      name: column.name,
+      type: column.type,
+      ...(column.priority ? { priority: column.priority } : {}),
+      description: column.description ?? '',
+      cell: (o) => {
+        const value = evaluateColumnPath(o, column.jsonPath);
+        if (value === undefined || value === null) return null;
+        if (column.type === 'date') return humanDuration(Date.now() - Date.parse(String(value)));
+        return typeof value === 'object' ? JSON.stringify(value) : (value as string | number | boolean);
+      },
+    });
+  }
+  return columns;
 }
 
 /** k8s.io/apimachinery/pkg/util/duration.HumanDuration */
