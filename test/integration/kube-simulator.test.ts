@@ -339,6 +339,25 @@ describe('kubectl against the simulator', () => {
     expect(Number(revisionOf(sim.deployment('prod', 'edge') as KubeObject))).toBe(Number(revisionOf(before)) + 1);
   });
 
+  it("records in metadata.managedFields who changed which field, keyed by kubectl's fieldManager", async () => {
+    const entries = sim.deployment('prod', 'edge')?.metadata.managedFields as KubeObject[];
+    // label, then the JSON patch of the image, then set image, which took the image from kubectl-patch.
+    expect(entries.map((e) => `${e.manager} ${e.operation}`)).toEqual(['kubectl-label Update', 'kubectl-set Update']);
+    expect(entries[0]?.fieldsV1).toEqual({ 'f:metadata': { 'f:labels': { 'f:team': {} } } });
+    expect(entries[1]?.fieldsV1).toEqual({
+      'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"edge"}': { 'f:image': {} } } } } },
+    });
+    const shown = await kubectl(
+      'get',
+      'deployment/edge',
+      '-n',
+      'prod',
+      '-o',
+      'jsonpath={.metadata.managedFields[*].manager}',
+    );
+    expect(shown.stdout).toBe('kubectl-label kubectl-set');
+  });
+
   it('answers what kubectl asked for, as kubectl asked for it', () => {
     const seen = sim.requests;
     expect(seen.filter((r) => r.status === 0 || r.status >= 500)).toEqual([]);

@@ -134,8 +134,10 @@ export class ObjectStore {
     if (type.hasStatus && !options.keepStatus) delete object.status;
     applyDefaults(resource, object);
     if (type.custom) validateCustomResource(type, object);
-    if (options.manager)
-      object.metadata.managedFields = nextManagedFields(type, undefined, object, options.manager, nowIso());
+    if (options.manager) {
+      const managedFields = nextManagedFields(type, undefined, object, options.manager, nowIso());
+      if (managedFields.length) object.metadata.managedFields = managedFields;
+    }
     if (options.dryRun) return object;
     return this.commit('ADDED', resource, object);
   }
@@ -188,10 +190,12 @@ export class ObjectStore {
       }
     }
     if (type.custom) validateCustomResource(type, object);
-    if (isDeepStrictEqual(stripVersion(object), stripVersion(existing))) return clone(existing);
     if (options.manager) {
       object.metadata.managedFields = nextManagedFields(type, existing, object, options.manager, nowIso());
+      if (!object.metadata.managedFields.length) delete object.metadata.managedFields;
     }
+    // A write that changes nothing (a new time on a managedFields entry aside) is no write: same resourceVersion.
+    if (isDeepStrictEqual(stripVersion(object, true), stripVersion(existing, true))) return clone(existing);
     if (options.dryRun) return object;
     return this.commit('MODIFIED', resource, object);
   }
@@ -257,9 +261,10 @@ function generationChanged(type: ResourceType, object: KubeObject, existing: Kub
   return !isDeepStrictEqual(content(object), content(existing));
 }
 
-function stripVersion(object: KubeObject): KubeObject {
+function stripVersion(object: KubeObject, withoutManagedFieldsTimes = false): KubeObject {
   const copy = clone(object);
   delete copy.metadata.resourceVersion;
+  if (withoutManagedFieldsTimes) for (const entry of copy.metadata.managedFields ?? []) delete entry.time;
   return copy;
 }
 
