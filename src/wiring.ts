@@ -2,10 +2,10 @@ import type { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config/load-config.js';
+import { DEFAULT_DRIFT_CHECK_MS } from './config/rollback-file.js';
 import type { ApproverDirectory } from './core/approval.js';
 import { RollbackError } from './core/errors.js';
 import type { FreezeStore } from './core/freeze.js';
-import type { FreezeService } from './core/freeze-service.js';
 import type { RollbackDriver } from './core/ports/driver.js';
 import type { ThreadNotes } from './core/ports/thread-notes.js';
 import type { RequestStore, ThreadRef } from './core/request.js';
@@ -17,6 +17,7 @@ import type { GitSettings } from './git/schema.js';
 import { GitSymmetry } from './git/symmetry.js';
 import { apiRoutes } from './http/api-routes.js';
 import type { Logger } from './log.js';
+import { startDriftWatch } from './queue/drift-schedule.js';
 import { dedicatedQueueName } from './queue/job-schema.js';
 import { RollbackQueue } from './queue/rollback-queue.js';
 import { startRollbackWorker } from './queue/rollback-worker.js';
@@ -77,7 +78,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
   const core = await buildCore(config, log, {
     prefix: options.prefix,
     directory: new SlackApproverDirectory(client, log),
-    notes: slackThreadNotes(client, log),
+    notes: slackThreadNotes(client, config.rules.incidentChannel, log),
   });
   const closers: Array<() => Promise<unknown>> = [];
 
@@ -98,8 +99,15 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
       lockMs: options.workerLockMs,
     });
     closers.push(worker.close, async () => storeRedis.disconnect());
-    const lifts = watchFreezes(core.service.freezes, options.freezeCheckMs ?? 30_000);
-    closers.unshift(async () => lifts.stop());
+    // While a target is frozen, its live version is read again every driftCheckEvery (BullMQ job schedulers).
+    const drift = await startDriftWatch({
+      connection: storeRedis,
+      prefix: core.bullPrefix,
+      targets: config.targets.map((t) => ({ name: t.name, everyMs: t.driftCheckEveryMs ?? DEFAULT_DRIFT_CHECK_MS })),
+      check: (target) => core.service.drift.check(target),
+      log,
+    });
+    closers.unshift(drift.close);
   }
 
   let port: number | undefined;
@@ -131,23 +139,6 @@ function createSymmetry(config: Config): SymmetryRestorer | undefined {
     if (git) settings.set(target.name, git);
   }
   return settings.size > 0 ? new GitSymmetry(settings, config.gitCacheDir) : undefined;
-}
-
-/**
- * Ends a freeze once a deploy containing its revert is live: checked every `everyMs`, one check at a time. Every
- * worker checks; the lift is atomic, so the thread hears it once.
- */
-function watchFreezes(freezes: FreezeService, everyMs: number): { stop(): void } {
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    void freezes.checkLifts().finally(() => {
-      running = false;
-    });
-  }, everyMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }
 
 export interface WorkerDeps {

@@ -26,7 +26,7 @@ export function gateCommand(ctx: CliContext, target: string, options: { commit?:
       ctx.out.document(gateJson(answer, options.commit));
       return answer.deployable ? EXIT.ok : EXIT.refused;
     },
-    (config, log) => ({ notes: quickThreadNotes(config.slack, log) }),
+    (config, log) => ({ notes: quickThreadNotes(config.slack, config.rules.incidentChannel, log) }),
   );
 }
 
@@ -77,7 +77,7 @@ export async function unfreezeCommand(ctx: CliContext, target: string, options: 
     (config, log) => {
       let probe: Promise<SlackAccess> | undefined;
       directory = new CliApproverDirectory(() => (probe ??= probeSlack(config.slack, log)), log);
-      return { directory, notes: quickThreadNotes(config.slack, log) };
+      return { directory, notes: quickThreadNotes(config.slack, config.rules.incidentChannel, log) };
     },
   );
 }

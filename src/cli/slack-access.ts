@@ -75,10 +75,11 @@ export async function probeSlack(
  */
 export function quickThreadNotes(
   settings: { botToken: string; apiUrl?: string | undefined },
+  incidentChannel: string,
   log: Logger,
   timeoutMs = 3_000,
 ): ThreadNotes {
-  return slackThreadNotes(quickSlackClient(settings, log, timeoutMs), log);
+  return slackThreadNotes(quickSlackClient(settings, log, timeoutMs), incidentChannel, log);
 }
 
 /**

@@ -150,7 +150,13 @@ function readRollbackFile(
     }
     const missing = driver.requiredEnv(driverEnvironment);
     if (missing) needed.add(missing);
-    targets.push({ name, kind: driver.kind, settings: settings.data as Record<string, unknown> });
+    const own = (settings.data as { driftCheckEvery?: number }).driftCheckEvery;
+    targets.push({
+      name,
+      kind: driver.kind,
+      settings: settings.data as Record<string, unknown>,
+      driftCheckEveryMs: own ?? parsed.data.driftCheckEvery,
+    });
   }
   if (targets.length === 0 && problems.length === 0) problems.push(`${file}: targets: name at least one target`);
   problems.push(...needed);

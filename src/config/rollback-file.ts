@@ -25,6 +25,14 @@ export const durationSchema = z.string().transform((text, ctx) => {
   return ms;
 });
 
+/** `driftCheckEvery`: how often a frozen target's live version is read again; at least 1 s. */
+export const driftIntervalSchema = durationSchema.refine((ms) => ms >= 1_000, {
+  message: 'must be at least 1s: the drift watch reads the provider this often while a target is frozen',
+});
+
+/** DRIFT_CHECK_EVERY's default: 30 s. */
+export const DEFAULT_DRIFT_CHECK_MS = 30_000;
+
 /**
  * rollback.yml without its targets' provider-specific fields: each target is checked afterwards
  * by its driver's own schema (drivers/<kind>/), so a new provider needs no change here.
@@ -41,6 +49,7 @@ export const rollbackFileSchema = z
       .min(1, 'must name at least one approver'),
     allowSelfApproval: z.boolean().default(false),
     requestTtl: durationSchema.default(15 * 60_000),
+    driftCheckEvery: driftIntervalSchema.default(DEFAULT_DRIFT_CHECK_MS),
     targets: z.record(
       z
         .string()

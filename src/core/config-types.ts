@@ -6,6 +6,8 @@ export interface TargetConfig {
   kind: string;
   /** The target's entry, validated by its driver's schema. */
   settings: Record<string, unknown>;
+  /** How often the drift watch reads it while it is frozen (its driftCheckEvery, else the file's; 30 s). */
+  driftCheckEveryMs?: number | undefined;
 }
 
 /** Who may approve, where the notice goes, how long a request stays open. */

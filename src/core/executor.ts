@@ -1,7 +1,7 @@
 import { sleep } from './abortable.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { LeaseLostError } from './lease.js';
-import type { DriverContext, LiveState, RollbackDriver } from './ports/driver.js';
+import type { DriverContext, GitOpsSuspension, LiveState, RollbackDriver } from './ports/driver.js';
 import { command, text } from './text.js';
 import type { Plan, VerifyCheck, VersionInfo } from './types.js';
 
@@ -62,6 +62,8 @@ export interface ExecuteOptions {
    * before verification: the target is frozen from that moment. Must not throw.
    */
   onApplied?: (() => Promise<void>) | undefined;
+  /** Called with what the driver suspended of a GitOps controller before the change, to keep it. Must not throw. */
+  onSuspended?: ((suspension: GitOpsSuspension) => Promise<void>) | undefined;
 }
 
 /** A provider may apply a change whose answer was lost a few seconds late (Fastly activations take seconds). */
@@ -126,6 +128,27 @@ export async function executePlan(
     } catch (error) {
       if (error instanceof LeaseLostError) throw error;
       return fail(error, 'Stopped before the change, so nothing was changed');
+    }
+  }
+  if (!alreadyDone() && driver.suspendGitOps) {
+    // A GitOps controller would put the old version back within minutes: stop it first, or change nothing.
+    started = performance.now();
+    try {
+      const suspension = await driver.suspendGitOps(ctx, plan);
+      if (suspension) {
+        ctx.report({
+          status: 'ok',
+          text: `Suspended ${suspension.controller}: ${suspension.description}`,
+          durationMs: performance.now() - started,
+        });
+        await options.onSuspended?.(suspension);
+      }
+    } catch (error) {
+      return fail(
+        error,
+        'Could not suspend the GitOps controller, so nothing was changed',
+        performance.now() - started,
+      );
     }
   }
   if (!alreadyDone()) {

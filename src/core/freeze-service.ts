@@ -18,6 +18,7 @@ import type { SymmetryRestorer } from './symmetry.js';
 import type { TargetDrivers } from './target-drivers.js';
 import { command, person, type Text, text } from './text.js';
 import type { TimelineEvent } from './timeline.js';
+import type { VersionInfo } from './types.js';
 
 /** How long the gate waits for git (a fetch of the repository) before it answers that it cannot tell. */
 const GIT_CHECK_MS = 60_000;
@@ -190,6 +191,7 @@ export class FreezeService {
         by: user,
         text: why,
       });
+      await this.offerResume(result.lifted);
       return { request: result.request, lifted: result.lifted };
     }
     if (result.reason === 'unknown') throw unfreezeUnknown();
@@ -276,38 +278,101 @@ export class FreezeService {
    * and its commit contains the revert. Returns the ended freeze, or undefined when it still holds.
    */
   async checkLift(target: string): Promise<LiftedFreeze | undefined> {
-    const { symmetry } = this.deps;
     const freeze = await this.deps.freezes.current(target);
-    if (!freeze?.revert || !freeze.restored || !symmetry?.has(target)) return undefined;
+    if (!freeze?.revert || !freeze.restored || !this.deps.symmetry?.has(target)) return undefined;
     const ctx = this.deps.targets.readContext(this.deps.log.child({ target, freeze: freeze.id }));
     try {
       const { current } = await this.deps.targets.driver(target).live(ctx);
-      if (isAt(current, freeze.restored) || (freeze.from && isAt(current, freeze.from))) return undefined;
-      const commit = symmetry.commitOf(target, current);
-      if (!commit || (await this.contains(target, freeze.revert.commit, commit)) !== 'yes') return undefined;
-      const why = text`${current.label} went live with ${short(commit)}, which contains the revert ${short(freeze.revert.commit)}`;
-      const lifted = await this.deps.freezes.lift(target, freeze.id, {
-        at: this.now(),
-        by: 'gate',
-        how: 'revert-deployed',
-        why,
-      });
-      if (lifted) {
-        this.deps.log.info({ target, freeze: freeze.id, version: current.id }, 'freeze ended: the revert is live');
-        await this.tell(lifted, text`🔓 ${target} is no longer frozen: ${why}.`, { kind: 'unfrozen', text: why });
-      }
-      return lifted;
+      return await this.liftIfRevertLive(freeze, current);
     } finally {
       ctx.done();
     }
   }
 
-  /** checkLift for every frozen target; a failure for one is logged and the others are still checked. */
-  async checkLifts(): Promise<void> {
-    for (const target of this.deps.targets.names()) {
-      await this.checkLift(target).catch((err: unknown) =>
-        this.deps.log.warn({ err, target }, 'could not check whether the freeze should end'),
+  /** The lift of checkLift, for a live version already read (the drift watch reads it). */
+  async liftIfRevertLive(freeze: Freeze, current: VersionInfo): Promise<LiftedFreeze | undefined> {
+    const { symmetry } = this.deps;
+    const { target, revert, restored } = freeze;
+    if (!revert || !restored || !symmetry?.has(target)) return undefined;
+    if (isAt(current, restored) || (freeze.from && isAt(current, freeze.from))) return undefined;
+    const commit = symmetry.commitOf(target, current);
+    if (!commit || (await this.contains(target, revert.commit, commit)) !== 'yes') return undefined;
+    const why = text`${current.label} went live with ${short(commit)}, which contains the revert ${short(revert.commit)}`;
+    const lifted = await this.deps.freezes.lift(target, freeze.id, {
+      at: this.now(),
+      by: 'gate',
+      how: 'revert-deployed',
+      why,
+    });
+    if (lifted) {
+      this.deps.log.info({ target, freeze: freeze.id, version: current.id }, 'freeze ended: the revert is live');
+      await this.tell(lifted, text`🔓 ${target} is no longer frozen: ${why}.`, { kind: 'unfrozen', text: why });
+      await this.offerResume(lifted);
+    }
+    return lifted;
+  }
+
+  /**
+   * The rollback suspended a GitOps controller: now that its freeze has ended, the thread offers to put back
+   * exactly that (a person decides: the controller deploys what git says).
+   */
+  private async offerResume(freeze: Freeze): Promise<void> {
+    if (freeze.cause !== 'rollback' || !this.deps.notes) return;
+    const record = await this.deps.freezes.suspension(freeze.id).catch(() => undefined);
+    if (!record || record.resumed) return;
+    const thread = await this.deps.requests.thread(freeze.id).catch(() => undefined);
+    if (!thread) return;
+    const { suspension } = record;
+    await this.deps.notes.offerResume(
+      thread,
+      text`This rollback suspended ${suspension.controller} (${suspension.description}). Put it back now that ${freeze.target} is no longer frozen? It will deploy what git says.`,
+      { requestId: freeze.id, label: `Resume ${suspension.controller}` },
+    );
+  }
+
+  /** An approver puts back what the rollback `requestId` suspended of a GitOps controller, once. */
+  async resumeGitOps(requestId: string, user: string): Promise<string> {
+    const record = await this.deps.freezes.suspension(requestId);
+    if (!record) throw new RollbackError('REQUEST_UNKNOWN', 'That rollback suspended no GitOps controller.');
+    if (!(await this.deps.directory.isApprover(user, this.deps.rules.approvers)))
+      throw new RollbackError('NOT_AUTHORIZED', `Only an approver can resume ${record.suspension.controller}.`);
+    const current = await this.deps.freezes.current(record.target);
+    if (current?.id === requestId)
+      throw new RollbackError(
+        'TARGET_FROZEN',
+        text`${record.target} is still frozen by this rollback: end the freeze first (${command({ action: 'unfreeze', target: record.target })}), then resume.`,
       );
+    const at = this.now();
+    if (!(await this.deps.freezes.claimResume(requestId, user, at))) {
+      const again = await this.deps.freezes.suspension(requestId);
+      throw new RollbackError(
+        'REQUEST_CLOSED',
+        text`${record.suspension.controller} was already resumed by ${person(again?.resumed?.by)}.`,
+      );
+    }
+    const driver = this.deps.targets.driver(record.target);
+    const ctx = this.deps.targets.readContext(this.deps.log.child({ target: record.target, requestId }));
+    try {
+      if (!driver.resumeGitOps)
+        throw new RollbackError('PROVIDER_REJECTED', `${record.target} cannot resume GitOps controllers.`);
+      const detail = await driver.resumeGitOps(ctx, record.suspension);
+      const line = text`▶️ ${record.suspension.controller} resumed by ${person(user)}: ${detail}`;
+      await this.tell(
+        { id: requestId, target: record.target, cause: 'rollback', since: at, by: user, reason: '' },
+        line,
+        {
+          kind: 'gitops',
+          by: user,
+          ok: true,
+          text: line,
+        },
+      );
+      return detail;
+    } catch (error) {
+      await this.deps.freezes.releaseResume(requestId).catch(() => undefined);
+      throw toRollbackError(error);
+    } finally {
+      ctx.done();
     }
   }
 
@@ -349,7 +414,7 @@ export class FreezeService {
   }
 
   /** Says it in the freeze's rollback thread (if there is one) and in its incident record. */
-  private async tell(freeze: Freeze, line: Text, event: Omit<TimelineEvent, 'at'>): Promise<void> {
+  async tell(freeze: Freeze, line: Text, event: Omit<TimelineEvent, 'at'>): Promise<void> {
     await this.record(freeze.id, event);
     if (freeze.cause !== 'rollback' || !this.deps.notes) return;
     const thread = await this.deps.requests.thread(freeze.id).catch(() => undefined);

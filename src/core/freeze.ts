@@ -1,3 +1,4 @@
+import type { GitOpsSuspension } from './ports/driver.js';
 import type { RequestOrigin } from './request.js';
 import type { Text } from './text.js';
 import type { VersionInfo } from './types.js';
@@ -21,6 +22,16 @@ export interface Freeze {
   restored?: VersionInfo | undefined;
   /** The revert branch made for the rollback, once it is pushed. */
   revert?: RevertRef | undefined;
+  /** The version the drift watch last saw live (the restored one until something moves it). */
+  seen?: VersionInfo | undefined;
+}
+
+/** What a rollback suspended of a GitOps controller, and whether it was put back. */
+export interface SuspensionRecord {
+  requestId: string;
+  target: string;
+  suspension: GitOpsSuspension;
+  resumed?: { by: string; at: number } | undefined;
 }
 
 export interface RevertRef {
@@ -100,6 +111,17 @@ export interface FreezeStore {
   /** pending → approved, ending the freeze it was asked for, in one step: both or neither. */
   approveUnfreeze(id: string, approver: string, now: number, lift: Lift): Promise<ApproveUnfreezeResult>;
   closeUnfreeze(id: string, state: 'cancelled' | 'expired', by: string, now: number): Promise<CloseUnfreezeResult>;
+  /**
+   * The drift watch saw `seen` live: true for the one check that moves the freeze's seen version from
+   * `expectedSeenId` (so one move gets one message, however many workers check).
+   */
+  noteSeen(target: string, freezeId: string, expectedSeenId: string, seen: VersionInfo): Promise<boolean>;
+  /** Keeps the first suspension of a rollback (a resumed run suspends nothing again). */
+  recordSuspension(record: SuspensionRecord): Promise<void>;
+  suspension(requestId: string): Promise<SuspensionRecord | undefined>;
+  /** True for the one click that gets to put the suspension back; `release` undoes it when that failed. */
+  claimResume(requestId: string, by: string, at: number): Promise<boolean>;
+  releaseResume(requestId: string): Promise<void>;
 }
 
 export function newFreezeId(now = Date.now()): string {

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
 import type { Rules, TargetConfig } from './config-types.js';
+import { DriftWatch } from './drift-watch.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
@@ -62,6 +63,8 @@ export class RollbackService {
   readonly queries: RollbackQueries;
   /** Freezes, unfreezes and the deploy gate. */
   readonly freezes: FreezeService;
+  /** While a target is frozen after a rollback: has its live version moved? */
+  readonly drift: DriftWatch;
 
   constructor(private readonly deps: RollbackServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -73,6 +76,14 @@ export class RollbackService {
       rules: deps.rules,
       directory: deps.directory,
       symmetry: deps.symmetry,
+      notes: deps.notes,
+      log: deps.log,
+      now: this.now,
+    });
+    this.drift = new DriftWatch({
+      freezes: deps.freezes,
+      service: this.freezes,
+      targets: this.targets,
       notes: deps.notes,
       log: deps.log,
       now: this.now,

@@ -149,6 +149,19 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       holdLease: deps.holdLease,
       lateChangeRecheckMs: deps.lateChangeRecheckMs,
       onApplied: () => freezeTarget(job, deps, timeline, now),
+      onSuspended: async (suspension) => {
+        // Kept so that lifting the freeze can offer to put back exactly this.
+        timeline.record({
+          kind: 'gitops',
+          ok: true,
+          text: `suspended ${suspension.controller}: ${suspension.description}`,
+        });
+        await deps.freezes
+          ?.recordSuspension({ requestId: job.requestId, target: job.plan.target, suspension })
+          .catch((err: unknown) =>
+            deps.log.error({ err }, 'could not keep what was suspended of the GitOps controller'),
+          );
+      },
     });
     const revert =
       outcome.status !== 'failed' && outcome.status !== 'stale' && deps.symmetry?.auto(job.plan.target)

@@ -17,7 +17,9 @@ export interface TimelineEvent {
     | 'follow-up'
     | 'frozen'
     | 'unfrozen'
-    | 'deploy-refused';
+    | 'deploy-refused'
+    | 'drift'
+    | 'gitops';
   /** What happened, for people: words and references (who, which channel) each front end renders. */
   text: string | Text;
   by?: string | undefined;

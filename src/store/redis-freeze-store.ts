@@ -8,10 +8,12 @@ import type {
   Lift,
   LiftedFreeze,
   RevertRef,
+  SuspensionRecord,
   UnfreezeRequest,
 } from '../core/freeze.js';
 import { textSchema, versionSchema } from '../core/plan-schema.js';
 import type { RequestOrigin } from '../core/request.js';
+import type { VersionInfo } from '../core/types.js';
 import { translatingOutages } from './redis-errors.js';
 
 const revertSchema = z.object({
@@ -43,6 +45,13 @@ const liftSchema = z.object({
 
 /** One ended freeze in the history lists, as the Lua scripts write it. */
 const liftedSchema = z.object({ freeze: freezeDataSchema, revert: revertSchema.nullable(), lifted: liftSchema });
+
+const suspensionSchema = z.object({
+  requestId: z.string(),
+  target: z.string(),
+  suspension: z.object({ controller: z.string(), description: z.string(), restore: z.record(z.string(), z.unknown()) }),
+});
+const resumedSchema = z.object({ by: z.string(), at: z.number() });
 
 const num = z.coerce.number().optional();
 const str = z.string().optional();
@@ -99,6 +108,19 @@ const FREEZE_IF_NONE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HGET', KEYS[1], 'data') end
 redis.call('HSET', KEYS[1], 'id', ARGV[1], 'data', ARGV[2])
 return false
+`;
+// KEYS: freeze hash. ARGV: freeze id, expected seen id, seen id, seen. The restored version counts as seen first.
+const NOTE_SEEN = `
+if redis.call('HGET', KEYS[1], 'id') ~= ARGV[1] then return 0 end
+local seen = redis.call('HGET', KEYS[1], 'seenId')
+if not seen then
+  local restored = cjson.decode(redis.call('HGET', KEYS[1], 'data'))['restored']
+  if type(restored) ~= 'table' then return 0 end
+  seen = restored['id']
+end
+if seen ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'seenId', ARGV[3], 'seen', ARGV[4])
+return 1
 `;
 // KEYS: freeze hash. ARGV: id, revert.
 const ATTACH_REVERT = `
@@ -204,12 +226,60 @@ export class RedisFreezeStore implements FreezeStore {
   }
 
   async current(target: string): Promise<Freeze | undefined> {
-    const [data, revert] = await this.redis.hmget(this.freezeKey(target), 'data', 'revert');
+    const [data, revert, seen] = await this.redis.hmget(this.freezeKey(target), 'data', 'revert', 'seen');
     if (!data) return undefined;
     return {
       ...freezeDataSchema.parse(JSON.parse(data)),
       ...(revert ? { revert: revertSchema.parse(JSON.parse(revert)) } : {}),
+      ...(seen ? { seen: versionSchema.parse(JSON.parse(seen)) } : {}),
     };
+  }
+
+  async noteSeen(target: string, freezeId: string, expectedSeenId: string, seen: VersionInfo): Promise<boolean> {
+    const done = await this.redis.eval(
+      NOTE_SEEN,
+      1,
+      this.freezeKey(target),
+      freezeId,
+      expectedSeenId,
+      seen.id,
+      JSON.stringify(seen),
+    );
+    return done === 1;
+  }
+
+  private suspensionKey(requestId: string): string {
+    return `${this.prefix}:gitops-suspension:${requestId}`;
+  }
+
+  async recordSuspension(record: SuspensionRecord): Promise<void> {
+    const { requestId, target, suspension } = record;
+    await this.redis.set(
+      this.suspensionKey(requestId),
+      JSON.stringify({ requestId, target, suspension }),
+      'PX',
+      this.retentionMs,
+      'NX',
+    );
+  }
+
+  async suspension(requestId: string): Promise<SuspensionRecord | undefined> {
+    const [raw, resumed] = await Promise.all([
+      this.redis.get(this.suspensionKey(requestId)),
+      this.redis.get(`${this.suspensionKey(requestId)}:resumed`),
+    ]);
+    if (!raw) return undefined;
+    const record = suspensionSchema.parse(JSON.parse(raw));
+    return { ...record, ...(resumed ? { resumed: resumedSchema.parse(JSON.parse(resumed)) } : {}) };
+  }
+
+  async claimResume(requestId: string, by: string, at: number): Promise<boolean> {
+    const key = `${this.suspensionKey(requestId)}:resumed`;
+    return (await this.redis.set(key, JSON.stringify({ by, at }), 'PX', this.retentionMs, 'NX')) === 'OK';
+  }
+
+  async releaseResume(requestId: string): Promise<void> {
+    await this.redis.del(`${this.suspensionKey(requestId)}:resumed`);
   }
 
   async attachRevert(target: string, freezeId: string, revert: RevertRef): Promise<boolean> {

@@ -152,6 +152,8 @@ const timelineEventSchema = z.object({
     'frozen',
     'unfrozen',
     'deploy-refused',
+    'drift',
+    'gitops',
   ]),
   text: z.union([z.string(), textSchema]),
   by: z.string().optional(),

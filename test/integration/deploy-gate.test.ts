@@ -84,7 +84,7 @@ describe('the deploy gate over HTTP', () => {
     const { bare, work, shas } = await repository();
     h = await startHarness({
       apiToken: TOKEN,
-      freezeCheckMs: 100,
+      driftCheckEvery: '1s',
       services: [
         {
           id: CDN_SERVICE,

@@ -29,8 +29,8 @@ export const PEOPLE = { requester: 'UREQ', approver: 'UAPP', groupMember: 'UGRP'
 export interface HarnessOptions {
   /** API_TOKEN: turns the HTTP API (the deploy gate) on. */
   apiToken?: string;
-  /** How often workers check whether a deploy containing a revert went live (RunOptions.freezeCheckMs). */
-  freezeCheckMs?: number;
+  /** rollback.yml's driftCheckEvery (how often a frozen target is read again), e.g. '1s'. */
+  driftCheckEvery?: string;
   allowSelfApproval?: boolean;
   requestTtl?: string;
   services?: SimServiceSpec[];
@@ -191,6 +191,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     settings: [
       `allowSelfApproval: ${options.allowSelfApproval ?? false}`,
       `requestTtl: ${options.requestTtl ?? '15m'}`,
+      ...(options.driftCheckEvery ? [`driftCheckEvery: ${options.driftCheckEvery}`] : []),
     ],
     targets: [...fastlyTarget('cdn', CDN_SERVICE, options.cdnExtra), kubeTargets, options.extraTargets ?? ''],
   });
@@ -224,7 +225,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const running = await run(config, log, {
     prefix,
     pickupWarningMs: options.pickupWarningMs,
-    freezeCheckMs: options.freezeCheckMs,
   });
   // In Socket Mode the app has started once Slack said hello; this checks the simulator agrees.
   if (transport === 'socket' && config.mode !== 'worker') await slack.socketMode.waitForConnection();

@@ -59,6 +59,30 @@ export interface RollbackDriver {
    */
   followUps?(plan: Plan): FollowUp[];
   runFollowUp?(ctx: DriverContext, plan: Plan, id: string): Promise<FollowUpResult>;
+  /**
+   * Optional: stops a GitOps controller from putting `plan.from` back (Argo CD automated sync, a Flux
+   * Kustomization or HelmRelease), when the target is configured to (`gitops.suspend`). Called right before the
+   * change, after the deciding read. Returns exactly what it changed, or undefined when there was nothing to
+   * suspend (not managed, not configured, or already suspended). Throws when it cannot; nothing is changed then.
+   */
+  suspendGitOps?(ctx: DriverContext, plan: Plan): Promise<GitOpsSuspension | undefined>;
+  /** Puts back exactly what suspendGitOps changed; returns what it did, in words. */
+  resumeGitOps?(ctx: DriverContext, suspension: GitOpsSuspension): Promise<string>;
+  /**
+   * Optional: who or what made `version` live, when the provider says (Fastly's audit log, a Helm revision's
+   * description, a Deployment's managed fields, a GitOps controller). For the drift warning; undefined when unknown.
+   */
+  changedBy?(ctx: DriverContext, version: VersionInfo): Promise<string | undefined>;
+}
+
+/** What a rollback suspended of a GitOps controller, kept so that exactly that can be put back. */
+export interface GitOpsSuspension {
+  /** For people: "Argo CD application web (namespace argocd)". */
+  controller: string;
+  /** For people: what was changed, "automated sync (prune, selfHeal) removed". */
+  description: string;
+  /** What the driver needs to put it back exactly (JSON). Opaque to the core. */
+  restore: Record<string, unknown>;
 }
 
 export interface FollowUp {

@@ -7,4 +7,11 @@ import type { Text } from '../text.js';
  */
 export interface ThreadNotes {
   post(thread: ThreadRef, words: Text): Promise<void>;
+  /** A line in the incident channel itself (a drift warning: the people watching the incident must see it). */
+  broadcast(words: Text): Promise<void>;
+  /**
+   * A line with a button that puts back what a rollback suspended of a GitOps controller (offered when its freeze
+   * ends); the click comes back as FreezeService.resumeGitOps(requestId, …).
+   */
+  offerResume(thread: ThreadRef, words: Text, offer: { requestId: string; label: string }): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { driftIntervalSchema } from '../../config/rollback-file.js';
 import { gitSettingsSchema } from '../../git/schema.js';
 
 /** One `kind: fastly` entry under `targets:` in rollback.yml. */
@@ -11,6 +12,8 @@ export const fastlyTargetSchema = z
     description: z.string().optional(),
     /** Restore symmetry with git after a rollback (src/git). */
     git: gitSettingsSchema.optional(),
+    /** How often the drift watch reads this target while it is frozen; default: the file's driftCheckEvery. */
+    driftCheckEvery: driftIntervalSchema.optional(),
   })
   .strict();
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationSchema } from '../../config/rollback-file.js';
+import { driftIntervalSchema, durationSchema } from '../../config/rollback-file.js';
 import { gitSettingsSchema } from '../../git/schema.js';
 import { kubeName, labelSelector, verifySchema } from '../kube-access/target-schema.js';
 
@@ -26,6 +26,8 @@ export const helmTargetSchema = z
     description: z.string().optional(),
     /** Restore symmetry with git after a rollback (src/git). */
     git: gitSettingsSchema.optional(),
+    /** How often the drift watch reads this target while it is frozen; default: the file's driftCheckEvery. */
+    driftCheckEvery: driftIntervalSchema.optional(),
   })
   .strict();
 
