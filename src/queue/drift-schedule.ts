@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { DriftCheck } from '../core/drift-watch.js';
 import type { Logger } from '../log.js';
 
-export const DRIFT_QUEUE = 'drift-watch';
+const DRIFT_QUEUE = 'drift-watch';
 const SCHEDULER_PREFIX = 'drift:';
 
 const driftJobSchema = z.object({ target: z.string().min(1) });

@@ -5,6 +5,7 @@ import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
 import { type DecisionOptions, registerDecisionActions } from './listeners/decision-actions.js';
 import { registerFreezeActions } from './listeners/freeze-actions.js';
+import { registerGitOpsActions } from './listeners/gitops-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
 import { guardReplays, type SeenSignatures } from './replay-guard.js';
 import { slackLogger } from './slack-logger.js';
@@ -119,6 +120,7 @@ export function createSlackApp(
   registerRollbackCommand(app, service, log);
   registerDecisionActions(app, service, log, options);
   registerFreezeActions(app, service, log);
+  registerGitOpsActions(app, service, log);
   app.error(async (error) => {
     log.error({ err: error }, 'unhandled error in a Slack listener');
   });
