@@ -161,6 +161,8 @@ const repo = await demoRepository();
 const API_TOKEN = 'demo-api-token-0123456789abcdef';
 const h = await startHarness({
   apiToken: API_TOKEN,
+  // The drift watch reads frozen targets every second here (30 s by default).
+  driftCheckEvery: '1s',
   kube: { readyDelayMs: 300 },
   // The Fastly versions carry the commit they were deployed from, as a deploy pipeline writes it.
   services: [
@@ -301,7 +303,15 @@ try {
     /api unfrozen/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === unfreeze.ts)!)),
   );
 
-  // 7. The record, and where things stand.
+  // 7. Someone re-activates the bad version in the Fastly UI while cdn is frozen: the drift watch says so.
+  said.push({ at: Date.now(), line: '(in the Fastly UI, someone activates v42 of www-prod again)' });
+  h.fastly.activateOutOfBand(CDN_SERVICE, 42);
+  await h.slack.waitFor(
+    (sim) => sim.thread(CHANNELS.incident, cdn.notice.ts).some((m) => /cdn moved from v41 to v42/.test(textOf(m))),
+    15_000,
+  );
+
+  // 8. The record, and where things stand.
   const checklist = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /After the rollback/.test(textOf(m)))!;
   person(PEOPLE.approver, CHANNELS.incident, 'clicks [Incident record] in the cdn thread');
   await sendToApp(
