@@ -1,4 +1,7 @@
-import type { GitOpsSuspension } from './ports/driver.js';
+import type { GitOpsSuspension, RevertRef } from './ports/driver.js';
+
+export type { RevertRef } from './ports/driver.js';
+
 import type { RequestOrigin } from './request.js';
 import type { Text } from './text.js';
 import type { VersionInfo } from './types.js';
@@ -32,13 +35,6 @@ export interface SuspensionRecord {
   target: string;
   suspension: GitOpsSuspension;
   resumed?: { by: string; at: number } | undefined;
-}
-
-export interface RevertRef {
-  /** The revert commit (full sha). */
-  commit: string;
-  branch: string;
-  repo: string;
 }
 
 /** How a freeze ended. */

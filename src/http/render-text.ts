@@ -1,26 +1,10 @@
-import { render, type Suggestion, type Text, type TextRenderer } from '../core/text.js';
+import { render, type Text, type TextRenderer } from '../core/text.js';
+import { slashCommand } from '../slack/render-text.js';
 
-/** A suggestion as a person would act on it from a pipeline's log: the Slack command (the bot's home). */
-function slashCommand(s: Suggestion): string {
-  switch (s.action) {
-    case 'plan':
-      return `/rollback ${s.target}`;
-    case 'rollback-to':
-      return `/rollback ${s.target} to ${s.version}`;
-    case 'status':
-      return '/rollback status';
-    case 'history':
-      return `/rollback history${s.target ? ` ${s.target}` : ''}`;
-    case 'resume':
-      return `rapid-rollback resume ${s.requestId}`;
-    case 'unfreeze':
-      return `/rollback unfreeze ${s.target} <reason>`;
-    case 'freeze':
-      return `/rollback freeze ${s.target} <reason>`;
-  }
-}
-
-/** Core's words in JSON answers: plain text (JSON escapes it), people by id, commands as Slack's. */
+/**
+ * Core's words in JSON answers: plain text (JSON escapes it), people by id, commands as Slack's slash commands
+ * (a person reading a pipeline's log acts from Slack).
+ */
 const JSON_TEXT: TextRenderer = {
   literal: (words) => words,
   person: (id) => id,

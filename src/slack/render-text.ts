@@ -3,8 +3,8 @@ import { escapeForSlack } from './slack-text.js';
 
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 
-/** A suggestion as the slash command a person types in Slack. */
-function slashCommand(s: Suggestion): string {
+/** A suggestion as the slash command a person types in Slack (the HTTP API writes it so too). */
+export function slashCommand(s: Suggestion): string {
   switch (s.action) {
     case 'plan':
       return `/rollback ${s.target}`;

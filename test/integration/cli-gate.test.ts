@@ -1,8 +1,7 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gitSettingsSchema } from '../../src/git/schema.js';
@@ -12,6 +11,7 @@ import { RedisFreezeStore } from '../../src/store/redis-freeze-store.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { bundleForNode } from '../support/bundle.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
+import { pushCommit, repository } from '../support/git-repo.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from '../support/rollback-yml.js';
 import { SlackSimulator, textOf } from '../support/slack-simulator.js';
@@ -64,44 +64,6 @@ function json(run: CliRun): Record<string, unknown> {
   } catch {
     throw new Error(`stdout is not one JSON document:\n${run.stdout}\nstderr:\n${run.stderr}`);
   }
-}
-
-const execGit = promisify(execFile);
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Dev',
-  GIT_AUTHOR_EMAIL: 'dev@example.com',
-  GIT_COMMITTER_NAME: 'Dev',
-  GIT_COMMITTER_EMAIL: 'dev@example.com',
-};
-const git = async (cwd: string, ...args: string[]) => (await execGit('git', args, { cwd, env: GIT_ENV })).stdout.trim();
-
-/** A bare "origin" whose main has three deploys, and a clone to push from; returns the deploys' shas. */
-async function repository(dir: string): Promise<{ bare: string; work: string; shas: string[] }> {
-  const bare = join(dir, 'origin.git');
-  await git(dir, 'init', '--bare', '--initial-branch=main', bare);
-  const work = join(dir, 'work');
-  await git(dir, 'clone', bare, work);
-  const shas: string[] = [];
-  for (const [i, subject] of ['Serve from new origin', 'Tighten cache TTL', 'Rewrite VCL for redirects'].entries()) {
-    writeFileSync(join(work, 'main.vcl'), `# deploy ${i + 1}\nset ttl = ${60 * (i + 1)}s;\n`);
-    await git(work, 'add', '.');
-    await git(work, 'commit', '-m', subject);
-    shas.push(await git(work, 'rev-parse', 'HEAD'));
-  }
-  await git(work, 'push', 'origin', 'HEAD:main');
-  return { bare, work, shas };
-}
-
-/** A commit on top of `base`, pushed as `branch`; returns its sha. */
-async function pushCommit(work: string, base: string, branch: string, file: string): Promise<string> {
-  await git(work, 'fetch', 'origin');
-  await git(work, 'checkout', '-B', branch, base);
-  writeFileSync(join(work, file), `${branch}\n`);
-  await git(work, 'add', '.');
-  await git(work, 'commit', '-m', `Work on ${branch}`);
-  await git(work, 'push', 'origin', `HEAD:refs/heads/${branch}`);
-  return git(work, 'rev-parse', 'HEAD');
 }
 
 interface World {

@@ -1,52 +1,10 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { git, pushCommit, repository } from '../support/git-repo.js';
 import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { type SimMessage, textOf } from '../support/slack-simulator.js';
 import { waitUntil } from '../support/wait.js';
 
-const run = promisify(execFile);
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Dev',
-  GIT_AUTHOR_EMAIL: 'dev@example.com',
-  GIT_COMMITTER_NAME: 'Dev',
-  GIT_COMMITTER_EMAIL: 'dev@example.com',
-};
-const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
 const TOKEN = 'gate-test-token-0123456789abcdef';
-
-/** A bare "origin" whose main has three deploys, and a working clone of it. */
-async function repository(): Promise<{ bare: string; work: string; shas: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'rr-gate-'));
-  const bare = join(dir, 'origin.git');
-  await run('git', ['init', '--bare', '--initial-branch=main', bare]);
-  const work = join(dir, 'work');
-  await run('git', ['clone', bare, work], { env: GIT_ENV });
-  const shas: string[] = [];
-  for (const [i, subject] of ['Serve from new origin', 'Tighten cache TTL', 'Rewrite VCL for redirects'].entries()) {
-    writeFileSync(join(work, 'main.vcl'), `# deploy ${i + 1}\nset ttl = ${60 * (i + 1)}s;\n`);
-    await git(work, 'add', '.');
-    await git(work, 'commit', '-m', subject);
-    shas.push(await git(work, 'rev-parse', 'HEAD'));
-  }
-  await git(work, 'push', 'origin', 'HEAD:main');
-  return { bare, work, shas };
-}
-
-/** A commit on `base` in the working clone, pushed to `branch`; its sha. */
-async function commitOn(work: string, base: string, branch: string, file: string, subject: string): Promise<string> {
-  await git(work, 'fetch', 'origin');
-  await git(work, 'checkout', '--detach', base);
-  writeFileSync(join(work, file), `${subject}\n`);
-  await git(work, 'add', '.');
-  await git(work, 'commit', '-m', subject);
-  await git(work, 'push', 'origin', `HEAD:refs/heads/${branch}`);
-  return git(work, 'rev-parse', 'HEAD');
-}
 
 let h: Harness;
 afterEach(async () => {
@@ -148,7 +106,7 @@ describe('the deploy gate over HTTP', () => {
     expect(String(bare423.body.reason)).toContain('name the commit to deploy');
 
     // A commit built on the revert may go out; so may main with the revert squashed into it.
-    const built = await commitOn(work, `origin/${branch}`, 'fix/after-revert', 'fix.txt', 'Fix redirects properly');
+    const built = await pushCommit(work, `origin/${branch}`, 'fix/after-revert', 'fix.txt', 'Fix redirects properly');
     const allowed = await ask('cdn', built);
     expect(allowed.status).toBe(200);
     expect(allowed.body).toMatchObject({ target: 'cdn', deployable: true, frozen: true, request: id });
@@ -160,7 +118,7 @@ describe('the deploy gate over HTTP', () => {
     expect((await ask('cdn', await git(work, 'rev-parse', 'HEAD'))).status).toBe(200);
 
     // A fix forward on main that does not contain the revert: refused.
-    const forward = await commitOn(work, 'origin/main', 'forward', 'forward.txt', 'Fix forward');
+    const forward = await pushCommit(work, 'origin/main', 'forward', 'forward.txt', 'Fix forward');
     expect((await ask('cdn', forward)).status).toBe(423);
 
     // Commits that are not commits, or not in the repository: 404 with words, never a 500.

@@ -1,40 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { git, repository } from '../support/git-repo.js';
 import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, SIGNING_SECRET, startHarness } from '../support/harness.js';
 import { blockAction, sendToApp } from '../support/slack-payloads.js';
 import { type SimMessage, textOf } from '../support/slack-simulator.js';
-
-const run = promisify(execFile);
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: 'Dev',
-  GIT_AUTHOR_EMAIL: 'dev@example.com',
-  GIT_COMMITTER_NAME: 'Dev',
-  GIT_COMMITTER_EMAIL: 'dev@example.com',
-};
-const git = async (cwd: string, ...args: string[]) => (await run('git', args, { cwd, env: GIT_ENV })).stdout.trim();
-
-/** A bare "origin" whose main has three deploys; returns their shas. */
-async function repository(): Promise<{ bare: string; shas: string[] }> {
-  const dir = mkdtempSync(join(tmpdir(), 'rr-git-flow-'));
-  const bare = join(dir, 'origin.git');
-  await run('git', ['init', '--bare', '--initial-branch=main', bare]);
-  const work = join(dir, 'work');
-  await run('git', ['clone', bare, work], { env: GIT_ENV });
-  const shas: string[] = [];
-  for (const [i, subject] of ['Serve from new origin', 'Tighten cache TTL', 'Rewrite VCL for redirects'].entries()) {
-    writeFileSync(join(work, 'main.vcl'), `# deploy ${i + 1}\nset ttl = ${60 * (i + 1)}s;\n`);
-    await git(work, 'add', '.');
-    await git(work, 'commit', '-m', subject);
-    shas.push(await git(work, 'rev-parse', 'HEAD'));
-  }
-  await git(work, 'push', 'origin', 'HEAD:main');
-  return { bare, shas };
-}
 
 let h: Harness;
 afterEach(async () => {

@@ -1,5 +1,4 @@
 import type { Logger } from '../../log.js';
-import type { RevertRef } from '../freeze.js';
 import type { Plan, StepReport, VerifyCheck, VersionInfo } from '../types.js';
 
 /** What a driver gets for every call: a child logger, a signal that aborts the call, a way to say what it is doing. */
@@ -73,6 +72,14 @@ export interface RollbackDriver {
    * description, a Deployment's managed fields, a GitOps controller). For the drift warning; undefined when unknown.
    */
   changedBy?(ctx: DriverContext, version: VersionInfo): Promise<string | undefined>;
+}
+
+/** A revert branch that was pushed: the commit a deploy must contain while its target is frozen. */
+export interface RevertRef {
+  /** The revert commit (full sha). */
+  commit: string;
+  branch: string;
+  repo: string;
 }
 
 /** What a rollback suspended of a GitOps controller, kept so that exactly that can be put back. */
