@@ -1,9 +1,9 @@
-import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { isRollbackError, toRollbackError } from '../../core/errors.js';
 import { renderIncidentRecord } from '../../core/incident-record.js';
 import type { Announcement } from '../../core/ports/notifier.js';
-import type { RequestOrigin, RollbackRequest, ThreadRef } from '../../core/request.js';
+import type { RollbackRequest, ThreadRef } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
 import {
@@ -21,55 +21,11 @@ import {
 import { noticeNotifier, threadNotifier } from '../notice-notifier.js';
 import { mention, renderText, SLACK } from '../render-text.js';
 import { escapeForSlack, fenceSafe } from '../slack-text.js';
-
-interface Click {
-  requestId: string;
-  user: string;
-  from: RequestOrigin;
-  respond: RespondFn;
-  client: WebClient;
-}
-
-function clickOf(body: BlockAction, action: ButtonAction, respond: RespondFn, client: WebClient): Click {
-  return {
-    requestId: action.value ?? '',
-    user: body.user.id,
-    from: {
-      channel: body.channel?.id ?? body.container?.channel_id ?? '',
-      messageTs: body.message?.ts ?? body.container?.message_ts,
-    },
-    respond,
-    client,
-  };
-}
-
-/** Only the clicker sees it; never throws. */
-async function tellClicker(click: Click, text: string, log: Logger): Promise<void> {
-  await click
-    .respond({ response_type: 'ephemeral', replace_original: false, text })
-    .catch((err: unknown) => log.warn({ err }, 'could not answer the clicker'));
-}
+import { type Click, clickOf, rewriteMessage, tellClicker } from './click.js';
 
 /** Rewrites the request message: by the Web API when the bot posted it, else through the response_url. */
-async function rewrite(
-  click: Click,
-  request: RollbackRequest,
-  message: { text: string; blocks: unknown[] },
-  log: Logger,
-): Promise<void> {
-  try {
-    if (request.origin.messageTs) {
-      await click.client.chat.update({
-        channel: request.origin.channel,
-        ts: request.origin.messageTs,
-        ...(message as { text: string }),
-      });
-    } else {
-      await click.respond({ replace_original: true, ...(message as { text: string }) });
-    }
-  } catch (err) {
-    log.warn({ err, requestId: request.id }, 'could not update the request message');
-  }
+function rewrite(click: Click, request: RollbackRequest, message: { text: string; blocks: unknown[] }, log: Logger) {
+  return rewriteMessage(click, request.origin, message, log);
 }
 
 export interface DecisionOptions {
