@@ -151,7 +151,7 @@ describe('the deploy gate over HTTP', () => {
       'deploy-refused',
       'unfrozen',
     ]);
-  });
+  }, 120_000); // a rollback, a revert branch and some forty git processes: 9-14 s on a quiet machine
 
   it('answers 401 without the token, 404 for an unknown target or route, and 404 with how to turn it on when API_TOKEN is unset', async () => {
     h = await startHarness({ apiToken: TOKEN });

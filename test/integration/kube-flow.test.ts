@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { appRelease, CHANNELS, type Harness, PEOPLE, startHarness, webDeployment } from '../support/harness.js';
 import { textOf } from '../support/slack-simulator.js';
+import { waitUntil } from '../support/wait.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -73,7 +74,20 @@ describe('Helm and Kubernetes rollbacks through Slack', () => {
     expect(plan).toMatch(/Live now:\* \*revision 2\* — registry\/web:1\.1\.0/);
     expect(plan).toMatch(/Restore:\* \*revision 1\* — registry\/web:1\.0\.0/);
 
+    // The new pods wait until the worker reads the rollout after its patch (it polls), however busy the machine:
+    // then there are steps to stream.
+    const kube = h.kube!;
+    kube.holdPodStarts();
+    const deployment = '/apis/apps/v1/namespaces/prod/deployments/web';
+    const readAfterPatch = () => {
+      const patched = kube.requests.findIndex((r) => r.method === 'PATCH' && r.path === deployment);
+      return patched >= 0 && kube.requests.slice(patched + 1).some((r) => r.method === 'GET' && r.path === deployment);
+    };
+    const watched = waitUntil('the worker to read the rollout', readAfterPatch, 20_000).then(() =>
+      kube.releasePodStarts(),
+    );
     const { thread } = await approveAndFinish(request, 'web');
+    await watched;
     const all = thread.join('\n');
     expect(all).toContain('⏳ Waiting for deployment "web" rollout to finish');
     expect(all).toMatch(/✅ Verify rollout of deployment\/web: deployment "web" successfully rolled out/);

@@ -12,6 +12,7 @@ import { AppsV1Api, CoreV1Api, Exec, KubeConfig, type V1Status } from '@kubernet
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KubeBinaries, kubeBinaries } from '../support/kube-binaries.js';
 import { type KubeObject, KubeSimulator, releaseSecretName } from '../support/kube-simulator/index.js';
+import { waitUntil } from '../support/wait.js';
 
 interface RunResult {
   code: number;
@@ -149,14 +150,17 @@ describe('kubectl against the simulator', () => {
       spec: { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } },
     });
     writeFileSync(manifest, JSON.stringify({ ...updated, metadata: { ...updated.metadata, namespace: 'prod' } }));
-    // Slow pods, so the rollout is still under way when `rollout status` (a second process) starts.
-    sim.setReadyDelay(1000);
+    // New pods wait until `rollout status` (a second process) watches, however slowly it starts on a busy machine.
+    sim.holdPodStarts();
     const applied = await kubectl('apply', '-f', manifest);
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout.trim()).toBe('deployment.apps/app configured');
 
-    const status = await kubectl('rollout', 'status', 'deployment/app', '-n', 'prod', '--timeout=30s');
-    sim.setReadyDelay(150);
+    const since = Date.now();
+    const following = kubectl('rollout', 'status', 'deployment/app', '-n', 'prod', '--timeout=30s');
+    await waitUntil('rollout status to watch the Deployment', () => sim.watching('deployments', 'app', since), 20_000);
+    sim.releasePodStarts();
+    const status = await following;
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain(
       'Waiting for deployment "app" rollout to finish: 1 old replicas are pending termination...',

@@ -34,6 +34,8 @@ export class DeploymentController {
   private readonly queued = new Set<string>();
   private flushScheduled = false;
   private stalled = false;
+  /** Starts of pods created while held (holdPods), run on release. */
+  private heldPods: Array<() => void> | undefined;
   private instant = false;
   private closed = false;
   private readonly unsubscribe: () => void;
@@ -63,6 +65,17 @@ export class DeploymentController {
     this.stalled = false;
     const [namespace] = this.queued;
     if (namespace !== undefined) this.queue(namespace);
+  }
+
+  /** Pods created while held do not start until `releasePods()`: a test decides when a rollout may progress. */
+  holdPods(): void {
+    this.heldPods = [];
+  }
+
+  releasePods(): void {
+    const held = this.heldPods ?? [];
+    this.heldPods = undefined;
+    for (const start of held) this.later(this.readyDelayMs, start);
   }
 
   /** Runs the controllers to a fixed point at once: seeded objects look long settled. */
@@ -601,6 +614,7 @@ export class DeploymentController {
       this.store.update('pods', { ...current, status: startedStatus(current, broken) }, { subresource: 'status' });
     };
     if (this.instant) start();
+    else if (this.heldPods) this.heldPods.push(start);
     else this.later(this.readyDelayMs, start);
   }
 

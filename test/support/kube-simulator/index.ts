@@ -577,6 +577,26 @@ export class KubeSimulator {
     this.controller.resume();
   }
 
+  /** New pods stay unstarted until releasePodStarts(): a rollout waits for the test (e.g. until a watcher is on). */
+  holdPodStarts(): void {
+    this.controller.holdPods();
+  }
+
+  releasePodStarts(): void {
+    this.controller.releasePods();
+  }
+
+  /** Whether a client watches the Deployment `name` (a request with watch=true for it arrived since `since`). */
+  watching(kind: 'deployments', name: string, since = 0): boolean {
+    return this.requests.some(
+      (r) =>
+        r.at >= since &&
+        r.query.watch === 'true' &&
+        r.path.includes(`/${kind}`) &&
+        (r.path.endsWith(`/${kind}/${name}`) || (r.query.fieldSelector ?? '').includes(`metadata.name=${name}`)),
+    );
+  }
+
   setReadyDelay(ms: number): void {
     this.controller.readyDelayMs = ms;
   }
