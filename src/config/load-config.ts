@@ -6,6 +6,7 @@ import type { Rules, TargetConfig } from '../core/config-types.js';
 import { RollbackError } from '../core/errors.js';
 import type { DriverEnvironment } from '../core/ports/driver.js';
 import { descriptorOf, drivers } from '../drivers/registry.js';
+import type { DriverModule } from '../drivers/types.js';
 import { type Env, envSchema } from './env.js';
 import { rollbackFileSchema } from './rollback-file.js';
 
@@ -44,9 +45,9 @@ export class ConfigError extends RollbackError {
   }
 }
 
-function describeIssues(prefix: string, error: z.ZodError): string[] {
+function describeIssues(prefix: string, error: z.ZodError, base: readonly string[] = []): string[] {
   return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
+    const path = [...base, ...issue.path.map(String)].join('.');
     return `${prefix}${path ? `${path}: ` : ''}${issue.message}`;
   });
 }
@@ -130,19 +131,24 @@ function readRollbackFile(
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((err) => `${file}: ${err.message.split('\n')[0]}`));
   }
-  const parsed = rollbackFileSchema.safeParse(document.toJS());
-  if (!parsed.success) throw new ConfigError(describeIssues(`${file}: `, parsed.error));
+  const { rest, blocks, problems } = takeSharedBlocks(file, document.toJS());
+  const parsed = rollbackFileSchema.safeParse(rest);
+  if (!parsed.success) throw new ConfigError([...describeIssues(`${file}: `, parsed.error), ...problems]);
 
-  const problems: string[] = [];
   const targets: TargetConfig[] = [];
   const needed = new Set<string>();
-  for (const [name, entry] of Object.entries(parsed.data.targets)) {
-    const driver = descriptorOf(entry.kind);
+  for (const [name, raw] of Object.entries(parsed.data.targets)) {
+    const driver = descriptorOf(raw.kind);
     if (!driver) {
       const known = drivers.map((d) => d.kind).join(', ');
-      problems.push(`${file}: targets.${name}.kind: unknown kind "${entry.kind}"; known kinds: ${known}`);
+      problems.push(`${file}: targets.${name}.kind: unknown kind "${raw.kind}"; known kinds: ${known}`);
       continue;
     }
+    const entry = withSharedBlocks(raw, driver, blocks, (key, takers) =>
+      problems.push(
+        `${file}: targets.${name}.${key}: applies only to ${takers.map((d) => d.displayName).join(' and ')} targets (kind ${takers.map((d) => d.kind).join(' or ')}), and ${name} is kind ${driver.kind}: remove it`,
+      ),
+    );
     const settings = driver.targetSchema.safeParse(entry);
     if (!settings.success) {
       problems.push(...describeIssues(`${file}: targets.${name}.`, settings.error));
@@ -164,4 +170,78 @@ function readRollbackFile(
 
   const { incidentChannel, approvers, allowSelfApproval, requestTtl } = parsed.data;
   return { rules: { incidentChannel, approvers, allowSelfApproval, requestTtlMs: requestTtl }, targets };
+}
+
+/** Top-level blocks some kinds take as defaults for their targets (DriverModule.sharedSettings), by key. */
+function sharedSettings(): Map<string, { schema: z.ZodType; takers: DriverModule[] }> {
+  const shared = new Map<string, { schema: z.ZodType; takers: DriverModule[] }>();
+  for (const driver of drivers) {
+    for (const [key, schema] of Object.entries(driver.sharedSettings ?? {})) {
+      const known = shared.get(key);
+      if (known) known.takers.push(driver);
+      else shared.set(key, { schema, takers: [driver] });
+    }
+  }
+  return shared;
+}
+
+/**
+ * Takes the shared blocks (`gitops:`) off the top of rollback.yml, each checked by its own schema, so that the
+ * file's schema needs to know no provider's settings. A block with problems is reported and not used.
+ */
+function takeSharedBlocks(
+  file: string,
+  input: unknown,
+): { rest: unknown; blocks: Map<string, unknown>; problems: string[] } {
+  const blocks = new Map<string, unknown>();
+  const problems: string[] = [];
+  if (!isPlainObject(input)) return { rest: input, blocks, problems };
+  const rest = { ...input };
+  for (const [key, { schema }] of sharedSettings()) {
+    if (!(key in rest)) continue;
+    const value = rest[key];
+    delete rest[key];
+    const checked = schema.safeParse(value);
+    if (checked.success) blocks.set(key, value);
+    else problems.push(...describeIssues(`${file}: `, checked.error, [key]));
+  }
+  return { rest, blocks, problems };
+}
+
+/**
+ * One target's entry with the shared blocks its kind takes filled in (its own fields win, field by field); a
+ * shared block on a target whose kind does not take it is reported through `refuse` and left out.
+ */
+function withSharedBlocks(
+  entry: Record<string, unknown>,
+  driver: DriverModule,
+  blocks: Map<string, unknown>,
+  refuse: (key: string, takers: DriverModule[]) => void,
+): Record<string, unknown> {
+  const result = { ...entry };
+  for (const [key, { takers }] of sharedSettings()) {
+    const takes = key in (driver.sharedSettings ?? {});
+    if (!takes) {
+      if (key in result) {
+        refuse(key, takers);
+        delete result[key];
+      }
+      continue;
+    }
+    if (blocks.has(key)) result[key] = fieldByField(blocks.get(key), result[key]);
+  }
+  return result;
+}
+
+/** `own` over `base`: objects merged key by key, anything else replaced. */
+function fieldByField(base: unknown, own: unknown): unknown {
+  if (own === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(own)) return own;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(own)) merged[key] = fieldByField(base[key], value);
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

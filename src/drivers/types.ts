@@ -16,6 +16,12 @@ export interface DriverModule<Schema extends z.ZodType = z.ZodType> {
   readonly displayName: string;
   /** Validates one entry of `targets:` in rollback.yml whose `kind` is this driver's. */
   readonly targetSchema: Schema;
+  /**
+   * Optional: top-level blocks of rollback.yml this kind's targets take as defaults (`gitops:`), each with the
+   * schema that checks the block on its own. A target's own block wins, field by field. A target of a kind that
+   * does not name a block may not have it.
+   */
+  readonly sharedSettings?: Readonly<Record<string, z.ZodType>>;
   /** Says which environment settings this driver needs, so start-up can name a missing one. */
   requiredEnv(environment: DriverEnvironment): string | undefined;
   /** Imports the implementation (the folder's index.ts); Node loads it once however often this is called. */

@@ -111,6 +111,19 @@ export function driverConformance(name: string, setup: () => Promise<Conformance
       expect(isAt((await f.driver.live(context())).current, plan.to)).toBe(true);
     });
 
+    it('suspends no GitOps controller of a target nothing manages, and says who made a version live by reading only', async () => {
+      expect(Boolean(f.driver.suspendGitOps), 'suspendGitOps and resumeGitOps come together').toBe(
+        Boolean(f.driver.resumeGitOps),
+      );
+      const plan = await f.driver.plan(context(), {});
+      if (f.driver.suspendGitOps) expect(await f.driver.suspendGitOps(context(), plan)).toBeUndefined();
+      if (f.driver.changedBy) {
+        const who = await f.driver.changedBy(context(), plan.from);
+        expect(who === undefined || (typeof who === 'string' && who.length > 0)).toBe(true);
+      }
+      expect(f.changes()).toBe(0);
+    });
+
     it('refuses an explicit version that does not exist', async () => {
       const error = await f.driver.plan(context(), { toVersion: f.unknownVersion }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RollbackError);

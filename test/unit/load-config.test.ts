@@ -48,7 +48,12 @@ describe('loadConfig', () => {
       requestTtlMs: 600_000,
     });
     expect(config.targets).toEqual([
-      { name: 'cdn', kind: 'fastly', settings: { kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' } },
+      {
+        name: 'cdn',
+        kind: 'fastly',
+        settings: { kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' },
+        driftCheckEveryMs: 30_000,
+      },
     ]);
     expect(config.driverEnvironment.fastly).toEqual({ token: 'f', baseUrl: 'https://api.fastly.com' });
     expect(config.workerConcurrency).toBe(32);
@@ -176,6 +181,58 @@ describe('loadConfig', () => {
     expect(config.targets[1]?.settings).toMatchObject({
       timeout: 300_000,
       verify: { prometheus: { below: 0.001, within: 120_000 } },
+    });
+  });
+
+  describe('gitops', () => {
+    const kube = (top: string, targets: string) =>
+      file(
+        'gitops.yml',
+        `incidentChannel: C1INC\napprovers: [U1APP]\n${top}targets:\n  web:\n    kind: kubernetes\n    namespace: prod\n    deployment: web\n${targets}`,
+      );
+    const gitopsOf = (path: string, name = 'web') =>
+      loadConfig({ ...env, ROLLBACK_CONFIG: path }).targets.find((t) => t.name === name)?.settings.gitops;
+
+    it('defaults to no suspension and Argo CD in argocd', () => {
+      expect(gitopsOf(kube('', ''))).toEqual({ suspend: false, argocd: { namespace: 'argocd' } });
+    });
+
+    it("takes the global block for Helm and Kubernetes targets, a target's own block winning field by field", () => {
+      const path = kube(
+        'gitops:\n  suspend: true\n  argocd: { namespace: gitops }\n',
+        '    gitops: { argocd: { namespace: team-a } }\n  api:\n    kind: helm\n    release: app\n    namespace: prod\n    gitops: { suspend: false }\n',
+      );
+      expect(gitopsOf(path)).toEqual({ suspend: true, argocd: { namespace: 'team-a' } });
+      expect(gitopsOf(path, 'api')).toEqual({ suspend: false, argocd: { namespace: 'gitops' } });
+    });
+
+    it('refuses a wrong global or target block with its path and what it should be', () => {
+      const path = kube(
+        'gitops:\n  suspend: yes please\n  prune: true\n',
+        '    gitops: { argocd: { namespace: Argo } }\n',
+      );
+      expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
+        `${path}: gitops.suspend: must be true or false: whether a rollback suspends the GitOps controller first`,
+        `${path}: gitops: Unrecognized key: "prune"`,
+        `${path}: targets.web.gitops.argocd.namespace: must be a Kubernetes name: lower-case letters, digits and "-", at most 63`,
+      ]);
+    });
+
+    it('refuses gitops on a Fastly target, saying which kinds take it; the global block leaves Fastly targets alone', () => {
+      const withCdn = (top: string, own: string) =>
+        file(
+          'gitops-cdn.yml',
+          `incidentChannel: C1INC\napprovers: [U1APP]\n${top}targets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n${own}`,
+        );
+      const path = withCdn('', '    gitops: { suspend: true }\n');
+      expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
+        `${path}: targets.cdn.gitops: applies only to Helm release and Kubernetes Deployment targets (kind helm or kubernetes), and cdn is kind fastly: remove it`,
+      ]);
+      const global = withCdn('gitops: { suspend: true }\n', '');
+      expect(loadConfig({ ...env, ROLLBACK_CONFIG: global }).targets[0]?.settings).toEqual({
+        kind: 'fastly',
+        serviceId: 'SU1Z0isxPaozGVKXdv0eY',
+      });
     });
   });
 });

@@ -92,6 +92,16 @@ export class FastlyDriver implements RollbackDriver {
     }
   }
 
+  /** Who activated `version` last, from the audit log: "activated by Fastly user <id> at 02:31 UTC". */
+  async changedBy(ctx: DriverContext, version: VersionInfo): Promise<string | undefined> {
+    const activations = await this.client.listActivations(this.target.serviceId, ctx.signal);
+    const newest = activations.find((a) => String(a.version) === version.id);
+    if (!newest?.userId) return undefined;
+    const at = new Date(newest.at);
+    const when = Number.isNaN(at.getTime()) ? '' : ` at ${at.toISOString().slice(11, 16)} UTC`;
+    return `activated by Fastly user ${newest.userId}${when}`;
+  }
+
   /** Activation takes no precondition: the read that decided it (`decided`) is not used. */
   async execute(ctx: DriverContext, plan: Plan): Promise<void> {
     await this.client.activateVersion(this.target.serviceId, Number(plan.to.id), ctx.signal);

@@ -1,4 +1,5 @@
 import { kubeContextsCheck } from '../kube-access/doctor-checks.js';
+import { gitopsSchema } from '../kube-access/target-schema.js';
 import type { DriverModule } from '../types.js';
 import { helmBinaryCheck } from './doctor-checks.js';
 import { helmTargetSchema } from './target-schema.js';
@@ -9,6 +10,7 @@ export const helmDescriptor: DriverModule<typeof helmTargetSchema> = {
   displayName: 'Helm release',
   targetSchema: helmTargetSchema,
   requiredEnv: () => undefined,
+  sharedSettings: { gitops: gitopsSchema },
   doctorChecks: [helmBinaryCheck, kubeContextsCheck],
   load: async () => (await import('./index.js')).helmDriver,
 };

@@ -3,12 +3,16 @@ import type {
   DriverContext,
   FollowUp,
   FollowUpResult,
+  GitOpsSuspension,
   LiveState,
   PlanOptions,
   RollbackDriver,
 } from '../../core/ports/driver.js';
-import type { Plan, VerifyCheck } from '../../core/types.js';
+import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
+import { utcClock } from '../kube-access/changed-by.js';
 import { extraChecks } from '../kube-access/extra-checks.js';
+import { ownerName } from '../kube-access/gitops.js';
+import { TargetGitOps } from '../kube-access/gitops-target.js';
 import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
 import { execInPod } from '../kube-access/pod-exec.js';
 import { checkRunningImages, waitForRollout } from '../kube-access/verify-workloads.js';
@@ -39,6 +43,7 @@ export class HelmDriver implements RollbackDriver {
   readonly kind = 'helm';
   /** `helm:<API server URL>/<namespace>/<release>`: the cluster, not the context's name. */
   readonly identity: string;
+  private readonly gitops: TargetGitOps;
 
   constructor(
     private readonly name: string,
@@ -47,6 +52,7 @@ export class HelmDriver implements RollbackDriver {
     private readonly helm: { bin: string; kubeconfig?: string | undefined },
   ) {
     this.identity = `helm:${api.cluster}/${target.namespace}/${target.release}`;
+    this.gitops = new TargetGitOps(api, name, target.gitops);
   }
 
   private get resource(): string {
@@ -80,6 +86,7 @@ export class HelmDriver implements RollbackDriver {
     const from = revisionInfo(choice.current);
     const to = revisionInfo(choice.target);
     const workloads = this.workloadNames(choice.target);
+    const gitops = await this.gitOpsWords(ctx, choice.current, from.label);
     return {
       target: this.name,
       kind: this.kind,
@@ -91,11 +98,13 @@ export class HelmDriver implements RollbackDriver {
       notes: [
         ...choice.notes,
         `Chart ${choice.target.chart}-${choice.target.chartVersion}, app ${choice.target.appVersion || 'unversioned'}: ${to.images?.join(', ') || 'no images found'} come back.`,
+        ...gitops.notes,
       ],
       budgetMs: 300_000,
       actionDone: `helm rollback ${this.target.release} ${choice.target.revision} finished`,
       steps: [
         `Check that revision ${choice.current.revision} is still the latest`,
+        ...gitops.steps,
         `helm rollback ${this.target.release} ${choice.target.revision} --namespace ${this.target.namespace} --wait --timeout ${Math.round(this.target.timeout / 1000)}s`,
         `Rollout status of ${workloads.map((w) => `deployment/${w}`).join(', ') || "the release's Deployments"}`,
         `Check every running pod runs ${to.images?.join(', ')}`,
@@ -105,6 +114,43 @@ export class HelmDriver implements RollbackDriver {
           : []),
       ],
     };
+  }
+
+  /** Argo CD or Flux managing the release's Deployments: what the plan says about them. */
+  private async gitOpsWords(ctx: DriverContext, current: HelmRevision, from: string) {
+    const { deployments, notes } = await this.releaseDeployments(ctx, current);
+    const words = await this.gitops.planWords(ctx, deployments, { from, releaseIsTarget: true });
+    return { notes: [...notes, ...words.notes], steps: words.steps };
+  }
+
+  /** The Deployments the latest revision renders (or `workloads:`), as they are now. */
+  private releaseDeployments(ctx: DriverContext, current: HelmRevision) {
+    return this.gitops.deployments(ctx, this.target.namespace, this.workloadNames(current));
+  }
+
+  /** With gitops.suspend: the Flux HelmRelease (or Argo CD Application) that manages the release, suspended. */
+  suspendGitOps(ctx: DriverContext): Promise<GitOpsSuspension | undefined> {
+    return this.gitops.suspend(ctx, async () => {
+      const { current } = chooseCurrent(this.target, await this.history(ctx));
+      return (await this.releaseDeployments(ctx, current)).deployments;
+    });
+  }
+
+  resumeGitOps(ctx: DriverContext, suspension: GitOpsSuspension): Promise<string> {
+    return this.gitops.resume(ctx, suspension);
+  }
+
+  /** The revision's description ("Upgrade complete", "Rollback to 3") and the HelmRelease that manages it, if any. */
+  async changedBy(ctx: DriverContext, version: VersionInfo): Promise<string | undefined> {
+    const revisions = await this.history(ctx);
+    const revision = revisions.find((r) => String(r.revision) === version.id);
+    if (!revision) return undefined;
+    const at = revision.deployedAt ? new Date(revision.deployedAt) : undefined;
+    const when = at && !Number.isNaN(at.getTime()) ? ` at ${utcClock(at)}` : '';
+    const what = `Helm revision ${revision.revision}, "${revision.description || revision.status}"${when}`;
+    const { deployments } = await this.releaseDeployments(ctx, revision);
+    const release = this.gitops.owners(deployments).find((o) => o.kind === 'HelmRelease');
+    return release ? `${what}; the release is managed by ${ownerName(release)}` : what;
   }
 
   private workloadNames(revision: HelmRevision): string[] {

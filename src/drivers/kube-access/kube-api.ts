@@ -2,6 +2,7 @@ import {
   AppsV1Api,
   type ConfigurationOptions,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   Observable,
   type ObservableMiddleware,
@@ -41,6 +42,21 @@ export interface KubeApiOptions {
 }
 
 export type JsonPatchOp = { op: 'test' | 'replace' | 'add' | 'remove'; path: string; value?: unknown };
+
+/** A namespaced custom resource (an Argo CD Application, a Flux Kustomization or HelmRelease). */
+export interface CustomObjectRef {
+  group: string;
+  version: string;
+  plural: string;
+  namespace: string;
+  name: string;
+}
+
+/** A custom resource's patch: JSON patch (a list of ops) or JSON merge patch (an object). CRDs take no strategic merge. */
+export type CustomPatch = { type: 'json'; ops: JsonPatchOp[] } | { type: 'merge'; body: Record<string, unknown> };
+
+/** Who the API server records in metadata.managedFields for the bot's writes. */
+export const FIELD_MANAGER = 'rapid-rollback';
 
 /** One exchange with the API server: what it answered, or how it failed. */
 export type Exchange<T> = { ok: true; value: T } | { ok: false; failure: KubeFailure; error: unknown };
@@ -106,6 +122,7 @@ function signalMiddleware(signal: AbortSignal): ObservableMiddleware {
 export class KubeApi {
   readonly apps: AppsV1Api;
   readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
   /** The API server's URL, for messages. */
   readonly server: string;
   /** The cluster, for identities (clusterOf). */
@@ -120,6 +137,7 @@ export class KubeApi {
   ) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.server = kubeConfig.getCurrentCluster()?.server ?? 'the current context';
     this.cluster = clusterOf(kubeConfig);
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -233,12 +251,33 @@ export class KubeApi {
     return list.items;
   }
 
+  /** A custom resource as the API server returns it; the caller parses it. */
+  getCustomObject(ref: CustomObjectRef, signal: AbortSignal): Promise<unknown> {
+    return this.read(`read ${ref.plural}.${ref.group} ${ref.namespace}/${ref.name}`, signal, (o) =>
+      this.custom.getNamespacedCustomObject(ref, o),
+    );
+  }
+
+  /** One PATCH of a custom resource, sent once: the caller decides whether a second send is safe. */
+  sendCustomPatch(ref: CustomObjectRef, patch: CustomPatch, signal: AbortSignal): Promise<Exchange<unknown>> {
+    return this.exchange(
+      `patch ${ref.plural}.${ref.group} ${ref.namespace}/${ref.name}`,
+      signal,
+      (o) =>
+        this.custom.patchNamespacedCustomObject(
+          { ...ref, body: patch.type === 'json' ? patch.ops : patch.body, fieldManager: FIELD_MANAGER },
+          o,
+        ),
+      setHeaderOptions('Content-Type', patch.type === 'json' ? PatchStrategy.JsonPatch : PatchStrategy.MergePatch),
+    );
+  }
+
   /** One JSON-patch PATCH of a Deployment, sent once: no retry here. */
   sendPatch(namespace: string, name: string, ops: JsonPatchOp[], signal: AbortSignal): Promise<Exchange<V1Deployment>> {
     return this.exchange(
       `patch deployment ${namespace}/${name}`,
       signal,
-      (o) => this.apps.patchNamespacedDeployment({ name, namespace, body: ops }, o),
+      (o) => this.apps.patchNamespacedDeployment({ name, namespace, body: ops, fieldManager: FIELD_MANAGER }, o),
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
   }

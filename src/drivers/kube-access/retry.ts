@@ -53,7 +53,7 @@ export function refusal(what: string, failure: Extract<KubeFailure, { kind: 'htt
     });
   if (failure.status === 401 || failure.status === 403) {
     return new RollbackError('PROVIDER_AUTH', `Kubernetes refused ${what} (HTTP ${failure.status}: ${said}).`, {
-      hint: 'Check the kubeconfig or service account: it needs get/list/patch on deployments and replicasets, list on pods and secrets.',
+      hint: 'Check the kubeconfig or service account: it needs get/list/patch on deployments and replicasets, list on pods and secrets, and get/patch on applications.argoproj.io, kustomizations.kustomize.toolkit.fluxcd.io and helmreleases.helm.toolkit.fluxcd.io where Argo CD or Flux manages a target.',
       cause: error,
     });
   }

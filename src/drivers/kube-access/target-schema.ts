@@ -35,3 +35,26 @@ export const verifySchema = z
   .strict();
 
 export type VerifySpec = z.infer<typeof verifySchema>;
+
+/**
+ * `gitops:` on a Helm or Kubernetes target, and at the top of rollback.yml for all of them (a target's own block
+ * wins, field by field). Whether Argo CD or Flux manages a target is found out whatever this says; it only
+ * decides whether a rollback suspends the controller first, and where Argo CD's Applications live.
+ */
+export const gitopsSchema = z
+  .object({
+    /** Suspend the managing controller right before the change (Argo CD: automated sync; Flux: spec.suspend). */
+    suspend: z
+      .boolean({ error: 'must be true or false: whether a rollback suspends the GitOps controller first' })
+      .default(false),
+    argocd: z
+      .object({
+        /** Where Argo CD's Applications live (its control-plane namespace). */
+        namespace: kubeName.default('argocd'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type GitOpsSettings = z.infer<typeof gitopsSchema>;

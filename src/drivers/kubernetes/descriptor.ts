@@ -1,4 +1,5 @@
 import { kubeContextsCheck } from '../kube-access/doctor-checks.js';
+import { gitopsSchema } from '../kube-access/target-schema.js';
 import type { DriverModule } from '../types.js';
 import { kubernetesTargetSchema } from './target-schema.js';
 
@@ -8,6 +9,7 @@ export const kubernetesDescriptor: DriverModule<typeof kubernetesTargetSchema> =
   displayName: 'Kubernetes Deployment',
   targetSchema: kubernetesTargetSchema,
   requiredEnv: () => undefined,
+  sharedSettings: { gitops: gitopsSchema },
   doctorChecks: [kubeContextsCheck],
   load: async () => (await import('./index.js')).kubernetesDriver,
 };

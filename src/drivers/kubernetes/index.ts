@@ -1,8 +1,16 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { RollbackError } from '../../core/errors.js';
-import type { DriverContext, LiveState, PlanOptions, RollbackDriver } from '../../core/ports/driver.js';
+import type {
+  DriverContext,
+  GitOpsSuspension,
+  LiveState,
+  PlanOptions,
+  RollbackDriver,
+} from '../../core/ports/driver.js';
 import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
+import { templateWriter } from '../kube-access/changed-by.js';
 import { extraChecks } from '../kube-access/extra-checks.js';
+import { TargetGitOps } from '../kube-access/gitops-target.js';
 import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
 import { checkRunningImages, selectorOf, waitForRollout } from '../kube-access/verify-workloads.js';
 import type { DriverFactory } from '../types.js';
@@ -39,6 +47,7 @@ export class KubernetesDriver implements RollbackDriver {
   readonly kind = 'kubernetes';
   /** `kubernetes:<API server URL>/<namespace>/deployment/<name>`: the cluster, not the context's name. */
   readonly identity: string;
+  private readonly gitops: TargetGitOps;
 
   constructor(
     private readonly name: string,
@@ -46,6 +55,7 @@ export class KubernetesDriver implements RollbackDriver {
     private readonly api: KubeApi,
   ) {
     this.identity = `kubernetes:${api.cluster}/${target.namespace}/deployment/${target.deployment}`;
+    this.gitops = new TargetGitOps(api, name, target.gitops);
   }
 
   private get resource(): string {
@@ -127,6 +137,7 @@ export class KubernetesDriver implements RollbackDriver {
     }
     const from = revisionInfo(current);
     const to = revisionInfo(target);
+    const gitops = await this.gitops.planWords(ctx, [deployment], { from: from.label, releaseIsTarget: false });
     return {
       target: this.name,
       kind: this.kind,
@@ -135,11 +146,12 @@ export class KubernetesDriver implements RollbackDriver {
       from,
       to,
       selection: options.toVersion === undefined ? 'history' : 'explicit',
-      notes: [`ReplicaSet ${to.id} holds ${to.label}: ${to.description}.`],
+      notes: [`ReplicaSet ${to.id} holds ${to.label}: ${to.description}.`, ...gitops.notes],
       budgetMs: 300_000,
       actionDone: `Deployment ${this.target.deployment} set back to the template of ${to.label} (like kubectl rollout undo)`,
       steps: [
         `Check that ${from.label} is still live`,
+        ...gitops.steps,
         `Set the Deployment's pod template to ${to.label} (${to.description})`,
         `Wait for the rollout (kubectl's rollout status rules), up to ${Math.round(this.target.timeout / 1000)} s`,
         `Check every running pod runs ${to.description}`,
@@ -182,6 +194,23 @@ export class KubernetesDriver implements RollbackDriver {
       );
     const ops = undoPatch(deployment, target, revisionOf(deployment), decided?.precondition);
     await sendGuardedPatch(this.api, { namespace: this.target.namespace, name: this.target.deployment, ops }, ctx);
+  }
+
+  /** With gitops.suspend: Argo CD's automated sync or the Flux object that manages the Deployment, suspended. */
+  suspendGitOps(ctx: DriverContext): Promise<GitOpsSuspension | undefined> {
+    return this.gitops.suspend(ctx, async () => [
+      await this.api.getDeployment(this.target.namespace, this.target.deployment, ctx.signal),
+    ]);
+  }
+
+  resumeGitOps(ctx: DriverContext, suspension: GitOpsSuspension): Promise<string> {
+    return this.gitops.resume(ctx, suspension);
+  }
+
+  /** The newest writer of the pod template, from the Deployment's managed fields. */
+  async changedBy(ctx: DriverContext): Promise<string | undefined> {
+    const deployment = await this.api.getDeployment(this.target.namespace, this.target.deployment, ctx.signal);
+    return templateWriter(deployment, this.gitops.owners([deployment]));
   }
 
   async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {

@@ -2,9 +2,14 @@ import type { V1Deployment, V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/
 
 const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 const HASH_LABEL = 'pod-template-hash';
-/** Annotations that describe the Deployment itself, never copied from a ReplicaSet (as in kubectl's rollback). */
+/**
+ * Annotations that describe the Deployment itself, never copied from a ReplicaSet (as in kubectl's rollback), plus
+ * Argo CD's tracking id: an old ReplicaSet may predate it, and dropping it would hide from Argo CD, and from the
+ * bot's own GitOps detection, which Application manages the Deployment.
+ */
 const SKIPPED_ANNOTATIONS = new Set([
   'kubectl.kubernetes.io/last-applied-configuration',
+  'argocd.argoproj.io/tracking-id',
   REVISION_ANNOTATION,
   'deployment.kubernetes.io/revision-history',
   'deployment.kubernetes.io/desired-replicas',

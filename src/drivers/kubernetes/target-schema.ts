@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { driftIntervalSchema, durationSchema } from '../../config/rollback-file.js';
 import { gitSettingsSchema } from '../../git/schema.js';
-import { kubeName, labelSelector, verifySchema } from '../kube-access/target-schema.js';
+import { gitopsSchema, kubeName, labelSelector, verifySchema } from '../kube-access/target-schema.js';
 
 export const kubernetesTargetSchema = z
   .object({
@@ -15,6 +15,8 @@ export const kubernetesTargetSchema = z
     description: z.string().optional(),
     /** Restore symmetry with git after a rollback (src/git). */
     git: gitSettingsSchema.optional(),
+    /** Argo CD or Flux: suspend it during a rollback (default no); global `gitops:` fills what is not set here. */
+    gitops: gitopsSchema.prefault({}),
     /** How often the drift watch reads this target while it is frozen; default: the file's driftCheckEvery. */
     driftCheckEvery: driftIntervalSchema.optional(),
   })
