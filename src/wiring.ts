@@ -113,7 +113,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
   let port: number | undefined;
   if (config.mode !== 'worker') {
     const slackApp = createSlackApp(config.slack, core.service, log, {
-      routes: apiRoutes({ token: config.apiToken }, core.service.freezes, log),
+      routes: apiRoutes({ token: config.apiToken }, core.service.gate, log),
       pickupWarningMs: options.pickupWarningMs,
       seenSignatures: redisSeenSignatures(core.redis, options.prefix ?? config.redisPrefix),
     });

@@ -1,6 +1,7 @@
+import type { GateAnswer } from '../core/deploy-gate.js';
 import { formatBudget, formatDuration } from '../core/duration.js';
 import type { Freeze, LiftedFreeze } from '../core/freeze.js';
-import type { FrozenTarget, GateAnswer } from '../core/freeze-service.js';
+import type { FrozenTarget } from '../core/freeze-service.js';
 import { timelineText } from '../core/incident-record.js';
 import type { RollbackRequest } from '../core/request.js';
 import type { HistoryEntry, TargetStatus } from '../core/rollback-queries.js';

@@ -21,7 +21,7 @@ export function gateCommand(ctx: CliContext, target: string, options: { commit?:
   return withCore(
     ctx,
     async (core) => {
-      const answer = await core.service.freezes.gate(target, options.commit);
+      const answer = await core.service.gate.gate(target, options.commit);
       for (const line of gateLines(answer)) ctx.out.line(line);
       ctx.out.document(gateJson(answer, options.commit));
       return answer.deployable ? EXIT.ok : EXIT.refused;

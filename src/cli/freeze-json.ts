@@ -1,5 +1,6 @@
+import type { GateAnswer } from '../core/deploy-gate.js';
 import type { Freeze, LiftedFreeze } from '../core/freeze.js';
-import type { FrozenTarget, GateAnswer } from '../core/freeze-service.js';
+import type { FrozenTarget } from '../core/freeze-service.js';
 import { gateAnswerFields } from '../core/gate-answer.js';
 import { terminalText } from './render-text.js';
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import type { DeployGate } from './deploy-gate.js';
 import { isAt } from './executor.js';
 import type { FreezeStore } from './freeze.js';
 import type { FreezeService } from './freeze-service.js';
@@ -24,6 +25,7 @@ export type DriftCheck =
 export interface DriftWatchDeps {
   freezes: FreezeStore;
   service: FreezeService;
+  gate: DeployGate;
   targets: TargetDrivers;
   notes?: ThreadNotes | undefined;
   log: Logger;
@@ -58,7 +60,7 @@ export class DriftWatch {
       const { current } = await driver.live(ctx);
       // isAt: a Helm rollback's own new revision "restores" the version seen; that is no move.
       if (isAt(current, seen)) return 'steady';
-      if (await this.deps.service.liftIfRevertLive(freeze, current)) return 'lifted';
+      if (await this.deps.gate.liftIfRevertLive(freeze, current)) return 'lifted';
       // One message per move: only the check that records the move says it.
       if (!(await this.deps.freezes.noteSeen(target, freeze.id, seen.id, current))) return 'seen';
       const at = this.now();

@@ -1,4 +1,4 @@
-import type { GateAnswer } from './freeze-service.js';
+import type { GateAnswer } from './deploy-gate.js';
 import type { Text } from './text.js';
 
 /**

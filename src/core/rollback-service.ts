@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
 import type { Rules, TargetConfig } from './config-types.js';
+import { DeployGate } from './deploy-gate.js';
 import { DriftWatch } from './drift-watch.js';
 import { formatDuration } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
@@ -63,6 +64,8 @@ export class RollbackService {
   readonly queries: RollbackQueries;
   /** Freezes, unfreezes and the deploy gate. */
   readonly freezes: FreezeService;
+  /** May a pipeline deploy this commit to this target now? */
+  readonly gate: DeployGate;
   /** While a target is frozen after a rollback: has its live version moved? */
   readonly drift: DriftWatch;
 
@@ -80,9 +83,18 @@ export class RollbackService {
       log: deps.log,
       now: this.now,
     });
+    this.gate = new DeployGate({
+      freezes: deps.freezes,
+      service: this.freezes,
+      targets: this.targets,
+      symmetry: deps.symmetry,
+      log: deps.log,
+      now: this.now,
+    });
     this.drift = new DriftWatch({
       freezes: deps.freezes,
       service: this.freezes,
+      gate: this.gate,
       targets: this.targets,
       notes: deps.notes,
       log: deps.log,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
+import type { DeployGate } from '../core/deploy-gate.js';
 import { isRollbackError, type RollbackError, toRollbackError } from '../core/errors.js';
-import type { FreezeService } from '../core/freeze-service.js';
 import { gateAnswerFields } from '../core/gate-answer.js';
 import type { Logger } from '../log.js';
 import { bearerMatches } from './bearer-token.js';
@@ -21,7 +21,7 @@ type Request = IncomingMessage & { params?: Record<string, string | string[]> };
  * `GET /v1/targets/<target>/gate?commit=<sha>` with `Authorization: Bearer <API_TOKEN>` answers 200 (deployable)
  * or 423 (frozen); 401 without the token, 404 for an unknown target or commit.
  */
-export function apiRoutes(settings: ApiSettings, freezes: Pick<FreezeService, 'gate'>, log: Logger): CustomRoute[] {
+export function apiRoutes(settings: ApiSettings, deployGate: Pick<DeployGate, 'gate'>, log: Logger): CustomRoute[] {
   const { token } = settings;
   const guarded =
     (handler: (req: Request, res: ServerResponse) => Promise<void>) => (req: Request, res: ServerResponse) => {
@@ -72,7 +72,7 @@ export function apiRoutes(settings: ApiSettings, freezes: Pick<FreezeService, 'g
     }
     const commit = commits[0];
     try {
-      const answer = await freezes.gate(target, commit);
+      const answer = await deployGate.gate(target, commit);
       log.info({ target, commit, deployable: answer.deployable }, 'deploy gate asked');
       send(res, answer.deployable ? 200 : 423, gateAnswerFields(answer, commit, jsonText));
     } catch (error) {
