@@ -23,18 +23,6 @@ async function ask(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-async function rollBack(): Promise<{ id: string; notice: SimMessage }> {
-  await h.command('cdn bad VCL');
-  const request = await h.awaitRequest();
-  await h.click('approve', request, PEOPLE.approver);
-  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
-  await h.slack.waitFor(
-    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
-    15_000,
-  );
-  return { id: request.id, notice };
-}
-
 const threadText = (notice: SimMessage) => h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
 
 describe('the deploy gate over HTTP', () => {
@@ -66,7 +54,7 @@ describe('the deploy gate over HTTP', () => {
       body: { target: 'cdn', deployable: true, frozen: false, commit: main },
     });
 
-    const { id, notice } = await rollBack();
+    const { id, notice } = await h.rollBack('cdn bad VCL');
     expect(threadText(notice).join('\n')).toContain('🔒 cdn is frozen');
 
     // Frozen, no revert branch yet: main is refused and the answer says what lifts the freeze.
@@ -185,14 +173,14 @@ describe('the deploy gate over HTTP', () => {
   it('answers on PORT in Socket Mode too, where Slack talks over the socket', async () => {
     h = await startHarness({ apiToken: TOKEN, transport: 'socket' });
     expect(await ask('cdn')).toEqual({ status: 200, body: { target: 'cdn', deployable: true, frozen: false } });
-    const { id } = await rollBack();
+    const { id } = await h.rollBack('cdn bad VCL');
     expect(await ask('cdn', 'abc1234')).toMatchObject({ status: 423, body: { deployable: false, request: id } });
     expect((await ask('cdn', undefined, 'wrong-token')).status).toBe(401);
   });
 
   it('without git settings, refuses every deploy after a rollback until an approved unfreeze', async () => {
     h = await startHarness({ apiToken: TOKEN });
-    const { id } = await rollBack();
+    const { id } = await h.rollBack('cdn bad VCL');
     const frozen = await ask('cdn', 'abc1234');
     expect(frozen.status).toBe(423);
     expect(frozen.body).toMatchObject({ deployable: false, request: id, commit: 'abc1234' });

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
+import { CDN_SERVICE, CHANNELS, type Harness, startHarness } from '../support/harness.js';
 import { type SimMessage, textOf } from '../support/slack-simulator.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -8,18 +8,6 @@ let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
-
-async function rollBack(): Promise<{ id: string; notice: SimMessage }> {
-  await h.command('cdn elevated 5xx');
-  const request = await h.awaitRequest();
-  await h.click('approve', request, PEOPLE.approver);
-  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
-  await h.slack.waitFor(
-    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
-    15_000,
-  );
-  return { id: request.id, notice };
-}
 
 const threadLines = (notice: SimMessage, pattern: RegExp) =>
   h.slack
@@ -48,7 +36,7 @@ describe('the drift watch', () => {
       driftCheckEvery: '1s',
       services: [{ id: CDN_SERVICE, name: 'www-prod', versions: 43, active: 42 }],
     });
-    const { id, notice } = await rollBack();
+    const { id, notice } = await h.rollBack('cdn elevated 5xx');
     expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
     await moreChecks(2);
     expect(threadLines(notice, /moved from/)).toEqual([]);
@@ -86,7 +74,7 @@ describe('the drift watch', () => {
 
   it('is kept in Redis: another worker carries it on after the first process stops, and two workers say a move once', async () => {
     h = await startHarness({ driftCheckEvery: '1s' });
-    const { notice } = await rollBack();
+    const { notice } = await h.rollBack('cdn elevated 5xx');
     const schedulers = new Queue('drift-watch', { connection: h.redis.duplicate(), prefix: `${h.prefix}-bull` });
     try {
       expect((await schedulers.getJobSchedulers()).map((s) => s.key)).toContain('drift:cdn');

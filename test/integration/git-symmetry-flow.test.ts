@@ -2,24 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { git, repository } from '../support/git-repo.js';
 import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, SIGNING_SECRET, startHarness } from '../support/harness.js';
 import { blockAction, sendToApp } from '../support/slack-payloads.js';
-import { type SimMessage, textOf } from '../support/slack-simulator.js';
+import { textOf } from '../support/slack-simulator.js';
 
 let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
-
-async function rollBack(): Promise<{ id: string; notice: SimMessage }> {
-  await h.command('cdn bad VCL');
-  const request = await h.awaitRequest();
-  await h.click('approve', request, PEOPLE.approver);
-  const notice = await h.slack.waitFor((sim) => sim.messages(CHANNELS.incident).find((m) => !m.threadTs));
-  await h.slack.waitFor(
-    (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
-    15_000,
-  );
-  return { id: request.id, notice };
-}
 
 async function startWithRepo(gitLines: string[], comments: [string, string]) {
   h = await startHarness({
@@ -43,7 +31,7 @@ describe('restoring symmetry with git after a rollback', () => {
       ['    git:', `      repo: ${bare}`, '      branch: main'],
       [`deploy ${shas[0]}`, `deploy ${shas[2]}`],
     );
-    const { id, notice } = await rollBack();
+    const { id, notice } = await h.rollBack('cdn bad VCL');
     const final = h.slack.thread(CHANNELS.incident, notice.ts).find((m) => /back on v41/.test(textOf(m)))!;
     expect(textOf(final)).toContain('Create revert branch…');
 
@@ -95,7 +83,7 @@ describe('restoring symmetry with git after a rollback', () => {
       ['    git:', `      repo: ${bare}`, '      autoRevert: true'],
       [`deploy ${shas[0]}`, `deploy ${shas[2]}`],
     );
-    const { id, notice } = await rollBack();
+    const { id, notice } = await h.rollBack('cdn bad VCL');
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
     expect(thread).toContain(`pushed rollback/cdn-${id}`);
     expect(thread).not.toContain('Create revert branch…');
@@ -108,7 +96,7 @@ describe('restoring symmetry with git after a rollback', () => {
       ['    git:', `      repo: ${bare}`, '      autoRevert: true'],
       ['hotfix from the UI', 'deploy from laptop'],
     );
-    const { id, notice } = await rollBack();
+    const { id, notice } = await h.rollBack('cdn bad VCL');
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
     expect(thread).toContain('Create revert branch could not run');
     expect(thread).toContain('hotfix from the UI');

@@ -121,6 +121,11 @@ export interface Harness {
   ): Promise<{ status: number; ms: number; responseUrl: string }>;
   /** Clicks the first follow-up button ("Revert migration…") on a thread message. */
   clickFollowUp(message: SimMessage, user: string): Promise<{ status: number }>;
+  /**
+   * `/rollback <text>` by the requester, approved by the approver; resolves once the rollback's thread has the
+   * post-rollback checklist (the rollback ended and said so), with the request id and the notice.
+   */
+  rollBack(text?: string): Promise<{ id: string; notice: SimMessage }>;
   /** Waits for the approval request message in a channel and returns its id and location. */
   awaitRequest(channel?: string): Promise<{ id: string; channel: string; ts: string; message: SimMessage }>;
   /** Starts one more worker process-equivalent (mode worker) on the same Redis and prefix. */
@@ -291,6 +296,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         responseUrl: slack.newResponseUrl({ channel: message.channel, messageTs: message.ts, userId: user }),
       });
       return toApp('interactive', body);
+    },
+    async rollBack(text = 'cdn elevated 5xx') {
+      const notices = slack.messages(CHANNELS.incident).filter((m) => !m.threadTs).length;
+      await harness.command(text);
+      const request = await harness.awaitRequest();
+      await harness.click('approve', request, PEOPLE.approver);
+      const notice = await slack.waitFor((sim) => sim.messages(CHANNELS.incident).filter((m) => !m.threadTs)[notices]);
+      await slack.waitFor(
+        (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /After the rollback/.test(textOf(m))),
+        15_000,
+      );
+      return { id: request.id, notice };
     },
     async awaitRequest(channel = CHANNELS.command) {
       const message = await slack.waitFor((sim) =>
