@@ -134,6 +134,8 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
   };
 
   const refusal = marked.ok ? misfit(job.plan, deps.driver) : lockLost(job, marked.holder, resumed);
+  /** Records written during the change (the freeze, a suspension) that the end of the rollback waits for. */
+  const writes: Array<Promise<void>> = [];
   let outcome: ExecutionOutcome;
   let autoReverted = false;
   if (refusal || !deps.driver) {
@@ -148,7 +150,11 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       beforeChange,
       holdLease: deps.holdLease,
       lateChangeRecheckMs: deps.lateChangeRecheckMs,
-      onApplied: () => freezeTarget(job, deps, timeline, now),
+      // Written at once but not waited for: a Redis outage must not hold the verification (the worker's store
+      // waits Redis out). The rollback ends only once they are written.
+      onApplied: async () => {
+        writes.push(freezeTarget(job, deps, timeline, now));
+      },
       onSuspended: async (suspension) => {
         // Kept so that lifting the freeze can offer to put back exactly this.
         timeline.record({
@@ -156,10 +162,16 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
           ok: true,
           text: `suspended ${suspension.controller}: ${suspension.description}`,
         });
-        await deps.freezes
-          ?.recordSuspension({ requestId: job.requestId, target: job.plan.target, suspension })
-          .catch((err: unknown) =>
-            deps.log.error({ err }, 'could not keep what was suspended of the GitOps controller'),
+        const kept = deps.freezes?.recordSuspension({
+          requestId: job.requestId,
+          target: job.plan.target,
+          suspension,
+        });
+        if (kept)
+          writes.push(
+            kept.catch((err: unknown) =>
+              deps.log.error({ err }, 'could not keep what was suspended of the GitOps controller'),
+            ),
           );
       },
     });
@@ -181,6 +193,7 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       autoReverted = true;
     }
   }
+  await Promise.all(writes);
   const finishedAt = now();
   const state = outcome.status === 'stale' ? 'stale' : outcome.status === 'failed' ? 'failed' : 'succeeded';
   // Whenever the change is in place, verified or not, the rollback counts: no undo from the same pipeline.
