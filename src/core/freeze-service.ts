@@ -256,16 +256,12 @@ export class FreezeService {
         throw new RollbackError('PROVIDER_REJECTED', `${record.target} cannot resume GitOps controllers.`);
       const detail = await driver.resumeGitOps(ctx, record.suspension);
       const line = text`▶️ ${record.suspension.controller} resumed by ${person(user)}: ${detail}`;
-      await this.tell(
-        { id: requestId, target: record.target, cause: 'rollback', since: at, by: user, reason: '' },
-        line,
-        {
-          kind: 'gitops',
-          by: user,
-          ok: true,
-          text: line,
-        },
-      );
+      await this.tell({ id: requestId, cause: 'rollback' }, line, {
+        kind: 'gitops',
+        by: user,
+        ok: true,
+        text: line,
+      });
       return detail;
     } catch (error) {
       await this.deps.freezes.releaseResume(requestId).catch(() => undefined);
@@ -295,7 +291,7 @@ export class FreezeService {
   }
 
   /** Says it in the freeze's rollback thread (if there is one) and in its incident record. */
-  async tell(freeze: Freeze, line: Text, event: Omit<TimelineEvent, 'at'>): Promise<void> {
+  async tell(freeze: Pick<Freeze, 'id' | 'cause'>, line: Text, event: Omit<TimelineEvent, 'at'>): Promise<void> {
     await this.record(freeze.id, event);
     if (freeze.cause !== 'rollback' || !this.deps.notes) return;
     const thread = await this.deps.requests.thread(freeze.id).catch(() => undefined);
