@@ -1,6 +1,6 @@
 /**
- * The baseline a person has today: the official `fastly` CLI (node_modules/.bin/fastly, from
- * @fastly/cli) doing what the runbook says, on the same Fastly simulator as the bot:
+ * The baseline a person has today: the official `fastly` CLI (fetched on first use from
+ * @fastly/cli-linux-x64) doing what the runbook says, on the same Fastly simulator as the bot:
  *   1. plan:      fastly service version list --service-id S --json   (which version is active, which was before)
  *   2. activate:  fastly service version activate --service-id S --version N
  *   3. read back: fastly service version list --service-id S --json   (is N active?)

@@ -1,5 +1,5 @@
 /**
- * The official `fastly` CLI (node_modules/.bin/fastly, from @fastly/cli: Go, go-fastly) pointed at a
+ * The official `fastly` CLI (Go, go-fastly; fetched on first use, see fastly-cli-binary.ts) pointed at a
  * Fastly simulator, as the simulator's tests and the benchmark's by-hand baseline run it: a HOME of its
  * own, and a proxy that refuses everything bound for the internet (its update checks), so nothing leaves
  * the machine and nothing waits on the network.
@@ -9,10 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { fastlyCliBinary } from './fastly-cli-binary.js';
 
-const FASTLY_CLI = fileURLToPath(new URL('../../node_modules/.bin/fastly', import.meta.url));
 const run = promisify(execFile);
 
 interface RefusingProxy {
@@ -68,6 +67,7 @@ export interface FastlyCli {
 
 /** The CLI against `sim` (its URL for the API and the account endpoint, its token unless told another). */
 export async function startFastlyCli(sim: { url: string; token: string }): Promise<FastlyCli> {
+  const binary = await fastlyCliBinary();
   const home = mkdtempSync(join(tmpdir(), 'fastly-cli-home-'));
   mkdirSync(join(home, '.config'), { recursive: true });
   const proxy = await startRefusingProxy();
@@ -75,7 +75,7 @@ export async function startFastlyCli(sim: { url: string; token: string }): Promi
     home,
     proxy,
     run: (args, options = {}) =>
-      run(FASTLY_CLI, [...args, '--non-interactive'], {
+      run(binary, [...args, '--non-interactive'], {
         env: {
           PATH: process.env.PATH ?? '',
           HOME: home,
