@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,9 +170,20 @@ describe('loadConfig', () => {
     );
   });
 
-  it('accepts rollback.example.yml as shipped, every kind in it', () => {
-    const example = fileURLToPath(new URL('../../rollback.example.yml', import.meta.url));
-    const config = loadConfig({ ...env, ROLLBACK_CONFIG: example });
+  const example = readFileSync(fileURLToPath(new URL('../../rollback.example.yml', import.meta.url)), 'utf8');
+
+  it('loads rollback.example.yml as shipped with exactly the Fastly target live (no cluster needed)', () => {
+    const config = loadConfig({ ...env, ROLLBACK_CONFIG: file('example.yml', example) });
+    expect(config.targets.map((t) => [t.name, t.kind])).toEqual([['cdn', 'fastly']]);
+  });
+
+  it('loads the Helm and Kubernetes targets of rollback.example.yml once a Kubernetes user uncomments them', () => {
+    // What the example asks for: one "# " removed from each line of the api and web blocks at its end.
+    const lines = example.split('\n');
+    const from = lines.findIndex((line) => line.startsWith('  # # /rollback api:'));
+    expect(from).toBeGreaterThan(0);
+    const uncommented = [...lines.slice(0, from), ...lines.slice(from).map((line) => line.replace(/^ {2}# ?/, '  '))];
+    const config = loadConfig({ ...env, ROLLBACK_CONFIG: file('example-kube.yml', uncommented.join('\n')) });
     expect(config.targets.map((t) => [t.name, t.kind])).toEqual([
       ['cdn', 'fastly'],
       ['api', 'helm'],
