@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Rules, TargetConfig } from '../core/config-types.js';
 import { RollbackError } from '../core/errors.js';
 import type { DriverEnvironment } from '../core/ports/driver.js';
 import { descriptorOf, drivers } from '../drivers/registry.js';
 import type { DriverModule } from '../drivers/types.js';
+import { duplicateKeyProblems } from './duplicate-keys.js';
 import { type Env, envSchema } from './env.js';
 import { rollbackFileSchema } from './rollback-file.js';
 
@@ -126,11 +127,14 @@ function readRollbackFile(
       `${file} not found: copy rollback.example.yml to rollback.yml and name your targets, or point ROLLBACK_CONFIG at your file.`,
     ]);
   }
-  // uniqueKeys (the default) makes a target named twice an error instead of a silent overwrite.
-  const document = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  // A key written twice (a target named twice) is an error, not a silent overwrite, said with both lines.
+  const lines = new LineCounter();
+  const document = parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lines });
   if (document.errors.length > 0) {
     throw new ConfigError(document.errors.map((err) => `${file}: ${err.message.split('\n')[0]}`));
   }
+  const duplicates = duplicateKeyProblems(document, lines, file);
+  if (duplicates.length > 0) throw new ConfigError(duplicates);
   const { rest, blocks, problems } = takeSharedBlocks(file, document.toJS());
   const parsed = rollbackFileSchema.safeParse(rest);
   if (!parsed.success) throw new ConfigError([...describeIssues(`${file}: `, parsed.error), ...problems]);

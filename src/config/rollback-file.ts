@@ -1,19 +1,27 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { RESERVED_TARGET_NAMES } from '../core/names.js';
 
 export const TARGET_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
-/** Words `/rollback` reads itself: a target of that name could never be asked for. */
-const RESERVED_NAMES: readonly string[] = [
-  'help',
-  'list',
-  'targets',
-  'status',
-  'history',
-  'freeze',
-  'unfreeze',
-  'gate',
-];
+const LONGEST_TARGET_NAME = 63;
+
+/** Why `name` cannot be a target name, in a few words with one that could be; undefined when it can. */
+function targetNameProblem(name: string): string | undefined {
+  if (RESERVED_TARGET_NAMES.includes(name)) {
+    return `"${name}" is a reserved word (/rollback ${name}); reserved: ${RESERVED_TARGET_NAMES.join(', ')}`;
+  }
+  if (TARGET_NAME.test(name)) return undefined;
+  const likely = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '')
+    .slice(0, LONGEST_TARGET_NAME);
+  const example = TARGET_NAME.test(likely) && !RESERVED_TARGET_NAMES.includes(likely) ? ` (e.g. ${likely})` : '';
+  return name.length > LONGEST_TARGET_NAME && /^[a-z0-9][a-z0-9._-]*$/.test(name)
+    ? `target names are at most ${LONGEST_TARGET_NAME} characters${example}`
+    : `target names are lower-case letters, digits, ".", "_" and "-"${example}`;
+}
 
 /** "90s", "15m", "1h" in rollback.yml, as milliseconds. */
 export const durationSchema = z.string().transform((text, ctx) => {
@@ -51,13 +59,10 @@ export const rollbackFileSchema = z
     requestTtl: durationSchema.default(15 * 60_000),
     driftCheckEvery: driftIntervalSchema.default(DEFAULT_DRIFT_CHECK_MS),
     targets: z.record(
-      z
-        .string()
-        .regex(TARGET_NAME, 'target names are lower-case letters, digits, ".", "_" or "-" (at most 63)')
-        .refine(
-          (name) => !RESERVED_NAMES.includes(name),
-          `is a word /rollback reads itself (${RESERVED_NAMES.join(', ')}): pick another target name`,
-        ),
+      z.string().superRefine((name, ctx) => {
+        const problem = targetNameProblem(name);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
       z.looseObject({ kind: z.string({ error: 'is required (fastly)' }) }),
       {
         // A bad target name is a key issue: its own message says what is wrong, not this one.

@@ -1,3 +1,18 @@
+/**
+ * The words `/rollback` reads as its own commands (help, status, freeze, …): a target of that name could never
+ * be asked for, so rollback.yml refuses it. README.md lists the same words (a test compares them).
+ */
+export const RESERVED_TARGET_NAMES: readonly string[] = [
+  'help',
+  'list',
+  'targets',
+  'status',
+  'history',
+  'freeze',
+  'unfreeze',
+  'gate',
+];
+
 /** The longest reason a request keeps (link the incident instead). */
 export const MAX_REASON_LENGTH = 500;
 

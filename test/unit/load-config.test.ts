@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { RESERVED_TARGET_NAMES } from '../../src/core/names.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rr-config-'));
 function file(name: string, text: string): string {
@@ -40,7 +41,7 @@ describe('loadConfig', () => {
     const config = loadConfig(env);
     expect(config.slack.socketMode).toBe(false);
     expect(config.slack.port).toBe(3000);
-    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', password: undefined, sentinel: undefined });
     expect(config.rules).toEqual({
       incidentChannel: 'C0123INCIDENT',
       approvers: ['U0123APPROVER', 'S0123SRE'],
@@ -126,32 +127,56 @@ describe('loadConfig', () => {
     );
   });
 
-  it('refuses a target named twice', () => {
+  it('refuses a target named twice with the line of each, and any other key set twice with its path', () => {
     const path = file(
       'dup.yml',
       'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eZ\n',
     );
-    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))[0]).toMatch(
-      new RegExp(`^${path}: Map keys must be unique`),
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
+      `${path} line 7: target "cdn" is named twice (first on line 4)`,
+    ]);
+    const twice = file(
+      'dup-key.yml',
+      'incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n    serviceId: SU1Z0isxPaozGVKXdv0eZ\napprovers: [U2APPROVER]\n',
     );
+    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: twice }))).toEqual([
+      `${twice} line 7: targets.cdn.serviceId is set twice (first on line 6)`,
+      `${twice} line 8: approvers is set twice (first on line 2)`,
+    ]);
   });
 
-  it('refuses a target named after a word /rollback reads itself, or not a name at all, and says which', () => {
+  it("refuses a target named after one of /rollback's own words, saying it is reserved and which words are", () => {
     const named = (name: string) =>
       file(
-        `target-${name}.yml`,
+        `target-${name.replace(/\W/g, '_')}.yml`,
         `incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  ${name}:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n`,
       );
-    for (const name of ['status', 'freeze', 'unfreeze', 'gate']) {
+    for (const name of RESERVED_TARGET_NAMES) {
       const path = named(name);
       expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
-        `${path}: targets.${name}: is a word /rollback reads itself (help, list, targets, status, history, freeze, unfreeze, gate): pick another target name`,
+        `${path}: targets.${name}: "${name}" is a reserved word (/rollback ${name}); reserved: help, list, targets, status, history, freeze, unfreeze, gate`,
       ]);
     }
-    const path = named('Cdn');
-    expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
-      `${path}: targets.Cdn: target names are lower-case letters, digits, ".", "_" or "-" (at most 63)`,
-    ]);
+  });
+
+  it('refuses a target name that is not lower-case letters, digits, ".", "_" and "-", suggesting one that is', () => {
+    const named = (name: string) =>
+      file(
+        `target-${name.replace(/\W/g, '_')}.yml`,
+        `incidentChannel: C1INC\napprovers: [U1APPROVER]\ntargets:\n  ${name}:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n`,
+      );
+    const cases = [
+      ['CDN', 'target names are lower-case letters, digits, ".", "_" and "-" (e.g. cdn)'],
+      ['"My CDN"', 'target names are lower-case letters, digits, ".", "_" and "-" (e.g. my-cdn)', 'My CDN'],
+      ['STATUS', 'target names are lower-case letters, digits, ".", "_" and "-"'],
+      [`a${'b'.repeat(63)}`, `target names are at most 63 characters (e.g. a${'b'.repeat(62)})`],
+    ];
+    for (const [written, message, name = written] of cases) {
+      const path = named(written ?? '');
+      expect(problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: path }))).toEqual([
+        `${path}: targets.${name}: ${message}`,
+      ]);
+    }
   });
 
   it('refuses a bad duration and bad approver ids', () => {
