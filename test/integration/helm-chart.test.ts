@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/load-config.js';
 import { kubeBinaries } from '../support/kube-binaries.js';
+import { grantsOf, type RbacRule, readmeRbacRules } from '../support/readme-rbac.js';
 
 /**
  * charts/rapid-rollback with the real helm (`helm lint --strict`, `helm template`) over each values file in its
@@ -61,11 +62,6 @@ const MODELS: Record<string, Model> = {
 /** prometheus-operator's CRD, which kubernetes-models does not have: checked by what it must select instead. */
 const POD_MONITOR = 'monitoring.coreos.com/v1/PodMonitor';
 
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
 interface Container {
   name: string;
   args?: string[];
@@ -133,30 +129,6 @@ async function valuesOf(file: string): Promise<(key: string) => unknown> {
   const at = (root: unknown, key: string) =>
     key.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], root);
   return (key) => at(own, key) ?? at(defaults, key);
-}
-
-/** group|resource|verb for every grant in the rules. */
-function grants(rules: Rule[]): string[] {
-  const out = rules.flatMap((r) =>
-    r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g}|${res}|${v}`))),
-  );
-  return [...new Set(out)].sort();
-}
-
-/** The RBAC table under README.md's "Kubernetes (the Helm chart)": API group | resource | verbs | why. */
-async function readmeRules(): Promise<Rule[]> {
-  const readme = await readFile('README.md', 'utf8');
-  const section = readme.split(/^### Kubernetes \(the Helm chart\)$/m)[1]?.split(/^##+ /m)[0] ?? '';
-  const rows = section.split('\n').filter((line) => /^\| *(`[^`]*`|\(core\)) *\|/.test(line));
-  const cell = (text: string) => text.replace(/`/g, '').trim();
-  return rows.map((row) => {
-    const [group = '', resource = '', verbs = ''] = row.split('|').slice(1, 4);
-    return {
-      apiGroups: [cell(group) === '(core)' ? '' : cell(group)],
-      resources: [cell(resource)],
-      verbs: verbs.split(',').map(cell),
-    };
-  });
 }
 
 function deployments(objects: KubeObject[]): DeploymentObject[] {
@@ -264,7 +236,7 @@ describe.each(VALUES_FILES)('the chart with ci/%s', (file) => {
   it("grants exactly README's RBAC table (and the values' extra rules) where it says, and nothing for Fastly only", async () => {
     const scope = value('rbac.scope');
     const roles = objects.filter((o) => o.kind === 'Role' || o.kind === 'ClusterRole') as (KubeObject & {
-      rules: Rule[];
+      rules: RbacRule[];
     })[];
     const bindings = objects.filter(
       (o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding',
@@ -285,10 +257,13 @@ describe.each(VALUES_FILES)('the chart with ci/%s', (file) => {
       return;
     }
     expect(account.automountServiceAccountToken).toBe(true);
-    const expected = grants([...(await readmeRules()), ...((value('rbac.extraRules') as Rule[] | undefined) ?? [])]);
+    const expected = grantsOf([
+      ...(await readmeRbacRules()),
+      ...((value('rbac.extraRules') as RbacRule[] | undefined) ?? []),
+    ]);
     expect(expected.length).toBeGreaterThan(10);
     for (const role of roles)
-      expect(grants(role.rules), `${role.kind} in ${role.metadata.namespace ?? 'the cluster'}`).toEqual(expected);
+      expect(grantsOf(role.rules), `${role.kind} in ${role.metadata.namespace ?? 'the cluster'}`).toEqual(expected);
     const listed = value('rbac.namespaces') as string[];
     const namespaces = scope === 'cluster' ? [undefined] : listed.length > 0 ? listed : [NAMESPACE];
     expect(roles.map((r) => [r.kind, r.metadata.namespace])).toEqual(
