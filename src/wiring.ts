@@ -49,7 +49,7 @@ export interface Running {
 }
 
 /** One driver per target; only the providers rollback.yml names are loaded (the Kubernetes client is ~60 MiB). */
-export async function createDrivers(config: Config, log: Logger): Promise<Map<string, RollbackDriver>> {
+export async function createDrivers(config: Omit<Config, 'slack'>, log: Logger): Promise<Map<string, RollbackDriver>> {
   const map = new Map<string, RollbackDriver>();
   for (const target of config.targets) map.set(target.name, await createDriver(target, config.driverEnvironment, log));
   return map;
@@ -132,7 +132,7 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
 }
 
 /** Revert branches for the targets that have `git:` settings; none when no target has. */
-function createSymmetry(config: Config): SymmetryRestorer | undefined {
+function createSymmetry(config: Omit<Config, 'slack'>): SymmetryRestorer | undefined {
   const settings = new Map<string, GitSettings>();
   for (const target of config.targets) {
     const git = (target.settings as { git?: GitSettings }).git;
@@ -160,7 +160,7 @@ export interface WorkerDeps {
 
 /** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
 export async function startWorker(
-  config: Config,
+  config: Omit<Config, 'slack'>,
   deps: WorkerDeps,
 ): Promise<{ worker: Worker; close(): Promise<void> }> {
   const { store, drivers, client, log } = deps;
@@ -218,7 +218,7 @@ export interface Core {
  * `directory` decides who may approve (Slack user groups, or fewer when Slack is down).
  */
 export async function buildCore(
-  config: Config,
+  config: Omit<Config, 'slack'>,
   log: Logger,
   options: { prefix?: string | undefined; directory: ApproverDirectory; notes?: ThreadNotes | undefined },
 ): Promise<Core> {

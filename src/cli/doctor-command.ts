@@ -1,4 +1,4 @@
-import { type Config, ConfigError } from '../config/load-config.js';
+import { type CliConfig, ConfigError } from '../config/load-config.js';
 import { describeApprovers } from '../core/approval.js';
 import { toRollbackError } from '../core/errors.js';
 import { drivers } from '../drivers/registry.js';
@@ -58,7 +58,12 @@ async function checkRedis(url: string, prefix: string | undefined, log: Logger):
 
 function checkSlackToken(access: SlackAccess | undefined, apiUrl: string | undefined): Check {
   if (!access)
-    return { check: 'Slack token', status: 'skipped', detail: 'not checked: SLACK_BOT_TOKEN is not set (see config)' };
+    return {
+      check: 'Slack token',
+      status: 'failed',
+      detail: 'SLACK_BOT_TOKEN is not set',
+      fix: 'The bot needs it to start (the CLI works without it, but tells nobody in Slack): create the Slack app from manifest.yml, install it, and copy its Bot User OAuth Token (xoxb-…) into SLACK_BOT_TOKEN.',
+    };
   if (access.reachable)
     return ok(
       'Slack token',
@@ -75,7 +80,7 @@ function checkSlackToken(access: SlackAccess | undefined, apiUrl: string | undef
   };
 }
 
-async function checkChannel(config: Config | undefined, access: SlackAccess | undefined): Promise<Check> {
+async function checkChannel(config: CliConfig | undefined, access: SlackAccess | undefined): Promise<Check> {
   const check = 'incident channel';
   if (!config) return { check, status: 'skipped', detail: 'not checked: the configuration does not load' };
   const channel = config.rules.incidentChannel;
@@ -140,7 +145,7 @@ async function checkChannel(config: Config | undefined, access: SlackAccess | un
   }
 }
 
-async function checkTarget(config: Config, name: string, kind: string, log: Logger): Promise<Check> {
+async function checkTarget(config: CliConfig, name: string, kind: string, log: Logger): Promise<Check> {
   const check = `${name} (${kind})`;
   try {
     const live = await (await createTargetDriver(config, name, log)).live(driverContext(log, 10_000));
@@ -157,7 +162,7 @@ async function checkTarget(config: Config, name: string, kind: string, log: Logg
  * What each provider's descriptor asks doctor to check besides its targets (DriverModule.doctorChecks), each
  * check once, for the targets of every kind that names it.
  */
-async function providerChecks(config: Config): Promise<Check[]> {
+async function providerChecks(config: CliConfig): Promise<Check[]> {
   const all = [...new Set(drivers.flatMap((driver) => driver.doctorChecks ?? []))];
   const findings = await Promise.all(
     all.map((check) => {
@@ -175,7 +180,7 @@ async function providerChecks(config: Config): Promise<Check[]> {
 export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
   const log = cliLogger(ctx.env);
   const checks: Check[] = [];
-  let config: Config | undefined;
+  let config: CliConfig | undefined;
   try {
     config = loadCliConfig(ctx);
     checks.push(

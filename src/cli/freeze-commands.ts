@@ -1,4 +1,4 @@
-import type { Config } from '../config/load-config.js';
+import type { CliConfig } from '../config/load-config.js';
 import { checkApprover } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
 import type { FreezeService } from '../core/freeze-service.js';
@@ -85,7 +85,7 @@ export async function unfreezeCommand(ctx: CliContext, target: string, options: 
 async function unfreezeWith(
   ctx: CliContext,
   freezes: FreezeService,
-  config: Config,
+  config: CliConfig,
   directory: CliApproverDirectory,
   target: string,
   options: UnfreezeOptions,

@@ -239,11 +239,25 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    // Help and --version end with 0; a usage error (commander has printed it) with 2.
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    throw error;
+    if (!(error instanceof CommanderError)) throw error;
+    // Help and --version end with 0; a usage error (commander has printed it on stderr) with 2.
+    if (error.exitCode === 0) return EXIT.ok;
+    // A script that asked for --json reads stdout: it gets the error as the one JSON document there.
+    const json = Boolean(program.opts<{ json?: boolean }>().json) || argv.slice(2).includes('--json');
+    new Output(json).document(usageErrorDocument(error));
+    return EXIT.usage;
   }
   return exitCode;
+}
+
+/** Commander's "error: unknown command 'rollbak'\n(Did you mean rollback?)" as the --json error document. */
+function usageErrorDocument(error: CommanderError) {
+  const message = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+  return {
+    ok: false,
+    exitCode: EXIT.usage,
+    error: { code: 'USAGE', message, hint: 'rapid-rollback --help lists the commands; <command> --help its flags.' },
+  };
 }
 
 const code = await main(process.argv);

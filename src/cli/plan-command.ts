@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/load-config.js';
+import type { CliConfig } from '../config/load-config.js';
 import { RollbackError } from '../core/errors.js';
 import { isAt } from '../core/executor.js';
 import { closestName } from '../core/names.js';
@@ -12,7 +12,7 @@ import { planLines } from './format.js';
 import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setup.js';
 
 /** The target's driver alone, so that one broken target does not stop a plan of another; only its provider is loaded. */
-export async function createTargetDriver(config: Config, target: string, log: Logger): Promise<RollbackDriver> {
+export async function createTargetDriver(config: CliConfig, target: string, log: Logger): Promise<RollbackDriver> {
   const entry = config.targets.find((t) => t.name === target);
   if (!entry) {
     const names = config.targets.map((t) => t.name);

@@ -1,4 +1,4 @@
-import type { Config } from '../config/load-config.js';
+import type { CliConfig } from '../config/load-config.js';
 import type { ApproverDirectory } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
 import { renderIncidentRecord } from '../core/incident-record.js';
@@ -25,8 +25,8 @@ export interface CorePorts {
  */
 export async function withCore<T>(
   ctx: CliContext,
-  work: (core: Core, config: Config) => Promise<T>,
-  ports?: (config: Config, log: Logger) => CorePorts,
+  work: (core: Core, config: CliConfig) => Promise<T>,
+  ports?: (config: CliConfig, log: Logger) => CorePorts,
 ): Promise<T> {
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
@@ -51,11 +51,21 @@ export function statusCommand(ctx: CliContext): Promise<ExitCode> {
     const statuses = await core.service.queries.status();
     ctx.out.line('Rollback targets');
     for (const line of statusLines(statuses)) ctx.out.line(line);
+    // A status with a target left unread is not a clean answer: a script must not read it as "all is well".
+    const unreadable = statuses.filter((s) => s.error !== undefined).map((s) => s.name);
+    const exitCode = unreadable.length > 0 ? EXIT.unreachable : EXIT.ok;
+    if (unreadable.length > 0) {
+      ctx.out.note(
+        `⚠️ Could not read the live version of ${unreadable.join(', ')} (above): \`rapid-rollback doctor\` says what to fix.`,
+      );
+    }
     ctx.out.document({
-      ok: true,
+      ok: exitCode === EXIT.ok,
+      exitCode,
+      unreadable,
       targets: statuses.map((s) => ({ ...s, frozen: s.frozen ? frozenJson(s.frozen) : undefined })),
     });
-    return EXIT.ok;
+    return exitCode;
   });
 }
 

@@ -1,4 +1,5 @@
-import type { Config } from '../config/load-config.js';
+import { WebClient } from '@slack/web-api';
+import type { CliConfig } from '../config/load-config.js';
 import { checkApprover } from '../core/approval.js';
 import { isRollbackError, RollbackError } from '../core/errors.js';
 import type { Notifier } from '../core/ports/notifier.js';
@@ -72,7 +73,7 @@ export async function rollbackCommand(ctx: CliContext, target: string, options: 
 async function requestAndApprove(
   ctx: CliContext,
   core: Core,
-  config: Config,
+  config: CliConfig,
   directory: CliApproverDirectory,
   target: string,
   options: RollbackOptions,
@@ -129,7 +130,7 @@ async function requestAndApprove(
 async function queueAndFollow(
   ctx: CliContext,
   core: Core,
-  config: Config,
+  config: CliConfig,
   log: Logger,
   request: RollbackRequest,
   slack: SlackAccess,
@@ -155,7 +156,11 @@ async function queueAndFollow(
     );
   } else {
     slackProblem = slack.problem;
-    const why = /refused the bot token/.test(slack.problem) ? 'Slack cannot be used' : 'Slack was unreachable';
+    const why = slack.unset
+      ? 'Slack was not told'
+      : /refused the bot token/.test(slack.problem)
+        ? 'Slack cannot be used'
+        : 'Slack was unreachable';
     out.line(
       `⚠️ ${why} (${slack.problem}): no notice in #${channel}, no thread. Tell the incident channel yourself when you can; the record is kept in Redis.`,
     );
@@ -190,7 +195,7 @@ async function queueAndFollow(
 export async function runHereAndFollow(
   ctx: CliContext,
   core: Core,
-  config: Config,
+  config: CliConfig,
   log: Logger,
   request: RollbackRequest,
   base: Record<string, unknown>,
@@ -200,7 +205,8 @@ export async function runHereAndFollow(
     store: core.store,
     freezes: core.freezes,
     drivers: core.drivers,
-    client: createSlackClient(config.slack, log),
+    // Without a token the CLI posts no notice, so its request has no thread for this client to write in.
+    client: config.slack ? createSlackClient(config.slack, log) : new WebClient(),
     log,
     bullPrefix: core.bullPrefix,
     flushTimeoutMs: 10_000,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
-import { type Config, loadConfig } from '../config/load-config.js';
+import { type CliConfig, loadConfig } from '../config/load-config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Output } from './output.js';
 
@@ -17,9 +17,12 @@ export function readDotEnv(): void {
   if (existsSync('.env')) process.loadEnvFile('.env');
 }
 
-/** The worker's view of the configuration: the CLI never serves HTTP, so no signing secret is needed. */
-export function loadCliConfig(ctx: CliContext): Config {
-  return loadConfig(ctx.env, { mode: 'worker', file: ctx.configFile });
+/**
+ * The worker's view of the configuration: the CLI never serves HTTP, so no signing secret is needed, and it works
+ * without SLACK_BOT_TOKEN (Slack may be down, or not set up yet): each command says what Slack was not told.
+ */
+export function loadCliConfig(ctx: CliContext): CliConfig {
+  return loadConfig(ctx.env, { mode: 'worker', file: ctx.configFile, slack: 'optional' });
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];

@@ -9,15 +9,14 @@ import { slackError } from '../slack/post-to-channel.js';
 import { slackLogger } from '../slack/slack-logger.js';
 import { slackThreadNotes } from '../slack/thread-notes.js';
 
+/** What the CLI needs of the Slack settings: the bot token, and the API's URL in tests. */
+type SlackSettings = { botToken: string; apiUrl?: string | undefined };
+
 /**
  * A client that gives up fast: when Slack itself is down, a break-glass rollback must not wait for
  * the bot's patient retries before it can start.
  */
-function quickSlackClient(
-  settings: { botToken: string; apiUrl?: string | undefined },
-  log: Logger,
-  timeoutMs: number,
-): WebClient {
+function quickSlackClient(settings: SlackSettings, log: Logger, timeoutMs: number): WebClient {
   return new WebClient(settings.botToken, {
     slackApiUrl: settings.apiUrl,
     logger: slackLogger(log, 'slack', LogLevel.WARN),
@@ -29,7 +28,10 @@ function quickSlackClient(
 
 export type SlackAccess =
   | { reachable: true; client: WebClient; team: string; bot: string; botUserId: string | undefined }
-  | { reachable: false; problem: string };
+  /** `unset`: there is no SLACK_BOT_TOKEN, so Slack was not asked. */
+  | { reachable: false; problem: string; unset?: true };
+
+const NO_TOKEN: SlackAccess = { reachable: false, problem: 'SLACK_BOT_TOKEN is not set', unset: true };
 
 const TOKEN_ERRORS = [
   'invalid_auth',
@@ -52,12 +54,13 @@ function describeSlackFailure(error: unknown, apiUrl: string | undefined, timeou
   return `Slack did not answer at ${apiUrl ?? 'https://slack.com/api/'} (${reason})`;
 }
 
-/** One `auth.test` with a short timeout: is Slack there, and does it take our token? */
+/** One `auth.test` with a short timeout: is Slack there, and does it take our token? (No token: not usable.) */
 export async function probeSlack(
-  settings: { botToken: string; apiUrl?: string | undefined },
+  settings: SlackSettings | undefined,
   log: Logger,
   timeoutMs = 3_000,
 ): Promise<SlackAccess> {
+  if (!settings) return NO_TOKEN;
   const client = quickSlackClient(settings, log, timeoutMs);
   try {
     const auth = await client.auth.test();
@@ -74,11 +77,12 @@ export async function probeSlack(
  * most answers post nothing.
  */
 export function quickThreadNotes(
-  settings: { botToken: string; apiUrl?: string | undefined },
+  settings: SlackSettings | undefined,
   incidentChannel: string,
   log: Logger,
   timeoutMs = 3_000,
-): ThreadNotes {
+): ThreadNotes | undefined {
+  if (!settings) return undefined;
   return slackThreadNotes(quickSlackClient(settings, log, timeoutMs), incidentChannel, log);
 }
 

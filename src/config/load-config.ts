@@ -39,6 +39,17 @@ export interface Config {
   driverEnvironment: DriverEnvironment;
 }
 
+/**
+ * The break-glass CLI's configuration: without SLACK_BOT_TOKEN it still works (the CLI is for when Slack is down,
+ * and a pipeline's gate needs no Slack app), and says what Slack was not told.
+ */
+export type CliConfig = Omit<Config, 'slack'> & { slack: Config['slack'] | undefined };
+
+interface LoadOptions {
+  mode?: Mode;
+  file?: string | undefined;
+}
+
 export class ConfigError extends RollbackError {
   constructor(readonly problems: string[]) {
     super('CONFIG_INVALID', problems.join('\n'));
@@ -57,13 +68,23 @@ function describeIssues(prefix: string, error: z.ZodError, base: readonly string
  * Reads the environment and rollback.yml once, at start-up, and fails fast with one line per problem
  * that names the setting and says how to fix it.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode?: Mode; file?: string } = {}): Config {
+export function loadConfig(env?: NodeJS.ProcessEnv, options?: LoadOptions & { slack?: 'required' }): Config;
+/** `slack: 'optional'`: SLACK_BOT_TOKEN may be unset (the CLI); `slack` is then undefined. */
+export function loadConfig(env: NodeJS.ProcessEnv, options: LoadOptions & { slack: 'optional' }): CliConfig;
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  options: LoadOptions & { slack?: 'required' | 'optional' } = {},
+): CliConfig {
   const mode = options.mode ?? 'all';
   // An empty value (`SLACK_APP_TOKEN=` in a .env file) means "not set", as people expect.
   const present = Object.fromEntries(
     Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
   );
-  const parsedEnv = envSchema.safeParse(present);
+  const schema =
+    options.slack === 'optional'
+      ? envSchema.extend({ SLACK_BOT_TOKEN: envSchema.shape.SLACK_BOT_TOKEN.optional() })
+      : envSchema;
+  const parsedEnv = schema.safeParse(present);
   // Report every problem at once: at 3 a.m. nobody wants to fix one line, restart, and find the next.
   const problems = parsedEnv.success ? [] : describeIssues('', parsedEnv.error);
   const socketMode = Boolean(present.SLACK_APP_TOKEN);
@@ -94,14 +115,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { mode
 
   return {
     mode,
-    slack: {
-      botToken: e.SLACK_BOT_TOKEN,
-      signingSecret: e.SLACK_SIGNING_SECRET,
-      appToken: e.SLACK_APP_TOKEN,
-      apiUrl: e.SLACK_API_URL,
-      socketMode,
-      port: e.PORT,
-    },
+    slack:
+      e.SLACK_BOT_TOKEN === undefined
+        ? undefined
+        : {
+            botToken: e.SLACK_BOT_TOKEN,
+            signingSecret: e.SLACK_SIGNING_SECRET,
+            appToken: e.SLACK_APP_TOKEN,
+            apiUrl: e.SLACK_API_URL,
+            socketMode,
+            port: e.PORT,
+          },
     apiToken: e.API_TOKEN,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,

@@ -17,6 +17,7 @@ import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
 import type { Logger } from '../../log.js';
 import { withRetries } from '../shared/backoff.js';
+import { assertKubeconfigExists } from './kubeconfig-file.js';
 import {
   classify,
   failuresText,
@@ -63,6 +64,7 @@ export type Exchange<T> = { ok: true; value: T } | { ok: false; failure: KubeFai
 
 /** Loads credentials the way kubectl does: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
 export function loadKubeConfig(context?: string, file?: string): KubeConfig {
+  assertKubeconfigExists(file);
   const kc = new KubeConfig();
   if (file) kc.loadFromFile(file);
   else kc.loadFromDefault();
