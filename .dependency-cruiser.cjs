@@ -17,14 +17,14 @@ module.exports = {
         'core owns the rollback and defines its ports (core/ports/); front ends, adapters, drivers and the helpers they use plug into it, never the other way.',
       severity: 'error',
       from: { path: '^src/core/' },
-      to: { path: '^src/(slack|cli|http|queue|store|drivers|git|verify)/' },
+      to: { path: '^src/(slack|cli|http|queue|store|drivers|git|verify|metrics)/' },
     },
     {
       name: 'drivers-import-no-front-end-or-adapter',
       comment: 'a driver never calls Slack, BullMQ, Redis or the CLI: it implements core/ports/driver.ts and returns facts.',
       severity: 'error',
       from: { path: '^src/drivers/' },
-      to: { path: '^src/(slack|cli|http|queue|store)/' },
+      to: { path: '^src/(slack|cli|http|queue|store|metrics)/' },
     },
     {
       name: 'provider-imports-no-other-provider',
@@ -57,7 +57,7 @@ module.exports = {
         'Slack and the CLI render what core returns; Redis and BullMQ stay behind the ports (store/ and queue/ turn their own failures into coded errors; wiring.ts builds them).',
       severity: 'error',
       from: { path: '^src/(slack|cli|http)/' },
-      to: { path: '^src/(store|queue)/' },
+      to: { path: '^src/(store|queue|metrics)/' },
     },
     {
       name: 'no-circular',

@@ -16,17 +16,22 @@ import { createDriver } from './drivers/registry.js';
 import type { GitSettings } from './git/schema.js';
 import { GitSymmetry } from './git/symmetry.js';
 import { apiRoutes } from './http/api-routes.js';
+import { healthRoutes } from './http/health-routes.js';
+import { serveRoutes } from './http/route-server.js';
 import type { Logger } from './log.js';
+import { BotMetrics, REQUESTS_WINDOW_MS } from './metrics/bot-metrics.js';
+import { type Readiness, redisReadiness, workerReadiness } from './metrics/readiness.js';
 import { startDriftWatch } from './queue/drift-schedule.js';
 import { dedicatedQueueName } from './queue/job-schema.js';
 import { RollbackQueue } from './queue/rollback-queue.js';
 import { startRollbackWorker } from './queue/rollback-worker.js';
-import { createSlackApp, createSlackClient } from './slack/app.js';
+import { createSlackApp, createSlackClient, type SlackSettings } from './slack/app.js';
 import { SlackApproverDirectory } from './slack/approver-directory.js';
 import { DeferredReporter, waitForThread } from './slack/deferred-reporter.js';
 import { redisSeenSignatures } from './slack/replay-guard.js';
 import { slackThreadNotes } from './slack/thread-notes.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
+import { checkSlackToken } from './slack/token-check.js';
 import { RedisFreezeStore } from './store/redis-freeze-store.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
@@ -43,8 +48,11 @@ export interface RunOptions {
 }
 
 export interface Running {
-  /** The port of the HTTP server (whenever the app runs: Slack events in HTTP mode, the HTTP API in both modes). */
-  port: number | undefined;
+  /**
+   * The port of the HTTP server: health and metrics in every mode; Slack events in HTTP mode and the HTTP API
+   * wherever the app runs.
+   */
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -73,14 +81,40 @@ export async function connectRedis(url: string, options: RedisOptions, log: Logg
 }
 
 /** Starts the Slack app, the worker, or both, on one Redis. */
-export async function run(config: Config, log: Logger, options: RunOptions = {}): Promise<Running> {
-  const client = createSlackClient(config.slack, log);
+export async function run(given: Config, log: Logger, options: RunOptions = {}): Promise<Running> {
+  // Every Slack and provider call is counted for GET /metrics.
+  const metrics = new BotMetrics(log);
+  const config: Config = {
+    ...given,
+    driverEnvironment: { ...given.driverEnvironment, observeCall: (call) => metrics.providerCall(call) },
+  };
+  const slack: SlackSettings = {
+    ...config.slack,
+    observeCall: (method, status) => metrics.slackCall(method, status),
+  };
+  const client = createSlackClient(slack, log);
+  const slackToken = checkSlackToken(client, log);
   const core = await buildCore(config, log, {
     prefix: options.prefix,
     directory: new SlackApproverDirectory(client, log),
     notes: slackThreadNotes(client, config.rules.incidentChannel, log),
   });
-  const closers: Array<() => Promise<unknown>> = [];
+  const closers: Array<() => Promise<unknown>> = [async () => slackToken.stop()];
+  const readiness: Array<() => Readiness | Promise<Readiness>> = [
+    () => redisReadiness(core.redis),
+    () => ({ check: 'slack', ...slackToken.state() }),
+  ];
+  metrics.watch({
+    requestsByState: () => core.store.countByState(Date.now() - REQUESTS_WINDOW_MS),
+    queueJobs: () => core.queue.jobCounts(),
+    freezes: () =>
+      Promise.all(
+        config.targets.map(async (t) => ({
+          target: t.name,
+          frozen: (await core.freezes.current(t.name)) !== undefined,
+        })),
+      ),
+  });
 
   if (config.mode !== 'app') {
     // The worker's store waits out a Redis outage (commands queue until Redis is back), so a rollback Fastly
@@ -97,7 +131,9 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
       concurrency: options.workerConcurrency ?? config.workerConcurrency,
       symmetry: core.symmetry,
       lockMs: options.workerLockMs,
+      metrics,
     });
+    readiness.push(() => workerReadiness(worker.worker, worker.connection));
     closers.push(worker.close, async () => storeRedis.disconnect());
     // While a target is frozen, its live version is read again every driftCheckEvery (BullMQ job schedulers).
     const drift = await startDriftWatch({
@@ -110,10 +146,22 @@ export async function run(config: Config, log: Logger, options: RunOptions = {})
     closers.unshift(drift.close);
   }
 
-  let port: number | undefined;
-  if (config.mode !== 'worker') {
-    const slackApp = createSlackApp(config.slack, core.service, log, {
-      routes: apiRoutes({ token: config.apiToken }, core.service.gate, log),
+  const health = healthRoutes(
+    {
+      readiness: () => Promise.all(readiness.map((check) => check())),
+      metrics: { token: config.metricsToken, render: () => metrics.render() },
+    },
+    log,
+  );
+  let port: number;
+  if (config.mode === 'worker') {
+    // No Slack receiver here, yet the probes and Prometheus need PORT.
+    const server = await serveRoutes(health, config.slack.port);
+    port = server.port;
+    closers.push(server.close);
+  } else {
+    const slackApp = createSlackApp(slack, core.service, log, {
+      routes: [...health, ...apiRoutes({ token: config.apiToken }, core.service.gate, log)],
       pickupWarningMs: options.pickupWarningMs,
       seenSignatures: redisSeenSignatures(core.redis, options.prefix ?? config.redisPrefix),
     });
@@ -156,14 +204,17 @@ export interface WorkerDeps {
   lockMs?: number | undefined;
   /** The CLI's worker: only this request's job, from its dedicated queue. */
   onlyRequest?: string | undefined;
+  /** The bot's metrics: each rollback's end and its first provider call. */
+  metrics?: BotMetrics | undefined;
 }
 
 /** A worker as the bot runs it: each job reports in its Slack thread, or in the log when it has none. */
 export async function startWorker(
   config: Omit<Config, 'slack'>,
   deps: WorkerDeps,
-): Promise<{ worker: Worker; close(): Promise<void> }> {
-  const { store, drivers, client, log } = deps;
+): Promise<{ worker: Worker; connection: Redis; close(): Promise<void> }> {
+  const { store, drivers, client, log, metrics } = deps;
+  const kindOf = (target: string) => drivers.get(target)?.kind ?? 'unknown';
   const workerRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
   const worker = startRollbackWorker({
     connection: workerRedis,
@@ -176,22 +227,29 @@ export async function startWorker(
     freezes: deps.freezes,
     driverOfTarget: (target) => drivers.get(target),
     queueName: deps.onlyRequest === undefined ? undefined : dedicatedQueueName(deps.onlyRequest),
+    around:
+      metrics &&
+      ((job, run) => metrics.duringRollback({ approvedAt: job.approvedAt, kind: kindOf(job.plan.target) }, run)),
     reporterFor: (job, jobLog): ProgressReporter => {
       const forThread = (thread: ThreadRef | undefined) =>
         thread
           ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog)
           : logOnlyReporter(jobLog);
-      if (job.thread || !job.threadPending) return forThread(job.thread);
       // Queued before Slack took the notice (an approval queues at once): the steps wait for its thread, not the rollback.
-      return new DeferredReporter(
-        waitForThread(() => store.thread(job.requestId), 10 * 60_000),
-        forThread,
-      );
+      const reporter =
+        job.thread || !job.threadPending
+          ? forThread(job.thread)
+          : new DeferredReporter(
+              waitForThread(() => store.thread(job.requestId), 10 * 60_000),
+              forThread,
+            );
+      return metrics ? meteredReporter(reporter, metrics, kindOf(job.plan.target)) : reporter;
     },
     log,
   });
   return {
     worker,
+    connection: workerRedis,
     async close() {
       await worker.close();
       workerRedis.disconnect();
@@ -255,6 +313,24 @@ export async function buildCore(
       await queue.close().catch((err: unknown) => log.warn({ err }, 'error while closing the queue'));
       redis.disconnect();
     },
+  };
+}
+
+/** Counts each rollback's end (rollbacks_total, approve → verified) as it is reported. */
+function meteredReporter(reporter: ProgressReporter, metrics: BotMetrics, kind: string): ProgressReporter {
+  return {
+    report: (step) => reporter.report(step),
+    finish(result) {
+      metrics.rollbackEnded({
+        target: result.job.plan.target,
+        kind,
+        outcome: result.outcome.status,
+        sinceApprovalMs: result.sinceApprovalMs,
+      });
+      reporter.finish(result);
+    },
+    flush: () => reporter.flush(),
+    ...(reporter.announced ? { announced: () => reporter.announced?.() ?? Promise.resolve() } : {}),
   };
 }
 

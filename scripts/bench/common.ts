@@ -181,7 +181,8 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
   const nodeArgs = profileDir
     ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.mode}-${Date.now()}.cpuprofile`]
     : [];
-  const port = options.mode === 'worker' ? undefined : await freePort();
+  // Workers serve their probes and metrics on PORT too; 0 picks a free port for each.
+  const port = options.mode === 'worker' ? 0 : await freePort();
   const logFile = join(options.cwd, `bot-${options.mode}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);
   const out = openSync(logFile, 'a');
   // Its own working directory: no stray .env or rollback.yml is read, caches stay in the temp dir.
@@ -192,7 +193,7 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
       HOME: process.env.HOME ?? tmpdir(),
       LOG_LEVEL: 'info',
       REDIS_URL,
-      ...(port === undefined ? {} : { PORT: String(port) }),
+      PORT: String(port),
       SLACK_BOT_TOKEN: options.slack.botToken,
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_API_URL: options.slack.apiUrl,
@@ -213,7 +214,7 @@ export async function startBot(options: BotOptions): Promise<BotProcess> {
       .map((line) => line.slice(0, 400));
   let exited: number | null | undefined;
   child.once('exit', (code) => (exited = code));
-  const eventsUrl = port === undefined ? undefined : `http://127.0.0.1:${port}/slack/events`;
+  const eventsUrl = options.mode === 'worker' ? undefined : `http://127.0.0.1:${port}/slack/events`;
   const bot: BotProcess = {
     pid: child.pid ?? -1,
     mode: options.mode,

@@ -37,6 +37,14 @@ export const envSchema = z.object({
     .min(24, 'must be at least 24 characters: a long random secret, e.g. `openssl rand -hex 32`')
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent as `Authorization: Bearer <token>`)')
     .optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters: a random secret, e.g. `openssl rand -hex 24`')
+    .regex(
+      /^[\x21-\x7e]+$/,
+      'must be printable ASCII without spaces (Prometheus sends it as `Authorization: Bearer <token>`)',
+    )
+    .optional(),
   FASTLY_API_TOKEN: z.string().min(1).optional(),
   FASTLY_API_URL: z.url({ error: 'must be a URL such as https://api.fastly.com' }).default('https://api.fastly.com'),
   KUBECONFIG: z.string().min(1).optional(),

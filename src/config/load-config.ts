@@ -25,6 +25,8 @@ export interface Config {
   };
   /** API_TOKEN: the bearer token of the HTTP API (the deploy gate); unset, the API is off. */
   apiToken: string | undefined;
+  /** METRICS_TOKEN: when set, GET /metrics needs it as a bearer token; unset, /metrics is open like the probes. */
+  metricsToken: string | undefined;
   redisUrl: string;
   /** Starts every Redis key, BullMQ's too, so several bots can share one Redis. */
   redisPrefix: string;
@@ -127,6 +129,7 @@ export function loadConfig(
             port: e.PORT,
           },
     apiToken: e.API_TOKEN,
+    metricsToken: e.METRICS_TOKEN,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     gitCacheDir: resolve(e.GIT_CACHE_DIR),

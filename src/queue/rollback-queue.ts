@@ -50,6 +50,11 @@ export class RollbackQueue implements JobQueue {
     }
   }
 
+  /** The shared queue's jobs by state, for the metrics. */
+  async jobCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+  }
+
   async enqueue(job: RollbackJobData, options: { dedicated?: boolean } = {}): Promise<void> {
     const data = rollbackJobSchema.parse(job);
     if (!options.dedicated) {

@@ -17,6 +17,8 @@ export interface SlackSettings {
   apiUrl?: string | undefined;
   socketMode: boolean;
   port: number;
+  /** Told of every Web API call (each retry too): its method and HTTP status, undefined when nothing answered. */
+  observeCall?: ((method: string, status: number | undefined) => void) | undefined;
 }
 
 /**
@@ -24,16 +26,36 @@ export interface SlackSettings {
  * (after a 429 the client first waits Slack's Retry-After). The library's default, ten retries over about
  * half an hour with 1 s to minutes between them, kept the notice 21 s behind four 429s of 1 s.
  */
-function clientOptions(settings: Pick<SlackSettings, 'apiUrl'>) {
+function clientOptions(settings: Pick<SlackSettings, 'apiUrl' | 'observeCall'>) {
   return {
     slackApiUrl: settings.apiUrl,
     timeout: 10_000,
     retryConfig: { retries: 5, factor: 2, minTimeout: 200, maxTimeout: 5_000 },
+    ...(settings.observeCall ? { fetch: observedFetch(settings.observeCall) } : {}),
+  };
+}
+
+/** The platform's fetch, telling `observe` the Web API method (the URL's last segment) and the HTTP status. */
+function observedFetch(observe: NonNullable<SlackSettings['observeCall']>): typeof fetch {
+  return async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    const method = new URL(url).pathname.split('/').pop() || 'unknown';
+    try {
+      const response = await fetch(input, init);
+      observe(method, response.status);
+      return response;
+    } catch (error) {
+      observe(method, undefined);
+      throw error;
+    }
   };
 }
 
 /** A Web API client for the bot token; the worker uses one too, to write in threads. */
-export function createSlackClient(settings: Pick<SlackSettings, 'botToken' | 'apiUrl'>, log: Logger): WebClient {
+export function createSlackClient(
+  settings: Pick<SlackSettings, 'botToken' | 'apiUrl' | 'observeCall'>,
+  log: Logger,
+): WebClient {
   return new WebClient(settings.botToken, { ...clientOptions(settings), logger: slackLogger(log, 'bolt') });
 }
 

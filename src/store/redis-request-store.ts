@@ -228,6 +228,20 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     return this.redis.zrevrange(key, 0, limit - 1);
   }
 
+  /** Requests created since `since` (epoch ms), counted by state, for the metrics: one round trip. */
+  async countByState(since: number): Promise<Record<string, number>> {
+    const ids = await this.redis.zrangebyscore(`${this.prefix}:history`, since, '+inf');
+    if (ids.length === 0) return {};
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.requestKey(id), 'state');
+    const counts: Record<string, number> = {};
+    for (const [error, state] of (await pipeline.exec()) ?? []) {
+      if (error || typeof state !== 'string') continue;
+      counts[state] = (counts[state] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   async get(id: string): Promise<RollbackRequest | undefined> {
     const hash = await this.redis.hgetall(this.requestKey(id));
     if (!hash.data) return undefined;

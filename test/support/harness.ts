@@ -29,6 +29,8 @@ export const PEOPLE = { requester: 'UREQ', approver: 'UAPP', groupMember: 'UGRP'
 export interface HarnessOptions {
   /** API_TOKEN: turns the HTTP API (the deploy gate) on. */
   apiToken?: string;
+  /** METRICS_TOKEN: GET /metrics then needs it as a bearer token. */
+  metricsToken?: string;
   /** rollback.yml's driftCheckEvery (how often a frozen target is read again), e.g. '1s'. */
   driftCheckEvery?: string;
   allowSelfApproval?: boolean;
@@ -214,6 +216,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       LOG_LEVEL: 'debug',
       GIT_CACHE_DIR: join(dir, 'git-cache'),
       ...(options.apiToken ? { API_TOKEN: options.apiToken } : {}),
+      ...(options.metricsToken ? { METRICS_TOKEN: options.metricsToken } : {}),
       ...kubeEnv,
     },
     { mode: options.mode ?? 'all' },

@@ -113,8 +113,19 @@ export interface FollowUpResult {
   revert?: RevertRef | undefined;
 }
 
+/**
+ * One call a driver made to its provider, for the operators' metrics: an HTTP status (Fastly, the Kubernetes
+ * API), helm's exit code, or no answer at all (a timeout, a refused or dropped connection).
+ */
+export type ProviderCall =
+  | { provider: string; status: number }
+  | { provider: string; exitCode: number }
+  | { provider: string; noAnswer: true };
+
 /** Process-wide settings a driver may need (tokens, endpoints), read from the environment once. */
 export interface DriverEnvironment {
+  /** Told of every call a driver makes to its provider (the bot's metrics); never blocks or throws. */
+  observeCall?: ((call: ProviderCall) => void) | undefined;
   fastly?: { token: string; baseUrl: string } | undefined;
   /** A kubeconfig file (KUBECONFIG); unset: ~/.kube/config or the in-cluster service account. */
   kubeconfig?: string | undefined;

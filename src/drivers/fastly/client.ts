@@ -31,6 +31,7 @@ import type {
 } from 'fastly';
 import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
+import type { ProviderCall } from '../../core/ports/driver.js';
 import { type Logger, silentLogger } from '../../log.js';
 import { delayBefore, type RetryDecision, withRetries } from '../shared/backoff.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
@@ -58,6 +59,8 @@ export interface FastlyClientOptions {
   log?: Logger;
   /** Injectable for tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Told of every HTTP exchange (the bot's metrics). */
+  observeCall?: ((call: ProviderCall) => void) | undefined;
 }
 
 export interface FastlyVersion {
@@ -140,6 +143,7 @@ export class FastlyClient {
   private readonly maxBackoffMs: number;
   private readonly log: Logger;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly observeCall: ((call: ProviderCall) => void) | undefined;
 
   constructor(options: FastlyClientOptions) {
     if (!options.token) {
@@ -153,6 +157,7 @@ export class FastlyClient {
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.log = options.log ?? silentLogger();
     this.sleep = options.sleep ?? abortableSleep;
+    this.observeCall = options.observeCall;
 
     const api = new fastly.ApiClient();
     api.basePath = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
@@ -280,6 +285,9 @@ export class FastlyClient {
         const started = performance.now();
         const outcome = await this.attempt(call, signal);
         const durationMs = Math.round(performance.now() - started);
+        this.observeCall?.(
+          'status' in outcome ? { provider: 'fastly', status: outcome.status } : { provider: 'fastly', noAnswer: true },
+        );
         this.log.debug(
           { method: call.method, path: call.path, status: statusOf(outcome), durationMs, attempt },
           'fastly api call',

@@ -11,7 +11,12 @@ export const fastlyDriver: DriverFactory<typeof fastlyTargetSchema> = {
   kind: 'fastly',
   create(name, target, environment, log) {
     if (!environment.fastly) throw new RollbackError('CONFIG_INVALID', 'FASTLY_API_TOKEN is not set.');
-    const client = new FastlyClient({ token: environment.fastly.token, baseUrl: environment.fastly.baseUrl, log });
+    const client = new FastlyClient({
+      token: environment.fastly.token,
+      baseUrl: environment.fastly.baseUrl,
+      log,
+      observeCall: environment.observeCall,
+    });
     return new FastlyDriver(name, target, client);
   },
 };

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { RollbackError } from '../../core/errors.js';
+import type { ProviderCall } from '../../core/ports/driver.js';
 import { explainHelmFailure, type HelmRecovery } from './helm-failure.js';
 
 export interface HelmCliOptions {
@@ -15,6 +16,8 @@ export interface HelmCliOptions {
   limitMs?: number | undefined;
   /** After a failed `helm rollback`, how to read what it did (helm-failure.ts); helm is never run twice. */
   recovery?: HelmRecovery | undefined;
+  /** Told how each helm run ended (the bot's metrics): its exit code, or none when it was stopped. */
+  observeCall?: ((call: ProviderCall) => void) | undefined;
 }
 
 /**
@@ -115,6 +118,9 @@ export function runHelm(argv: string[], options: HelmCliOptions): Promise<string
       }
     });
     child.on('close', (code) => {
+      options.observeCall?.(
+        code === null ? { provider: 'helm', noAnswer: true } : { provider: 'helm', exitCode: code },
+      );
       for (const rest of [out.rest, err.rest].map((r) => r.trim()).filter(Boolean)) {
         lines.push(rest);
         options.onLine?.(rest);

@@ -17,7 +17,7 @@ import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
 import { execInPod } from '../kube-access/pod-exec.js';
 import { checkRunningImages, waitForRollout } from '../kube-access/verify-workloads.js';
 import type { DriverFactory } from '../types.js';
-import { helmRollback } from './helm-cli.js';
+import { type HelmCliOptions, helmRollback } from './helm-cli.js';
 import { type HelmRevision, releaseHistory } from './release.js';
 import { chooseRevision, revisionInfo } from './select-revision.js';
 import type { HelmTarget, helmTargetSchema } from './target-schema.js';
@@ -26,10 +26,14 @@ import type { HelmTarget, helmTargetSchema } from './target-schema.js';
 export const helmDriver: DriverFactory<typeof helmTargetSchema> = {
   kind: 'helm',
   create(name, target, environment, log) {
-    const api = new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log });
+    const api = new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), {
+      log,
+      observeCall: environment.observeCall,
+    });
     return new HelmDriver(name, target, api, {
       bin: environment.helmBin ?? 'helm',
       kubeconfig: environment.kubeconfig,
+      observeCall: environment.observeCall,
     });
   },
 };
@@ -49,7 +53,7 @@ export class HelmDriver implements RollbackDriver {
     private readonly name: string,
     private readonly target: HelmTarget,
     private readonly api: KubeApi,
-    private readonly helm: { bin: string; kubeconfig?: string | undefined },
+    private readonly helm: Pick<HelmCliOptions, 'bin' | 'kubeconfig' | 'observeCall'>,
   ) {
     this.identity = `helm:${api.cluster}/${target.namespace}/${target.release}`;
     this.gitops = new TargetGitOps(api, name, target.gitops);
@@ -168,6 +172,7 @@ export class HelmDriver implements RollbackDriver {
       {
         bin: this.helm.bin,
         kubeconfig: this.helm.kubeconfig,
+        observeCall: this.helm.observeCall,
         context: this.target.context,
         signal: ctx.signal,
         onLine: (line) => ctx.report({ status: 'progress', text: `helm: ${line}` }),

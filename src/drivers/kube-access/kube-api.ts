@@ -15,6 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { sleep as abortableSleep, abortReason } from '../../core/abortable.js';
 import { RollbackError } from '../../core/errors.js';
+import type { ProviderCall } from '../../core/ports/driver.js';
 import type { Logger } from '../../log.js';
 import { withRetries } from '../shared/backoff.js';
 import { assertKubeconfigExists } from './kubeconfig-file.js';
@@ -40,6 +41,8 @@ export interface KubeApiOptions {
   log: Logger;
   /** Injectable for tests. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Told of every exchange with the API server (the bot's metrics). */
+  observeCall?: ((call: ProviderCall) => void) | undefined;
 }
 
 export type JsonPatchOp = { op: 'test' | 'replace' | 'add' | 'remove'; path: string; value?: unknown };
@@ -132,6 +135,7 @@ export class KubeApi {
   readonly timeoutMs: number;
   readonly log: Logger;
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly observeCall: ((call: ProviderCall) => void) | undefined;
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -145,6 +149,7 @@ export class KubeApi {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.log = options.log;
     this.sleep = options.sleep ?? abortableSleep;
+    this.observeCall = options.observeCall;
   }
 
   /** One try, bounded by timeoutMs and the signal; resolves with the answer or the failure. */
@@ -167,11 +172,18 @@ export class KubeApi {
     const started = performance.now();
     try {
       const value = await run(options);
+      // The generated client resolves only for a 2xx answer and does not say which.
+      this.observeCall?.({ provider: 'kubernetes', status: 200 });
       this.log.debug({ what, ms: Math.round(performance.now() - started) }, 'kubernetes call');
       return { ok: true, value };
     } catch (error) {
       if (signal.aborted) throw abortReason(signal);
       const failure = classify(error, timeout.aborted, this.timeoutMs);
+      this.observeCall?.(
+        failure.kind === 'http'
+          ? { provider: 'kubernetes', status: failure.status }
+          : { provider: 'kubernetes', noAnswer: true },
+      );
       this.log.debug({ what, ms: Math.round(performance.now() - started), failure }, 'kubernetes call failed');
       return { ok: false, failure, error };
     }

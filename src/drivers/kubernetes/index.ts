@@ -25,7 +25,10 @@ export const kubernetesDriver: DriverFactory<typeof kubernetesTargetSchema> = {
     return new KubernetesDriver(
       name,
       target,
-      new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), { log }),
+      new KubeApi(loadKubeConfig(target.context, environment.kubeconfig), {
+        log,
+        observeCall: environment.observeCall,
+      }),
     );
   },
 };
