@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
 import { type Config, ConfigError, loadConfig, type Mode } from './config/load-config.js';
+import { nodeVersionProblem, readDotEnv } from './config/start-up.js';
 import { isRollbackError } from './core/errors.js';
 import { createLogger } from './log.js';
 import { run } from './wiring.js';
@@ -15,8 +15,12 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
-  // A .env beside the process is read for convenience; real environment variables win over it.
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  const tooOld = nodeVersionProblem();
+  if (tooOld) {
+    console.error(tooOld);
+    process.exit(1);
+  }
+  readDotEnv();
   let config: Config;
   try {
     config = loadConfig(process.env, { mode });
@@ -30,10 +34,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger({ level: config.logLevel });
-  const workerLockMs = lockMsFrom(process.env.RR_WORKER_LOCK_MS);
   let running: Awaited<ReturnType<typeof run>>;
   try {
-    running = await run(config, log, { workerLockMs });
+    running = await run(config, log, { workerLockMs: config.workerLockMs });
   } catch (error) {
     if (isRollbackError(error)) {
       console.error(`rapid-rollback cannot start: ${error.toUserText()}`);
@@ -51,22 +54,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-}
-
-/**
- * RR_WORKER_LOCK_MS: a tuning and test knob, not part of loadConfig's settings. How long a worker's hold on a
- * running job lasts without renewal; a job whose worker died resumes on another worker about that long after.
- */
-function lockMsFrom(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 200) {
-    console.error(
-      `rapid-rollback cannot start:\n  - RR_WORKER_LOCK_MS must be a whole number of milliseconds, at least 200 (got "${value}"); leave it unset for 10000.`,
-    );
-    process.exit(1);
-  }
-  return ms;
 }
 
 await main();

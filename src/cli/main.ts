@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
+import { nodeVersionProblem, readDotEnv } from '../config/start-up.js';
 import { isRollbackError } from '../core/errors.js';
 import { parseLimit, parsePerson, parseReason, parseRequestId, parseVersion } from './arguments.js';
 import { doctorCommand } from './doctor-command.js';
@@ -12,7 +13,7 @@ import { planCommand } from './plan-command.js';
 import { historyCommand, recordCommand, statusCommand } from './read-commands.js';
 import { resumeCommand } from './resume-command.js';
 import { rollbackCommand } from './rollback-command.js';
-import { type CliContext, isDebug, readDotEnv } from './setup.js';
+import { type CliContext, isDebug } from './setup.js';
 
 // `rapid-rollback history | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -97,6 +98,16 @@ function report(ctx: CliContext, error: unknown): ExitCode {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  const tooOld = nodeVersionProblem();
+  if (tooOld) {
+    new Output(argv.includes('--json')).document({
+      ok: false,
+      exitCode: EXIT.usage,
+      error: { code: 'NODE_VERSION', message: tooOld },
+    });
+    process.stderr.write(`${tooOld}\n`);
+    return EXIT.usage;
+  }
   readDotEnv();
   let exitCode: number = EXIT.ok;
   const program = new Command('rapid-rollback');

@@ -211,6 +211,7 @@ export async function runHereAndFollow(
     bullPrefix: core.bullPrefix,
     flushTimeoutMs: 10_000,
     symmetry: core.symmetry,
+    lockMs: config.workerLockMs,
     onlyRequest: request.id,
   });
   let runningHere = false;

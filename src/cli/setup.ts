@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import { type CliConfig, loadConfig } from '../config/load-config.js';
 import { createLogger, type Logger } from '../log.js';
@@ -10,11 +9,6 @@ export interface CliContext {
   env: NodeJS.ProcessEnv;
   /** --config: overrides ROLLBACK_CONFIG. */
   configFile: string | undefined;
-}
-
-/** As src/main.ts: a .env beside the process is read for convenience; real environment variables win. */
-export function readDotEnv(): void {
-  if (existsSync('.env')) process.loadEnvFile('.env');
 }
 
 /**

@@ -109,6 +109,20 @@ describe('the CLI in the first hour', { timeout: 120_000 }, () => {
     expect(gate.stdout).toMatch(/frozen/);
   });
 
+  it("rollback and resume read RR_WORKER_LOCK_MS as the bot's worker does: one below 200 ms is refused", async () => {
+    const env = { ...fastlyOnly(), ...SLACK, RR_WORKER_LOCK_MS: '50' };
+    const runs = await Promise.all([
+      cli(['rollback', 'cdn', '--reason', 'lock', '--approved-by', APPROVER, '--yes'], env),
+      cli(['resume', 'rb-mwr8euky-a7ngmo', '--yes'], env),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        'RR_WORKER_LOCK_MS: must be a whole number of milliseconds, at least 200 (unset: 10000)',
+      );
+    }
+  });
+
   it('status exits 3 when a target cannot be read, and says which', async () => {
     const env = fastlyOnly(
       [...fastlyTarget('cdn', CDN_SERVICE), ...fastlyTarget('ghost', 'GHOST0000service0000001')],

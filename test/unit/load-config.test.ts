@@ -73,6 +73,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads RR_WORKER_LOCK_MS, at least 200 ms, for the bot and the CLI alike', () => {
+    expect(loadConfig(env).workerLockMs).toBeUndefined();
+    expect(loadConfig({ ...env, RR_WORKER_LOCK_MS: '1000' }).workerLockMs).toBe(1000);
+    expect(loadConfig({ ...env, RR_WORKER_LOCK_MS: '200' }, { slack: 'optional' }).workerLockMs).toBe(200);
+    for (const bad of ['199', '2.5', 'soon']) {
+      expect(problems(() => loadConfig({ ...env, RR_WORKER_LOCK_MS: bad }))).toEqual([
+        'RR_WORKER_LOCK_MS: must be a whole number of milliseconds, at least 200 (unset: 10000)',
+      ]);
+    }
+  });
+
   it('uses Socket Mode when SLACK_APP_TOKEN is set, and then needs no signing secret', () => {
     const config = loadConfig({ ...env, SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: 'xapp-1' });
     expect(config.slack.socketMode).toBe(true);
