@@ -1,10 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import type { Worker } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from './config/load-config.js';
 import { DEFAULT_DRIFT_CHECK_MS } from './config/rollback-file.js';
 import type { ApproverDirectory } from './core/approval.js';
-import { RollbackError } from './core/errors.js';
 import type { FreezeStore } from './core/freeze.js';
 import type { RollbackDriver } from './core/ports/driver.js';
 import type { ThreadNotes } from './core/ports/thread-notes.js';
@@ -32,6 +31,7 @@ import { redisSeenSignatures } from './slack/replay-guard.js';
 import { slackThreadNotes } from './slack/thread-notes.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
 import { checkSlackToken } from './slack/token-check.js';
+import { connectRedis } from './store/redis-connection.js';
 import { RedisFreezeStore } from './store/redis-freeze-store.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
@@ -63,22 +63,8 @@ export async function createDrivers(config: Omit<Config, 'slack'>, log: Logger):
   return map;
 }
 
-/** Connects to Redis and fails with a sentence, not a stack trace, when nobody answers. */
-export async function connectRedis(url: string, options: RedisOptions, log: Logger): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3_000, ...options });
-  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    redis.disconnect();
-    throw new RollbackError('QUEUE_UNAVAILABLE', `Redis does not answer at ${url.replace(/\/\/[^@]*@/, '//***@')}.`, {
-      hint: 'Start it (`redis-server`) or set REDIS_URL to a Redis you can reach.',
-      cause: error,
-    });
-  }
-  return redis;
-}
+// The CLI reaches Redis through the wiring, never through store/ itself (.dependency-cruiser.cjs).
+export { connectRedis, probeRedis } from './store/redis-connection.js';
 
 /** Starts the Slack app, the worker, or both, on one Redis. */
 export async function run(given: Config, log: Logger, options: RunOptions = {}): Promise<Running> {
@@ -120,7 +106,7 @@ export async function run(given: Config, log: Logger, options: RunOptions = {}):
     // The worker's store waits out a Redis outage (commands queue until Redis is back), so a rollback Fastly
     // already carried out is recorded and reported as done, not as a crash. The app's connection fails fast
     // instead: Slack must hear at once that Redis is down.
-    const storeRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
+    const storeRedis = await connectRedis(config.redis, { maxRetriesPerRequest: null }, log);
     const worker = await startWorker(config, {
       store: new RedisRequestStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
       freezes: new RedisFreezeStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
@@ -215,7 +201,7 @@ export async function startWorker(
 ): Promise<{ worker: Worker; connection: Redis; close(): Promise<void> }> {
   const { store, drivers, client, log, metrics } = deps;
   const kindOf = (target: string) => drivers.get(target)?.kind ?? 'unknown';
-  const workerRedis = await connectRedis(config.redisUrl, { maxRetriesPerRequest: null }, log);
+  const workerRedis = await connectRedis(config.redis, { maxRetriesPerRequest: null }, log);
   const worker = startRollbackWorker({
     connection: workerRedis,
     prefix: deps.bullPrefix,
@@ -283,7 +269,7 @@ export async function buildCore(
   const prefix = options.prefix ?? config.redisPrefix;
   const bullPrefix = `${prefix}-bull`;
   const drivers = await createDrivers(config, log);
-  const redis = await connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
+  const redis = await connectRedis(config.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
   const store = new RedisRequestStore(redis, { prefix });
   const freezes = new RedisFreezeStore(redis, { prefix });
   const queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });

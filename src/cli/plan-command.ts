@@ -40,7 +40,7 @@ export async function planCommand(
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
   const driver = await createTargetDriver(config, target, log);
-  const redisAnswer = connectRedis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log).then(
+  const redisAnswer = connectRedis(config.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log).then(
     (redis) => ({ redis, problem: undefined }),
     (error: unknown) => ({
       redis: undefined as Redis | undefined,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sentinelListSchema } from './redis-settings.js';
 
 const SLACK_APP_HELP =
   'create the Slack app from manifest.yml (api.slack.com/apps > Create New App > From a manifest) and install it to your workspace';
@@ -27,6 +28,16 @@ export const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0')
     .default('redis://127.0.0.1:6379'),
+  REDIS_PASSWORD: z.string().optional(),
+  REDIS_SENTINELS: sentinelListSchema.optional(),
+  REDIS_SENTINEL_MASTER: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9._-]{1,64}$/,
+      "must be the master's name as the Sentinels know it (`sentinel monitor <name> …`), e.g. mymaster",
+    )
+    .optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be letters, digits, "_" or "-" (it starts every Redis key the bot writes)')

@@ -9,6 +9,7 @@ import { descriptorOf, drivers } from '../drivers/registry.js';
 import type { DriverModule } from '../drivers/types.js';
 import { duplicateKeyProblems } from './duplicate-keys.js';
 import { type Env, envSchema } from './env.js';
+import { type RedisSettings, redisPairingProblems, redisSettingsOf } from './redis-settings.js';
 import { rollbackFileSchema } from './rollback-file.js';
 
 export type Mode = 'all' | 'app' | 'worker';
@@ -27,7 +28,8 @@ export interface Config {
   apiToken: string | undefined;
   /** METRICS_TOKEN: when set, GET /metrics needs it as a bearer token; unset, /metrics is open like the probes. */
   metricsToken: string | undefined;
-  redisUrl: string;
+  /** REDIS_URL, or the Sentinels (REDIS_SENTINELS, REDIS_SENTINEL_MASTER), and the passwords. */
+  redis: RedisSettings;
   /** Starts every Redis key, BullMQ's too, so several bots can share one Redis. */
   redisPrefix: string;
   /** Where cached clones for revert branches live. */
@@ -89,6 +91,7 @@ export function loadConfig(
   const parsedEnv = schema.safeParse(present);
   // Report every problem at once: at 3 a.m. nobody wants to fix one line, restart, and find the next.
   const problems = parsedEnv.success ? [] : describeIssues('', parsedEnv.error);
+  problems.push(...redisPairingProblems(present));
   const socketMode = Boolean(present.SLACK_APP_TOKEN);
   if (mode !== 'worker' && !socketMode && !present.SLACK_SIGNING_SECRET) {
     problems.push(
@@ -130,7 +133,7 @@ export function loadConfig(
           },
     apiToken: e.API_TOKEN,
     metricsToken: e.METRICS_TOKEN,
-    redisUrl: e.REDIS_URL,
+    redis: redisSettingsOf(e),
     redisPrefix: e.REDIS_PREFIX,
     gitCacheDir: resolve(e.GIT_CACHE_DIR),
     logLevel: e.LOG_LEVEL,
@@ -275,4 +278,25 @@ function fieldByField(base: unknown, own: unknown): unknown {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The Redis settings alone, for `doctor` when the rest of the configuration does not load; undefined when
+ * they are themselves wrong (the config check says how).
+ */
+export function redisSettingsFromEnv(env: NodeJS.ProcessEnv): RedisSettings | undefined {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
+  const redisEnv = envSchema
+    .pick({
+      REDIS_URL: true,
+      REDIS_PASSWORD: true,
+      REDIS_SENTINELS: true,
+      REDIS_SENTINEL_MASTER: true,
+      REDIS_SENTINEL_PASSWORD: true,
+    })
+    .safeParse(present);
+  if (!redisEnv.success || redisPairingProblems(present).length > 0) return undefined;
+  return redisSettingsOf(redisEnv.data);
 }

@@ -429,6 +429,11 @@ export class RollbackService {
         },
         { dedicated: options.dedicated },
       );
+      // Not refused when no replica has it: a break-glass rollback must not wait on a replica. A copy lost in
+      // a failover is found by the pickup check (the request is pending again), which says so in the thread.
+      const copy = await this.deps.queue.copied?.().catch(() => undefined);
+      if (copy === 'not-copied')
+        this.deps.log.warn({ requestId: request.id }, 'no Redis replica confirmed the approval and its job in time');
       const where = thread
         ? text`; progress in ${channel(thread.channel)}`
         : options.threadPending

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobQueue, JobState, RollbackJobData } from '../core/ports/queue.js';
+import type { CopyState, JobQueue, JobState, RollbackJobData } from '../core/ports/queue.js';
+import { copiedToReplica } from '../store/redis-connection.js';
 import { translatingOutages } from '../store/redis-errors.js';
 import { dedicatedQueueName, JOB_NAME, QUEUE_NAME, rollbackJobSchema } from './job-schema.js';
 
@@ -12,6 +13,9 @@ export interface QueueOptions {
 
 /** What `takeOver` found: the job is now on its dedicated queue, or why not. */
 export type TakeOverResult = 'taken' | 'dedicated-already' | 'active' | 'ended' | 'missing';
+
+/** How long an approval waits for a replica to confirm its copy; a healthy replica answers in a millisecond. */
+const COPY_WAIT_MS = 500;
 
 const JOB_OPTIONS = {
   attempts: 1,
@@ -93,6 +97,11 @@ export class RollbackQueue implements JobQueue {
     }
     await this.withDedicated(requestId, (queue) => queue.add(JOB_NAME, job.data, { jobId: requestId, ...JOB_OPTIONS }));
     return 'taken';
+  }
+
+  /** WAIT on the connection the approval and the job were written on (the app's one connection); at most 0.5 s. */
+  copied(): Promise<CopyState> {
+    return copiedToReplica(this.connection, COPY_WAIT_MS);
   }
 
   close(): Promise<void> {

@@ -398,6 +398,10 @@ export interface WorldOptions {
   targets: number;
   /** Default: the shared test Redis. */
   redisUrl?: string;
+  /** Redis settings over REDIS_URL (REDIS_SENTINELS, …): a Redis of the test's own, as redisUrl. */
+  redisEnv?: Record<string, string>;
+  /** With redisEnv: the test's own connection to that Redis (jobState). */
+  redisClient?: () => Redis;
   /** Every worker started here: RR_WORKER_LOCK_MS. */
   workerLockMs?: number;
   /** Adds target `web`: a Deployment on the Kubernetes simulator whose rollout streams progress lines. */
@@ -472,6 +476,7 @@ export class BotWorld {
       SLACK_API_URL: this.slack.apiUrl,
       PORT: String(port),
       REDIS_URL: this.options.redisUrl ?? SHARED_REDIS_URL,
+      ...this.options.redisEnv,
       REDIS_PREFIX: this.prefix,
       ROLLBACK_CONFIG: join(this.dir, 'rollback.yml'),
       FASTLY_API_TOKEN: this.fastly.token,
@@ -593,10 +598,14 @@ export class BotWorld {
   /** BullMQ's state of a request's job (its id is the request id): 'waiting', 'active', 'completed', …, 'unknown'. */
   jobState(request: RequestRef): Promise<string> {
     if (!this.jobs) {
-      const connection = new Redis(this.options.redisUrl ?? SHARED_REDIS_URL, { maxRetriesPerRequest: null });
+      const connection =
+        this.options.redisClient?.() ??
+        new Redis(this.options.redisUrl ?? SHARED_REDIS_URL, { maxRetriesPerRequest: null });
       // A fault test stops its Redis on purpose: reconnecting is expected, not an error to print.
       connection.on('error', () => undefined);
-      this.jobs = { connection, queue: new Queue(QUEUE_NAME, { connection, prefix: `${this.prefix}-bull` }) };
+      const queue = new Queue(QUEUE_NAME, { connection, prefix: `${this.prefix}-bull` });
+      queue.on('error', () => undefined);
+      this.jobs = { connection, queue };
     }
     return this.jobs.queue.getJobState(request.id);
   }
@@ -634,7 +643,7 @@ export class BotWorld {
     }
     await Promise.all([this.slack.close(), this.fastly.close(), this.gate.close(), this.kube?.close()]);
     rmSync(this.dir, { recursive: true, force: true });
-    if (this.options.redisUrl) return;
+    if (this.options.redisUrl || this.options.redisEnv) return;
     const redis = new Redis(SHARED_REDIS_URL);
     await deleteKeys(redis, this.prefix);
     redis.disconnect();

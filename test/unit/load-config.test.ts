@@ -41,7 +41,7 @@ describe('loadConfig', () => {
     const config = loadConfig(env);
     expect(config.slack.socketMode).toBe(false);
     expect(config.slack.port).toBe(3000);
-    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', password: undefined, sentinel: undefined });
     expect(config.rules).toEqual({
       incidentChannel: 'C0123INCIDENT',
       approvers: ['U0123APPROVER', 'S0123SRE'],

@@ -27,4 +27,12 @@ export interface JobQueue {
    */
   enqueue(job: RollbackJobData, options?: { dedicated?: boolean }): Promise<void>;
   jobState(requestId: string): Promise<JobState>;
+  /**
+   * Whether what was written so far (the approval, its job) is on a replica as well: a failover promotes a
+   * replica, and a write the old master acknowledged but had not yet copied is lost with it. `no-replica`:
+   * nothing to copy to (one Redis). Optional: a queue without replicas need not say.
+   */
+  copied?(): Promise<CopyState>;
 }
+
+export type CopyState = 'copied' | 'not-copied' | 'no-replica';

@@ -142,7 +142,10 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
   }
 
   const { thread, problem } = announcement;
-  if (thread) warnIfNobodyPicksUp(click.client, service, request.id, thread, pickupWarningMs, log);
+  if (thread)
+    warnIfNobodyPicksUp(click.client, service, request.id, thread, pickupWarningMs, log, (reopened) =>
+      rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log),
+    );
 
   let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
   if (problem) {
@@ -195,6 +198,7 @@ function warnIfNobodyPicksUp(
   thread: ThreadRef,
   afterMs: number,
   log: Logger,
+  offerAgain: (request: RollbackRequest) => Promise<void>,
 ): void {
   const timer = setTimeout(() => {
     void (async () => {
@@ -202,6 +206,13 @@ function warnIfNobodyPicksUp(
       let text: string;
       try {
         const request = await service.find(id);
+        if (request.state === 'pending') {
+          // Approved, and pending again: Redis failed over to a replica the approval had not reached yet.
+          text = `⚠️ Redis lost this approval (it failed over, or restarted, before the approval was copied), so no worker will start this rollback; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then approve the request again (its buttons are back), or roll back by hand with the runbook.`;
+          await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text });
+          await offerAgain(request);
+          return;
+        }
         if (request.state !== 'approved') return;
         text = `⚠️ No worker has started this rollback ${after}. It is queued and will run as soon as a worker is up: check \`npm run start:worker\` (or the worker containers) and Redis. If you cannot wait, roll back by hand with the runbook.`;
       } catch (error) {
