@@ -47,4 +47,5 @@ export const EXIT_CODES_HELP = `Exit codes:
      failed, you said no; gate: the target is frozen for this deploy
   2  usage or configuration: unknown command, flag, target, version, commit or request id,
      rollback.yml or the environment is wrong, a provider refused its token
-  3  unreachable: Redis, git (or a provider) did not answer; try again or roll back by hand`;
+  3  unreachable: Redis, git (or a provider) did not answer; status: a target could not be
+     read; try again or roll back by hand`;
