@@ -213,9 +213,6 @@ export async function startWorker(
     freezes: deps.freezes,
     driverOfTarget: (target) => drivers.get(target),
     queueName: deps.onlyRequest === undefined ? undefined : dedicatedQueueName(deps.onlyRequest),
-    around:
-      metrics &&
-      ((job, run) => metrics.duringRollback({ approvedAt: job.approvedAt, kind: kindOf(job.plan.target) }, run)),
     reporterFor: (job, jobLog): ProgressReporter => {
       const forThread = (thread: ThreadRef | undefined) =>
         thread
@@ -229,7 +226,7 @@ export async function startWorker(
               waitForThread(() => store.thread(job.requestId), 10 * 60_000),
               forThread,
             );
-      return metrics ? meteredReporter(reporter, metrics, kindOf(job.plan.target)) : reporter;
+      return metrics ? meteredReporter(reporter, metrics, job, kindOf(job.plan.target)) : reporter;
     },
     log,
   });
@@ -302,10 +299,25 @@ export async function buildCore(
   };
 }
 
-/** Counts each rollback's end (rollbacks_total, approve → verified) as it is reported. */
-function meteredReporter(reporter: ProgressReporter, metrics: BotMetrics, kind: string): ProgressReporter {
+/**
+ * Counts each rollback's end (rollbacks_total, approve → verified) as it is reported, and its first timed step,
+ * which is the deciding read of the provider: approve → first provider call is when that step started.
+ */
+function meteredReporter(
+  reporter: ProgressReporter,
+  metrics: BotMetrics,
+  job: { approvedAt: number },
+  kind: string,
+): ProgressReporter {
+  let firstCallSeen = false;
   return {
-    report: (step) => reporter.report(step),
+    report(step) {
+      if (!firstCallSeen && step.durationMs !== undefined) {
+        firstCallSeen = true;
+        metrics.firstProviderCall(kind, Date.now() - step.durationMs - job.approvedAt);
+      }
+      reporter.report(step);
+    },
     finish(result) {
       metrics.rollbackEnded({
         target: result.job.plan.target,

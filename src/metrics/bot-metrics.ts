@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProviderCall } from '../core/ports/driver.js';
 import type { Logger } from '../log.js';
@@ -43,12 +42,6 @@ function providerCallClass(call: ProviderCall): string {
 /** The outcomes of a rollback that ended verified: this run's change, or one found already done. */
 const VERIFIED = ['succeeded', 'already-done'];
 
-interface RunningRollback {
-  approvedAt: number;
-  kind: string;
-  firstCallSeen: boolean;
-}
-
 /**
  * The bot's Prometheus metrics (prom-client), on a registry of its own: the process's default metrics and
  * what operators ask of a rollback bot. Every name is documented in README.md ("Health and metrics").
@@ -60,8 +53,6 @@ export class BotMetrics {
   private readonly approveToFirstCall: Histogram<'kind'>;
   private readonly providerCalls: Counter<'provider' | 'status_class'>;
   private readonly slackCalls: Counter<'method' | 'status_class'>;
-  /** The rollback a provider call belongs to, so its first call after the approval can be timed. */
-  private readonly running = new AsyncLocalStorage<RunningRollback>();
 
   constructor(private readonly log: Logger) {
     collectDefaultMetrics({ register: this.registry });
@@ -147,18 +138,13 @@ export class BotMetrics {
     );
   }
 
-  /** Runs one rollback job, so that its first provider call is timed from `approvedAt`. */
-  duringRollback<T>(job: { approvedAt: number; kind: string }, run: () => Promise<T>): Promise<T> {
-    return this.running.run({ ...job, firstCallSeen: false }, run);
-  }
-
   providerCall(call: ProviderCall): void {
     this.providerCalls.inc({ provider: call.provider, status_class: providerCallClass(call) });
-    const rollback = this.running.getStore();
-    if (rollback && !rollback.firstCallSeen) {
-      rollback.firstCallSeen = true;
-      this.approveToFirstCall.observe({ kind: rollback.kind }, Math.max(0, Date.now() - rollback.approvedAt) / 1000);
-    }
+  }
+
+  /** A rollback's first call to its provider (the deciding read) started `ms` after the approval. */
+  firstProviderCall(kind: string, ms: number): void {
+    this.approveToFirstCall.observe({ kind }, Math.max(0, ms) / 1000);
   }
 
   slackCall(method: string, status: number | undefined): void {

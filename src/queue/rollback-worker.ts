@@ -39,8 +39,6 @@ export interface WorkerOptions {
    * event loop stalls that long loses its job to another (the re-run re-reads before acting).
    */
   lockMs?: number | undefined;
-  /** Wraps each run (the metrics time its first provider call from the approval). */
-  around?: (<T>(job: RollbackJobData, run: () => Promise<T>) => Promise<T>) | undefined;
 }
 
 const DEFAULT_LOCK_MS = 10_000;
@@ -91,18 +89,16 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     const reporter = options.reporterFor(data, log);
     const signal = AbortSignal.timeout(jobTimeoutMs(data));
     try {
-      const execute = () =>
-        runRollback(data, {
-          store: options.store,
-          driver: options.driverOfTarget(data.plan.target),
-          reporter,
-          log,
-          signal,
-          symmetry: options.symmetry,
-          freezes: options.freezes,
-          holdLease: leaseOf(job, token),
-        });
-      const outcome = await (options.around ? options.around(data, execute) : execute());
+      const outcome = await runRollback(data, {
+        store: options.store,
+        driver: options.driverOfTarget(data.plan.target),
+        reporter,
+        log,
+        signal,
+        symmetry: options.symmetry,
+        freezes: options.freezes,
+        holdLease: leaseOf(job, token),
+      });
       log.info({ status: outcome?.status ?? 'skipped' }, 'rollback job done');
       return outcome?.status ?? 'skipped';
     } catch (error) {
