@@ -1,4 +1,5 @@
 import type { DoctorCheck, DoctorFinding } from '../types.js';
+import { kubeconfigProblem } from './kubeconfig-file.js';
 
 /** That each kubeconfig context the Kubernetes targets name exists, and which API server it points at. */
 export const kubeContextsCheck: DoctorCheck = {
@@ -9,8 +10,10 @@ export const kubeContextsCheck: DoctorCheck = {
       typeof settings.context === 'string' ? settings.context : '';
     const contexts = [...new Set(targets.map((t) => contextOf(t.settings)))];
     const file = environment.kubeconfig;
+    const missing = kubeconfigProblem(file);
     return contexts.map((context): DoctorFinding => {
       const check = `kubeconfig context ${context || '(current)'}`;
+      if (missing) return { check, status: 'failed', error: missing };
       try {
         const kc = loadKubeConfig(context || undefined, file);
         const server = kc.getCurrentCluster()?.server ?? 'no cluster';

@@ -18,7 +18,7 @@ import { RollbackError } from '../../core/errors.js';
 import type { ProviderCall } from '../../core/ports/driver.js';
 import type { Logger } from '../../log.js';
 import { withRetries } from '../shared/backoff.js';
-import { assertKubeconfigExists } from './kubeconfig-file.js';
+import { kubeconfigProblem } from './kubeconfig-file.js';
 import {
   classify,
   failuresText,
@@ -67,7 +67,10 @@ export type Exchange<T> = { ok: true; value: T } | { ok: false; failure: KubeFai
 
 /** Loads credentials the way kubectl does: KUBECONFIG, ~/.kube/config, or the in-cluster service account. */
 export function loadKubeConfig(context?: string, file?: string): KubeConfig {
-  assertKubeconfigExists(file);
+  // A KUBECONFIG that names no file is refused here, with what to do; no file at all is doctor's to say,
+  // so that a bot or CLI with Fastly targets beside the Kubernetes ones still starts (doctor-checks.ts).
+  const missing = file ? kubeconfigProblem(file) : undefined;
+  if (missing) throw missing;
   const kc = new KubeConfig();
   if (file) kc.loadFromFile(file);
   else kc.loadFromDefault();
