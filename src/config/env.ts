@@ -7,6 +7,13 @@ const SLACK_APP_HELP =
 /** WORKER_CONCURRENCY's default: rollbacks one worker process runs at once. */
 export const DEFAULT_WORKER_CONCURRENCY = 32;
 
+/**
+ * RR_WORKER_LOCK_MS's floor: a worker renews its hold on a running job every half of it, and below this a busy
+ * event loop would lose jobs it is still running.
+ */
+const MIN_WORKER_LOCK_MS = 200;
+const WORKER_LOCK_HELP = `must be a whole number of milliseconds, at least ${MIN_WORKER_LOCK_MS} (unset: 10000)`;
+
 /** The process environment the bot reads; every setting is documented in the README. */
 export const envSchema = z.object({
   SLACK_BOT_TOKEN: z
@@ -68,6 +75,11 @@ export const envSchema = z.object({
     .max(256, 'must be at most 256 (each running rollback may hold a helm process and a Kubernetes watch)')
     .default(DEFAULT_WORKER_CONCURRENCY),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  RR_WORKER_LOCK_MS: z.coerce
+    .number({ error: WORKER_LOCK_HELP })
+    .int(WORKER_LOCK_HELP)
+    .min(MIN_WORKER_LOCK_MS, WORKER_LOCK_HELP)
+    .optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -37,6 +37,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   /** How many rollbacks one worker process runs at once (WORKER_CONCURRENCY). */
   workerConcurrency: number;
+  /** RR_WORKER_LOCK_MS: how long a worker's hold on a running job lasts unrenewed (bot and CLI); unset: 10 s. */
+  workerLockMs: number | undefined;
   configFile: string;
   rules: Rules;
   targets: TargetConfig[];
@@ -138,6 +140,7 @@ export function loadConfig(
     gitCacheDir: resolve(e.GIT_CACHE_DIR),
     logLevel: e.LOG_LEVEL,
     workerConcurrency: e.WORKER_CONCURRENCY,
+    workerLockMs: e.RR_WORKER_LOCK_MS,
     configFile: resolve(file),
     rules,
     targets,
