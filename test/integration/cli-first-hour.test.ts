@@ -123,6 +123,32 @@ describe('the CLI in the first hour', { timeout: 120_000 }, () => {
     }
   });
 
+  it('the CLI running a rollback itself holds its job for RR_WORKER_LOCK_MS, as a bot worker does', async () => {
+    const EDGE = 'EDGE0000service00000001';
+    fastly.addService({ id: EDGE, name: 'edge-prod', versions: 7, active: 7 });
+    const env = { ...fastlyOnly(fastlyTarget('edge', EDGE), 'lock'), RR_WORKER_LOCK_MS: '1500' };
+    // Slow answers keep the job running long enough to read its lock while the worker holds it.
+    fastly.setLatency(300);
+    const ttls: number[] = [];
+    let running = true;
+    const run = cli(['rollback', 'edge', '--reason', 'lock', '--approved-by', APPROVER, '--yes'], env).finally(() => {
+      running = false;
+    });
+    try {
+      while (running) {
+        const locks = await redis.keys(`${prefix}-bull:*:lock`);
+        for (const key of locks) ttls.push(await redis.pttl(key));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      fastly.setLatency(0);
+    }
+    expect((await run).code).toBe(0);
+    const held = ttls.filter((ms) => ms > 0);
+    expect(held.length).toBeGreaterThan(0);
+    expect(Math.max(...held)).toBeLessThanOrEqual(1500);
+  });
+
   it('status exits 3 when a target cannot be read, and says which', async () => {
     const env = fastlyOnly(
       [...fastlyTarget('cdn', CDN_SERVICE), ...fastlyTarget('ghost', 'GHOST0000service0000001')],
