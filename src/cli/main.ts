@@ -22,8 +22,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const ENVIRONMENT_HELP = `Settings come from the environment, as for the bot (README.md, "Configuration"), and from a
-.env file in the current directory; SLACK_SIGNING_SECRET is not needed. Logs (pino, JSON) go to
-stderr at LOG_LEVEL (default error here); results go to stdout.`;
+.env file in the current directory; SLACK_SIGNING_SECRET is not needed, nor SLACK_BOT_TOKEN (without
+it nothing is said in Slack). Logs (pino, JSON) go to stderr at LOG_LEVEL (default error here);
+results go to stdout.`;
 
 const ROLLBACK_EXAMPLE = `
 Example:
