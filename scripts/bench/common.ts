@@ -147,6 +147,14 @@ export interface BotProcess {
   stop(): Promise<void>;
 }
 
+/** Node's flags as `npm start` and the image run the bot (package.json's start script), so the figures are theirs. */
+const SHIPPED_NODE_FLAGS: string[] =
+  (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      scripts: { start: string };
+    }
+  ).scripts.start.match(/--[a-z-]+=\S+/g) ?? [];
+
 const started = new Set<BotProcess>();
 let profileDir: string | undefined;
 /** `--cpu-prof <dir>`: every bot process writes a V8 CPU profile there when it stops (open it in Chrome DevTools). */
@@ -178,9 +186,12 @@ export interface BotOptions {
  * (busy) process would make the bot wait for the benchmark to read its logs.
  */
 export async function startBot(options: BotOptions): Promise<BotProcess> {
-  const nodeArgs = profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.mode}-${Date.now()}.cpuprofile`]
-    : [];
+  const nodeArgs = [
+    ...SHIPPED_NODE_FLAGS,
+    ...(profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${options.mode}-${Date.now()}.cpuprofile`]
+      : []),
+  ];
   // Workers serve their probes and metrics on PORT too; 0 picks a free port for each.
   const port = options.mode === 'worker' ? 0 : await freePort();
   const logFile = join(options.cwd, `bot-${options.mode}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`);

@@ -37,10 +37,17 @@ async function dockerRun(...args: string[]): Promise<string> {
 
 describe('docker run IMAGE …', () => {
   it('starts the bot in the mode given, all when none is', async () => {
-    expect(await dockerRun()).toBe('node /app/dist/main.js');
-    expect(await dockerRun('all')).toBe('node /app/dist/main.js all');
-    expect(await dockerRun('app')).toBe('node /app/dist/main.js app');
-    expect(await dockerRun('worker')).toBe('node /app/dist/main.js worker');
+    expect(await dockerRun()).toBe('node --max-semi-space-size=4 /app/dist/main.js');
+    expect(await dockerRun('all')).toBe('node --max-semi-space-size=4 /app/dist/main.js all');
+    expect(await dockerRun('app')).toBe('node --max-semi-space-size=4 /app/dist/main.js app');
+    expect(await dockerRun('worker')).toBe('node --max-semi-space-size=4 /app/dist/main.js worker');
+  });
+
+  it("runs the bot with the same node flags as package.json's start script", async () => {
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: { start: string } };
+    const flags = pkg.scripts.start.match(/--[a-z-]+=\S+/g) ?? [];
+    expect(flags).toEqual(['--max-semi-space-size=4']);
+    expect(await dockerRun('worker')).toBe(`node ${flags.join(' ')} /app/dist/main.js worker`);
   });
 
   it('runs any other command as given: the CLI, a shell', async () => {
