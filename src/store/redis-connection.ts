@@ -24,13 +24,7 @@ export function describeRedis(settings: RedisSettings): string {
     const { masterName, sentinels } = settings.sentinel;
     return `Sentinel ${masterName} (${sentinels.map(addressOf).join(', ')})`;
   }
-  try {
-    const url = new URL(settings.url);
-    if (url.password) url.password = '***';
-    return url.toString().replace(/\/$/, '');
-  } catch {
-    return settings.url.replace(/\/\/[^@]*@/, '//***@');
-  }
+  return settings.url.replace(/\/\/[^@]*@/, '//***@');
 }
 
 /**

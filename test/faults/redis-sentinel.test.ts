@@ -18,6 +18,7 @@ import { textOf } from '../support/slack-simulator.js';
 const REDIS_DOWN =
   'Redis is not answering, so rapid-rollback cannot read or record rollback requests right now. Nothing was started.';
 const LOST = 'Redis lost this approval';
+const NOT_ANSWERING = 'so I cannot tell whether a worker has started this rollback';
 const INCIDENTS = 'CINC';
 
 const figures: string[] = [];
@@ -48,14 +49,14 @@ async function caughtUp(set: SentinelSet, master: number): Promise<void> {
   });
 }
 
-async function newMaster(set: SentinelSet, old: number): Promise<number> {
+async function newMaster(set: SentinelSet, old: number, timeoutMs = 30_000): Promise<number> {
   return waitUntil(
     'the Sentinels to agree on a new master',
     async () => {
       const master = await set.agreedMaster();
       return master !== undefined && master !== old ? master : undefined;
     },
-    30_000,
+    timeoutMs,
   );
 }
 
@@ -178,23 +179,35 @@ describe('Redis Sentinel: the master fails over under the bot', () => {
     expect(await set.command(master, 'HGET', key, 'state')).toBe('approved');
 
     await set.kill(master);
+    // Nothing to promote while the replica is stopped: the app's check 10 s after the approval finds no Redis, as
+    // it would in a production failover (the Sentinels wait 30 s by default before they agree the master is down).
+    await waitUntil(
+      'the thread to say Redis is not answering',
+      () => world.thread(request).some((t) => t.includes(NOT_ANSWERING)),
+      20_000,
+    );
     set.resume(replica);
-    expect(await newMaster(set, master)).toBe(replica);
+    const resumedAt = Date.now();
+    // A Sentinel that found no replica to promote waits twice failover-timeout before it tries again.
+    expect(await newMaster(set, master, 45_000)).toBe(replica);
     expect(await set.command(replica, 'HGET', key, 'state')).toBe('pending');
 
-    // The app checks 10 s after the approval whether a worker started it.
+    // The app checks again every 10 s while Redis does not answer, and then finds the request pending again.
     const said = await waitUntil(
       'the thread to say the approval was lost',
       () => world.thread(request).find((t) => t.includes(LOST)),
-      20_000,
+      40_000,
     ).catch((error: unknown) => {
       throw new Error(`${String(error)}; the thread: ${JSON.stringify(world.thread(request))}`);
     });
     const saidMs = Date.now() - approvedAt;
+    const afterResumeMs = Date.now() - resumedAt;
     expect(said).toContain('approve the request again (its buttons are back)');
     expect(world.activations(target)).toBe(0);
-    const requestMessage = world.slack.messages('CCMD').find((m) => !m.threadTs && textOf(m).includes(request.tag));
-    expect(JSON.stringify(requestMessage?.blocks)).toContain('rollback_approve');
+    await waitUntil('the Approve button back on the request', () => {
+      const message = world.slack.messages('CCMD').find((m) => !m.threadTs && textOf(m).includes(request.tag));
+      return JSON.stringify(message?.blocks).includes('rollback_approve');
+    });
 
     worker = await world.startWorker('worker-after-loss');
     await world.approve(request);
@@ -202,6 +215,7 @@ describe('Redis Sentinel: the master fails over under the bot', () => {
     await waitUntil('the outcome', () => threads(world, request)[1]?.some((t) => FINAL.test(t)), 30_000);
     const [first, second] = threads(world, request);
     expect(first?.filter((t) => t.includes(LOST))).toHaveLength(1);
+    expect(first?.filter((t) => t.includes(NOT_ANSWERING))).toHaveLength(1);
     expect(first?.some((t) => FINAL.test(t))).toBe(false);
     expect(second?.filter((t) => FINAL.test(t))).toEqual([
       expect.stringContaining(`*${target} is back on v41*, verified.`),
@@ -210,6 +224,8 @@ describe('Redis Sentinel: the master fails over under the bot', () => {
 
     await set.restart(master);
     await set.settled();
-    figures.push(`an approval lost in a failover was said in its thread ${saidMs} ms after the click`);
+    figures.push(
+      `an approval lost in a failover was said in its thread ${saidMs} ms after the click, ${afterResumeMs} ms after the replica was resumed`,
+    );
   });
 });

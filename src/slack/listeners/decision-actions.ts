@@ -190,6 +190,13 @@ async function startFollowUp(
   }
 }
 
+/**
+ * While Redis is not answering, the check is made again every afterMs for this long: a Sentinel failover lasts as
+ * long as the Sentinels take to agree the master is down (30 s by default), and what Redis has after it (the
+ * approval, or not) is what the thread must say.
+ */
+const RECHECK_FOR_MS = 10 * 60_000;
+
 /** An approved rollback that no worker starts is an outage within the outage: say so where people look. */
 function warnIfNobodyPicksUp(
   client: WebClient,
@@ -200,33 +207,53 @@ function warnIfNobodyPicksUp(
   log: Logger,
   offerAgain: (request: RollbackRequest) => Promise<void>,
 ): void {
-  const timer = setTimeout(() => {
-    void (async () => {
-      const after = `${Math.round(afterMs / 1000)} s after approval`;
-      let text: string;
-      try {
-        const request = await service.find(id);
-        if (request.state === 'pending') {
-          // Approved, and pending again: Redis failed over to a replica the approval had not reached yet.
-          text = `⚠️ Redis lost this approval (it failed over, or restarted, before the approval was copied), so no worker will start this rollback; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then approve the request again (its buttons are back), or roll back by hand with the runbook.`;
-          await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text });
-          await offerAgain(request);
-          return;
-        }
-        if (request.state !== 'approved') return;
-        text = `⚠️ No worker has started this rollback ${after}. It is queued and will run as soon as a worker is up: check \`npm run start:worker\` (or the worker containers) and Redis. If you cannot wait, roll back by hand with the runbook.`;
-      } catch (error) {
-        // Redis down, or back without its data: the people waiting in this thread must hear it, not a silence.
-        if (isRollbackError(error) && error.code === 'QUEUE_UNAVAILABLE') {
-          text = `⚠️ Redis is not answering ${after}, so I cannot tell whether a worker has started this rollback. A queued rollback runs once Redis and a worker are back; steps appear here when it does. If you cannot wait, roll back by hand with the runbook.`;
-        } else if (isRollbackError(error) && error.code === 'REQUEST_UNKNOWN') {
-          text = `⚠️ Redis no longer has this rollback request (it restarted without its data?), so no worker will start it; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then request the rollback again, or roll back by hand with the runbook.`;
-        } else {
-          throw error;
-        }
+  const approvedAt = Date.now();
+  let saidUnreachable = false;
+  const say = (text: string) => client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text });
+  const check = async (): Promise<void> => {
+    const after = `${Math.round((Date.now() - approvedAt) / 1000)} s after approval`;
+    let request: RollbackRequest;
+    try {
+      request = await service.find(id);
+    } catch (error) {
+      // Redis down, or back without its data: the people waiting in this thread must hear it, not a silence.
+      if (isRollbackError(error) && error.code === 'QUEUE_UNAVAILABLE') {
+        if (Date.now() - approvedAt < RECHECK_FOR_MS) schedule();
+        if (saidUnreachable) return;
+        saidUnreachable = true;
+        await say(
+          `⚠️ Redis is not answering ${after}, so I cannot tell whether a worker has started this rollback. A queued rollback runs once Redis and a worker are back; steps appear here when it does. If you cannot wait, roll back by hand with the runbook.`,
+        );
+      } else if (isRollbackError(error) && error.code === 'REQUEST_UNKNOWN') {
+        await say(
+          `⚠️ Redis no longer has this rollback request (it restarted without its data?), so no worker will start it; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then request the rollback again, or roll back by hand with the runbook.`,
+        );
+      } else {
+        throw error;
       }
-      await client.chat.postMessage({ channel: thread.channel, thread_ts: thread.ts, text });
-    })().catch((err: unknown) => log.warn({ err }, 'could not check whether a worker picked the rollback up'));
-  }, afterMs);
-  timer.unref();
+      return;
+    }
+    if (request.state === 'pending') {
+      // Approved, and pending again: Redis failed over to a replica the approval had not reached yet.
+      await say(
+        `⚠️ Redis lost this approval (it failed over, or restarted, before the approval was copied), so no worker will start this rollback; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then approve the request again (its buttons are back), or roll back by hand with the runbook.`,
+      );
+      await offerAgain(request);
+    } else if (request.state === 'approved' && !saidUnreachable) {
+      await say(
+        `⚠️ No worker has started this rollback ${after}. It is queued and will run as soon as a worker is up: check \`npm run start:worker\` (or the worker containers) and Redis. If you cannot wait, roll back by hand with the runbook.`,
+      );
+    }
+  };
+  function schedule(): void {
+    const timer = setTimeout(
+      () =>
+        void check().catch((err: unknown) =>
+          log.warn({ err }, 'could not check whether a worker picked the rollback up'),
+        ),
+      afterMs,
+    );
+    timer.unref();
+  }
+  schedule();
 }
