@@ -103,7 +103,9 @@ function notAnswering(settings: RedisSettings, error: unknown, lastProblem: stri
     });
   }
   const { masterName, sentinels } = settings.sentinel;
-  const why = lastProblem ?? (error instanceof Error ? error.message : String(error));
+  const said = lastProblem ?? (error instanceof Error ? error.message : String(error));
+  // ioredis says "All sentinels are unreachable" even when they answered that they know no such master.
+  const why = /Last error: (.*)$/.exec(said)?.[1] ?? said;
   return new RollbackError(
     'QUEUE_UNAVAILABLE',
     `No Redis master "${masterName}" answers through the Sentinels ${sentinels.map(addressOf).join(', ')} (${why}).`,
