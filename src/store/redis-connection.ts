@@ -18,7 +18,7 @@ function addressOf(address: SentinelAddress): string {
   return address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
-/** Where the settings point, without secrets: `127.0.0.1:6379/0`, or `Sentinel mymaster (10.0.0.5:26379, …)`. */
+/** Where the settings point, without secrets: `redis://***@10.0.0.8:6379/0`, or `Sentinel mymaster (10.0.0.5:26379, …)`. */
 export function describeRedis(settings: RedisSettings): string {
   if (settings.sentinel) {
     const { masterName, sentinels } = settings.sentinel;

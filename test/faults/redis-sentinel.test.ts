@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisSettingsFromEnv } from '../../src/config/load-config.js';
 import type { RedisSettings } from '../../src/config/redis-settings.js';
 import { createLogger } from '../../src/log.js';
-import { probeRedis, redisOptions } from '../../src/store/redis-connection.js';
+import { copiedToReplica, probeRedis, redisOptions } from '../../src/store/redis-connection.js';
 import { type BotProcess, BotWorld, FINAL, paths, type RequestRef, sleep, waitUntil } from '../support/processes.js';
 import { SentinelSet } from '../support/redis-sentinel.js';
 import { textOf } from '../support/slack-simulator.js';
@@ -110,6 +110,26 @@ describe('Redis Sentinel: the master fails over under the bot', () => {
       ),
     );
     expect(probe.concerns).toEqual([]);
+  });
+
+  it('WAIT: a write is copied once the replica has it, and not copied (after 0.5 s) while the replica does not read', async () => {
+    const master = await set.settled();
+    const redis = new Redis({ ...redisOptions(settings), lazyConnect: true });
+    try {
+      await redis.set(`${world.prefix}:wait-probe`, '1');
+      expect(await copiedToReplica(redis, 500)).toBe('copied');
+      set.pause(set.replicaOf(master));
+      try {
+        await redis.set(`${world.prefix}:wait-probe`, '2');
+        const started = Date.now();
+        expect(await copiedToReplica(redis, 500)).toBe('not-copied');
+        expect(Date.now() - started).toBeGreaterThanOrEqual(450);
+      } finally {
+        set.resume(set.replicaOf(master));
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   for (const [round, how] of (['SENTINEL FAILOVER', 'SIGKILL of the master'] as const).entries()) {
