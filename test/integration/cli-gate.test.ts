@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { RedisFreezeStore } from '../../src/store/redis-freeze-store.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { bundleForNode } from '../support/bundle.js';
+import { jsonOf, runCli } from '../support/cli-process.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 import { pushCommit, repository } from '../support/git-repo.js';
 import { deleteKeys } from '../support/redis-keys.js';
@@ -35,36 +35,10 @@ afterAll(() => {
   if (cliEntry) rmSync(cliEntry, { force: true });
 });
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with only the environment given (and PATH), stdin not a terminal. */
-function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], {
-      cwd: tmpdir(),
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => runCli(cliEntry, args, env);
 
-function json(run: CliRun): Record<string, unknown> {
-  try {
-    return JSON.parse(run.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`stdout is not one JSON document:\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
+const json = jsonOf;
 
 interface World {
   slack: SlackSimulator;

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForNode } from '../support/bundle.js';
+import { type CliRun, jsonOf, runCli } from '../support/cli-process.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from '../support/rollback-yml.js';
@@ -33,28 +33,8 @@ afterAll(() => {
   if (cliEntry) rmSync(cliEntry, { force: true });
 });
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI with only the environment given (and PATH), stdin not a terminal. */
-function cli(args: string[], env: Record<string, string>, cwd?: string): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliEntry, ...args], {
-      cwd: cwd ?? tmpdir(),
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string>, cwd?: string) => runCli(cliEntry, args, env, cwd);
 
 interface World {
   slack: SlackSimulator;
@@ -106,13 +86,7 @@ afterEach(async () => {
 });
 afterAll(() => redis.disconnect());
 
-function json(run: CliRun): Record<string, unknown> {
-  try {
-    return JSON.parse(run.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`stdout is not one JSON document:\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
+const json = jsonOf;
 
 function noSecrets(w: World, ...runs: CliRun[]): void {
   for (const run of runs) {

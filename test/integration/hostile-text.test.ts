@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bundleForNode } from '../support/bundle.js';
+import { runCli } from '../support/cli-process.js';
 import {
   appRelease,
   CDN_SERVICE,
@@ -242,20 +241,7 @@ describe('person and provider text in Slack messages', () => {
       ROLLBACK_CONFIG: harness.config.configFile,
       USER: '<!channel>\u001b[2J\u001b]0;pwned\u0007',
     };
-    const cli = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [cliEntry, ...args], {
-          cwd: tmpdir(),
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+    const cli = (args: string[]) => runCli(cliEntry, args, env);
 
     const run = await cli([
       'rollback',

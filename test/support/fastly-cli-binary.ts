@@ -5,15 +5,14 @@
  * linux-x64 build (`@fastly/cli-linux-x64`, the same Go binary `@fastly/cli` would have run), so it is
  * packed from the registry once per version into `node_modules/.cache/rapid-rollback-fastly/<version>/`.
  *
- * Test files run in parallel forks: the download goes to a private temp directory that is renamed into
- * place, and whoever loses the rename race uses the winner's copy.
+ * Fetched at most once however many test files ask at the same time (cached-install.ts).
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { access, constants as fsConstants, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { executable, installOnce } from './cached-install.js';
 
 const run = promisify(execFile);
 
@@ -40,13 +39,7 @@ async function locate(): Promise<string> {
     );
   }
   const cacheDir = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'rapid-rollback-fastly', FASTLY_CLI_VERSION);
-  const binary = path.join(cacheDir, 'fastly');
-  if (await executable(binary)) return binary;
-
-  await mkdir(path.dirname(cacheDir), { recursive: true });
-  const tmp = `${cacheDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await mkdir(tmp, { recursive: true });
-  try {
+  await installOnce(cacheDir, ['fastly'], async (tmp) => {
     try {
       await run('npm', ['pack', `${PACKAGE}@${FASTLY_CLI_VERSION}`, '--silent', '--pack-destination', tmp], {
         cwd: tmp,
@@ -63,23 +56,6 @@ async function locate(): Promise<string> {
     await rm(path.join(tmp, tarball));
     if (!(await executable(path.join(tmp, 'fastly'))))
       throw new Error(`${PACKAGE}: no executable fastly in the package`);
-    try {
-      await rename(tmp, cacheDir);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-    }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-  return binary;
-}
-
-async function executable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+  });
+  return path.join(cacheDir, 'fastly');
 }

