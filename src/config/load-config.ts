@@ -4,6 +4,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Rules, TargetConfig } from '../core/config-types.js';
 import { RollbackError } from '../core/errors.js';
+import { closestName } from '../core/names.js';
 import type { DriverEnvironment } from '../core/ports/driver.js';
 import { descriptorOf, drivers } from '../drivers/registry.js';
 import type { DriverModule } from '../drivers/types.js';
@@ -42,6 +43,8 @@ export interface Config {
   configFile: string;
   rules: Rules;
   targets: TargetConfig[];
+  /** rollback.yml's `groups:`: each group's targets, in the file's order (all known targets, no name shared). */
+  groups: Record<string, string[]>;
   driverEnvironment: DriverEnvironment;
 }
 
@@ -118,7 +121,7 @@ export function loadConfig(
   }
   if (problems.length > 0 || !parsedEnv.success || !rollbackFile) throw new ConfigError(problems);
   const e = parsedEnv.data;
-  const { rules, targets } = rollbackFile;
+  const { rules, targets, groups } = rollbackFile;
 
   return {
     mode,
@@ -144,6 +147,7 @@ export function loadConfig(
     configFile: resolve(file),
     rules,
     targets,
+    groups,
     driverEnvironment,
   };
 }
@@ -151,7 +155,7 @@ export function loadConfig(
 function readRollbackFile(
   file: string,
   driverEnvironment: DriverEnvironment,
-): { rules: Rules; targets: TargetConfig[] } {
+): { rules: Rules; targets: TargetConfig[]; groups: Record<string, string[]> } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -202,11 +206,32 @@ function readRollbackFile(
     });
   }
   if (targets.length === 0 && problems.length === 0) problems.push(`${file}: targets: name at least one target`);
+  problems.push(...groupProblems(file, parsed.data.groups, Object.keys(parsed.data.targets)));
   problems.push(...needed);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { incidentChannel, approvers, allowSelfApproval, requestTtl } = parsed.data;
-  return { rules: { incidentChannel, approvers, allowSelfApproval, requestTtlMs: requestTtl }, targets };
+  const groups = parsed.data.groups;
+  return { rules: { incidentChannel, approvers, allowSelfApproval, requestTtlMs: requestTtl }, targets, groups };
+}
+
+/** Group and target names share one namespace (`/rollback <name>`), and a group names only known targets. */
+function groupProblems(file: string, groups: Record<string, string[]>, targetNames: string[]): string[] {
+  const problems: string[] = [];
+  for (const [group, members] of Object.entries(groups)) {
+    if (targetNames.includes(group)) {
+      problems.push(`${file}: groups.${group}: a target is named ${group} too; rename the group`);
+    }
+    members.forEach((member, index) => {
+      if (targetNames.includes(member)) return;
+      const hint = closestName(member, targetNames);
+      const known = hint ? `did you mean ${hint}?` : `known targets: ${targetNames.join(', ')}`;
+      problems.push(`${file}: groups.${group}.${index}: "${member}" is not a target in this file; ${known}`);
+    });
+    const twice = members.filter((member, index) => members.indexOf(member) !== index);
+    if (twice.length > 0) problems.push(`${file}: groups.${group}: ${twice[0]} is named twice`);
+  }
+  return problems;
 }
 
 /** Top-level blocks some kinds take as defaults for their targets (DriverModule.sharedSettings), by key. */

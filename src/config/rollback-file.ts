@@ -70,5 +70,21 @@ export const rollbackFileSchema = z
           issue.code === 'invalid_key' ? issue.issues[0]?.message : 'is required: a map of target names to providers',
       },
     ),
+    /** Several targets under one name: `/rollback checkout` asks for all of them with one approval. */
+    groups: z
+      .record(
+        z.string().superRefine((name, ctx) => {
+          const problem = targetNameProblem(name);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem.replace('target names', 'group names') });
+        }),
+        z
+          .array(z.string(), { error: 'must be a list of target names, e.g. [cdn, api]' })
+          .min(1, 'must name at least one target'),
+        {
+          error: (issue) =>
+            issue.code === 'invalid_key' ? issue.issues[0]?.message : 'must be a map of group names to target lists',
+        },
+      )
+      .default({}),
   })
   .strict();
