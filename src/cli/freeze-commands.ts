@@ -1,5 +1,5 @@
 import type { CliConfig } from '../config/load-config.js';
-import { checkApprover } from '../core/approval.js';
+import { checkApproverFor, scopesOf } from '../core/approval.js';
 import { RollbackError } from '../core/errors.js';
 import type { FreezeService } from '../core/freeze-service.js';
 import { defaultRequester } from './arguments.js';
@@ -110,7 +110,13 @@ async function unfreezeWith(
     );
   try {
     // Same check as approveUnfreeze makes, before asking anyone to confirm an unfreeze that would be refused.
-    await checkApprover(request, options.approvedBy, config.rules, directory, 'unfreeze');
+    await checkApproverFor(
+      request,
+      options.approvedBy,
+      scopesOf(config.rules, config.targets, [target]),
+      directory,
+      'unfreeze',
+    );
   } catch (error) {
     await withdraw();
     throw inContext(error, `--approved-by ${options.approvedBy}`);

@@ -1,6 +1,6 @@
 import { WebClient } from '@slack/web-api';
 import type { CliConfig } from '../config/load-config.js';
-import { checkApprover } from '../core/approval.js';
+import { checkApproverFor, scopesOf } from '../core/approval.js';
 import { isRollbackError, RollbackError } from '../core/errors.js';
 import type { Notifier } from '../core/ports/notifier.js';
 import type { RollbackRequest } from '../core/request.js';
@@ -101,7 +101,7 @@ async function requestAndApprove(
     );
   try {
     // Same check as approve() makes, before asking anyone to confirm a rollback that would be refused.
-    await checkApprover(request, options.approvedBy, config.rules, directory);
+    await checkApproverFor(request, options.approvedBy, scopesOf(config.rules, config.targets, [target]), directory);
   } catch (error) {
     await withdraw();
     throw inContext(error, `--approved-by ${options.approvedBy}`);

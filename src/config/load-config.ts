@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { Rules, TargetConfig } from '../core/config-types.js';
+import type { Rules, TargetApproval, TargetConfig } from '../core/config-types.js';
 import { RollbackError } from '../core/errors.js';
 import { closestName } from '../core/names.js';
 import type { DriverEnvironment } from '../core/ports/driver.js';
@@ -11,7 +11,9 @@ import type { DriverModule } from '../drivers/types.js';
 import { duplicateKeyProblems } from './duplicate-keys.js';
 import { type Env, envSchema } from './env.js';
 import { type RedisSettings, redisPairingProblems, redisSettingsOf } from './redis-settings.js';
-import { rollbackFileSchema } from './rollback-file.js';
+import { rollbackFileSchema, TARGET_APPROVAL_KEYS, type targetApprovalSchema } from './rollback-file.js';
+
+type TargetApprovalEntry = z.output<typeof targetApprovalSchema>;
 
 export type Mode = 'all' | 'app' | 'worker';
 
@@ -185,7 +187,8 @@ function readRollbackFile(
       problems.push(`${file}: targets.${name}.kind: unknown kind "${raw.kind}"; known kinds: ${known}`);
       continue;
     }
-    const entry = withSharedBlocks(raw, driver, blocks, (key, takers) =>
+    const { approval, providerEntry } = takeApproval(raw);
+    const entry = withSharedBlocks(providerEntry, driver, blocks, (key, takers) =>
       problems.push(
         `${file}: targets.${name}.${key}: applies only to ${takers.map((d) => d.displayName).join(' and ')} targets (kind ${takers.map((d) => d.kind).join(' or ')}), and ${name} is kind ${driver.kind}: remove it`,
       ),
@@ -203,6 +206,7 @@ function readRollbackFile(
       kind: driver.kind,
       settings: settings.data as Record<string, unknown>,
       driftCheckEveryMs: own ?? parsed.data.driftCheckEvery,
+      ...(approval ? { approval } : {}),
     });
   }
   if (targets.length === 0 && problems.length === 0) problems.push(`${file}: targets: name at least one target`);
@@ -232,6 +236,21 @@ function groupProblems(file: string, groups: Record<string, string[]>, targetNam
     if (twice.length > 0) problems.push(`${file}: groups.${group}: ${twice[0]} is named twice`);
   }
   return problems;
+}
+
+/**
+ * A target's entry split in two: its approval settings (already checked by the file's schema) and the rest,
+ * for its driver's schema, which knows nothing of who approves.
+ */
+function takeApproval(raw: Record<string, unknown> & TargetApprovalEntry): {
+  approval: TargetApproval | undefined;
+  providerEntry: Record<string, unknown>;
+} {
+  const providerEntry: Record<string, unknown> = { ...raw };
+  for (const key of TARGET_APPROVAL_KEYS) delete providerEntry[key];
+  const { approvers, allowSelfApproval } = raw;
+  if (approvers === undefined && allowSelfApproval === undefined) return { approval: undefined, providerEntry };
+  return { approval: { approvers, allowSelfApproval }, providerEntry };
 }
 
 /** Top-level blocks some kinds take as defaults for their targets (DriverModule.sharedSettings), by key. */

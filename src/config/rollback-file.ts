@@ -41,6 +41,24 @@ export const driftIntervalSchema = durationSchema.refine((ms) => ms >= 1_000, {
 /** DRIFT_CHECK_EVERY's default: 30 s. */
 export const DEFAULT_DRIFT_CHECK_MS = 30_000;
 
+const approverListSchema = z
+  .array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)'), {
+    error: 'is required: a list of Slack user IDs (U…) or user-group IDs (S…) who may approve',
+  })
+  .min(1, 'must name at least one approver');
+
+/**
+ * The approval settings a target's entry may carry (they replace the file's for that target). They are the
+ * core's, not a provider's: load-config takes them off the entry before its driver's schema sees it.
+ */
+export const targetApprovalSchema = z.object({
+  approvers: approverListSchema.optional(),
+  allowSelfApproval: z.boolean().optional(),
+});
+
+/** The keys of targetApprovalSchema, as written in rollback.yml. */
+export const TARGET_APPROVAL_KEYS = ['approvers', 'allowSelfApproval'] as const;
+
 /**
  * rollback.yml without its targets' provider-specific fields: each target is checked afterwards
  * by its driver's own schema (drivers/<kind>/), so a new provider needs no change here.
@@ -50,11 +68,7 @@ export const rollbackFileSchema = z
     incidentChannel: z
       .string({ error: 'is required: the channel ID (C…) or #name where the "Rolling back" notice and its thread go' })
       .regex(/^([CG][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$/, 'must be a channel ID such as C0123INCIDENT or a #name'),
-    approvers: z
-      .array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)'), {
-        error: 'is required: a list of Slack user IDs (U…) or user-group IDs (S…) who may approve',
-      })
-      .min(1, 'must name at least one approver'),
+    approvers: approverListSchema,
     allowSelfApproval: z.boolean().default(false),
     requestTtl: durationSchema.default(15 * 60_000),
     driftCheckEvery: driftIntervalSchema.default(DEFAULT_DRIFT_CHECK_MS),
@@ -63,7 +77,7 @@ export const rollbackFileSchema = z
         const problem = targetNameProblem(name);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
-      z.looseObject({ kind: z.string({ error: 'is required (fastly)' }) }),
+      z.looseObject({ kind: z.string({ error: 'is required (fastly)' }), ...targetApprovalSchema.shape }),
       {
         // A bad target name is a key issue: its own message says what is wrong, not this one.
         error: (issue) =>

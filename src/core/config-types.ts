@@ -8,6 +8,14 @@ export interface TargetConfig {
   settings: Record<string, unknown>;
   /** How often the drift watch reads it while it is frozen (its driftCheckEvery, else the file's; 30 s). */
   driftCheckEveryMs?: number | undefined;
+  /** Its own approval settings (`approvers`, `allowSelfApproval` in its entry), if any. */
+  approval?: TargetApproval | undefined;
+}
+
+/** A target's own approval settings; each one unset means the file's. */
+export interface TargetApproval {
+  approvers?: string[] | undefined;
+  allowSelfApproval?: boolean | undefined;
 }
 
 /** Who may approve, where the notice goes, how long a request stays open. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
+import { type ApprovalScope, type ApproverDirectory, checkApproverFor, checkCanceller } from './approval.js';
 import type { Rules } from './config-types.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import {
@@ -30,6 +30,8 @@ export interface FreezeServiceDeps {
   requests: Pick<RequestStore, 'thread' | 'append'>;
   targets: TargetDrivers;
   rules: Rules;
+  /** Who may approve on a target: the rollback's rules for it (RollbackService.approvalScopes). */
+  scopes: (target: string) => ApprovalScope[];
   directory: ApproverDirectory;
   symmetry?: SymmetryRestorer | undefined;
   notes?: ThreadNotes | undefined;
@@ -160,7 +162,7 @@ export class FreezeService {
       await this.deps.freezes.closeUnfreeze(id, 'expired', 'ttl', this.now());
       throw this.expired(request);
     }
-    await checkApprover(request, user, this.deps.rules, this.deps.directory, 'unfreeze');
+    await checkApproverFor(request, user, this.deps.scopes(request.target), this.deps.directory, 'unfreeze');
     const why = text`unfreeze approved by ${person(user)}, asked for by ${person(request.requester)}: ${request.reason}`;
     const at = this.now();
     const result = await this.deps.freezes.approveUnfreeze(id, user, at, {
@@ -203,7 +205,7 @@ export class FreezeService {
   async cancelUnfreeze(id: string, user: string, clickedFrom?: RequestOrigin): Promise<UnfreezeRequest> {
     const request = await this.findUnfreeze(id, clickedFrom);
     this.refuseIfDecided(request);
-    await checkCanceller(request, user, this.deps.rules, this.deps.directory, 'unfreeze');
+    await checkCanceller(request, user, this.deps.scopes(request.target), this.deps.directory, 'unfreeze');
     const result = await this.deps.freezes.closeUnfreeze(id, 'cancelled', user, this.now());
     if (result.ok) return result.request;
     if (result.reason === 'unknown') throw unfreezeUnknown();
@@ -233,7 +235,8 @@ export class FreezeService {
   async resumeGitOps(requestId: string, user: string): Promise<string> {
     const record = await this.deps.freezes.suspension(requestId);
     if (!record) throw new RollbackError('REQUEST_UNKNOWN', 'That rollback suspended no GitOps controller.');
-    if (!(await this.deps.directory.isApprover(user, this.deps.rules.approvers)))
+    const approvers = this.deps.scopes(record.target)[0]?.approvers ?? this.deps.rules.approvers;
+    if (!(await this.deps.directory.isApprover(user, approvers)))
       throw new RollbackError('NOT_AUTHORIZED', `Only an approver can resume ${record.suspension.controller}.`);
     const current = await this.deps.freezes.current(record.target);
     if (current?.id === requestId)

@@ -1,5 +1,12 @@
 import type { Logger } from '../log.js';
-import { type ApproverDirectory, checkApprover, checkCanceller } from './approval.js';
+import {
+  type ApprovalRules,
+  type ApprovalScope,
+  type ApproverDirectory,
+  checkApproverFor,
+  checkCanceller,
+  scopesOf,
+} from './approval.js';
 import type { Rules, TargetConfig } from './config-types.js';
 import { DeployGate } from './deploy-gate.js';
 import { DriftWatch } from './drift-watch.js';
@@ -77,6 +84,7 @@ export class RollbackService {
       requests: deps.store,
       targets: this.targets,
       rules: deps.rules,
+      scopes: (target) => this.approvalScopes(target),
       directory: deps.directory,
       symmetry: deps.symmetry,
       notes: deps.notes,
@@ -110,6 +118,16 @@ export class RollbackService {
 
   get rules(): Rules {
     return this.deps.rules;
+  }
+
+  /** Who may approve a request on `target`: its own approvers, else the file's (approvalScopes). */
+  approvalScopes(target: string): ApprovalScope[] {
+    return scopesOf(this.deps.rules, this.deps.targets, [target]);
+  }
+
+  /** The rules one target's request is approved under, as its request message names them. */
+  approvalFor(target: string): ApprovalRules {
+    return this.approvalScopes(target)[0] ?? this.deps.rules;
   }
 
   targetNames(): string[] {
@@ -201,7 +219,7 @@ export class RollbackService {
         { hint: 'Nothing was queued.' },
       );
     }
-    await checkCanceller(parent, user, this.deps.rules, this.deps.directory);
+    await checkCanceller(parent, user, this.approvalScopes(parent.target), this.deps.directory);
     await this.refuseIfMoved(parent, followUp);
     await this.refuseIfLocked(parent.target);
     const createdAt = this.now();
@@ -355,7 +373,7 @@ export class RollbackService {
         await this.record(id, { kind: 'expired', text: text`expired unapproved (clicked by ${person(user)})` });
       throw this.expired(request);
     }
-    await checkApprover(request, user, this.deps.rules, this.deps.directory);
+    await checkApproverFor(request, user, this.approvalScopes(request.target), this.deps.directory);
     let result = await this.deps.store.approve(id, user, this.now());
     if (!result.ok && result.reason === 'locked') {
       // Throws unless the holder was an orphaned approval, now released: then approve again, once.
@@ -462,7 +480,7 @@ export class RollbackService {
   async cancel(id: string, user: string, clickedFrom?: RequestOrigin): Promise<RollbackRequest> {
     const request = await this.find(id, clickedFrom);
     this.refuseIfClosed(request);
-    await checkCanceller(request, user, this.deps.rules, this.deps.directory);
+    await checkCanceller(request, user, this.approvalScopes(request.target), this.deps.directory);
     const result = await this.deps.store.close(id, 'cancelled', user, this.now());
     if (result.ok) {
       await this.record(id, { kind: 'cancelled', by: user, text: text`cancelled by ${person(user)}` });

@@ -9,6 +9,7 @@ import {
   SIGNING_SECRET,
   startHarness,
 } from '../support/harness.js';
+import { fastlyTarget } from '../support/rollback-yml.js';
 import { blockAction, sendToApp, slashCommand } from '../support/slack-payloads.js';
 import { textOf } from '../support/slack-simulator.js';
 
@@ -160,6 +161,36 @@ describe('bad input', () => {
 });
 
 describe('who may approve', () => {
+  it("a target's own approvers: cdn's approver is refused for pay, told who can; pay's approver rolls it back", async () => {
+    const payService = 'SU1Z0isxPaozGVKXdvPAY';
+    await start({
+      services: [
+        { id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 },
+        { id: payService, name: 'pay-prod', versions: 7, active: 7 },
+      ],
+      extraTargets: fastlyTarget('pay', payService, ['    approvers: [UPAY, S0SRE]']).join('\n'),
+    });
+    const request = await requestOf('pay');
+    expect(textOf(request.message)).toContain('Approvers: <@UPAY>, <!subteam^S0SRE> (not the requester)');
+
+    await h.click('approve', request, PEOPLE.approver);
+    expect(await lastPrivate(PEOPLE.approver, /not an approver/)).toMatch(
+      /You are not an approver for pay\.[\s\S]*Approvers for pay: <@UPAY>, <!subteam\^S0SRE>\. Nothing was queued\./,
+    );
+    expect(h.fastly.activations).toHaveLength(0);
+    expect(await requestState(request.id)).toBe('pending');
+
+    // cdn has no list of its own: the file's approvers still approve it, and pay's do not.
+    const cdn = await requestOf('cdn');
+    expect(textOf(cdn.message)).toContain('Approvers: <@UAPP>, <!subteam^S0SRE>');
+    await h.click('approve', cdn, 'UPAY');
+    expect(await lastPrivate('UPAY', /not an approver/)).toContain('You are not an approver for rollbacks.');
+
+    await h.click('approve', request, 'UPAY');
+    await h.slack.waitFor(() => h.fastly.activations.length === 1, 10_000);
+    expect(h.fastly.activations[0]).toMatchObject({ serviceId: payService, version: 6 });
+  });
+
   it('refuses an approver who is not listed, privately; a listed one can still approve after', async () => {
     await start();
     const request = await requestOf('cdn');

@@ -200,6 +200,36 @@ describe('loadConfig', () => {
     expect(lines).toMatch(/requestTtl: "soon" is not a duration/);
   });
 
+  it("reads a target's own approvers and allowSelfApproval, kept from its driver's settings; refuses bad ones", () => {
+    const path = file(
+      'per-target.yml',
+      `incidentChannel: C1INC
+approvers: [U0123APPROVER]
+targets:
+  cdn:
+    kind: fastly
+    serviceId: SU1Z0isxPaozGVKXdv0eY
+    approvers: [S0PAY, U0PAY]
+    allowSelfApproval: true
+  www:
+    kind: fastly
+    serviceId: SU1Z0isxPaozGVKXdv0eZ
+`,
+    );
+    const [cdn, www] = loadConfig({ ...env, ROLLBACK_CONFIG: path }).targets;
+    expect(cdn).toMatchObject({ approval: { approvers: ['S0PAY', 'U0PAY'], allowSelfApproval: true } });
+    expect(cdn?.settings).toEqual({ kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' });
+    expect(www?.approval).toBeUndefined();
+
+    const bad = file(
+      'per-target-bad.yml',
+      'incidentChannel: C1INC\napprovers: [U1APP]\ntargets:\n  cdn:\n    kind: fastly\n    serviceId: SU1Z0isxPaozGVKXdv0eY\n    approvers: [bob]\n    allowSelfApproval: maybe\n',
+    );
+    const lines = problems(() => loadConfig({ ...env, ROLLBACK_CONFIG: bad })).join('\n');
+    expect(lines).toMatch(/targets\.cdn\.approvers\.0: must be a Slack user ID/);
+    expect(lines).toMatch(/targets\.cdn\.allowSelfApproval/);
+  });
+
   it('asks for FASTLY_API_TOKEN when a Fastly target exists', () => {
     expect(problems(() => loadConfig({ ...env, FASTLY_API_TOKEN: undefined }))[0]).toMatch(
       /^FASTLY_API_TOKEN is missing/,

@@ -64,7 +64,7 @@ export function registerDecisionActions(
       const posted = await client.chat.postMessage({
         channel: thread?.channel ?? click.from.channel,
         ...(thread ? { thread_ts: thread.ts } : {}),
-        ...followUpRequestMessage(request, service.rules),
+        ...followUpRequestMessage(request, service.approvalFor(request.target)),
       });
       if (posted.ts)
         await service.recordOrigin(request.id, { channel: posted.channel ?? click.from.channel, messageTs: posted.ts });
@@ -137,14 +137,14 @@ async function approve(click: Click, service: RollbackService, log: Logger, pick
     await tellClicker(click, `❌ ${renderText(toRollbackError(error).userText())}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
     if (reopened?.state === 'pending')
-      await rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log);
+      await rewrite(click, reopened, approvalRequestMessage(reopened, service.approvalFor(reopened.target)), log);
     return;
   }
 
   const { thread, problem } = announcement;
   if (thread)
     warnIfNobodyPicksUp(click.client, service, request.id, thread, pickupWarningMs, log, (reopened) =>
-      rewrite(click, reopened, approvalRequestMessage(reopened, service.rules), log),
+      rewrite(click, reopened, approvalRequestMessage(reopened, service.approvalFor(reopened.target)), log),
     );
 
   let decision = approvedDecision(request, thread?.root === 'notice' ? thread : undefined);
@@ -170,7 +170,7 @@ async function startFollowUp(
     await tellClicker(click, `❌ ${renderText(toRollbackError(error).userText())}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
     if (reopened?.state === 'pending')
-      await rewrite(click, reopened, followUpRequestMessage(reopened, service.rules), log);
+      await rewrite(click, reopened, followUpRequestMessage(reopened, service.approvalFor(reopened.target)), log);
     return;
   }
   const label = escapeForSlack(request.followUp?.label ?? 'Follow-up');

@@ -40,7 +40,11 @@ export async function askToUnfreeze(input: FreezeCommand, service: RollbackServi
       requester: input.user,
       origin: { channel: input.channel },
     });
-    const message = unfreezeRequestMessage(request, service.freezes.describe(freeze), service.rules);
+    const message = unfreezeRequestMessage(
+      request,
+      service.freezes.describe(freeze),
+      service.approvalFor(request.target),
+    );
     const posted = await announce(input, message, reqLog.child({ requestId: request.id }));
     // Without it, a click from any message in the channel is taken as coming from the request.
     if (posted)

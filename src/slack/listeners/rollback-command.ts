@@ -73,7 +73,7 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
         requester: command.user_id,
         origin: { channel: command.channel_id },
       });
-      const message = approvalRequestMessage(request, service.rules);
+      const message = approvalRequestMessage(request, service.approvalFor(request.target));
       try {
         const posted = await postInChannel(client, { channel: command.channel_id, ...message, unfurl_links: false });
         await service.recordOrigin(request.id, { channel: posted.channel, messageTs: posted.ts });
