@@ -7,6 +7,8 @@ export type Command =
   | { kind: 'list' }
   | { kind: 'history'; target: string | undefined }
   | { kind: 'rollback'; target: string; toVersion: string | undefined; reason: string }
+  /** Several targets, one approval: `name` is the group's, or the targets joined ("cdn + api"). */
+  | { kind: 'rollback-many'; name: string; targets: string[]; reason: string }
   /** The deploy gate holds the target at once. */
   | { kind: 'freeze'; target: string; reason: string }
   /** Asks an approver to end the target's freeze. */
@@ -15,13 +17,22 @@ export type Command =
 
 const MAX_TEXT_LENGTH = 4_000;
 
+/** The names `/rollback` knows: rollback.yml's targets and groups (one namespace). */
+export interface KnownNames {
+  targets: readonly string[];
+  groups: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
  * Parses the text after `/rollback`. Pure and total: every input, however hostile, gets an answer.
  *
  *   help | list | status | history [target] | freeze <target> <reason…> | unfreeze <target> <reason…>
- *   | <target> [reason…] | <target> to v<N> [reason…]
+ *   | <target> [reason…] | <target> to v<N> [reason…] | <target or group>… [reason…]
+ *
+ * With `names`, the leading words that name targets or groups are the targets and the rest is the reason;
+ * without, only the first word is a target.
  */
-export function parseCommand(raw: string): Command {
+export function parseCommand(raw: string, names?: KnownNames): Command {
   if (raw.length > MAX_TEXT_LENGTH) {
     return {
       kind: 'invalid',
@@ -56,6 +67,9 @@ export function parseCommand(raw: string): Command {
     };
   }
 
+  const many = names ? parseMany(words, names) : undefined;
+  if (many) return many;
+
   let rest = words.slice(1);
   let toVersion: string | undefined;
   if (rest[0]?.toLowerCase() === 'to') {
@@ -72,6 +86,32 @@ export function parseCommand(raw: string): Command {
   const reason = rest.join(' ');
   if (reason.length > MAX_REASON_LENGTH) return reasonTooLong(reason);
   return { kind: 'rollback', target: first, toVersion, reason };
+}
+
+/** Several leading target or group names; undefined when the words name one target (the single-target path). */
+function parseMany(words: readonly string[], names: KnownNames): Command | undefined {
+  const used = words.findIndex((word) => !isName(word.toLowerCase(), names));
+  const leading = words.slice(0, used === -1 ? words.length : used).map((word) => word.toLowerCase());
+  const groups = leading.filter((name) => Object.hasOwn(names.groups, name));
+  const targets = [
+    ...new Set(leading.flatMap((name) => (Object.hasOwn(names.groups, name) ? (names.groups[name] ?? []) : [name]))),
+  ];
+  if (groups.length === 0 && targets.length <= 1) return undefined;
+  const rest = words.slice(leading.length);
+  if (rest[0]?.toLowerCase() === 'to') {
+    return {
+      kind: 'invalid',
+      message: `"to v<N>" names one target's version: \`/rollback ${targets[0]} to v41 [reason]\`. For several targets, leave it out: each goes back to its previous version.`,
+    };
+  }
+  const reason = rest.join(' ');
+  if (reason.length > MAX_REASON_LENGTH) return reasonTooLong(reason);
+  const name = new Set(leading).size === 1 && groups[0] !== undefined ? groups[0] : targets.join(' + ');
+  return { kind: 'rollback-many', name, targets, reason };
+}
+
+function isName(word: string, names: KnownNames): boolean {
+  return names.targets.includes(word) || Object.hasOwn(names.groups, word);
 }
 
 /** `freeze <target> <reason…>` and `unfreeze <target> <reason…>`: the reason goes in the record, so it is required. */

@@ -133,3 +133,31 @@ describe('parseCommand under 100 000 generated inputs', { timeout: 180_000 }, ()
     ]);
   });
 });
+
+describe('parseCommand with rollback.yml names under 20 000 generated inputs', { timeout: 180_000 }, () => {
+  it('answers every input; several targets are always known names, each once', () => {
+    const seed = 20261202;
+    const g = generator(seed);
+    const names = { targets: ['cdn', 'api', 'web'], groups: { checkout: ['cdn', 'api'] } };
+    const kinds = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const text = `${g.pick(['', 'checkout ', 'CDN api ', 'web checkout '])}${input(g)}`;
+      let result: ReturnType<typeof parseCommand>;
+      try {
+        result = parseCommand(text, names);
+      } catch (error) {
+        throw new Error(`seed ${seed}, input #${i} ${JSON.stringify(text.slice(0, 200))} threw: ${String(error)}`);
+      }
+      kinds.add(result.kind);
+      if (result.kind === 'invalid') expect(result.message).not.toMatch(/<[@#!]/);
+      if (result.kind === 'rollback-many') {
+        expect(result.targets.every((target) => names.targets.includes(target))).toBe(true);
+        expect(new Set(result.targets).size).toBe(result.targets.length);
+        expect(result.reason.length).toBeLessThanOrEqual(500);
+        expect(result.reason).not.toMatch(/[\u0000-\u001f\u007f]/);
+      }
+    }
+    expect(kinds).toContain('rollback-many');
+    expect(kinds).toContain('rollback');
+  });
+});

@@ -128,3 +128,61 @@ describe('escapeForSlack', () => {
     expect(escapeForSlack('<!channel> & <https://x|y>')).toBe('&lt;!channel&gt; &amp; &lt;https://x|y&gt;');
   });
 });
+
+describe('parseCommand with rollback.yml names (several targets)', () => {
+  const names = { targets: ['cdn', 'api', 'web', 'constructor'], groups: { checkout: ['cdn', 'api'] } };
+
+  it('reads the leading target and group names as the targets and the rest as the reason', () => {
+    expect(parseCommand('cdn api 5xx after deploy', names)).toEqual({
+      kind: 'rollback-many',
+      name: 'cdn + api',
+      targets: ['cdn', 'api'],
+      reason: '5xx after deploy',
+    });
+    // Every leading name counts, even one meant as the first word of the reason (the README says so).
+    expect(parseCommand('Checkout checkout is down', names)).toEqual({
+      kind: 'rollback-many',
+      name: 'checkout',
+      targets: ['cdn', 'api'],
+      reason: 'is down',
+    });
+    expect(parseCommand('checkout web api', names)).toEqual({
+      kind: 'rollback-many',
+      name: 'cdn + api + web',
+      targets: ['cdn', 'api', 'web'],
+      reason: '',
+    });
+  });
+
+  it('keeps one target (and "to vN") on the single-target path', () => {
+    expect(parseCommand('cdn to v41 bad vcl', names)).toEqual({
+      kind: 'rollback',
+      target: 'cdn',
+      toVersion: '41',
+      reason: 'bad vcl',
+    });
+    expect(parseCommand('cdn cdn is down', names)).toEqual({
+      kind: 'rollback',
+      target: 'cdn',
+      toVersion: undefined,
+      reason: 'cdn is down',
+    });
+    expect(parseCommand('cdn api down', { targets: ['cdn'], groups: {} })).toMatchObject({ kind: 'rollback' });
+  });
+
+  it('refuses "to vN" with several targets, and says how to ask', () => {
+    const parsed = parseCommand('checkout to v41', names);
+    expect(parsed.kind).toBe('invalid');
+    expect(parsed.kind === 'invalid' && parsed.message).toMatch(/names one target's version.*leave it out/);
+  });
+
+  it('does not read inherited object keys as groups', () => {
+    expect(parseCommand('constructor toString x', names)).toMatchObject({ kind: 'rollback', target: 'constructor' });
+    expect(parseCommand('constructor api', names)).toEqual({
+      kind: 'rollback-many',
+      name: 'constructor + api',
+      targets: ['constructor', 'api'],
+      reason: '',
+    });
+  });
+});

@@ -49,6 +49,11 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
       }
       return;
     }
+    if (parsed.kind === 'rollback-many') {
+      // Not reached yet: the listener does not pass rollback.yml's names until one approval covers several targets.
+      await ack(ephemeral(`❌ Ask for one target at a time: /rollback ${parsed.targets[0]} <reason>.`));
+      return;
+    }
 
     try {
       service.driver(parsed.target);
