@@ -11,7 +11,12 @@ import type { DriverModule } from '../drivers/types.js';
 import { duplicateKeyProblems } from './duplicate-keys.js';
 import { type Env, envSchema } from './env.js';
 import { type RedisSettings, redisPairingProblems, redisSettingsOf } from './redis-settings.js';
-import { rollbackFileSchema, TARGET_APPROVAL_KEYS, type targetApprovalSchema } from './rollback-file.js';
+import {
+  type GroupEntry,
+  rollbackFileSchema,
+  TARGET_APPROVAL_KEYS,
+  type targetApprovalSchema,
+} from './rollback-file.js';
 
 type TargetApprovalEntry = z.output<typeof targetApprovalSchema>;
 
@@ -47,6 +52,11 @@ export interface Config {
   targets: TargetConfig[];
   /** rollback.yml's `groups:`: each group's targets, in the file's order (all known targets, no name shared). */
   groups: Record<string, string[]>;
+  /**
+   * The groups written with approval settings (`checkout: { targets: […], approvers: […] }`), by name: pass one
+   * as approvalScopes' `group` so a request on the group also needs one of its approvers.
+   */
+  groupApproval: Record<string, TargetApproval>;
   driverEnvironment: DriverEnvironment;
 }
 
@@ -123,7 +133,7 @@ export function loadConfig(
   }
   if (problems.length > 0 || !parsedEnv.success || !rollbackFile) throw new ConfigError(problems);
   const e = parsedEnv.data;
-  const { rules, targets, groups } = rollbackFile;
+  const { rules, targets, groups, groupApproval } = rollbackFile;
 
   return {
     mode,
@@ -150,6 +160,7 @@ export function loadConfig(
     rules,
     targets,
     groups,
+    groupApproval,
     driverEnvironment,
   };
 }
@@ -157,7 +168,12 @@ export function loadConfig(
 function readRollbackFile(
   file: string,
   driverEnvironment: DriverEnvironment,
-): { rules: Rules; targets: TargetConfig[]; groups: Record<string, string[]> } {
+): {
+  rules: Rules;
+  targets: TargetConfig[];
+  groups: Record<string, string[]>;
+  groupApproval: Record<string, TargetApproval>;
+} {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -210,13 +226,26 @@ function readRollbackFile(
     });
   }
   if (targets.length === 0 && problems.length === 0) problems.push(`${file}: targets: name at least one target`);
-  problems.push(...groupProblems(file, parsed.data.groups, Object.keys(parsed.data.targets)));
+  const groups = Object.fromEntries(Object.entries(parsed.data.groups).map(([name, group]) => [name, group.targets]));
+  problems.push(...groupProblems(file, groups, Object.keys(parsed.data.targets)));
   problems.push(...needed);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const { incidentChannel, approvers, allowSelfApproval, requestTtl } = parsed.data;
-  const groups = parsed.data.groups;
-  return { rules: { incidentChannel, approvers, allowSelfApproval, requestTtlMs: requestTtl }, targets, groups };
+  return {
+    rules: { incidentChannel, approvers, allowSelfApproval, requestTtlMs: requestTtl },
+    targets,
+    groups,
+    groupApproval: groupApprovalOf(parsed.data.groups),
+  };
+}
+
+/** The groups that list approval settings of their own, by name. */
+function groupApprovalOf(groups: Record<string, GroupEntry>): Record<string, TargetApproval> {
+  const approval: Record<string, TargetApproval> = {};
+  for (const [name, { approvers, allowSelfApproval }] of Object.entries(groups))
+    if (approvers !== undefined || allowSelfApproval !== undefined) approval[name] = { approvers, allowSelfApproval };
+  return approval;
 }
 
 /** Group and target names share one namespace (`/rollback <name>`), and a group names only known targets. */

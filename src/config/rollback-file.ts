@@ -59,6 +59,36 @@ export const targetApprovalSchema = z.object({
 /** The keys of targetApprovalSchema, as written in rollback.yml. */
 export const TARGET_APPROVAL_KEYS = ['approvers', 'allowSelfApproval'] as const;
 
+const groupTargetsSchema = z
+  .array(z.string(), { error: 'must be a list of target names, e.g. [cdn, api]' })
+  .min(1, 'must name at least one target');
+
+const richGroupSchema = z
+  .object({ targets: groupTargetsSchema, ...targetApprovalSchema.shape })
+  .strict();
+
+/** A group as the core reads it: its targets, and the approval settings it lists (for all of them at once). */
+export interface GroupEntry {
+  targets: string[];
+  approvers?: string[] | undefined;
+  allowSelfApproval?: boolean | undefined;
+}
+
+/**
+ * A group: its targets as a list (`checkout: [cdn, api]`), or with approval settings of its own
+ * (`checkout: { targets: [cdn, api], approvers: [S0PAY] }`). The list form's problems keep the list's paths.
+ */
+const groupSchema = z.unknown().transform((value, ctx): GroupEntry => {
+  const rich = !Array.isArray(value) && typeof value === 'object' && value !== null;
+  const checked = rich ? richGroupSchema.safeParse(value) : groupTargetsSchema.safeParse(value);
+  if (!checked.success) {
+    for (const issue of checked.error.issues)
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[] });
+    return z.NEVER;
+  }
+  return Array.isArray(checked.data) ? { targets: checked.data } : (checked.data as GroupEntry);
+});
+
 /**
  * rollback.yml without its targets' provider-specific fields: each target is checked afterwards
  * by its driver's own schema (drivers/<kind>/), so a new provider needs no change here.
@@ -91,9 +121,7 @@ export const rollbackFileSchema = z
           const problem = targetNameProblem(name);
           if (problem) ctx.addIssue({ code: 'custom', message: problem.replace('target names', 'group names') });
         }),
-        z
-          .array(z.string(), { error: 'must be a list of target names, e.g. [cdn, api]' })
-          .min(1, 'must name at least one target'),
+        groupSchema,
         {
           error: (issue) =>
             issue.code === 'invalid_key' ? issue.issues[0]?.message : 'must be a map of group names to target lists',
