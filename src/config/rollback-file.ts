@@ -63,9 +63,7 @@ const groupTargetsSchema = z
   .array(z.string(), { error: 'must be a list of target names, e.g. [cdn, api]' })
   .min(1, 'must name at least one target');
 
-const richGroupSchema = z
-  .object({ targets: groupTargetsSchema, ...targetApprovalSchema.shape })
-  .strict();
+const richGroupSchema = z.object({ targets: groupTargetsSchema, ...targetApprovalSchema.shape }).strict();
 
 /** A group as the core reads it: its targets, and the approval settings it lists (for all of them at once). */
 export interface GroupEntry {
