@@ -74,6 +74,11 @@ export type ApproveResult =
   | { ok: false; reason: 'expired' | 'closed'; request: RollbackRequest }
   | { ok: false; reason: 'locked'; request: RollbackRequest; holder: string };
 
+/** Several requests approved together (one approval for several targets): all of them, or none and the first refusal. */
+export type ApproveAllResult =
+  | { ok: true; requests: RollbackRequest[] }
+  | { ok: false; id: string; refusal: Exclude<ApproveResult, { ok: true }> };
+
 export type MarkRunningResult =
   | { ok: true; request: RollbackRequest }
   | { ok: false; reason: 'unknown' }
@@ -94,6 +99,11 @@ export interface RequestStore extends TimelineStore {
    * request is approved or running, and freed when it ends (finish, abandon, unapprove).
    */
   approve(id: string, approver: string, now: number): Promise<ApproveResult>;
+  /**
+   * approve() for several requests of distinct targets at once: every request approved and every target's lock
+   * taken, or nothing changed but the first refused request (an expired one is marked expired, as approve() does).
+   */
+  approveAll(ids: readonly string[], approver: string, now: number): Promise<ApproveAllResult>;
   /** approved → pending and drop the lock: used when the job could not be queued, so nothing is left half-done. */
   unapprove(id: string): Promise<void>;
   /**

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { followUpSchema, planSchema, rollbackRecordSchema, textSchema } from '../core/plan-schema.js';
 import type {
+  ApproveAllResult,
   ApproveResult,
   CloseResult,
   MarkRunningResult,
@@ -65,6 +66,28 @@ local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= id then return {'locked', holder} end
 redis.call('SET', KEYS[2], id)
 redis.call('HSET', KEYS[1], 'state', 'approved', 'approver', ARGV[1], 'approvedAt', ARGV[2])
+return {'ok'}
+`;
+// KEYS: a request hash and its target's lock, pair after pair. ARGV: approver, now. Returns {verdict, pair, holder}.
+// Every pair is checked before any is changed: all approved and locked, or none.
+const APPROVE_ALL = `
+local pairs = #KEYS / 2
+for i = 1, pairs do
+  local request, lock = KEYS[2 * i - 1], KEYS[2 * i]
+  local state = redis.call('HGET', request, 'state')
+  if not state then return {'unknown', i} end
+  if state ~= 'pending' then return {'closed', i} end
+  if tonumber(ARGV[2]) > tonumber(redis.call('HGET', request, 'expiresAt')) then
+    redis.call('HSET', request, 'state', 'expired', 'closedBy', 'ttl', 'closedAt', ARGV[2])
+    return {'expired', i}
+  end
+  local holder = redis.call('GET', lock)
+  if holder and holder ~= redis.call('HGET', request, 'id') then return {'locked', i, holder} end
+end
+for i = 1, pairs do
+  redis.call('SET', KEYS[2 * i], redis.call('HGET', KEYS[2 * i - 1], 'id'))
+  redis.call('HSET', KEYS[2 * i - 1], 'state', 'approved', 'approver', ARGV[1], 'approvedAt', ARGV[2])
+end
 return {'ok'}
 `;
 // KEYS[1] request hash, KEYS[2] target lock.
@@ -279,6 +302,36 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     if (verdict === 'ok') return { ok: true, request };
     if (verdict === 'locked') return { ok: false, reason: 'locked', request, holder: holder ?? '' };
     return { ok: false, reason: verdict === 'expired' ? 'expired' : 'closed', request };
+  }
+
+  async approveAll(ids: readonly string[], approver: string, now: number): Promise<ApproveAllResult> {
+    const pairs: [string, string][] = [];
+    for (const id of ids) {
+      const keys = await this.keysFor(id);
+      if (!keys) return { ok: false, id, refusal: { ok: false, reason: 'unknown' } };
+      pairs.push(keys);
+    }
+    // Two requests for one target would both pass the lock check and then share the lock.
+    if (new Set(pairs.map(([, lock]) => lock)).size !== pairs.length) {
+      throw new Error('approveAll: two of the requests are for the same target');
+    }
+    const [verdict, pair, holder] = (await this.redis.eval(
+      APPROVE_ALL,
+      pairs.length * 2,
+      ...pairs.flat(),
+      approver,
+      String(now),
+    )) as [string, number?, string?];
+    if (verdict === 'ok') {
+      const requests = (await Promise.all(ids.map((id) => this.get(id)))).filter((r) => r !== undefined);
+      return { ok: true, requests };
+    }
+    const id = ids[(pair ?? 1) - 1] ?? '';
+    const request = await this.get(id);
+    if (!request) return { ok: false, id, refusal: { ok: false, reason: 'unknown' } };
+    if (verdict === 'locked')
+      return { ok: false, id, refusal: { ok: false, reason: 'locked', request, holder: holder ?? '' } };
+    return { ok: false, id, refusal: { ok: false, reason: verdict === 'expired' ? 'expired' : 'closed', request } };
   }
 
   async unapprove(id: string): Promise<void> {
