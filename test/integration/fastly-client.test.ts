@@ -321,3 +321,22 @@ describe('FastlyClient against the Fastly simulator', () => {
     expect(lines.join('\n')).not.toContain(sim.token);
   });
 });
+
+describe('FastlyClient.writeBudget', () => {
+  it("reports Fastly-RateLimit-Remaining and -Reset from Fastly's answers; an activation spends one write, a read none", async () => {
+    const id = service();
+    const { fastly } = client();
+    expect(fastly.writeBudget()).toBeUndefined();
+    await fastly.getService(id);
+    const before = fastly.writeBudget();
+    expect(before?.remaining).toBeGreaterThan(0);
+    // The start of the next hour, as the simulator counts Fastly's hourly window.
+    expect(before?.resetsAt).toBeGreaterThan(Date.now() - 1_000);
+    expect(before?.resetsAt).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    expect((before?.resetsAt ?? 1) % 3_600_000).toBe(0);
+    await fastly.getService(id);
+    expect(fastly.writeBudget()?.remaining).toBe(before?.remaining);
+    await fastly.activateVersion(id, 2);
+    expect(fastly.writeBudget()?.remaining).toBe((before?.remaining ?? 0) - 1);
+  });
+});

@@ -132,6 +132,14 @@ type Outcome =
 
 type Failure = Exclude<Outcome, { kind: 'ok' }>;
 
+/** What Fastly's last answer said of this token's hourly limit on non-read calls (each activation is one). */
+export interface FastlyWriteBudget {
+  /** Fastly-RateLimit-Remaining: writes left before Fastly answers 429. */
+  remaining: number;
+  /** Fastly-RateLimit-Reset: when the hour's count starts again (epoch ms). */
+  resetsAt: number;
+}
+
 export class FastlyClient {
   readonly #token: string;
   private readonly api: ApiClient;
@@ -144,6 +152,7 @@ export class FastlyClient {
   private readonly log: Logger;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly observeCall: ((call: ProviderCall) => void) | undefined;
+  private budget: FastlyWriteBudget | undefined;
 
   constructor(options: FastlyClientOptions) {
     if (!options.token) {
@@ -279,6 +288,18 @@ export class FastlyClient {
     );
   }
 
+  /** The write budget from Fastly's latest answer; undefined before any answer carried the headers. */
+  writeBudget(): FastlyWriteBudget | undefined {
+    return this.budget;
+  }
+
+  private noteBudget(headers: Record<string, string | undefined>): void {
+    const remaining = Number(headers['fastly-ratelimit-remaining']);
+    const reset = Number(headers['fastly-ratelimit-reset']);
+    if (headers['fastly-ratelimit-remaining'] === undefined || !Number.isFinite(remaining)) return;
+    this.budget = { remaining, resetsAt: Number.isFinite(reset) ? reset * 1000 : Number.NaN };
+  }
+
   private async call<T>(call: Call<T>, signal: AbortSignal | undefined): Promise<T> {
     const body = await withRetries<unknown, Failure>(
       async (attempt) => {
@@ -344,11 +365,14 @@ export class FastlyClient {
       pending.then(
         (info) => {
           finish();
+          this.noteBudget(info.response.headers ?? {});
           resolve({ kind: 'ok', status: info.response.status, body: info.response.body });
         },
         (failure: unknown) => {
           finish();
-          resolve(classify(failure));
+          const outcome = classify(failure);
+          if (outcome.kind === 'http') this.noteBudget(outcome.headers);
+          resolve(outcome);
         },
       );
     });
