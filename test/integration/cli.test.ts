@@ -273,6 +273,33 @@ describe('rapid-rollback CLI', { timeout: 180_000 }, () => {
     // Five CLI processes one after another: each starts Node, loads the config and connects to Redis.
   }, 90_000);
 
+  it("--approved-by follows a target's own approvers: the file's approver is refused for edge and told who can", async () => {
+    const w = await startWorld();
+    writeRollbackYml(w.dir, {
+      incidentChannel: CHANNELS.incident,
+      approvers: [PEOPLE.approver, 'S0SRE'],
+      targets: [...fastlyTarget('cdn', CDN_SERVICE), ...fastlyTarget('edge', EDGE_SERVICE, ['    approvers: [UEDGE]'])],
+    });
+    const refused = await cli(
+      ['--json', 'rollback', 'edge', '--reason', 'x', '--approved-by', PEOPLE.approver, '--yes'],
+      w.env,
+    );
+    expect(refused.code).toBe(1);
+    expect(json(refused)).toMatchObject({
+      ok: false,
+      error: {
+        code: 'NOT_AUTHORIZED',
+        message: '--approved-by UAPP: You are not an approver for edge.',
+        hint: 'Approvers for edge: @UEDGE. Nothing was queued.',
+      },
+    });
+    expect(w.fastly.activations).toEqual([]);
+
+    const approved = await cli(['rollback', 'edge', '--reason', 'x', '--approved-by', 'UEDGE', '--yes'], w.env);
+    expect(approved.code).toBe(0);
+    expect(w.fastly.activations).toMatchObject([{ serviceId: EDGE_SERVICE, version: 6 }]);
+  }, 60_000);
+
   it('refuses self-approval, an approver who is not listed, and a rollback nobody confirmed; nothing is activated', async () => {
     const w = await startWorld();
     const [self, stranger, unconfirmed] = await Promise.all([
