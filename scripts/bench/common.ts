@@ -435,6 +435,23 @@ export function approveBody(slack: SlackSimulator, request: PostedRequest): stri
   });
 }
 
+/** A signed Cancel click on the request message, by the approver. */
+export function cancelBody(slack: SlackSimulator, request: PostedRequest): string {
+  const responseUrl = slack.newResponseUrl({
+    channel: CHANNELS.command,
+    messageTs: request.ts,
+    userId: PEOPLE.approver,
+  });
+  return blockAction({
+    actionId: 'rollback_cancel',
+    value: request.id,
+    userId: PEOPLE.approver,
+    channelId: CHANNELS.command,
+    messageTs: request.ts,
+    responseUrl,
+  });
+}
+
 /** Clicks Approve on the request message as the approver. */
 export function approve(slack: SlackSimulator, eventsUrl: string, request: PostedRequest): Promise<SignedAnswer> {
   return postSigned(eventsUrl, approveBody(slack, request));

@@ -4,6 +4,11 @@
  * N signed slash commands ask for N rollbacks; once every approval request is posted, N signed Approve
  * clicks (by the approver) go out at once. Measured: first click → the last target's final "back on"
  * message accepted by Slack, and each target's click → verified.
+ *
+ * With `others` > 0 (row 5b), people elsewhere keep using the bot while the N run: `others` slash commands
+ * for other targets and `others` clicks on other pending requests (Approve and Cancel, alternating), sent one
+ * every `othersEveryMs` from `othersAfterMs` after the first Approve click on (the N clicks arriving at once
+ * are row 5's; these arrive while the N run), each timed from its send to its HTTP answer.
  */
 import { FastlySimulator } from '../../test/support/fastly-simulator.js';
 import { type SimCall, SlackSimulator } from '../../test/support/slack-simulator.js';
@@ -12,6 +17,7 @@ import {
   awaitOrigin,
   type BotProcess,
   CHANNELS,
+  cancelBody,
   checkDeadline,
   commandBody,
   fastlyTarget,
@@ -30,6 +36,11 @@ export interface FanoutOptions {
   targets: number;
   latencyMs: number;
   prefix: string;
+  /** Commands, and as many clicks on other requests, sent while the N run (row 5b); 0: none (row 5). */
+  others?: number;
+  /** One of them every this many ms (default 40), the first this long after the first click (default 200). */
+  othersEveryMs?: number;
+  othersAfterMs?: number;
 }
 
 export interface FanoutResult {
@@ -49,10 +60,17 @@ export interface FanoutResult {
   /** Per job: worker pick-up → its final message accepted by Slack. */
   runToVerifiedMs: number[];
   failures: string[];
+  /** Row 5b: the HTTP answer times of the other people's slash commands and clicks sent during the fan-out. */
+  othersCommandAcks: number[];
+  othersClickAcks: number[];
+  /** Row 5b: when the last of them was sent, ms after the first Approve click. */
+  othersLastSentMs: number;
 }
 
 const serviceId = (i: number) => `FAN${String(i).padStart(3, '0')}Z0isxPaozGVKXdv`.slice(0, 22);
 const targetName = (i: number) => `f${String(i).padStart(3, '0')}`;
+const otherServiceId = (i: number) => `OTH${String(i).padStart(3, '0')}Z0isxPaozGVKXdv`.slice(0, 22);
+const otherName = (i: number) => `o${String(i).padStart(3, '0')}`;
 
 export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
   const n = options.targets;
@@ -65,6 +83,13 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
   for (let i = 0; i < n; i++) {
     fastly.addService({ id: serviceId(i), name: `svc-${i}`, versions: 12, active: 12 });
     targets.push(...fastlyTarget(targetName(i), serviceId(i)));
+  }
+  // Row 5b: others targets have a request waiting before the clicks (clicked during the fan-out), others more
+  // are asked for during it.
+  const others = options.others ?? 0;
+  for (let i = 0; i < 2 * others; i++) {
+    fastly.addService({ id: otherServiceId(i), name: `other-${i}`, versions: 12, active: 12 });
+    targets.push(...fastlyTarget(otherName(i), otherServiceId(i)));
   }
   const dir = tempDir('fanout');
   const config = writeRollbackYml(dir, targets);
@@ -79,6 +104,9 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     slotHeldMs: [],
     runToVerifiedMs: [],
     failures: [],
+    othersCommandAcks: [],
+    othersClickAcks: [],
+    othersLastSentMs: Number.NaN,
   };
   try {
     const start = (mode: 'app' | 'worker') =>
@@ -88,14 +116,17 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
 
     // N requests, 25 at a time (planning is not what is measured here).
     const names = Array.from({ length: n }, (_, i) => targetName(i));
-    const asked = await pool(names, 25, (name) => postSigned(url, commandBody(slack, `${name} fan-out`)));
+    const waiting = Array.from({ length: others }, (_, i) => otherName(i));
+    const asked = await pool([...names, ...waiting], 25, (name) =>
+      postSigned(url, commandBody(slack, `${name} fan-out`)),
+    );
     const refused = asked.filter((a) => a.status !== 200);
     if (refused.length > 0) throw new Error(`${refused.length} slash commands were not acknowledged`);
     const requests = await until(
-      `${n} approval requests`,
+      `${n + others} approval requests`,
       () => {
         const posted = postedRequests(slack);
-        return posted.length >= n ? posted : undefined;
+        return posted.length >= n + others ? posted : undefined;
       },
       120_000,
       50,
@@ -106,9 +137,38 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
 
     // N clicks at once, bodies signed before the clock starts.
     const bodies = names.map((name) => approveBody(slack, byTarget.get(name) as PostedRequest));
+    // Row 5b: the other people's commands and clicks, alternating, bodies signed before the clock starts too.
+    const extra = Array.from({ length: 2 * others }, (_, k) => {
+      const i = Math.floor(k / 2);
+      if (k % 2 === 0)
+        return { kind: 'command' as const, body: commandBody(slack, `${otherName(others + i)} meanwhile`) };
+      const request = byTarget.get(otherName(i)) as PostedRequest;
+      return { kind: 'click' as const, body: (i % 2 === 0 ? approveBody : cancelBody)(slack, request) };
+    });
+    const everyMs = options.othersEveryMs ?? 40;
+    const afterMs = options.othersAfterMs ?? 200;
     const callsBefore = slack.calls.length;
     const firstClick = Date.now();
     const clickedAt: number[] = [];
+    const meanwhile = Promise.all(
+      extra.map(
+        ({ kind, body }, k) =>
+          new Promise<void>((resolve, reject) => {
+            setTimeout(
+              () => {
+                result.othersLastSentMs = Date.now() - firstClick;
+                postSigned(url, body).then((answer) => {
+                  if (answer.status !== 200)
+                    reject(new Error(`a ${kind} sent during the fan-out got ${answer.status}`));
+                  (kind === 'command' ? result.othersCommandAcks : result.othersClickAcks).push(answer.ms);
+                  resolve();
+                }, reject);
+              },
+              afterMs + k * everyMs,
+            );
+          }),
+      ),
+    );
     const answers = await Promise.all(
       bodies.map((body, i) => {
         clickedAt[i] = Date.now();
@@ -116,11 +176,13 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
       }),
     );
     result.clicksSentMs = Date.now() - firstClick;
+    await meanwhile;
     result.clickAcks = answers.map((a) => a.ms);
     if (answers.some((a) => a.status !== 200)) throw new Error('some Approve clicks were not acknowledged');
 
     // Every target's final message, in one pass over the call log each time (bounded).
     const finals = new Map<string, SimCall>();
+    const fanned = new Set(names);
     let scanned = callsBefore;
     await until(
       `all ${n} rollbacks to finish`,
@@ -132,7 +194,8 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
           const target =
             /^(?:✅ \*(\S+) is back on |❌ \*Rollback of (\S+) failed\*|⚠️ \*Rollback of (\S+) stopped\*)/m.exec(text);
           const name = target?.[1] ?? target?.[2] ?? target?.[3];
-          if (call.method === 'chat.postMessage' && call.ok && name && !finals.has(name)) finals.set(name, call);
+          if (call.method === 'chat.postMessage' && call.ok && name && fanned.has(name) && !finals.has(name))
+            finals.set(name, call);
         }
         return finals.size >= n;
       },

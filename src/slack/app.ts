@@ -3,6 +3,7 @@ import { App, type AuthorizeResult, type CustomRoute, HTTPReceiver, SocketModeRe
 import { WebClient } from '@slack/web-api';
 import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
+import { ackGate, NO_GATE } from './ack-gate.js';
 import { type DecisionOptions, registerDecisionActions } from './listeners/decision-actions.js';
 import { registerFreezeActions } from './listeners/freeze-actions.js';
 import { registerGitOpsActions } from './listeners/gitops-actions.js';
@@ -82,7 +83,7 @@ function botIdentity(client: WebClient, botToken: string, log: Logger): () => Pr
 }
 
 /** The Bolt app: transport (HTTP or Socket Mode) and listeners. Listeners ack at once and hand off. */
-export interface SlackAppOptions extends DecisionOptions {
+export interface SlackAppOptions extends Omit<DecisionOptions, 'afterAcks'> {
   /** Refuses replayed HTTP requests (HTTP mode). */
   seenSignatures?: SeenSignatures | undefined;
   /**
@@ -110,6 +111,9 @@ export function createSlackApp(
   const routes = options.routes ?? [];
   let app: App;
   let server: () => Server | undefined;
+  // HTTP mode: the work a request starts waits for the answers still owed (ack-gate.ts). The gate counts from
+  // before the replay guard, so a request's signature and replay checks count as part of its wait for an answer.
+  const gate = settings.socketMode ? NO_GATE : ackGate();
   if (settings.socketMode) {
     // Built here rather than by App, so that the custom routes get the one HTTP server, on PORT.
     const receiver = new SocketModeReceiver({
@@ -135,12 +139,13 @@ export function createSlackApp(
         log,
         settings.signingSecret ?? '',
       );
+    receiver.requestListener = gate.wrap(receiver.requestListener);
     app = new App({ ...common, receiver });
     server = () => undefined;
   }
 
-  registerRollbackCommand(app, service, log);
-  registerDecisionActions(app, service, log, options);
+  registerRollbackCommand(app, service, log, gate.turn);
+  registerDecisionActions(app, service, log, { ...options, afterAcks: gate.turn, approvalSlot: gate.run });
   registerFreezeActions(app, service, log);
   registerGitOpsActions(app, service, log);
   app.error(async (error) => {

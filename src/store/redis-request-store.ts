@@ -18,22 +18,25 @@ import { translatingOutages } from './redis-errors.js';
 
 const num = z.coerce.number().optional();
 const str = z.string().optional();
+/**
+ * The immutable facts, built once: zod 4 compiles an object schema on its first parse, and this one was built
+ * inside the transform, so every read of a request built and compiled it again (about 2 ms of CPU per read,
+ * 16 % of the app's CPU while 100 Approve clicks were handled).
+ */
+const factsSchema = z.object({
+  id: z.string(),
+  target: z.string(),
+  plan: planSchema,
+  reason: z.string(),
+  requester: z.string(),
+  createdAt: z.number(),
+  expiresAt: z.number(),
+  followUp: followUpSchema.optional(),
+});
+
 /** A request as stored: immutable facts in `data` (JSON), mutable state in hash fields Lua can change. */
 const storedSchema = z.object({
-  data: z.string().transform((text) =>
-    z
-      .object({
-        id: z.string(),
-        target: z.string(),
-        plan: planSchema,
-        reason: z.string(),
-        requester: z.string(),
-        createdAt: z.number(),
-        expiresAt: z.number(),
-        followUp: followUpSchema.optional(),
-      })
-      .parse(JSON.parse(text)),
-  ),
+  data: z.string().transform((text) => factsSchema.parse(JSON.parse(text))),
   state: z.enum(['pending', 'approved', 'running', 'succeeded', 'failed', 'stale', 'cancelled', 'expired']),
   originChannel: z.string(),
   originTs: str,

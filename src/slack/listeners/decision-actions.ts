@@ -31,6 +31,10 @@ function rewrite(click: Click, request: RollbackRequest, message: { text: string
 export interface DecisionOptions {
   /** After this long without a worker starting an approved rollback, the thread says so. */
   pickupWarningMs?: number;
+  /** Resolves when the answers owed to other Slack requests are out (ack-gate.ts); the work after an ack waits for it. */
+  afterAcks?: () => Promise<void>;
+  /** Runs an approval's work (the approval, the job queued, the notice) in one of a few slots (ack-gate.ts). */
+  approvalSlot?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 export function registerDecisionActions(
@@ -40,6 +44,8 @@ export function registerDecisionActions(
   options: DecisionOptions = {},
 ): void {
   const pickupWarningMs = options.pickupWarningMs ?? 10_000;
+  const afterAcks = options.afterAcks ?? (() => Promise.resolve());
+  const slot = options.approvalSlot ?? (<T>(work: () => Promise<T>) => work());
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
     await approve(
@@ -47,11 +53,13 @@ export function registerDecisionActions(
       service,
       log.child({ requestId: action.value }),
       pickupWarningMs,
+      slot,
     );
   });
 
   app.action<BlockAction<ButtonAction>>(FOLLOW_UP_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
+    await afterAcks();
     const [parentId = '', followUpId = ''] = (action.value ?? '').split('|');
     const click = clickOf(body, action, respond, client);
     try {
@@ -75,6 +83,7 @@ export function registerDecisionActions(
 
   app.action<BlockAction<ButtonAction>>(RECORD_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
+    await afterAcks();
     const click = clickOf(body, action, respond, client);
     try {
       const { request, timeline } = await service.queries.incidentRecord(click.requestId);
@@ -93,6 +102,7 @@ export function registerDecisionActions(
 
   app.action<BlockAction<ButtonAction>>(CANCEL_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
+    await afterAcks();
     const click = clickOf(body, action, respond, client);
     try {
       const request = await service.cancel(click.requestId, click.user, click.from);
@@ -115,31 +125,52 @@ async function refuse(click: Click, error: unknown, service: RollbackService, lo
   }
 }
 
-async function approve(click: Click, service: RollbackService, log: Logger, pickupWarningMs: number): Promise<void> {
-  let request: RollbackRequest;
-  try {
-    request = await service.approve(click.requestId, click.user, click.from);
-  } catch (error) {
-    await refuse(click, error, service, log);
+async function approve(
+  click: Click,
+  service: RollbackService,
+  log: Logger,
+  pickupWarningMs: number,
+  slot: <T>(work: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  // The approval and the launch take a slot; the message rewrites after them do not.
+  type Step =
+    | { kind: 'refused'; error: unknown }
+    | { kind: 'followUp'; request: RollbackRequest }
+    | { kind: 'launchFailed'; request: RollbackRequest; error: unknown }
+    | { kind: 'launched'; request: RollbackRequest; announcement: Announcement };
+  const step = await slot(async (): Promise<Step> => {
+    let request: RollbackRequest;
+    try {
+      request = await service.approve(click.requestId, click.user, click.from);
+    } catch (error) {
+      return { kind: 'refused', error };
+    }
+    if (request.followUp) return { kind: 'followUp', request };
+    // Core's one lifecycle: the job is queued beside the notice; a job that cannot be queued is undone.
+    try {
+      const notifier = noticeNotifier(click.client, service.rules.incidentChannel, log);
+      return { kind: 'launched', request, announcement: await service.launch(request, notifier) };
+    } catch (error) {
+      return { kind: 'launchFailed', request, error };
+    }
+  });
+  if (step.kind === 'refused') {
+    await refuse(click, step.error, service, log);
     return;
   }
-
-  if (request.followUp) {
+  const { request } = step;
+  if (step.kind === 'followUp') {
     await startFollowUp(click, request, service, log);
     return;
   }
-
-  // Core's one lifecycle: the job is queued beside the notice; a job that cannot be queued is undone.
-  let announcement: Announcement;
-  try {
-    announcement = await service.launch(request, noticeNotifier(click.client, service.rules.incidentChannel, log));
-  } catch (error) {
-    await tellClicker(click, `❌ ${renderText(toRollbackError(error).userText())}`, log);
+  if (step.kind === 'launchFailed') {
+    await tellClicker(click, `❌ ${renderText(toRollbackError(step.error).userText())}`, log);
     const reopened = await service.find(request.id).catch(() => undefined);
     if (reopened?.state === 'pending')
       await rewrite(click, reopened, approvalRequestMessage(reopened, service.approvalFor(reopened.target)), log);
     return;
   }
+  const { announcement } = step;
 
   const { thread, problem } = announcement;
   if (thread)

@@ -17,7 +17,13 @@ const ENDED_FREEZES_SHOWN = 5;
  * `/rollback`: acknowledged before any I/O (Slack allows 3 s), then planned and posted for approval.
  * Answers that need no I/O (help, bad input, unknown target) go in the acknowledgement itself.
  */
-export function registerRollbackCommand(app: App, service: RollbackService, log: Logger): void {
+export function registerRollbackCommand(
+  app: App,
+  service: RollbackService,
+  log: Logger,
+  /** Resolves when the answers owed to other Slack requests are out (ack-gate.ts); planning waits for it. */
+  afterAcks: () => Promise<void> = () => Promise.resolve(),
+): void {
   app.command('/rollback', async ({ command, ack, respond, client }) => {
     const parsed = parseCommand(command.text ?? '');
     if (parsed.kind === 'help') {
@@ -68,6 +74,7 @@ export function registerRollbackCommand(app: App, service: RollbackService, log:
     }
     const version = parsed.toVersion ? ` to v${parsed.toVersion}` : '';
     await ack(ephemeral(`⏳ Planning a rollback of \`${parsed.target}\`${version}…`));
+    await afterAcks();
 
     const reqLog = log.child({ target: parsed.target, requester: command.user_id });
     try {
