@@ -1,10 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { loadBody, problemsOf } from '../support/config-file.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'rr-groups-'));
 const targets = `targets:
   cdn:
     kind: fastly
@@ -14,21 +10,9 @@ const targets = `targets:
     serviceId: SU1Z0isxPaozGVKXdv0eZ
 `;
 
-function load(groups: string) {
-  const path = join(dir, `${Math.random().toString(36).slice(2)}.yml`);
-  writeFileSync(path, `incidentChannel: C1INC\napprovers: [U1APPROVER]\n${targets}${groups}`);
-  return loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', FASTLY_API_TOKEN: 'f' }, { file: path });
-}
-
-function problems(groups: string): string[] {
-  try {
-    load(groups);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((p) => p.replace(/^.*?\.yml: /, ''));
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+const HEAD = `incidentChannel: C1INC\napprovers: [U1APPROVER]\n${targets}`;
+const load = (groups: string) => loadBody(HEAD + groups);
+const problems = (groups: string) => problemsOf(HEAD + groups);
 
 describe('rollback.yml groups', () => {
   it('reads groups in the file order, and none when the file has no groups', () => {
