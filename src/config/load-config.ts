@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { Rules, TargetApproval, TargetConfig } from '../core/config-types.js';
+import { formatDuration } from '../core/duration.js';
 import { RollbackError } from '../core/errors.js';
 import { closestName } from '../core/names.js';
 import type { DriverEnvironment } from '../core/ports/driver.js';
@@ -226,14 +227,21 @@ function readRollbackFile(
     });
   }
   if (targets.length === 0 && problems.length === 0) problems.push(`${file}: targets: name at least one target`);
+  problems.push(...breakGlassProblems(file, parsed.data));
   const groups = Object.fromEntries(Object.entries(parsed.data.groups).map(([name, group]) => [name, group.targets]));
   problems.push(...groupProblems(file, groups, Object.keys(parsed.data.targets)));
   problems.push(...needed);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const { incidentChannel, approvers, allowSelfApproval, requestTtl } = parsed.data;
+  const { incidentChannel, approvers, allowSelfApproval, requestTtl, selfApprovalAfter } = parsed.data;
   return {
-    rules: { incidentChannel, approvers, allowSelfApproval, requestTtlMs: requestTtl },
+    rules: {
+      incidentChannel,
+      approvers,
+      allowSelfApproval,
+      requestTtlMs: requestTtl,
+      ...(selfApprovalAfter ? { selfApprovalAfterMs: selfApprovalAfter } : {}),
+    },
     targets,
     groups,
     groupApproval: groupApprovalOf(parsed.data.groups),
@@ -243,9 +251,51 @@ function readRollbackFile(
 /** The groups that list approval settings of their own, by name. */
 function groupApprovalOf(groups: Record<string, GroupEntry>): Record<string, TargetApproval> {
   const approval: Record<string, TargetApproval> = {};
-  for (const [name, { approvers, allowSelfApproval }] of Object.entries(groups))
-    if (approvers !== undefined || allowSelfApproval !== undefined) approval[name] = { approvers, allowSelfApproval };
+  for (const [name, entry] of Object.entries(groups)) {
+    const own = ownApproval(entry);
+    if (own) approval[name] = own;
+  }
   return approval;
+}
+
+/** The approval settings an entry (a target's, a group's) lists, or undefined when it lists none. */
+function ownApproval(entry: TargetApprovalEntry): TargetApproval | undefined {
+  const { approvers, allowSelfApproval, selfApprovalAfter } = entry;
+  if (approvers === undefined && allowSelfApproval === undefined && selfApprovalAfter === undefined) return undefined;
+  return {
+    approvers,
+    allowSelfApproval,
+    ...(selfApprovalAfter === undefined ? {} : { selfApprovalAfterMs: selfApprovalAfter }),
+  };
+}
+
+/** A request expires after requestTtl: a selfApprovalAfter as long or longer would never let its requester approve. */
+function breakGlassProblems(
+  file: string,
+  data: {
+    requestTtl: number;
+    selfApprovalAfter?: number | false | undefined;
+    targets: Record<string, TargetApprovalEntry>;
+    groups: Record<string, TargetApprovalEntry>;
+  },
+): string[] {
+  const entries: Array<[string, number | false | undefined]> = [
+    ['selfApprovalAfter', data.selfApprovalAfter],
+    ...Object.entries(data.targets).map(([name, t]): [string, number | false | undefined] => [
+      `targets.${name}.selfApprovalAfter`,
+      t.selfApprovalAfter,
+    ]),
+    ...Object.entries(data.groups).map(([name, g]): [string, number | false | undefined] => [
+      `groups.${name}.selfApprovalAfter`,
+      g.selfApprovalAfter,
+    ]),
+  ];
+  return entries
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] >= data.requestTtl)
+    .map(
+      ([path, ms]) =>
+        `${file}: ${path}: ${formatDuration(ms)} is not shorter than requestTtl (${formatDuration(data.requestTtl)}), so a request would expire before its requester could approve it; shorten it or lengthen requestTtl`,
+    );
 }
 
 /** Group and target names share one namespace (`/rollback <name>`), and a group names only known targets. */
@@ -277,9 +327,7 @@ function takeApproval(raw: Record<string, unknown> & TargetApprovalEntry): {
 } {
   const providerEntry: Record<string, unknown> = { ...raw };
   for (const key of TARGET_APPROVAL_KEYS) delete providerEntry[key];
-  const { approvers, allowSelfApproval } = raw;
-  if (approvers === undefined && allowSelfApproval === undefined) return { approval: undefined, providerEntry };
-  return { approval: { approvers, allowSelfApproval }, providerEntry };
+  return { approval: ownApproval(raw), providerEntry };
 }
 
 /** Top-level blocks some kinds take as defaults for their targets (DriverModule.sharedSettings), by key. */

@@ -48,16 +48,34 @@ const approverListSchema = z
   .min(1, 'must name at least one approver');
 
 /**
+ * `selfApprovalAfter`: how long a request waits for an approver before its requester may approve it
+ * (break-glass); `off` (or false) turns it off, e.g. for one target when the file sets it. At least 1s.
+ */
+const selfApprovalAfterSchema = z.unknown().transform((value, ctx): number | false => {
+  if (value === false || value === 'off') return false;
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined || ms < 1_000) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(value)} is not a duration of at least 1s; write it like 10m, or off`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/**
  * The approval settings a target's entry may carry (they replace the file's for that target). They are the
  * core's, not a provider's: load-config takes them off the entry before its driver's schema sees it.
  */
 export const targetApprovalSchema = z.object({
   approvers: approverListSchema.optional(),
   allowSelfApproval: z.boolean().optional(),
+  selfApprovalAfter: selfApprovalAfterSchema.optional(),
 });
 
 /** The keys of targetApprovalSchema, as written in rollback.yml. */
-export const TARGET_APPROVAL_KEYS = ['approvers', 'allowSelfApproval'] as const;
+export const TARGET_APPROVAL_KEYS = ['approvers', 'allowSelfApproval', 'selfApprovalAfter'] as const;
 
 const groupTargetsSchema = z
   .array(z.string(), { error: 'must be a list of target names, e.g. [cdn, api]' })
@@ -70,6 +88,7 @@ export interface GroupEntry {
   targets: string[];
   approvers?: string[] | undefined;
   allowSelfApproval?: boolean | undefined;
+  selfApprovalAfter?: number | false | undefined;
 }
 
 /**
@@ -98,6 +117,7 @@ export const rollbackFileSchema = z
       .regex(/^([CG][A-Z0-9]{2,}|#[a-z0-9][a-z0-9._-]*)$/, 'must be a channel ID such as C0123INCIDENT or a #name'),
     approvers: approverListSchema,
     allowSelfApproval: z.boolean().default(false),
+    selfApprovalAfter: selfApprovalAfterSchema.optional(),
     requestTtl: durationSchema.default(15 * 60_000),
     driftCheckEvery: driftIntervalSchema.default(DEFAULT_DRIFT_CHECK_MS),
     targets: z.record(

@@ -6,6 +6,8 @@ import { group, join, person, type Text, text } from './text.js';
 export interface ApprovalRules {
   approvers: readonly string[];
   allowSelfApproval: boolean;
+  /** After this long with no approver acting, the requester may approve (break-glass.ts); unset: never. */
+  selfApprovalAfterMs?: number | undefined;
 }
 
 /**
@@ -26,15 +28,21 @@ export interface ApprovalScope extends ApprovalRules {
  * on all of them.
  */
 export function approvalScopes(
-  rules: Pick<Rules, 'approvers' | 'allowSelfApproval'>,
+  rules: RulesForScopes,
   targets: readonly Pick<TargetConfig, 'name' | 'approval'>[],
-  group?: { name: string; approvers?: readonly string[] | undefined; allowSelfApproval?: boolean | undefined },
+  group?: {
+    name: string;
+    approvers?: readonly string[] | undefined;
+    allowSelfApproval?: boolean | undefined;
+    selfApprovalAfterMs?: number | false | undefined;
+  },
 ): ApprovalScope[] {
   const scopes: ApprovalScope[] = targets.map((target) => ({
     name: target.name,
     approvers: target.approval?.approvers ?? rules.approvers,
     own: target.approval?.approvers !== undefined,
     allowSelfApproval: target.approval?.allowSelfApproval ?? rules.allowSelfApproval,
+    ...selfApprovalAfter(target.approval?.selfApprovalAfterMs, rules),
   }));
   if (group?.approvers)
     scopes.push({
@@ -42,13 +50,22 @@ export function approvalScopes(
       approvers: group.approvers,
       own: true,
       allowSelfApproval: group.allowSelfApproval ?? rules.allowSelfApproval,
+      ...selfApprovalAfter(group.selfApprovalAfterMs, rules),
     });
   return scopes;
 }
 
+type RulesForScopes = Pick<Rules, 'approvers' | 'allowSelfApproval' | 'selfApprovalAfterMs'>;
+
+/** A target's (group's) own selfApprovalAfter, `false` when it turns the file's off, else the file's. */
+function selfApprovalAfter(own: number | false | undefined, rules: RulesForScopes): { selfApprovalAfterMs?: number } {
+  const ms = own === undefined ? rules.selfApprovalAfterMs : own;
+  return typeof ms === 'number' ? { selfApprovalAfterMs: ms } : {};
+}
+
 /** The scopes of the targets named `names` among `targets` (a name not configured has none). */
 export function scopesOf(
-  rules: Pick<Rules, 'approvers' | 'allowSelfApproval'>,
+  rules: RulesForScopes,
   targets: readonly Pick<TargetConfig, 'name' | 'approval'>[],
   names: readonly string[],
 ): ApprovalScope[] {

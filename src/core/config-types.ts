@@ -16,6 +16,8 @@ export interface TargetConfig {
 export interface TargetApproval {
   approvers?: string[] | undefined;
   allowSelfApproval?: boolean | undefined;
+  /** Its own `selfApprovalAfter`: false when the entry turns it off (`off`). */
+  selfApprovalAfterMs?: number | false | undefined;
 }
 
 /** Who may approve, where the notice goes, how long a request stays open. */
@@ -23,5 +25,10 @@ export interface Rules {
   incidentChannel: string;
   approvers: string[];
   allowSelfApproval: boolean;
+  /**
+   * `selfApprovalAfter` (break-glass): after this long with no approver acting on a request, its requester may
+   * approve it, confirming with the target's name. Unset: never.
+   */
+  selfApprovalAfterMs?: number | undefined;
   requestTtlMs: number;
 }

@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'REQUEST_CLOSED'
   | 'NOT_AUTHORIZED'
   | 'SELF_APPROVAL'
+  /** A break-glass self-approval without the target's name typed, or with another name. */
+  | 'BREAK_GLASS_UNCONFIRMED'
   | 'TARGET_LOCKED'
   | 'PLAN_STALE'
   | 'TARGET_MISMATCH'

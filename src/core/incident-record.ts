@@ -1,3 +1,5 @@
+import { describeApprovers } from './approval.js';
+import { breakGlassWords } from './break-glass.js';
 import { formatBudget, formatDuration } from './duration.js';
 import type { RollbackRequest } from './request.js';
 import { render, type TextRenderer } from './text.js';
@@ -67,8 +69,14 @@ export function renderIncidentRecord(request: RollbackRequest, timeline: Timelin
   lines.push(
     `- Requested by: ${r.person(request.requester)} at ${utc(request.createdAt, true)}${request.reason ? ` — "${r.literal(request.reason)}"` : ''}`,
   );
-  if (request.approver)
-    lines.push(`- Approved by: ${r.person(request.approver)}${approved ? ` at ${utc(approved.at, true)}` : ''}`);
+  if (request.approver) {
+    const glass = request.breakGlass
+      ? ` — ${breakGlassWords(request.breakGlass)}; approvers ${render(describeApprovers(request.breakGlass.approvers), r)} had not acted`
+      : '';
+    lines.push(
+      `- Approved by: ${r.person(request.approver)}${approved ? ` at ${utc(approved.at, true)}` : ''}${glass}`,
+    );
+  }
   if (request.closedBy)
     lines.push(
       `- Closed by: ${request.closedBy === 'ttl' ? 'expiry' : r.person(request.closedBy)}${request.closedAt ? ` at ${utc(request.closedAt, true)}` : ''}`,

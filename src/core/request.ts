@@ -45,6 +45,16 @@ export interface FollowUpRef {
   parentId: string;
 }
 
+/**
+ * A rollback its requester approved because no approver acted for `afterMs` (`selfApprovalAfter`, see
+ * break-glass.ts): kept on the request and its job, so that the notice, the thread and the incident record say
+ * so, naming the approvers who were asked.
+ */
+export interface BreakGlass {
+  afterMs: number;
+  approvers: string[];
+}
+
 export interface RollbackRequest {
   id: string;
   followUp?: FollowUpRef | undefined;
@@ -58,6 +68,8 @@ export interface RollbackRequest {
   state: RequestState;
   approver?: string | undefined;
   approvedAt?: number | undefined;
+  /** Set when the requester approved it themselves after no approver acted (selfApprovalAfter). */
+  breakGlass?: BreakGlass | undefined;
   closedBy?: string | undefined;
   closedAt?: number | undefined;
   thread?: ThreadRef | undefined;
@@ -98,13 +110,13 @@ export interface RequestStore extends TimelineStore {
    * pending → approved and take the target's lock, atomically. The lock has no expiry: it is held while the
    * request is approved or running, and freed when it ends (finish, abandon, unapprove).
    */
-  approve(id: string, approver: string, now: number): Promise<ApproveResult>;
+  approve(id: string, approver: string, now: number, breakGlass?: BreakGlass): Promise<ApproveResult>;
   /**
    * approve() for several requests of distinct targets at once: every request approved and every target's lock
    * taken, or nothing changed but the first refused request (an expired one is marked expired, as approve() does).
    */
   approveAll(ids: readonly string[], approver: string, now: number): Promise<ApproveAllResult>;
-  /** approved → pending and drop the lock: used when the job could not be queued, so nothing is left half-done. */
+  /** approved → pending (forgetting who approved, break-glass included) and drop the lock: used when the job could not be queued, so nothing is left half-done. */
   unapprove(id: string): Promise<void>;
   /**
    * approved|running → failed with `outcome`, and drop the lock: for a request whose job is provably gone

@@ -7,6 +7,7 @@ import {
   checkCanceller,
   scopesOf,
 } from './approval.js';
+import { type BreakGlassConfirmation, breakGlassApprovalText, decideBreakGlass } from './break-glass.js';
 import type { Rules, TargetConfig } from './config-types.js';
 import { DeployGate } from './deploy-gate.js';
 import { DriftWatch } from './drift-watch.js';
@@ -364,7 +365,17 @@ export class RollbackService {
     return request;
   }
 
-  async approve(id: string, user: string, clickedFrom?: RequestOrigin): Promise<RollbackRequest> {
+  /**
+   * Approves a pending request for `user`. `breakGlass`: the requester's confirmation (the target's name typed)
+   * of a self-approval after no approver acted for selfApprovalAfter (break-glass.ts); without it such a
+   * self-approval is refused with BREAK_GLASS_UNCONFIRMED, which a front end answers by asking for it.
+   */
+  async approve(
+    id: string,
+    user: string,
+    clickedFrom?: RequestOrigin,
+    options: { breakGlass?: BreakGlassConfirmation | undefined } = {},
+  ): Promise<RollbackRequest> {
     const request = await this.find(id, clickedFrom);
     this.refuseIfClosed(request);
     if (this.now() > request.expiresAt) {
@@ -373,16 +384,34 @@ export class RollbackService {
         await this.record(id, { kind: 'expired', text: text`expired unapproved (clicked by ${person(user)})` });
       throw this.expired(request);
     }
-    await checkApproverFor(request, user, this.approvalScopes(request.target), this.deps.directory);
-    let result = await this.deps.store.approve(id, user, this.now());
+    const scopes = this.approvalScopes(request.target);
+    // A follow-up (a data change after the rollback) is never self-approved by break-glass.
+    const decision = request.followUp
+      ? { kind: 'usual' as const }
+      : decideBreakGlass(request, user, scopes, this.now(), options.breakGlass);
+    const breakGlass = decision.kind === 'break-glass' ? decision.breakGlass : undefined;
+    await checkApproverFor(
+      request,
+      user,
+      decision.kind === 'break-glass' ? decision.scopes : scopes,
+      this.deps.directory,
+    );
+    let result = await this.deps.store.approve(id, user, this.now(), breakGlass);
     if (!result.ok && result.reason === 'locked') {
       // Throws unless the holder was an orphaned approval, now released: then approve again, once.
       await this.refuseIfLocked(request.target, id);
-      result = await this.deps.store.approve(id, user, this.now());
+      result = await this.deps.store.approve(id, user, this.now(), breakGlass);
     }
     if (result.ok) {
-      this.deps.log.info({ requestId: id, target: request.target, approver: user }, 'rollback approved');
-      await this.record(id, { kind: 'approved', by: user, text: text`approved by ${person(user)}` });
+      this.deps.log.info(
+        { requestId: id, target: request.target, approver: user, breakGlass: breakGlass !== undefined },
+        'rollback approved',
+      );
+      await this.record(id, {
+        kind: 'approved',
+        by: user,
+        text: breakGlass ? breakGlassApprovalText(user, breakGlass) : text`approved by ${person(user)}`,
+      });
       return result.request;
     }
     if (result.reason === 'unknown') return this.find(id);
@@ -440,6 +469,7 @@ export class RollbackService {
           requester: request.requester,
           approver: request.approver,
           approvedAt: request.approvedAt,
+          breakGlass: request.breakGlass,
           reason: request.reason,
           thread,
           threadPending: !thread && options.threadPending ? true : undefined,

@@ -1,4 +1,5 @@
 import type { Logger } from '../log.js';
+import { breakGlassApprovalText } from './break-glass.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { type ExecutionOutcome, executePlan, failedOutcome, isAt } from './executor.js';
 import type { FreezeStore } from './freeze.js';
@@ -99,6 +100,8 @@ export async function runRollback(job: RollbackJobData, deps: RunRollbackDeps): 
       text: 'Picked up again after the previous worker stopped; re-reading the live state before anything else.',
     });
   } else if (marked.ok) {
+    if (job.breakGlass)
+      deps.reporter.report({ status: 'info', text: text`${breakGlassApprovalText(job.approver, job.breakGlass)}.` });
     deps.reporter.report({
       status: 'info',
       text: `Worker started ${Math.max(0, startedAt - job.approvedAt)} ms after approval.`,

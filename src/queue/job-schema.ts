@@ -9,6 +9,7 @@ export const rollbackJobSchema = z.object({
   requester: z.string(),
   approver: z.string(),
   approvedAt: z.number(),
+  breakGlass: z.object({ afterMs: z.number(), approvers: z.array(z.string()) }).optional(),
   reason: z.string(),
   followUp: followUpSchema.optional(),
   threadPending: z.boolean().optional(),

@@ -4,6 +4,7 @@ import { followUpSchema, planSchema, rollbackRecordSchema, textSchema } from '..
 import type {
   ApproveAllResult,
   ApproveResult,
+  BreakGlass,
   CloseResult,
   MarkRunningResult,
   RequestOrigin,
@@ -34,6 +35,11 @@ const factsSchema = z.object({
   followUp: followUpSchema.optional(),
 });
 
+const breakGlassSchema = z.object({
+  afterMs: z.number(),
+  approvers: z.array(z.string()),
+}) satisfies z.ZodType<BreakGlass>;
+
 /** A request as stored: immutable facts in `data` (JSON), mutable state in hash fields Lua can change. */
 const storedSchema = z.object({
   data: z.string().transform((text) => factsSchema.parse(JSON.parse(text))),
@@ -42,6 +48,10 @@ const storedSchema = z.object({
   originTs: str,
   approver: str,
   approvedAt: num,
+  breakGlass: z
+    .string()
+    .transform((json) => breakGlassSchema.parse(JSON.parse(json)))
+    .optional(),
   closedBy: str,
   closedAt: num,
   threadChannel: str,
@@ -53,7 +63,7 @@ const storedSchema = z.object({
   outcome: str,
 });
 
-// KEYS[1] request hash, KEYS[2] target lock. ARGV: approver, now.
+// KEYS[1] request hash, KEYS[2] target lock. ARGV: approver, now, break-glass (JSON, or '' for none).
 // The lock has no expiry: it lives exactly as long as the request is approved or running, however long the
 // queue waits, and is freed when the request ends (FINISH, ABANDON, UNAPPROVE) or its job provably is gone.
 const APPROVE = `
@@ -69,6 +79,7 @@ local holder = redis.call('GET', KEYS[2])
 if holder and holder ~= id then return {'locked', holder} end
 redis.call('SET', KEYS[2], id)
 redis.call('HSET', KEYS[1], 'state', 'approved', 'approver', ARGV[1], 'approvedAt', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'breakGlass', ARGV[3]) end
 return {'ok'}
 `;
 // KEYS: a request hash and its target's lock, pair after pair. ARGV: approver, now. Returns {verdict, pair, holder}.
@@ -97,7 +108,7 @@ return {'ok'}
 const UNAPPROVE = `
 if redis.call('HGET', KEYS[1], 'state') ~= 'approved' then return 0 end
 redis.call('HSET', KEYS[1], 'state', 'pending')
-redis.call('HDEL', KEYS[1], 'approver', 'approvedAt')
+redis.call('HDEL', KEYS[1], 'approver', 'approvedAt', 'breakGlass')
 if redis.call('GET', KEYS[2]) == redis.call('HGET', KEYS[1], 'id') then redis.call('DEL', KEYS[2]) end
 return 1
 `;
@@ -278,6 +289,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       origin: { channel: s.originChannel, messageTs: s.originTs },
       approver: s.approver,
       approvedAt: s.approvedAt,
+      breakGlass: s.breakGlass,
       closedBy: s.closedBy,
       closedAt: s.closedAt,
       thread:
@@ -296,10 +308,14 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     });
   }
 
-  async approve(id: string, approver: string, now: number): Promise<ApproveResult> {
+  async approve(id: string, approver: string, now: number, breakGlass?: BreakGlass): Promise<ApproveResult> {
     const keys = await this.keysFor(id);
     if (!keys) return { ok: false, reason: 'unknown' };
-    const [verdict, holder] = (await this.redis.eval(APPROVE, 2, ...keys, approver, String(now))) as [string, string?];
+    const glass = breakGlass ? JSON.stringify(breakGlass) : '';
+    const [verdict, holder] = (await this.redis.eval(APPROVE, 2, ...keys, approver, String(now), glass)) as [
+      string,
+      string?,
+    ];
     const request = await this.get(id);
     if (!request) return { ok: false, reason: 'unknown' };
     if (verdict === 'ok') return { ok: true, request };

@@ -1,4 +1,4 @@
-import type { FollowUpRef, ThreadRef } from '../request.js';
+import type { BreakGlass, FollowUpRef, ThreadRef } from '../request.js';
 import type { Plan } from '../types.js';
 
 /** What a queued rollback carries: the plan pinned at approval, and who decided. */
@@ -8,6 +8,8 @@ export interface RollbackJobData {
   requester: string;
   approver: string;
   approvedAt: number;
+  /** The requester approved it themselves after no approver acted: the notice and the thread say so. */
+  breakGlass?: BreakGlass | undefined;
   reason: string;
   thread?: ThreadRef | undefined;
   /** The notice was still on its way to Slack when the job was queued: its thread will be in the store. */
