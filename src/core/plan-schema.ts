@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planChangeSchema } from './changes-schema.js';
 import type { FollowUpRef } from './request.js';
 import type { Ref, Suggestion, Text } from './text.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
@@ -25,6 +26,7 @@ export const planSchema = z.object({
   steps: z.array(z.string()),
   budgetMs: z.number().positive(),
   actionDone: z.string(),
+  changes: z.array(planChangeSchema).optional(),
 }) satisfies z.ZodType<Plan>;
 
 export const followUpSchema = z.object({

@@ -16,6 +16,7 @@ import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
 import type { FreezeStore } from './freeze.js';
 import { FreezeService } from './freeze-service.js';
+import { withChanges } from './plan-changes.js';
 import type { DriverContext, RollbackDriver } from './ports/driver.js';
 import type { Announcement, Notifier } from './ports/notifier.js';
 import type { JobQueue } from './ports/queue.js';
@@ -157,7 +158,7 @@ export class RollbackService {
     const ctx = this.context(log);
     let plan: Plan;
     try {
-      plan = await driver.plan(ctx, { toVersion: input.toVersion });
+      plan = await withChanges(driver, this.deps.symmetry, ctx, await driver.plan(ctx, { toVersion: input.toVersion }));
     } finally {
       ctx.done();
     }

@@ -1,3 +1,4 @@
+import type { PlanChange } from './changes.js';
 import type { DriverContext, FollowUp, FollowUpResult } from './ports/driver.js';
 import type { RollbackJobData } from './ports/queue.js';
 import type { Plan, VersionInfo } from './types.js';
@@ -28,4 +29,14 @@ export interface SymmetryRestorer {
     commit: string,
     ctx: Pick<DriverContext, 'signal' | 'log'>,
   ): Promise<'yes' | 'no' | 'unknown-commit'>;
+  /**
+   * Optional: the commits between the commit of `plan.to` and that of `plan.from` (what the rollback takes out of
+   * production), as a `commits` change; undefined when the target has no `git:` settings or a version names no
+   * commit. Throws when the repository cannot be read.
+   */
+  commitsTakenOut?(
+    target: string,
+    plan: Plan,
+    ctx: Pick<DriverContext, 'signal' | 'log'>,
+  ): Promise<Extract<PlanChange, { kind: 'commits' }> | undefined>;
 }

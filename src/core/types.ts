@@ -1,3 +1,4 @@
+import type { PlanChange } from './changes.js';
 import type { Text } from './text.js';
 
 /** A version of a deployable thing as people talk about it: "v41", "revision 7". */
@@ -45,6 +46,11 @@ export interface Plan {
   steps: string[];
   /** The runbook's time budget from approval to verified ("under 60 seconds" for Fastly). */
   budgetMs: number;
+  /**
+   * What the rollback changes (the config diff, values keys, pod template, commits taken out), read at plan
+   * time; absent in plans made before it was read, or by a driver that has nothing to say.
+   */
+  changes?: PlanChange[] | undefined;
 }
 
 /** A rollback that happened, remembered so that it is not undone from the same pipeline. */

@@ -10,11 +10,14 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { defaultConfig, generatedVcl, type SimConfig, unifiedDiff } from './fastly-config.js';
 
 export interface SimVersionSpec {
   number: number;
   comment?: string;
   locked?: boolean;
+  /** Domains, backends, conditions, snippets; default: defaultConfig(number) (fastly-config.ts). */
+  config?: SimConfig;
 }
 
 export interface SimServiceSpec {
@@ -50,6 +53,7 @@ interface SimVersion {
   active: boolean;
   createdAt: string;
   updatedAt: string;
+  config: SimConfig;
 }
 
 interface SimService {
@@ -90,6 +94,14 @@ function fastlyId(): string {
 /** The API writes timestamps with second precision: 2016-06-06T20:05:10Z. */
 function apiTime(at: number): string {
   return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The html formats: each line in a span whose class says whether it was added, removed or kept. */
+function htmlDiff(text: string, full: boolean): string {
+  const entities = (l: string) => l.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const kind = (l: string) => (l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : 'ctx');
+  const lines = text.split('\n').map((l) => `<span class="${kind(l)}">${entities(l)}</span>`);
+  return full ? `<pre class="diff">\n${lines.join('\n')}\n</pre>` : lines.join('<br>');
 }
 
 function notFound(detail?: string): Reply {
@@ -187,6 +199,7 @@ export class FastlySimulator {
         active: v.number === spec.active,
         createdAt: apiTime(created + i * 3_600_000),
         updatedAt: apiTime(created + i * 3_600_000),
+        config: v.config ?? defaultConfig(v.number),
       }));
     const service: SimService = {
       id: spec.id,
@@ -259,6 +272,7 @@ export class FastlySimulator {
       active: false,
       createdAt: apiTime(now),
       updatedAt: apiTime(now),
+      config: spec.config ?? defaultConfig(spec.number),
     });
     service.versions.sort((a, b) => a.number - b.number);
     if (locked) {
@@ -394,6 +408,9 @@ export class FastlySimulator {
         if (segments.length === 4 && sub === 'version' && n !== undefined) {
           return this.withVersion(id, n, (s, v) => ({ status: 200, body: this.versionBody(s, v) }));
         }
+        if (segments.length === 7 && sub === 'diff' && n === 'from' && segments[5] === 'to') {
+          return this.withService(id, (s) => this.diff(s, action ?? '', segments[6] ?? '', q.get('format') ?? 'text'));
+        }
       }
     }
     if (
@@ -425,6 +442,37 @@ export class FastlySimulator {
       const version = /^\d+$/.test(n) ? service.versions.find((v) => v.number === Number(n)) : undefined;
       return version ? fn(service, version) : notFound(`Cannot find version '${n}'`);
     });
+  }
+
+  /** GET /service/{id}/diff/from/{a}/to/{b}: negative numbers count from the latest version (-1 is the latest). */
+  private diff(service: SimService, from: string, to: string, format: string): Reply {
+    if (!['text', 'html', 'html_simple'].includes(format)) {
+      return { status: 400, body: { msg: 'Bad request', detail: `Invalid format '${format}'` } };
+    }
+    const pick = (n: string) => {
+      if (!/^-?\d+$/.test(n) || Number(n) === 0) return undefined;
+      const k = Number(n);
+      return k < 0 ? service.versions.at(k) : service.versions.find((v) => v.number === k);
+    };
+    const a = pick(from);
+    const b = pick(to);
+    if (!a) return notFound(`Cannot find version '${from}'`);
+    if (!b) return notFound(`Cannot find version '${to}'`);
+    const text = unifiedDiff(
+      generatedVcl(a.config),
+      generatedVcl(b.config),
+      `version ${a.number}`,
+      `version ${b.number}`,
+    );
+    const diff = format === 'text' ? text : htmlDiff(text, format === 'html');
+    return { status: 200, body: { from: a.number, to: b.number, format, diff } };
+  }
+
+  /** Replaces a version's configuration (a test's "someone changed a backend in v42"). */
+  setConfig(serviceId: string, version: number, config: SimConfig): void {
+    const found = this.mustService(serviceId).versions.find((v) => v.number === version);
+    if (!found) throw new Error(`simulator: service ${serviceId} has no version ${version}`);
+    found.config = config;
   }
 
   private activate(service: SimService, number: number, userId: string): void {
@@ -658,11 +706,24 @@ export class FastlySimulator {
   private versionDetail(s: SimService, v: SimVersion) {
     return {
       ...this.versionBody(s, v),
-      backends: [],
+      backends: v.config.backends.map((b) => ({
+        name: b.name,
+        address: b.address,
+        port: b.port ?? 443,
+        service_id: s.id,
+        version: v.number,
+      })),
       cache_settings: [],
-      conditions: [],
+      conditions: v.config.conditions.map((c) => ({
+        name: c.name,
+        type: c.type,
+        statement: c.statement,
+        priority: String(c.priority ?? 10),
+        service_id: s.id,
+        version: String(v.number),
+      })),
       directors: [],
-      domains: [],
+      domains: v.config.domains.map((name) => ({ name, comment: '', service_id: s.id, version: v.number })),
       gzips: [],
       headers: [],
       healthchecks: [],
@@ -674,7 +735,15 @@ export class FastlySimulator {
         'general.stale_if_error': false,
         'general.stale_if_error_ttl': 43200,
       },
-      snippets: [],
+      snippets: v.config.snippets.map((sn) => ({
+        name: sn.name,
+        type: sn.type,
+        content: sn.content,
+        priority: String(sn.priority ?? 100),
+        dynamic: '0',
+        service_id: s.id,
+        version: String(v.number),
+      })),
       vcls: [],
       wordpress: [],
     };

@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import type { PlanChange } from '../changes.js';
 import type { Plan, StepReport, VerifyCheck, VersionInfo } from '../types.js';
 
 /** What a driver gets for every call: a child logger, a signal that aborts the call, a way to say what it is doing. */
@@ -72,6 +73,14 @@ export interface RollbackDriver {
    * description, a Deployment's managed fields, a GitOps controller). For the drift warning; undefined when unknown.
    */
   changedBy?(ctx: DriverContext, version: VersionInfo): Promise<string | undefined>;
+  /**
+   * Optional: what going from `plan.from` to `plan.to` changes, for the approver (a config diff's summary, values
+   * keys, pod template differences). Reads only; names, never secret values. Throws when it cannot read: the
+   * core says so in the plan, which still stands.
+   */
+  changes?(ctx: DriverContext, plan: Plan): Promise<PlanChange[]>;
+  /** Optional: the provider's full text diff from `plan.from` to `plan.to` (Fastly's diff endpoint). */
+  diff?(ctx: DriverContext, plan: Plan): Promise<string>;
 }
 
 /** A revert branch that was pushed: the commit a deploy must contain while its target is frozen. */

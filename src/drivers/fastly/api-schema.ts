@@ -108,3 +108,11 @@ export function activatedVersion(event: EventBody): number | undefined {
   const match = /\bversion\s+#?(\d+)\b/i.exec(event.attributes.description);
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
+
+/** `GET /service/{id}/diff/from/{a}/to/{b}` (`DiffResponse`): the whole configuration when the two are identical. */
+export const diffResponseSchema = z.object({
+  from: z.number().int(),
+  to: z.number().int(),
+  format: z.string(),
+  diff: z.string(),
+});

@@ -1,9 +1,9 @@
 /**
  * Types for the parts of the untyped `fastly` npm package (v13) that client.ts uses; nothing else.
- * Read from node_modules/fastly/dist/ApiClient.js and dist/api/{Service,Version,Events}Api.js.
+ * Read from node_modules/fastly/dist/ApiClient.js and dist/api/{Service,Version,Events,Diff}Api.js.
  * Response bodies are typed `unknown` on purpose: client.ts parses them with zod.
  *
- * client.ts requires the four files below, not the package index (which loads 800 model and 127 API
+ * client.ts requires the five files below, not the package index (which loads 800 model and 127 API
  * modules, about 40 MiB); the package has no `exports` map, so Node allows the deep paths. They are
  * Babel-compiled CommonJS: `require()` returns `{ default: TheClass }`.
  */
@@ -96,6 +96,26 @@ declare module 'fastly' {
       sort?: string;
     }): Promise<FastlyHttpInfo>;
   }
+}
+
+declare module 'fastly' {
+  export class DiffApi {
+    /** Re-authenticates `apiClient` from process.env.FASTLY_API_TOKEN when that is set. */
+    constructor(apiClient?: ApiClient);
+    /** GET /service/{service_id}/diff/from/{from_version_id}/to/{to_version_id}?format= */
+    diffServiceVersionsWithHttpInfo(options: {
+      service_id: string;
+      from_version_id: number;
+      to_version_id: number;
+      format?: 'text' | 'html' | 'html_simple';
+    }): Promise<FastlyHttpInfo>;
+  }
+}
+
+declare module 'fastly/dist/api/DiffApi.js' {
+  const DiffApi: typeof import('fastly').DiffApi;
+
+  export { DiffApi as default };
 }
 
 declare module 'fastly/dist/ApiClient.js' {

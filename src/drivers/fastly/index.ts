@@ -1,8 +1,10 @@
+import type { PlanChange } from '../../core/changes.js';
 import { RollbackError } from '../../core/errors.js';
 import type { DriverContext, LiveState, PlanOptions, RollbackDriver } from '../../core/ports/driver.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
 import type { DriverFactory } from '../types.js';
 import { FastlyClient, type FastlyService, type FastlyVersion } from './client.js';
+import { summariseDiff } from './diff-summary.js';
 import { chooseRestoreVersion } from './select-version.js';
 import type { FastlyTarget, fastlyTargetSchema } from './target-schema.js';
 
@@ -105,6 +107,16 @@ export class FastlyDriver implements RollbackDriver {
     const at = new Date(newest.at);
     const when = Number.isNaN(at.getTime()) ? '' : ` at ${at.toISOString().slice(11, 16)} UTC`;
     return `activated by Fastly user ${newest.userId}${when}`;
+  }
+
+  /** Fastly's diff from the live version to the restored one, summarised: lines added and removed, objects touched. */
+  async changes(ctx: DriverContext, plan: Plan): Promise<PlanChange[]> {
+    return [summariseDiff(await this.diff(ctx, plan))];
+  }
+
+  /** Fastly's text diff of the generated configuration, from the live version to the restored one. */
+  diff(ctx: DriverContext, plan: Plan): Promise<string> {
+    return this.client.diffVersions(this.target.serviceId, Number(plan.from.id), Number(plan.to.id), ctx.signal);
   }
 
   /** Activation takes no precondition: the read that decided it (`decided`) is not used. */
