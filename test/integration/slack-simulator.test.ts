@@ -147,6 +147,28 @@ describe('SlackSimulator driven by the real WebClient', () => {
     expect(sim.callsTo('chat.postMessage').map((c) => c.status)).toEqual([503, 200]);
   });
 
+  it('opens a modal once per trigger_id, for the person who clicked, and refuses what Slack refuses', async () => {
+    const view = {
+      type: 'modal' as const,
+      title: { type: 'plain_text' as const, text: 'Break-glass approval' },
+      blocks: [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: 'hello' } }],
+    };
+    const trigger = sim.newTriggerId('UALICE');
+    const opened = await client.views.open({ trigger_id: trigger, view });
+    expect(opened.view).toMatchObject({ type: 'modal', title: { text: 'Break-glass approval' } });
+    expect(sim.viewsOf('UALICE')).toMatchObject([{ id: opened.view?.id, open: true }]);
+    expect((await platformError(client.views.open({ trigger_id: trigger, view }))).data.error).toBe(
+      'invalid_trigger_id',
+    );
+    expect((await platformError(client.views.open({ trigger_id: 'made-up', view }))).data.error).toBe(
+      'invalid_trigger_id',
+    );
+    const long = { ...view, title: { type: 'plain_text' as const, text: 'A title far too long for Slack' } };
+    expect(
+      (await platformError(client.views.open({ trigger_id: sim.newTriggerId('UALICE'), view: long }))).data.error,
+    ).toBe('invalid_arguments');
+  });
+
   it('waitFor reports the recent calls when the condition never holds', async () => {
     await client.auth.test();
     await expect(sim.waitFor((s) => s.messages('CINC')[0], 50)).rejects.toThrow(/auth\.test -> 200 ok/);
@@ -160,6 +182,22 @@ describe('a real Bolt App driven by signed payloads', () => {
   let eventsUrl: string;
   const commands: Array<{ text: string; user: string; channel: string }> = [];
   const clicks: Array<{ value: string | undefined; user: string; channel: string | undefined }> = [];
+  const submissions: Array<{ user: string; typed: string; metadata: string | undefined }> = [];
+  const confirmModal = {
+    type: 'modal' as const,
+    callback_id: 'confirm_modal',
+    private_metadata: 'req-7',
+    title: { type: 'plain_text' as const, text: 'Confirm' },
+    submit: { type: 'plain_text' as const, text: 'Run it' },
+    blocks: [
+      {
+        type: 'input' as const,
+        block_id: 'name',
+        label: { type: 'plain_text' as const, text: 'Type the target name' },
+        element: { type: 'plain_text_input' as const, action_id: 'typed' },
+      },
+    ],
+  };
 
   beforeAll(async () => {
     // The simulator must be up before `new App`: with token verification on, the constructor fires auth.test.
@@ -187,6 +225,16 @@ describe('a real Bolt App driven by signed payloads', () => {
       await ack();
       await respond({ replace_original: true, text: 'Approved' });
     });
+    app.action('confirm', async ({ ack, body, client }) => {
+      await ack();
+      await client.views.open({ trigger_id: (body as { trigger_id: string }).trigger_id, view: confirmModal });
+    });
+    app.view('confirm_modal', async ({ ack, body, view }) => {
+      const typed = view.state.values.name?.typed?.value ?? '';
+      submissions.push({ user: body.user.id, typed, metadata: view.private_metadata });
+      if (typed !== 'cdn') await ack({ response_action: 'errors', errors: { name: `Type cdn, not ${typed}` } });
+      else await ack();
+    });
     // Port 0 asks the OS for a free port; App#start resolves with the node http.Server, which knows it.
     const server = await app.start(0);
     eventsUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`;
@@ -198,6 +246,7 @@ describe('a real Bolt App driven by signed payloads', () => {
   beforeEach(() => {
     commands.length = 0;
     clicks.length = 0;
+    submissions.length = 0;
   });
 
   it('verified the token with auth.test at start', async () => {
@@ -237,6 +286,43 @@ describe('a real Bolt App driven by signed payloads', () => {
     expect(clicks).toEqual([{ value: 'req-42', user: 'UAPPROVER', channel: 'CINC' }]);
     await sim.waitFor((s) => s.messages('CINC').find((m) => m.ts === messageTs && m.text === 'Approved'));
     expect(sim.messages('CINC')).toHaveLength(1);
+  });
+
+  it("opens a modal with the click's trigger_id and delivers its signed submission to app.view", async () => {
+    const trigger = sim.newTriggerId('UREQ');
+    const body = blockAction({
+      actionId: 'confirm',
+      value: 'req-7',
+      userId: 'UREQ',
+      channelId: 'CINC',
+      messageTs: '1.000001',
+      responseUrl: sim.newResponseUrl(),
+      triggerId: trigger,
+    });
+    expect((await sendToApp(eventsUrl, body, { signingSecret })).status).toBe(200);
+    const opened = await sim.waitFor((s) => s.viewsOf('UREQ')[0]);
+    expect(opened).toMatchObject({ user: 'UREQ', open: true, view: { callback_id: 'confirm_modal' } });
+    expect(textOf(opened.view)).toContain('Type the target name');
+
+    const deliver = (payload: string) => sendToApp(eventsUrl, payload, { signingSecret });
+    const wrong = await sim.submitView(opened.id, { name: { typed: 'api' } }, deliver);
+    expect(wrong).toMatchObject({ status: 200, outcome: 'errors' });
+    expect(sim.viewsOf('UREQ')[0]).toMatchObject({ open: true, errors: { name: 'Type cdn, not api' } });
+
+    // A forged submission never reaches the listener.
+    const forged = await sim.submitView(opened.id, { name: { typed: 'cdn' } }, (payload) =>
+      sendToApp(eventsUrl, payload, { signingSecret, forgeSignature: true }),
+    );
+    expect(forged.status).toBe(401);
+    expect(submissions).toHaveLength(1);
+
+    const right = await sim.submitView(opened.id, { name: { typed: 'cdn' } }, deliver);
+    expect(right).toMatchObject({ status: 200, outcome: 'closed' });
+    expect(sim.viewsOf('UREQ')[0]?.open).toBe(false);
+    expect(submissions).toEqual([
+      { user: 'UREQ', typed: 'api', metadata: 'req-7' },
+      { user: 'UREQ', typed: 'cdn', metadata: 'req-7' },
+    ]);
   });
 
   it('refuses a forged signature with 401 and never calls the listener', async () => {

@@ -280,6 +280,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         channelId: request.channel,
         messageTs: request.ts,
         responseUrl,
+        triggerId: slack.newTriggerId(user),
       });
       const response = await toApp('interactive', body);
       return { status: response.status, ms: response.ms, responseUrl };

@@ -64,6 +64,8 @@ export interface BlockActionParams {
   channelName?: string;
   /** the button's label */
   buttonText?: string;
+  /** the click's trigger_id (SlackSimulator.newTriggerId, for views.open); a fresh random one by default */
+  triggerId?: string;
 }
 
 /** The form body (`payload=<json>`) of a button click in a message. */
@@ -78,7 +80,7 @@ export function blockAction(p: BlockActionParams): string {
     api_app_id: API_APP_ID,
     token: VERIFICATION_TOKEN,
     container: { type: 'message', message_ts: p.messageTs, channel_id: p.channelId, is_ephemeral: false },
-    trigger_id: triggerId(),
+    trigger_id: p.triggerId ?? triggerId(),
     team: { id: teamId, domain: TEAM_DOMAIN },
     enterprise: null,
     is_enterprise_install: false,
@@ -96,6 +98,44 @@ export function blockAction(p: BlockActionParams): string {
         action_ts: actionTs,
       },
     ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export interface ViewSubmissionParams {
+  userId: string;
+  /** the modal as Slack holds it (views.open's answer): id, callback_id, private_metadata, blocks… */
+  view: Record<string, unknown>;
+  /** what the person typed: block_id → action_id → value (plain-text inputs) */
+  values: Record<string, Record<string, string>>;
+  /** default 'T0SIM' */
+  teamId?: string;
+  userName?: string;
+}
+
+/** The form body (`payload=<json>`) of a modal's submission: the view with its state, from the person who submitted. */
+export function viewSubmission(p: ViewSubmissionParams): string {
+  const teamId = p.teamId ?? 'T0SIM';
+  const userName = p.userName ?? p.userId.toLowerCase();
+  const values = Object.fromEntries(
+    Object.entries(p.values).map(([blockId, actions]) => [
+      blockId,
+      Object.fromEntries(
+        Object.entries(actions).map(([actionId, value]) => [actionId, { type: 'plain_text_input', value }]),
+      ),
+    ]),
+  );
+  const payload = {
+    type: 'view_submission',
+    team: { id: teamId, domain: TEAM_DOMAIN },
+    user: { id: p.userId, username: userName, name: userName, team_id: teamId },
+    api_app_id: API_APP_ID,
+    token: VERIFICATION_TOKEN,
+    trigger_id: triggerId(),
+    view: { ...p.view, state: { values } },
+    response_urls: [],
+    is_enterprise_install: false,
+    enterprise: null,
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { viewSubmission } from './slack-payloads.js';
 import { type SocketModeOptions, SocketModeSimulator } from './slack-socket-mode.js';
 
 /**
@@ -48,6 +49,27 @@ export interface SimResponseUrlSource {
   messageTs?: string;
   /** who clicked or typed: ephemeral responses are shown to them */
   userId?: string;
+}
+
+/** A modal opened with views.open, as the person it was opened for sees it. */
+export interface SimView {
+  id: string;
+  /** who clicked: the trigger_id's person */
+  user: string;
+  /** the view as Slack holds it (what views.open answered), updated by `response_action: update` */
+  view: Record<string, unknown>;
+  open: boolean;
+  /** the input errors Slack shows under the fields after the last submission (`response_action: errors`) */
+  errors?: Record<string, string>;
+}
+
+/** What the app answered to a view_submission, and what Slack did with the modal. */
+export interface SimSubmission {
+  status: number;
+  /** the ack's body as JSON ({} for an empty ack) */
+  answer: Record<string, unknown>;
+  /** closed (an empty ack or `clear`), still open with errors, or replaced (`update`) */
+  outcome: 'closed' | 'errors' | 'updated';
 }
 
 export interface SimErrorSpec {
@@ -107,6 +129,8 @@ export class SlackSimulator {
   private readonly responseUrls = new Map<string, ResponseUrlState>();
   private readonly errorQueue: SimErrorSpec[] = [];
   private readonly handlers: Record<string, Handler>;
+  private readonly triggers = new Map<string, { user: string; at: number; used: boolean }>();
+  private readonly views = new Map<string, SimView>();
   private latencyMs = 0;
   private tsSeq = 0;
 
@@ -131,6 +155,7 @@ export class SlackSimulator {
       'usergroups.users.list': (a) => this.userGroupUsers(a),
       'conversations.join': (a) => this.join(a),
       'conversations.info': (a) => ({ channel: this.channelObject(this.visibleChannel(a.channel)) }),
+      'views.open': (a) => this.openView(a),
     };
   }
 
@@ -196,6 +221,55 @@ export class SlackSimulator {
     const id = randomUUID();
     this.responseUrls.set(id, { source, uses: 0 });
     return `${this.url}/response/${id}`;
+  }
+
+  /**
+   * A trigger_id for an interaction by `user` (a click, a command): views.open takes it once, within 3 s, and
+   * opens the modal for that person, as Slack does.
+   */
+  newTriggerId(user: string): string {
+    const n = () => String(Math.floor(Math.random() * 1e10));
+    const id = `${n()}.${n()}.${randomUUID().replace(/-/g, '')}`;
+    this.triggers.set(id, { user, at: Date.now(), used: false });
+    return id;
+  }
+
+  /** The modals opened for `user` (every one, open or closed, in order). */
+  viewsOf(user?: string): SimView[] {
+    return [...this.views.values()].filter((v) => user === undefined || v.user === user).map((v) => ({ ...v }));
+  }
+
+  /**
+   * The person submits an open modal with `values` (block_id → action_id → typed text): the view_submission
+   * payload goes to the app through `deliver` (signed to its Request URL, or as a Socket Mode envelope), and the
+   * app's answer is applied as Slack applies it: an empty ack or `clear` closes the modal, `errors` keeps it open
+   * with the messages under the fields, `update` replaces it.
+   */
+  async submitView(
+    viewId: string,
+    values: Record<string, Record<string, string>>,
+    deliver: (body: string) => Promise<{ status: number; body: string }>,
+  ): Promise<SimSubmission> {
+    const state = this.views.get(viewId);
+    if (!state?.open) throw new Error(`no open view ${viewId}`);
+    const response = await deliver(viewSubmission({ userId: state.user, view: state.view, values }));
+    let answer: Record<string, unknown> = {};
+    if (response.body.trim() !== '') {
+      const parsed: unknown = JSON.parse(response.body);
+      if (isRecord(parsed)) answer = parsed;
+    }
+    if (response.status !== 200) return { status: response.status, answer, outcome: 'errors' };
+    if (answer.response_action === 'errors' && isRecord(answer.errors)) {
+      state.errors = Object.fromEntries(Object.entries(answer.errors).map(([k, v]) => [k, String(v)]));
+      return { status: response.status, answer, outcome: 'errors' };
+    }
+    delete state.errors;
+    if (answer.response_action === 'update' && isRecord(answer.view)) {
+      state.view = { ...this.checkedView(answer.view), id: viewId };
+      return { status: response.status, answer, outcome: 'updated' };
+    }
+    state.open = false;
+    return { status: response.status, answer, outcome: 'closed' };
   }
 
   injectErrors(spec: SimErrorSpec): void {
@@ -468,6 +542,42 @@ export class SlackSimulator {
     return { message_ts: message.ts };
   }
 
+  /** views.open: a modal for the person whose interaction gave the trigger_id, once, within 3 s of it. */
+  private openView(a: Args): Record<string, unknown> {
+    const trigger = this.triggers.get(String(a.trigger_id ?? ''));
+    if (!trigger || trigger.used) throw new SlackApiError('invalid_trigger_id');
+    if (Date.now() - trigger.at > 3_000) throw new SlackApiError('expired_trigger_id');
+    if (!isRecord(a.view)) throw new SlackApiError('invalid_arguments');
+    const view = this.checkedView(a.view);
+    trigger.used = true;
+    const id = `V${String(this.views.size + 1).padStart(9, '0')}`;
+    const held = {
+      ...view,
+      id,
+      team_id: this.teamId,
+      state: { values: {} },
+      hash: `${Date.now()}.sim`,
+      bot_id: BOT_ID,
+    };
+    this.views.set(id, { id, user: trigger.user, view: held, open: true });
+    return { view: held };
+  }
+
+  /** What Slack refuses in a modal: another type, a title or button text over 24 characters, inputs without submit. */
+  private checkedView(view: Record<string, unknown>): Record<string, unknown> {
+    const short = (field: unknown) =>
+      isRecord(field) && field.type === 'plain_text' && typeof field.text === 'string' && field.text.length <= 24;
+    const blocks = view.blocks;
+    if (view.type !== 'modal' || !short(view.title) || !Array.isArray(blocks) || blocks.length > 100)
+      throw new SlackApiError('invalid_arguments');
+    const hasInput = blocks.some((b) => isRecord(b) && b.type === 'input');
+    if ((hasInput && !short(view.submit)) || (view.close !== undefined && !short(view.close)))
+      throw new SlackApiError('invalid_arguments');
+    if (typeof view.private_metadata === 'string' && view.private_metadata.length > 3000)
+      throw new SlackApiError('invalid_arguments');
+    return view;
+  }
+
   private userGroupUsers(a: Args): Record<string, unknown> {
     const users = this.userGroups.get(String(a.usergroup ?? ''));
     if (!users) throw new SlackApiError('no_such_subteam');
@@ -648,7 +758,7 @@ function parseArgs(raw: string, isJson: boolean): Args {
     return parsed;
   }
   const args: Args = Object.fromEntries(new URLSearchParams(raw));
-  for (const key of ['blocks', 'attachments']) {
+  for (const key of ['blocks', 'attachments', 'view']) {
     const value = args[key];
     if (typeof value === 'string') {
       try {
