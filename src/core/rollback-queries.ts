@@ -1,5 +1,5 @@
 import type { Logger } from '../log.js';
-import { toRollbackError } from './errors.js';
+import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
 import type { FreezeService, FrozenTarget } from './freeze-service.js';
 import { type RequestStore, type RollbackRequest, requestUnknown } from './request.js';
@@ -50,6 +50,27 @@ export class RollbackQueries {
             ? request.finishedAt - request.approvedAt
             : undefined,
       }));
+  }
+
+  /**
+   * The provider's full diff of a request's plan, from what was live to what comes back (the "Show diff" button).
+   * Reads only, with the plan's read timeout; throws when the target's provider has no diff or cannot give it.
+   */
+  async fullDiff(id: string): Promise<{ request: RollbackRequest; diff: string }> {
+    const request = await this.deps.store.get(id);
+    if (!request) throw requestUnknown();
+    const driver = this.deps.targets.driver(request.target);
+    if (!driver.diff || (request.plan.identity && request.plan.identity !== driver.identity)) {
+      throw new RollbackError('COMMAND_INVALID', `There is no diff to show for ${request.target}'s plan.`, {
+        hint: 'The summary in the request message is all there is.',
+      });
+    }
+    const ctx = this.deps.targets.readContext(this.deps.log.child({ requestId: id, target: request.target }));
+    try {
+      return { request, diff: await driver.diff(ctx, request.plan) };
+    } finally {
+      ctx.done();
+    }
   }
 
   /** The request and its durable timeline: what the incident record is made of (renderIncidentRecord). */

@@ -5,6 +5,7 @@ import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
 import { ackGate, NO_GATE } from './ack-gate.js';
 import { type DecisionOptions, registerDecisionActions } from './listeners/decision-actions.js';
+import { registerDiffActions } from './listeners/diff-actions.js';
 import { registerFreezeActions } from './listeners/freeze-actions.js';
 import { registerGitOpsActions } from './listeners/gitops-actions.js';
 import { registerRollbackCommand } from './listeners/rollback-command.js';
@@ -146,6 +147,7 @@ export function createSlackApp(
 
   registerRollbackCommand(app, service, log, gate.turn);
   registerDecisionActions(app, service, log, { ...options, afterAcks: gate.turn, approvalSlot: gate.run });
+  registerDiffActions(app, service, log, gate.turn);
   registerFreezeActions(app, service, log);
   registerGitOpsActions(app, service, log);
   app.error(async (error) => {

@@ -73,7 +73,7 @@ export function generatedVcl(config: SimConfig): string[] {
     const snippets = config.snippets
       .filter((s) => s.type === sub)
       .sort((a, b) => (a.priority ?? 100) - (b.priority ?? 100) || a.name.localeCompare(b.name));
-    lines.push(`sub vcl_${sub} {`, '#--FASTLY ' + sub.toUpperCase() + ' BEGIN');
+    lines.push(`sub vcl_${sub} {`, `#--FASTLY ${sub.toUpperCase()} BEGIN`);
     for (const c of conditions) {
       const kind = c.type.charAt(0) + c.type.slice(1).toLowerCase();
       lines.push(`    # ${kind} Condition: ${c.name} Prio: ${c.priority ?? 10}`, `    if (${c.statement}) {`, '    }');

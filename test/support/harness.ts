@@ -123,6 +123,8 @@ export interface Harness {
   ): Promise<{ status: number; ms: number; responseUrl: string }>;
   /** Clicks the first follow-up button ("Revert migration…") on a thread message. */
   clickFollowUp(message: SimMessage, user: string): Promise<{ status: number }>;
+  /** Clicks the first button with `actionId` on a message (its value as the message carries it). */
+  clickButton(message: SimMessage, actionId: string, user: string): Promise<{ status: number }>;
   /**
    * `/rollback <text>` by the requester, approved by the approver; resolves once the rollback's thread has the
    * post-rollback checklist (the rollback ended and said so), with the request id and the notice.
@@ -285,14 +287,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const response = await toApp('interactive', body);
       return { status: response.status, ms: response.ms, responseUrl };
     },
-    async clickFollowUp(message, user) {
+    clickFollowUp(message, user) {
+      return harness.clickButton(message, 'rollback_follow_up', user);
+    },
+    async clickButton(message, actionId, user) {
       const elements = (message.blocks ?? []).flatMap(
         (b) => (b as { elements?: Array<{ action_id?: string; value?: string }> }).elements ?? [],
       );
-      const button = elements.find((e) => e.action_id === 'rollback_follow_up')?.value;
-      if (!button) throw new Error(`no follow-up button in: ${textOf(message)}`);
+      const button = elements.find((e) => e.action_id === actionId)?.value;
+      if (button === undefined) throw new Error(`no ${actionId} button in: ${textOf(message)}`);
       const body = blockAction({
-        actionId: 'rollback_follow_up',
+        actionId,
         value: button,
         userId: user,
         channelId: message.channel,

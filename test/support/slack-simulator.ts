@@ -735,12 +735,21 @@ function collectBlockText(node: unknown, parts: string[]): void {
   }
 }
 
+const MESSAGE_TEXT_LIMIT = 40_000;
+const SECTION_TEXT_LIMIT = 3_000;
+
 function messageContent(a: Args): { text: string | undefined; blocks: unknown[] | undefined } {
   const text = typeof a.text === 'string' ? a.text : undefined;
   let blocks: unknown[] | undefined;
   if (a.blocks !== undefined) {
     if (!Array.isArray(a.blocks)) throw new SlackApiError('invalid_blocks_format');
     blocks = a.blocks;
+  }
+  // Slack's documented limits: a message's text (chat.postMessage's msg_too_long), a section's text.
+  if (text !== undefined && text.length > MESSAGE_TEXT_LIMIT) throw new SlackApiError('msg_too_long');
+  const sectionTexts = (blocks ?? []).map((b) => (b as { type?: string; text?: { text?: unknown } }).text?.text);
+  if (sectionTexts.some((t) => typeof t === 'string' && t.length > SECTION_TEXT_LIMIT)) {
+    throw new SlackApiError('invalid_blocks');
   }
   const hasAttachments = a.attachments !== undefined;
   if ((text === undefined || text === '') && (blocks === undefined || blocks.length === 0) && !hasAttachments) {

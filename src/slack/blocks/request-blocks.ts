@@ -5,6 +5,7 @@ import type { RollbackRequest } from '../../core/request.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
 import { mention, renderText, SLACK } from '../render-text.js';
 import { escapeForSlack } from '../slack-text.js';
+import { changesBlocks } from './changes-blocks.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -49,6 +50,7 @@ function planSections(request: RollbackRequest): KnownBlock[] {
         { type: 'mrkdwn', text: [SELECTION_NOTE[plan.selection], ...plan.notes.map(escapeForSlack)].join(' · ') },
       ],
     },
+    ...changesBlocks(plan, request.id),
     {
       type: 'section',
       text: { type: 'mrkdwn', text: `*Requested by* ${mention(request.requester)}\n*Reason:* ${reason}` },
