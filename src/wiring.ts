@@ -166,7 +166,7 @@ export async function run(given: Config, log: Logger, options: RunOptions = {}):
 }
 
 /** Revert branches for the targets that have `git:` settings; none when no target has. */
-function createSymmetry(config: Omit<Config, 'slack'>): SymmetryRestorer | undefined {
+export function createSymmetry(config: Omit<Config, 'slack'>): SymmetryRestorer | undefined {
   const settings = new Map<string, GitSettings>();
   for (const target of config.targets) {
     const git = (target.settings as { git?: GitSettings }).git;

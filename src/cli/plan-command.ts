@@ -3,10 +3,12 @@ import type { CliConfig } from '../config/load-config.js';
 import { RollbackError } from '../core/errors.js';
 import { isAt } from '../core/executor.js';
 import { closestName } from '../core/names.js';
+import { withChanges } from '../core/plan-changes.js';
 import type { RollbackDriver } from '../core/ports/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type { Logger } from '../log.js';
-import { connectRedis, requestStoreOn } from '../wiring.js';
+import { connectRedis, createSymmetry, requestStoreOn } from '../wiring.js';
+import { changeLines } from './changes-lines.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setup.js';
@@ -48,7 +50,14 @@ export async function planCommand(
     }),
   );
   try {
-    const plan = await driver.plan(driverContext(log, 20_000), { toVersion: options.to });
+    // One deadline for the plan and what it changes, as the Slack app reads them.
+    const read = driverContext(log, 20_000);
+    const plan = await withChanges(
+      driver,
+      createSymmetry(config),
+      read,
+      await driver.plan(read, { toVersion: options.to }),
+    );
     const { redis, problem } = await redisAnswer;
     const refusals: string[] = [];
     if (redis) {
@@ -68,7 +77,7 @@ export async function planCommand(
       }
     }
     ctx.out.line(`Plan: ${plan.target} ${plan.from.label} → ${plan.to.label} (nothing was changed)`);
-    for (const line of planLines(plan)) ctx.out.line(line);
+    for (const line of [...planLines(plan), ...changeLines(plan)]) ctx.out.line(line);
     if (problem)
       ctx.out.line(
         `⚠️ Redis did not answer, so locks and the no-undo rule were not checked, and \`rollback\` cannot run: ${problem}`,

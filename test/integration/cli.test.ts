@@ -117,6 +117,10 @@ describe('rapid-rollback CLI', { timeout: 180_000 }, () => {
     expect(human.stdout).toContain('1. Check that v42 is still the active version of www-prod');
     expect(human.stdout).toContain('2. Activate v41');
     expect(human.stdout).toContain('rapid-rollback rollback cdn --reason');
+    // Fastly's diff of the two versions, summarised (each simulated version's snippet names its number).
+    expect(human.stdout).toContain(
+      '  What changes:\n    Diff v42 → v41\n      +1 −1 lines\n      snippets: service_version\n',
+    );
 
     expect(asJson.code).toBe(0);
     const doc = json(asJson) as {
@@ -127,6 +131,9 @@ describe('rapid-rollback CLI', { timeout: 180_000 }, () => {
     expect(doc.ok).toBe(true);
     expect(doc.plan).toMatchObject({ from: { label: 'v42' }, to: { label: 'v41' }, selection: 'history' });
     expect(doc.plan.steps).toHaveLength(3);
+    expect(doc.plan).toMatchObject({
+      changes: [{ kind: 'config-diff', added: 1, removed: 1, objects: [{ type: 'snippet', name: 'service_version' }] }],
+    });
     expect(doc.refusals).toEqual([]);
 
     expect(typo.code).toBe(2);
