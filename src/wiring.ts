@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import type { Config } from './config/load-config.js';
 import { DEFAULT_DRIFT_CHECK_MS } from './config/rollback-file.js';
 import type { ApproverDirectory } from './core/approval.js';
+import type { BatchStore } from './core/batch.js';
+import { labelSteps } from './core/batch-progress.js';
 import type { FreezeStore } from './core/freeze.js';
 import type { RollbackDriver } from './core/ports/driver.js';
 import type { ThreadNotes } from './core/ports/thread-notes.js';
@@ -26,11 +28,13 @@ import { RollbackQueue } from './queue/rollback-queue.js';
 import { startRollbackWorker } from './queue/rollback-worker.js';
 import { createSlackApp, createSlackClient, type SlackSettings } from './slack/app.js';
 import { SlackApproverDirectory } from './slack/approver-directory.js';
+import { slackBatchReporter } from './slack/batch-reporter.js';
 import { DeferredReporter, waitForThread } from './slack/deferred-reporter.js';
 import { redisSeenSignatures } from './slack/replay-guard.js';
 import { slackThreadNotes } from './slack/thread-notes.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
 import { checkSlackToken } from './slack/token-check.js';
+import { RedisBatchStore } from './store/redis-batch-store.js';
 import { connectRedis } from './store/redis-connection.js';
 import { RedisFreezeStore } from './store/redis-freeze-store.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
@@ -109,6 +113,7 @@ export async function run(given: Config, log: Logger, options: RunOptions = {}):
     const storeRedis = await connectRedis(config.redis, { maxRetriesPerRequest: null }, log);
     const worker = await startWorker(config, {
       store: new RedisRequestStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
+      batches: new RedisBatchStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
       freezes: new RedisFreezeStore(storeRedis, { prefix: options.prefix ?? config.redisPrefix }),
       drivers: core.drivers,
       client,
@@ -177,6 +182,8 @@ export function createSymmetry(config: Omit<Config, 'slack'>): SymmetryRestorer 
 
 export interface WorkerDeps {
   store: RequestStore;
+  /** Multi-target requests: the last member to end sums the batch up in its thread. */
+  batches?: BatchStore | undefined;
   freezes?: FreezeStore | undefined;
   drivers: ReadonlyMap<string, RollbackDriver>;
   /** Writes in the jobs' threads. */
@@ -213,11 +220,17 @@ export async function startWorker(
     freezes: deps.freezes,
     driverOfTarget: (target) => drivers.get(target),
     queueName: deps.onlyRequest === undefined ? undefined : dedicatedQueueName(deps.onlyRequest),
+    batches: deps.batches,
+    batchReporter: slackBatchReporter(client, log),
     reporterFor: (job, jobLog): ProgressReporter => {
-      const forThread = (thread: ThreadRef | undefined) =>
-        thread
-          ? new SlackThreadReporter(client, thread, thread.root === 'notice' ? job : undefined, jobLog)
+      // A member of a multi-target rollback shares the batch's notice: the batch's summary updates it, not each member.
+      const notice = (thread: ThreadRef) => (thread.root === 'notice' && !job.batch ? job : undefined);
+      const forThread = (thread: ThreadRef | undefined) => {
+        const reporter = thread
+          ? new SlackThreadReporter(client, thread, notice(thread), jobLog)
           : logOnlyReporter(jobLog);
+        return job.batch ? labelSteps(reporter, job.plan.target) : reporter;
+      };
       // Queued before Slack took the notice (an approval queues at once): the steps wait for its thread, not the rollback.
       const reporter =
         job.thread || !job.threadPending
@@ -244,6 +257,7 @@ export async function startWorker(
 export interface Core {
   redis: Redis;
   store: RedisRequestStore;
+  batches: RedisBatchStore;
   freezes: RedisFreezeStore;
   queue: RollbackQueue;
   service: RollbackService;
@@ -268,12 +282,16 @@ export async function buildCore(
   const drivers = await createDrivers(config, log);
   const redis = await connectRedis(config.redis, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }, log);
   const store = new RedisRequestStore(redis, { prefix });
+  const batches = new RedisBatchStore(redis, { prefix });
   const freezes = new RedisFreezeStore(redis, { prefix });
   const queue = new RollbackQueue({ connection: redis, prefix: bullPrefix });
   const symmetry = createSymmetry(config);
   const service = new RollbackService({
     rules: config.rules,
     targets: config.targets,
+    groups: config.groups,
+    groupApproval: config.groupApproval,
+    batches,
     drivers,
     store,
     directory: options.directory,
@@ -286,6 +304,7 @@ export async function buildCore(
   return {
     redis,
     store,
+    batches,
     freezes,
     queue,
     service,

@@ -141,7 +141,7 @@ async function queueAndFollow(
   // The runbook's first step, as in Slack: the notice roots the progress thread; core queues the job beside it.
   const notifier: Notifier = slack.reachable
     ? noticeNotifier(slack.client, channel, log)
-    : { announce: async () => ({}), notStarted: async () => undefined };
+    : { announce: async () => ({}), announceBatch: async () => ({}), notStarted: async () => undefined };
   // Run here: on the request's own queue, which no bot worker (with perhaps another rollback.yml) takes.
   const { thread, problem } = await core.service.launch(request, notifier, { dedicated: wait });
   let slackProblem: string | undefined;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { planChangeSchema } from './changes-schema.js';
-import type { FollowUpRef } from './request.js';
+import type { BatchRef, FollowUpRef } from './request.js';
 import type { Ref, Suggestion, Text } from './text.js';
 import type { Plan, RollbackRecord, VersionInfo } from './types.js';
 
@@ -35,6 +35,12 @@ export const followUpSchema = z.object({
   description: z.string(),
   parentId: z.string(),
 }) satisfies z.ZodType<FollowUpRef>;
+
+export const batchRefSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number().int().positive(),
+}) satisfies z.ZodType<BatchRef>;
 
 export const rollbackRecordSchema = z.object({
   requestId: z.string(),

@@ -36,6 +36,13 @@ export interface ThreadRef {
   root?: 'notice' | 'request' | undefined;
 }
 
+/** What each member request of a multi-target request (a batch, core/batch.ts) and its job carry of it. */
+export interface BatchRef {
+  id: string;
+  name: string;
+  size: number;
+}
+
 /** A follow-up (e.g. a migration revert) asked for after a rollback; approved on its own. */
 export interface FollowUpRef {
   id: string;
@@ -58,6 +65,8 @@ export interface BreakGlass {
 export interface RollbackRequest {
   id: string;
   followUp?: FollowUpRef | undefined;
+  /** Set when this request is one target of a multi-target request: approved, cancelled and announced with it. */
+  batch?: BatchRef | undefined;
   target: string;
   plan: Plan;
   reason: string;

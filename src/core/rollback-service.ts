@@ -7,8 +7,10 @@ import {
   checkCanceller,
   scopesOf,
 } from './approval.js';
+import type { BatchStore } from './batch.js';
+import { BatchService } from './batch-service.js';
 import { type BreakGlassConfirmation, breakGlassApprovalText, decideBreakGlass } from './break-glass.js';
-import type { Rules, TargetConfig } from './config-types.js';
+import type { Rules, TargetApproval, TargetConfig } from './config-types.js';
 import { DeployGate } from './deploy-gate.js';
 import { DriftWatch } from './drift-watch.js';
 import { formatDuration } from './duration.js';
@@ -22,6 +24,7 @@ import type { Announcement, Notifier } from './ports/notifier.js';
 import type { JobQueue } from './ports/queue.js';
 import type { ThreadNotes } from './ports/thread-notes.js';
 import {
+  type BatchRef,
   newRequestId,
   type RequestOrigin,
   type RequestStore,
@@ -33,7 +36,7 @@ import { RollbackQueries } from './rollback-queries.js';
 import { followUpStale, followUpsFor } from './run-rollback.js';
 import type { SymmetryRestorer } from './symmetry.js';
 import { TargetDrivers } from './target-drivers.js';
-import { channel, command, person, text } from './text.js';
+import { command, person, text } from './text.js';
 import type { TimelineEvent } from './timeline.js';
 import type { Plan } from './types.js';
 
@@ -42,6 +45,17 @@ import type { Plan } from './types.js';
  * an orphan (Redis failed between the approval and the queue, and the approval could not be undone).
  */
 const ORPHAN_APPROVAL_MS = 30_000;
+
+/** What a person asks for: one target, back to its previous version or to `toVersion`. */
+export interface RequestInput {
+  target: string;
+  toVersion?: string | undefined;
+  reason: string;
+  requester: string;
+  origin: RequestOrigin;
+  /** Set for the members of a multi-target request. */
+  batch?: BatchRef | undefined;
+}
 
 export interface RollbackServiceDeps {
   rules: Rules;
@@ -59,6 +73,11 @@ export interface RollbackServiceDeps {
   freezes: FreezeStore;
   /** Lines in a rollback's thread after it (a deploy the gate refused, a freeze lifted). */
   notes?: ThreadNotes | undefined;
+  /** Multi-target requests: what ties their members together. */
+  batches: BatchStore;
+  /** rollback.yml's groups (name → targets), and those with approval settings of their own. */
+  groups?: Readonly<Record<string, readonly string[]>> | undefined;
+  groupApproval?: Readonly<Record<string, TargetApproval>> | undefined;
 }
 
 /**
@@ -77,6 +96,8 @@ export class RollbackService {
   readonly gate: DeployGate;
   /** While a target is frozen after a rollback: has its live version moved? */
   readonly drift: DriftWatch;
+  /** Several targets on one approval. */
+  readonly batches: BatchService;
 
   constructor(private readonly deps: RollbackServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -110,6 +131,18 @@ export class RollbackService {
       log: deps.log,
       now: this.now,
     });
+    this.batches = new BatchService({
+      service: this,
+      store: deps.store,
+      batches: deps.batches,
+      rules: deps.rules,
+      targets: deps.targets,
+      groups: deps.groups ?? {},
+      groupApproval: deps.groupApproval ?? {},
+      directory: deps.directory,
+      log: deps.log,
+      now: this.now,
+    });
     this.queries = new RollbackQueries({
       targets: this.targets,
       store: deps.store,
@@ -136,6 +169,11 @@ export class RollbackService {
     return this.targets.names();
   }
 
+  /** rollback.yml's groups: name → targets. */
+  groups(): Readonly<Record<string, readonly string[]>> {
+    return this.deps.groups ?? {};
+  }
+
   driver(target: string): RollbackDriver {
     return this.targets.driver(target);
   }
@@ -144,13 +182,18 @@ export class RollbackService {
     return this.targets.readContext(log);
   }
 
-  async request(input: {
-    target: string;
-    toVersion?: string | undefined;
-    reason: string;
-    requester: string;
-    origin: RequestOrigin;
-  }): Promise<RollbackRequest> {
+  async request(input: RequestInput): Promise<RollbackRequest> {
+    const request = await this.prepare(input);
+    await this.deps.store.create(request);
+    await this.recordRequested(request);
+    return request;
+  }
+
+  /**
+   * Everything request() checks and reads, without storing anything: the target's lock, the plan, the no-undo
+   * rule. The request it returns is pending and not yet stored (a batch stores its members only when all pass).
+   */
+  async prepare(input: RequestInput): Promise<RollbackRequest> {
     const driver = this.driver(input.target);
     await this.refuseIfLocked(input.target);
     const id = newRequestId(this.now());
@@ -175,7 +218,7 @@ export class RollbackService {
       }
     }
     const createdAt = this.now();
-    const request: RollbackRequest = {
+    return {
       id,
       target: input.target,
       plan,
@@ -185,15 +228,28 @@ export class RollbackService {
       createdAt,
       expiresAt: createdAt + this.deps.rules.requestTtlMs,
       state: 'pending',
+      batch: input.batch,
     };
-    await this.deps.store.create(request);
-    await this.record(id, {
+  }
+
+  /** The record's first line, once the request is stored. */
+  async recordRequested(request: RollbackRequest): Promise<void> {
+    const { plan } = request;
+    await this.record(request.id, {
       kind: 'requested',
-      by: input.requester,
-      text: text`${person(input.requester)} asked for ${plan.from.label} → ${plan.to.label} (${plan.selection})${input.reason ? text`: "${input.reason}"` : undefined}`,
+      by: request.requester,
+      text: text`${person(request.requester)} asked for ${plan.from.label} → ${plan.to.label} (${plan.selection})${request.batch ? text` with ${request.batch.name}` : undefined}${request.reason ? text`: "${request.reason}"` : undefined}`,
     });
-    log.info({ from: plan.from.id, to: plan.to.id, requester: input.requester }, 'rollback requested');
-    return request;
+    this.deps.log.info(
+      {
+        requestId: request.id,
+        target: request.target,
+        from: plan.from.id,
+        to: plan.to.id,
+        requester: request.requester,
+      },
+      'rollback requested',
+    );
   }
 
   /** A person asks for a follow-up (a migration revert) after a verified rollback; it needs its own approval. */
@@ -288,13 +344,14 @@ export class RollbackService {
   }
 
   /** The durable record; a failed write is logged, never in the way of the rollback. */
-  private async record(requestId: string, event: Omit<TimelineEvent, 'at'>): Promise<void> {
+  async record(requestId: string, event: Omit<TimelineEvent, 'at'>): Promise<void> {
     await this.deps.store
       .append(requestId, { ...event, at: this.now() })
       .catch((err: unknown) => this.deps.log.warn({ err, requestId }, 'could not write the incident record'));
   }
 
-  private async refuseIfLocked(target: string, self?: string): Promise<void> {
+  /** Throws TARGET_LOCKED while another request holds `target` (one whose job is provably gone is released first). */
+  async refuseIfLocked(target: string, self?: string): Promise<void> {
     const holder = await this.deps.store.lockHolder(target);
     if (!holder || holder === self) return;
     const running = await this.deps.store.get(holder);
@@ -378,6 +435,7 @@ export class RollbackService {
     options: { breakGlass?: BreakGlassConfirmation | undefined } = {},
   ): Promise<RollbackRequest> {
     const request = await this.find(id, clickedFrom);
+    refuseIfBatchMember(request);
     this.refuseIfClosed(request);
     if (this.now() > request.expiresAt) {
       const closed = await this.deps.store.close(id, 'expired', 'ttl', this.now());
@@ -438,7 +496,7 @@ export class RollbackService {
   ): Promise<Announcement> {
     const announced = notifier.announce(request);
     try {
-      await this.start(request, undefined, { threadPending: true, dedicated: options.dedicated });
+      await this.queueApproved([request], { threadPending: true, dedicated: options.dedicated });
     } catch (error) {
       const { thread } = await announced;
       if (thread) await notifier.notStarted(thread, toRollbackError(error));
@@ -454,54 +512,58 @@ export class RollbackService {
     return announcement;
   }
 
-  /** Queues an approved request; if that fails the approval is undone so nothing is left half-done. */
-  private async start(
-    request: RollbackRequest,
-    thread: ThreadRef | undefined,
+  /**
+   * Queues approved requests' jobs (several: one batch, queued in one step where the queue allows); if that
+   * fails every approval is undone, so nothing is left half-done. Core's use: launch() and batches.launch().
+   */
+  async queueApproved(
+    requests: readonly RollbackRequest[],
     options: { threadPending?: boolean; dedicated?: boolean } = {},
   ): Promise<void> {
-    if (!request.approver || request.approvedAt === undefined) throw new Error(`request ${request.id} is not approved`);
+    const jobs = requests.map((request) => {
+      if (!request.approver || request.approvedAt === undefined)
+        throw new Error(`request ${request.id} is not approved`);
+      return {
+        requestId: request.id,
+        plan: request.plan,
+        requester: request.requester,
+        approver: request.approver,
+        approvedAt: request.approvedAt,
+        breakGlass: request.breakGlass,
+        reason: request.reason,
+        threadPending: options.threadPending ? true : undefined,
+        followUp: request.followUp,
+        batch: request.batch,
+      };
+    });
+    const targets = requests.map((r) => r.target).join(', ');
     try {
-      if (thread) await this.deps.store.setThread(request.id, thread);
-      await this.deps.queue.enqueue(
-        {
-          requestId: request.id,
-          plan: request.plan,
-          requester: request.requester,
-          approver: request.approver,
-          approvedAt: request.approvedAt,
-          breakGlass: request.breakGlass,
-          reason: request.reason,
-          thread,
-          threadPending: !thread && options.threadPending ? true : undefined,
-          followUp: request.followUp,
-        },
-        { dedicated: options.dedicated },
-      );
+      if (jobs.length === 1 && jobs[0]) await this.deps.queue.enqueue(jobs[0], { dedicated: options.dedicated });
+      else await this.deps.queue.enqueueAll(jobs, { dedicated: options.dedicated });
       // Not refused when no replica has it: a break-glass rollback must not wait on a replica. A copy lost in
       // a failover is found by the pickup check (the request is pending again), which says so in the thread.
       const copy = await this.deps.queue.copied?.().catch(() => undefined);
       if (copy === 'not-copied')
-        this.deps.log.warn({ requestId: request.id }, 'no Redis replica confirmed the approval and its job in time');
-      const where = thread
-        ? text`; progress in ${channel(thread.channel)}`
-        : options.threadPending
-          ? ''
-          : '; no thread';
-      await this.record(request.id, { kind: 'queued', text: `queued${where}` });
+        this.deps.log.warn(
+          { requestIds: requests.map((r) => r.id) },
+          'no Redis replica confirmed the approval and its job in time',
+        );
+      for (const request of requests)
+        await this.record(request.id, { kind: 'queued', text: options.threadPending ? 'queued' : 'queued; no thread' });
     } catch (error) {
-      this.deps.log.error({ err: error, requestId: request.id }, 'could not queue the rollback');
-      const reopened = await this.deps.store.unapprove(request.id).then(
+      this.deps.log.error({ err: error, requestIds: requests.map((r) => r.id) }, 'could not queue the rollback');
+      const reopened = await Promise.all(requests.map((request) => this.deps.store.unapprove(request.id))).then(
         () => true,
         () => false,
       );
+      const first = requests[0]?.target ?? '';
       throw new RollbackError(
         'QUEUE_UNAVAILABLE',
-        `The rollback of ${request.target} could not be queued, so it did NOT start.`,
+        `The rollback of ${targets} could not be queued, so it did NOT start.`,
         {
           hint: reopened
-            ? 'Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.'
-            : text`Redis is not answering, so the approval could not be undone either: once Redis is back, run ${command({ action: 'plan', target: request.target })} again (from ${ORPHAN_APPROVAL_MS / 1000} s after this approval it closes this one, which never ran), or roll back by hand with the runbook now.`,
+            ? `Redis is not answering. The request is open again: approve it once Redis is back, or roll back by hand with the runbook.`
+            : text`Redis is not answering, so the approval could not be undone either: once Redis is back, run ${command({ action: 'plan', target: first })} again (from ${ORPHAN_APPROVAL_MS / 1000} s after this approval it closes this one, which never ran), or roll back by hand with the runbook now.`,
           cause: error,
         },
       );
@@ -510,6 +572,7 @@ export class RollbackService {
 
   async cancel(id: string, user: string, clickedFrom?: RequestOrigin): Promise<RollbackRequest> {
     const request = await this.find(id, clickedFrom);
+    refuseIfBatchMember(request);
     this.refuseIfClosed(request);
     await checkCanceller(request, user, this.approvalScopes(request.target), this.deps.directory);
     const result = await this.deps.store.close(id, 'cancelled', user, this.now());
@@ -522,7 +585,7 @@ export class RollbackService {
     throw new RollbackError('REQUEST_CLOSED', 'This request can no longer be cancelled.');
   }
 
-  private expired(request: RollbackRequest): RollbackError {
+  expired(request: Pick<RollbackRequest, 'expiresAt' | 'target'>): RollbackError {
     return new RollbackError(
       'REQUEST_EXPIRED',
       `This request expired at ${new Date(request.expiresAt).toISOString().slice(11, 16)} UTC, so it can no longer be approved.`,
@@ -532,7 +595,8 @@ export class RollbackService {
     );
   }
 
-  private refuseIfClosed(request: RollbackRequest): void {
+  /** Throws the refusal for a request that is no longer pending (cancelled, expired, approved…). */
+  refuseIfClosed(request: RollbackRequest): void {
     const when = (t: number | undefined) => (t === undefined ? '' : ` ${formatDuration(this.now() - t)} ago`);
     switch (request.state) {
       case 'pending':
@@ -555,4 +619,14 @@ export class RollbackService {
         );
     }
   }
+}
+
+/** One target of a multi-target request is approved or cancelled only with the others (batches.approve). */
+function refuseIfBatchMember(request: RollbackRequest): void {
+  if (!request.batch) return;
+  throw new RollbackError(
+    'REQUEST_CLOSED',
+    `This request is ${request.target}'s part of ${request.batch.name} (${request.batch.id}): it is approved or cancelled only with the other ${request.batch.size - 1} target${request.batch.size === 2 ? '' : 's'}.`,
+    { hint: 'Approve or cancel the request message that lists them all. Nothing was queued.' },
+  );
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { followUpSchema, planSchema } from '../core/plan-schema.js';
+import { batchRefSchema, followUpSchema, planSchema } from '../core/plan-schema.js';
 import type { RollbackJobData } from '../core/ports/queue.js';
 
 /** A job's data crosses Redis: parse it on the way out as any outside input. */
@@ -12,6 +12,7 @@ export const rollbackJobSchema = z.object({
   breakGlass: z.object({ afterMs: z.number(), approvers: z.array(z.string()) }).optional(),
   reason: z.string(),
   followUp: followUpSchema.optional(),
+  batch: batchRefSchema.optional(),
   threadPending: z.boolean().optional(),
   thread: z.object({ channel: z.string(), ts: z.string(), root: z.enum(['notice', 'request']).optional() }).optional(),
 }) satisfies z.ZodType<RollbackJobData>;

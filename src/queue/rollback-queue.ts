@@ -70,6 +70,18 @@ export class RollbackQueue implements JobQueue {
     );
   }
 
+  async enqueueAll(jobs: readonly RollbackJobData[], options: { dedicated?: boolean } = {}): Promise<void> {
+    const data = jobs.map((job) => rollbackJobSchema.parse(job));
+    if (!options.dedicated) {
+      // One MULTI: every job is added, or none.
+      await this.queue.addBulk(
+        data.map((job) => ({ name: JOB_NAME, data: job, opts: { jobId: job.requestId, ...JOB_OPTIONS } })),
+      );
+      return;
+    }
+    for (const job of data) await this.enqueue(job, { dedicated: true });
+  }
+
   async jobState(requestId: string): Promise<JobState> {
     const shared = await stateIn(this.queue, requestId);
     if (shared !== 'missing') return shared;

@@ -1,6 +1,8 @@
 import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DEFAULT_WORKER_CONCURRENCY } from '../config/env.js';
+import type { BatchReporter, BatchStore } from '../core/batch.js';
+import { noteMemberEnded } from '../core/batch-progress.js';
 import { RollbackError, toRollbackError } from '../core/errors.js';
 import { failedOutcome } from '../core/executor.js';
 import type { FreezeStore } from '../core/freeze.js';
@@ -39,6 +41,9 @@ export interface WorkerOptions {
    * event loop stalls that long loses its job to another (the re-run re-reads before acting).
    */
   lockMs?: number | undefined;
+  /** Multi-target requests: the last member to end writes the summary through `batchReporter`. */
+  batches?: BatchStore | undefined;
+  batchReporter?: BatchReporter | undefined;
 }
 
 const DEFAULT_LOCK_MS = 10_000;
@@ -88,6 +93,8 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
     const log = options.log.child({ requestId: data.requestId, target: data.plan.target, jobId: job.id });
     const reporter = options.reporterFor(data, log);
     const signal = AbortSignal.timeout(jobTimeoutMs(data));
+    /** Whether this run ended the request (so a batch counts it). */
+    let ended = false;
     try {
       const outcome = await runRollback(data, {
         store: options.store,
@@ -100,6 +107,7 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
         holdLease: leaseOf(job, token),
       });
       log.info({ status: outcome?.status ?? 'skipped' }, 'rollback job done');
+      ended = outcome !== undefined;
       return outcome?.status ?? 'skipped';
     } catch (error) {
       if (error instanceof LeaseLostError) {
@@ -120,11 +128,14 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
         text: `The worker hit an error it did not expect: ${coded.message}. Check ${data.plan.target} by hand before trying again.`,
       });
       await options.store.finish(data.requestId, 'failed', coded.message, Date.now()).catch(() => undefined);
+      ended = true;
       throw error;
     } finally {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([reporter.flush(), new Promise((resolve) => (timer = setTimeout(resolve, flushTimeoutMs)))]);
       clearTimeout(timer);
+      // After the flush: the summary comes under every member's last line.
+      if (ended) await endBatchMember(data, options, log);
     }
   };
   const worker = new Worker(options.queueName ?? QUEUE_NAME, runJob, {
@@ -174,4 +185,11 @@ async function reportGivenUp(job: Job, options: WorkerOptions): Promise<void> {
   });
   await options.store.finish(data.requestId, 'failed', error.message, now);
   await reporter.flush();
+  await endBatchMember(data, options, log);
+}
+
+function endBatchMember(data: RollbackJobData, options: WorkerOptions, log: Logger): Promise<void> {
+  const { batches, batchReporter } = options;
+  if (!batches || !batchReporter) return Promise.resolve();
+  return noteMemberEnded(data, { store: options.store, batches, reporter: batchReporter, log });
 }

@@ -4,6 +4,7 @@ import { WebClient } from '@slack/web-api';
 import type { RollbackService } from '../core/rollback-service.js';
 import type { Logger } from '../log.js';
 import { ackGate, NO_GATE } from './ack-gate.js';
+import { registerBatchActions } from './listeners/batch-actions.js';
 import { type DecisionOptions, registerDecisionActions } from './listeners/decision-actions.js';
 import { registerDiffActions } from './listeners/diff-actions.js';
 import { registerFreezeActions } from './listeners/freeze-actions.js';
@@ -148,6 +149,7 @@ export function createSlackApp(
   registerRollbackCommand(app, service, log, gate.turn);
   registerDecisionActions(app, service, log, { ...options, afterAcks: gate.turn, approvalSlot: gate.run });
   registerDiffActions(app, service, log, gate.turn);
+  registerBatchActions(app, service, log, { ...options, afterAcks: gate.turn, approvalSlot: gate.run });
   registerFreezeActions(app, service, log);
   registerGitOpsActions(app, service, log);
   app.error(async (error) => {

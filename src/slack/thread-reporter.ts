@@ -24,6 +24,9 @@ export interface ThreadReporterOptions {
   deliveryPatienceMs?: number;
 }
 
+/** Members of a multi-target rollback each post the runbooks' checklist up to this many targets. */
+const CHECKLISTS_UP_TO = 5;
+
 /**
  * Streams a rollback into its Slack thread. Every call returns at once: messages go out one after
  * another in the order reported (SerialSender), so a slow or rate-limited Slack delays the thread, never
@@ -69,6 +72,8 @@ export class SlackThreadReporter implements ProgressReporter {
     // between the read-back and "back on", not two.
     this.lines.finish({ text: finishText(result), buttons: followUpButtons(result.job.requestId, result.followUps) });
     if (result.job.followUp) return;
+    // A large multi-target rollback would bury its thread under checklists: each target's record has it.
+    if (result.job.batch && result.job.batch.size > CHECKLISTS_UP_TO) return;
     const after = afterRollbackMessage(result.job.requestId, result.job.plan, Date.now());
     this.sender.send('checklist', () => this.post(after));
     const notice = this.notice;

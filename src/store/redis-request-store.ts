@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { followUpSchema, planSchema, rollbackRecordSchema, textSchema } from '../core/plan-schema.js';
+import { batchRefSchema, followUpSchema, planSchema, rollbackRecordSchema, textSchema } from '../core/plan-schema.js';
 import type {
   ApproveAllResult,
   ApproveResult,
@@ -33,6 +33,7 @@ const factsSchema = z.object({
   createdAt: z.number(),
   expiresAt: z.number(),
   followUp: followUpSchema.optional(),
+  batch: batchRefSchema.optional(),
 });
 
 const breakGlassSchema = z.object({
@@ -230,7 +231,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
 
   async create(request: RollbackRequest): Promise<void> {
     const key = this.requestKey(request.id);
-    const { id, target, plan, reason, requester, createdAt, expiresAt, followUp } = request;
+    const { id, target, plan, reason, requester, createdAt, expiresAt, followUp, batch } = request;
     await this.redis
       .multi()
       .hset(key, {
@@ -240,7 +241,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
         expiresAt: String(expiresAt),
         originChannel: request.origin.channel,
         ...(request.origin.messageTs ? { originTs: request.origin.messageTs } : {}),
-        data: JSON.stringify({ id, target, plan, reason, requester, createdAt, expiresAt, followUp }),
+        data: JSON.stringify({ id, target, plan, reason, requester, createdAt, expiresAt, followUp, batch }),
       })
       .pexpire(key, this.retentionMs)
       .zadd(`${this.prefix}:history`, createdAt, id)

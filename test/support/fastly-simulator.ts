@@ -331,6 +331,12 @@ export class FastlySimulator {
     else answer();
   }
 
+  /** Writes made this hour by the same user elsewhere (another tool, a person): Fastly-RateLimit-Remaining drops. */
+  spendWrites(count: number): void {
+    this.writesHour = Math.floor(Date.now() / 3_600_000);
+    this.writesThisHour += count;
+  }
+
   private takeFault(method: string, path: string): SimFaultSpec | undefined {
     const index = this.faults.findIndex((f) => f.count > 0 && (f.match?.({ method, path }) ?? true));
     const fault = this.faults[index];

@@ -35,6 +35,8 @@ export interface HarnessOptions {
   driftCheckEvery?: string;
   allowSelfApproval?: boolean;
   requestTtl?: string;
+  /** Extra top-level rollback.yml lines, e.g. `groups: { checkout: [cdn, api] }`. */
+  settings?: string[];
   services?: SimServiceSpec[];
   /** Extra `targets:` YAML lines (indented two spaces). */
   extraTargets?: string;
@@ -201,6 +203,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       `allowSelfApproval: ${options.allowSelfApproval ?? false}`,
       `requestTtl: ${options.requestTtl ?? '15m'}`,
       ...(options.driftCheckEvery ? [`driftCheckEvery: ${options.driftCheckEvery}`] : []),
+      ...(options.settings ?? []),
     ],
     targets: [...fastlyTarget('cdn', CDN_SERVICE, options.cdnExtra), kubeTargets, options.extraTargets ?? ''],
   });

@@ -81,6 +81,23 @@ export interface RollbackDriver {
   changes?(ctx: DriverContext, plan: Plan): Promise<PlanChange[]>;
   /** Optional: the provider's full text diff from `plan.from` to `plan.to` (Fastly's diff endpoint). */
   diff?(ctx: DriverContext, plan: Plan): Promise<string>;
+  /**
+   * Optional: how many more changes the provider allows before its rate limit resets, from its latest answer
+   * (Fastly-RateLimit-Remaining); undefined before any answer said. A multi-target request larger than that is
+   * refused at plan time rather than stopped half-way by a 429.
+   */
+  writeBudget?(): WriteBudget | undefined;
+}
+
+/** A provider's rate limit as its latest answer told it. */
+export interface WriteBudget {
+  /** What shares the limit, for people: "Fastly API token". Drivers with the same pool share one budget. */
+  pool: string;
+  remaining: number;
+  /** Epoch ms when the limit resets; NaN when the provider did not say. */
+  resetsAt: number;
+  /** Writes one rollback of this driver makes. */
+  perRollback: number;
 }
 
 /** A revert branch that was pushed: the commit a deploy must contain while its target is frozen. */

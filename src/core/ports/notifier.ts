@@ -1,3 +1,4 @@
+import type { RollbackBatch } from '../batch.js';
 import type { RollbackError } from '../errors.js';
 import type { RollbackRequest, ThreadRef } from '../request.js';
 
@@ -16,6 +17,8 @@ export interface Announcement {
  */
 export interface Notifier {
   announce(request: RollbackRequest): Promise<Announcement>;
+  /** One notice for a multi-target request, naming each target's restored version; its thread carries every member's steps. */
+  announceBatch(batch: RollbackBatch, requests: readonly RollbackRequest[]): Promise<Announcement>;
   /** Says in the announcement's thread that the rollback did not start, and why. */
   notStarted(thread: ThreadRef, error: RollbackError): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { BreakGlass, FollowUpRef, ThreadRef } from '../request.js';
+import type { BatchRef, BreakGlass, FollowUpRef, ThreadRef } from '../request.js';
 import type { Plan } from '../types.js';
 
 /** What a queued rollback carries: the plan pinned at approval, and who decided. */
@@ -16,6 +16,8 @@ export interface RollbackJobData {
   threadPending?: boolean | undefined;
   /** Set when this job is a follow-up (a migration revert), not the rollback itself. */
   followUp?: FollowUpRef | undefined;
+  /** Set when this job is one target of a multi-target request: its steps are labelled, the batch is summed up. */
+  batch?: BatchRef | undefined;
 }
 
 /** Where a request's job is: waiting for a worker, run by one, ended, or nowhere (never queued, or removed). */
@@ -28,6 +30,12 @@ export interface JobQueue {
    * CLI): no worker of another configuration ever takes it.
    */
   enqueue(job: RollbackJobData, options?: { dedicated?: boolean }): Promise<void>;
+  /**
+   * Queues the jobs of one multi-target request. On the shared queue all are added in one step or none; with
+   * `dedicated` each goes to its own request's queue, one after the other (the caller undoes the approvals
+   * when one fails, and a job whose request is no longer approved does nothing).
+   */
+  enqueueAll(jobs: readonly RollbackJobData[], options?: { dedicated?: boolean }): Promise<void>;
   jobState(requestId: string): Promise<JobState>;
   /**
    * Whether what was written so far (the approval, its job) is on a replica as well: a failover promotes a

@@ -1,6 +1,6 @@
 import type { PlanChange } from '../../core/changes.js';
 import { RollbackError } from '../../core/errors.js';
-import type { DriverContext, LiveState, PlanOptions, RollbackDriver } from '../../core/ports/driver.js';
+import type { DriverContext, LiveState, PlanOptions, RollbackDriver, WriteBudget } from '../../core/ports/driver.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
 import type { DriverFactory } from '../types.js';
 import { FastlyClient, type FastlyService, type FastlyVersion } from './client.js';
@@ -117,6 +117,14 @@ export class FastlyDriver implements RollbackDriver {
   /** Fastly's text diff of the generated configuration, from the live version to the restored one. */
   diff(ctx: DriverContext, plan: Plan): Promise<string> {
     return this.client.diffVersions(this.target.serviceId, Number(plan.from.id), Number(plan.to.id), ctx.signal);
+  }
+
+  /** Fastly's limit on non-read API calls (1 000 an hour per user by default): a rollback activates once. */
+  writeBudget(): WriteBudget | undefined {
+    const budget = this.client.writeBudget();
+    return (
+      budget && { pool: 'Fastly API token', remaining: budget.remaining, resetsAt: budget.resetsAt, perRollback: 1 }
+    );
   }
 
   /** Activation takes no precondition: the read that decided it (`decided`) is not used. */

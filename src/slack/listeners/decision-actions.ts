@@ -229,7 +229,7 @@ async function startFollowUp(
 const RECHECK_FOR_MS = 10 * 60_000;
 
 /** An approved rollback that no worker starts is an outage within the outage: say so where people look. */
-function warnIfNobodyPicksUp(
+export function warnIfNobodyPicksUp(
   client: WebClient,
   service: RollbackService,
   id: string,

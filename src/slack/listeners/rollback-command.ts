@@ -1,10 +1,12 @@
-import type { App } from '@slack/bolt';
+import type { App, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { toRollbackError } from '../../core/errors.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import type { Logger } from '../../log.js';
+import { batchRefusedText, batchRequestMessage } from '../blocks/batch-blocks.js';
 import { helpText, historyText, statusText } from '../blocks/help-blocks.js';
 import { approvalRequestMessage } from '../blocks/request-blocks.js';
-import { parseCommand } from '../command.js';
+import { type Command, parseCommand } from '../command.js';
 import { postInChannel } from '../post-to-channel.js';
 import { renderText } from '../render-text.js';
 import { ephemeral, refuse } from './answer-requester.js';
@@ -25,7 +27,7 @@ export function registerRollbackCommand(
   afterAcks: () => Promise<void> = () => Promise.resolve(),
 ): void {
   app.command('/rollback', async ({ command, ack, respond, client }) => {
-    const parsed = parseCommand(command.text ?? '');
+    const parsed = parseCommand(command.text ?? '', { targets: service.targetNames(), groups: service.groups() });
     if (parsed.kind === 'help') {
       await ack(ephemeral(helpText(service.targetNames(), service.rules)));
       return;
@@ -56,8 +58,11 @@ export function registerRollbackCommand(
       return;
     }
     if (parsed.kind === 'rollback-many') {
-      // Not reached yet: the listener does not pass rollback.yml's names until one approval covers several targets.
-      await ack(ephemeral(`❌ Ask for one target at a time: /rollback ${parsed.targets[0]} <reason>.`));
+      await ack(
+        ephemeral(`⏳ Planning a rollback of \`${parsed.name}\`: ${parsed.targets.length} targets, one approval…`),
+      );
+      await afterAcks();
+      await requestBatch(parsed, { user: command.user_id, channel: command.channel_id, respond, client }, service, log);
       return;
     }
 
@@ -98,4 +103,38 @@ export function registerRollbackCommand(
       await refuse(respond, error, reqLog);
     }
   });
+}
+
+/** Several targets, one plan message with one Approve; refused as a whole (to the requester only) when one cannot go. */
+async function requestBatch(
+  parsed: Extract<Command, { kind: 'rollback-many' }>,
+  asker: { user: string; channel: string; respond: RespondFn; client: WebClient },
+  service: RollbackService,
+  log: Logger,
+): Promise<void> {
+  const reqLog = log.child({ batch: parsed.name, requester: asker.user });
+  try {
+    const planned = await service.batches.request({
+      name: parsed.name,
+      targets: parsed.targets,
+      reason: parsed.reason,
+      requester: asker.user,
+      origin: { channel: asker.channel },
+    });
+    if (!planned.ok) {
+      await asker.respond(ephemeral(batchRefusedText(planned, parsed.reason)));
+      return;
+    }
+    const { batch, requests } = planned;
+    const message = batchRequestMessage(batch, requests, service.batches.scopes(batch));
+    try {
+      const posted = await postInChannel(asker.client, { channel: asker.channel, ...message, unfurl_links: false });
+      await service.batches.recordOrigin(batch.id, { channel: posted.channel, messageTs: posted.ts });
+    } catch (error) {
+      reqLog.info({ err: error }, 'posting through the response_url instead');
+      await asker.respond({ response_type: 'in_channel', ...message });
+    }
+  } catch (error) {
+    await refuse(asker.respond, error, reqLog);
+  }
 }
