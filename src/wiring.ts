@@ -49,6 +49,8 @@ export interface RunOptions {
   workerLockMs?: number | undefined;
   /** How often a worker checks whether a deploy containing a revert went live (ending its freeze); 30 s. */
   freezeCheckMs?: number | undefined;
+  /** The clock requests and approvals are judged by (expiry, selfApprovalAfter); tests move it. Date.now. */
+  now?: (() => number) | undefined;
 }
 
 export interface Running {
@@ -88,6 +90,7 @@ export async function run(given: Config, log: Logger, options: RunOptions = {}):
     prefix: options.prefix,
     directory: new SlackApproverDirectory(client, log),
     notes: slackThreadNotes(client, config.rules.incidentChannel, log),
+    now: options.now,
   });
   const closers: Array<() => Promise<unknown>> = [async () => slackToken.stop()];
   const readiness: Array<() => Readiness | Promise<Readiness>> = [
@@ -275,7 +278,12 @@ export interface Core {
 export async function buildCore(
   config: Omit<Config, 'slack'>,
   log: Logger,
-  options: { prefix?: string | undefined; directory: ApproverDirectory; notes?: ThreadNotes | undefined },
+  options: {
+    prefix?: string | undefined;
+    directory: ApproverDirectory;
+    notes?: ThreadNotes | undefined;
+    now?: (() => number) | undefined;
+  },
 ): Promise<Core> {
   const prefix = options.prefix ?? config.redisPrefix;
   const bullPrefix = `${prefix}-bull`;
@@ -300,6 +308,7 @@ export async function buildCore(
     symmetry,
     freezes,
     notes: options.notes,
+    ...(options.now ? { now: options.now } : {}),
   });
   return {
     redis,

@@ -15,7 +15,7 @@ import { type HelmReleaseSpec, KubeSimulator } from './kube-simulator/index.js';
 import { deleteKeys } from './redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from './rollback-yml.js';
 import { blockAction, sendToApp, slashCommand } from './slack-payloads.js';
-import { type SimMessage, SlackSimulator, textOf } from './slack-simulator.js';
+import { type SimMessage, type SimSubmission, SlackSimulator, textOf } from './slack-simulator.js';
 import { type EnvelopeType, payloadFromForm } from './slack-socket-mode.js';
 import { waitUntil } from './wait.js';
 
@@ -37,6 +37,8 @@ export interface HarnessOptions {
   requestTtl?: string;
   /** Extra top-level rollback.yml lines, e.g. `groups: { checkout: [cdn, api] }`. */
   settings?: string[];
+  /** The clock the app judges requests by (expiry, selfApprovalAfter): a test moves it forward. */
+  now?: () => number;
   services?: SimServiceSpec[];
   /** Extra `targets:` YAML lines (indented two spaces). */
   extraTargets?: string;
@@ -123,6 +125,11 @@ export interface Harness {
     request: { id: string; channel: string; ts: string },
     user: string,
   ): Promise<{ status: number; ms: number; responseUrl: string }>;
+  /**
+   * The person a modal was opened for submits it with `values` (block_id → action_id → typed text), signed to
+   * the app or as an envelope, as Slack would; what the app answered and what became of the modal.
+   */
+  submitView(viewId: string, values: Record<string, Record<string, string>>): Promise<SimSubmission>;
   /** Clicks the first follow-up button ("Revert migration…") on a thread message. */
   clickFollowUp(message: SimMessage, user: string): Promise<{ status: number }>;
   /** Clicks the first button with `actionId` on a message (its value as the message carries it). */
@@ -238,6 +245,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const running = await run(config, log, {
     prefix,
     pickupWarningMs: options.pickupWarningMs,
+    now: options.now,
   });
   // In Socket Mode the app has started once Slack said hello; this checks the simulator agrees.
   if (transport === 'socket' && config.mode !== 'worker') await slack.socketMode.waitForConnection();
@@ -289,6 +297,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       const response = await toApp('interactive', body);
       return { status: response.status, ms: response.ms, responseUrl };
+    },
+    submitView(viewId, values) {
+      return slack.submitView(viewId, values, (body) => toApp('interactive', body));
     },
     clickFollowUp(message, user) {
       return harness.clickButton(message, 'rollback_follow_up', user);

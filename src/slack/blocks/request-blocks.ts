@@ -1,10 +1,12 @@
 import type { types } from '@slack/bolt';
 import { describeApprovers } from '../../core/approval.js';
+import { breakGlassWords } from '../../core/break-glass.js';
 import { postRollbackChecklist } from '../../core/incident-record.js';
-import type { RollbackRequest } from '../../core/request.js';
+import type { BreakGlass, RollbackRequest } from '../../core/request.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
 import { mention, renderText, SLACK } from '../render-text.js';
 import { escapeForSlack } from '../slack-text.js';
+import { approvalWords, selfApprovalNote } from './break-glass-text.js';
 import { changesBlocks } from './changes-blocks.js';
 
 type KnownBlock = types.KnownBlock;
@@ -68,7 +70,7 @@ function planSections(request: RollbackRequest): KnownBlock[] {
 /** The approval request, posted where `/rollback` was typed, visible to everyone. */
 export function approvalRequestMessage(
   request: RollbackRequest,
-  rules: { approvers: readonly string[]; allowSelfApproval: boolean },
+  rules: { approvers: readonly string[]; allowSelfApproval: boolean; selfApprovalAfterMs?: number | undefined },
 ) {
   const { plan } = request;
   const text = `Rollback requested: ${plan.target} ${label(plan.from)} → ${label(plan.to)}, waiting for approval`;
@@ -80,7 +82,7 @@ export function approvalRequestMessage(
       elements: [
         {
           type: 'mrkdwn',
-          text: `Approvers: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (not the requester)'} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
+          text: `Approvers: ${renderText(describeApprovers(rules.approvers))}${selfApprovalNote(request, rules)} · Expires ${utcTime(request.expiresAt)} · \`${request.id}\``,
         },
       ],
     },
@@ -205,7 +207,8 @@ export function decidedRequestMessage(request: RollbackRequest, decision: string
 
 export function approvedDecision(request: RollbackRequest, thread: { channel: string } | undefined): string {
   const where = thread ? ` Follow it in <#${thread.channel}>.` : '';
-  return `✅ *Approved* by ${mention(request.approver)} at ${utcTime(request.approvedAt ?? Date.now())}: rolling back now.${where}`;
+  const glass = request.breakGlass ? `, ${breakGlassWords(request.breakGlass)}` : '';
+  return `✅ *Approved* by ${mention(request.approver)} at ${utcTime(request.approvedAt ?? Date.now())}${glass}: rolling back now.${where}`;
 }
 
 export function cancelledDecision(request: RollbackRequest): string {
@@ -221,6 +224,7 @@ export interface NoticeFacts {
   plan: Plan;
   requester: string;
   approver?: string | undefined;
+  breakGlass?: BreakGlass | undefined;
   reason: string;
 }
 
@@ -235,7 +239,7 @@ export function rollingBackNotice(request: NoticeFacts, status?: string) {
       elements: [
         {
           type: 'mrkdwn',
-          text: `from ${label(plan.from)} · ${escapeForSlack(plan.resource)} · requested by ${mention(request.requester)}, approved by ${mention(request.approver)}${reason}`,
+          text: `from ${label(plan.from)} · ${escapeForSlack(plan.resource)} · requested by ${mention(request.requester)}, ${approvalWords(request)}${reason}`,
         },
       ],
     },

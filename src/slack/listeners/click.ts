@@ -1,4 +1,4 @@
-import type { BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
+import type { BlockAction, ButtonAction, RespondArguments, RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { RequestOrigin } from '../../core/request.js';
 import type { Logger } from '../../log.js';
@@ -10,8 +10,11 @@ export interface Click {
   user: string;
   /** The message the button was in: core refuses a click from any other message than the request's. */
   from: RequestOrigin;
-  respond: RespondFn;
+  /** Answers the clicker (response_url); a modal's submission, which has none, answers with an ephemeral. */
+  respond: (message: RespondArguments) => Promise<unknown>;
   client: WebClient;
+  /** Opens a modal in answer to the click (views.open), within 3 s of it. */
+  triggerId?: string | undefined;
 }
 
 export function clickOf(body: BlockAction, action: ButtonAction, respond: RespondFn, client: WebClient): Click {
@@ -24,6 +27,7 @@ export function clickOf(body: BlockAction, action: ButtonAction, respond: Respon
     },
     respond,
     client,
+    triggerId: body.trigger_id,
   };
 }
 

@@ -21,6 +21,7 @@ import {
 import { noticeNotifier, threadNotifier } from '../notice-notifier.js';
 import { mention, renderText, SLACK } from '../render-text.js';
 import { escapeForSlack, fenceSafe } from '../slack-text.js';
+import { openBreakGlassModal, registerBreakGlassView } from './break-glass.js';
 import { type Click, clickOf, rewriteMessage, tellClicker } from './click.js';
 
 /** Rewrites the request message: by the Web API when the bot posted it, else through the response_url. */
@@ -56,6 +57,15 @@ export function registerDecisionActions(
       slot,
     );
   });
+  // A break-glass approval, confirmed in its modal, goes on as an approver's click does.
+  registerBreakGlassView(
+    app,
+    service,
+    log,
+    (click, request) =>
+      approve(click, service, log.child({ requestId: request.id }), pickupWarningMs, slot, async () => request),
+    afterAcks,
+  );
 
   app.action<BlockAction<ButtonAction>>(FOLLOW_UP_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
@@ -115,6 +125,7 @@ export function registerDecisionActions(
 
 async function refuse(click: Click, error: unknown, service: RollbackService, log: Logger): Promise<void> {
   const coded = toRollbackError(error);
+  if (coded.code === 'BREAK_GLASS_UNCONFIRMED' && (await openBreakGlassModal(click, service, log))) return;
   if (coded.code === 'QUEUE_UNAVAILABLE')
     log.warn({ err: error, requestId: click.requestId }, 'decision: Redis is not answering');
   else if (!isRollbackError(error)) log.error({ err: error, requestId: click.requestId }, 'decision failed');
@@ -131,6 +142,7 @@ async function approve(
   log: Logger,
   pickupWarningMs: number,
   slot: <T>(work: () => Promise<T>) => Promise<T>,
+  decide: () => Promise<RollbackRequest> = () => service.approve(click.requestId, click.user, click.from),
 ): Promise<void> {
   // The approval and the launch take a slot; the message rewrites after them do not.
   type Step =
@@ -141,7 +153,7 @@ async function approve(
   const step = await slot(async (): Promise<Step> => {
     let request: RollbackRequest;
     try {
-      request = await service.approve(click.requestId, click.user, click.from);
+      request = await decide();
     } catch (error) {
       return { kind: 'refused', error };
     }

@@ -1,0 +1,91 @@
+import type { types } from '@slack/bolt';
+import { describeApprovers } from '../../core/approval.js';
+import { breakGlassWords } from '../../core/break-glass.js';
+import type { RollbackError } from '../../core/errors.js';
+import type { RequestOrigin, RollbackRequest } from '../../core/request.js';
+import { renderText } from '../render-text.js';
+import { escapeForSlack } from '../slack-text.js';
+
+type ModalView = types.ModalView;
+
+/** The modal's callback_id: its submission comes back to the listener registered for it. */
+export const BREAK_GLASS_VIEW = 'rollback_break_glass';
+/** The input where the requester types the target's name (block_id, action_id). */
+export const BREAK_GLASS_BLOCK = 'break_glass_target';
+export const BREAK_GLASS_INPUT = 'target_name';
+
+/** What the modal carries back in private_metadata: the request, and the message its Approve was clicked in. */
+export interface BreakGlassMetadata {
+  requestId: string;
+  channel: string;
+  messageTs?: string | undefined;
+}
+
+const TITLE = { type: 'plain_text', text: 'Break-glass approval' } as const;
+
+/**
+ * The deliberate confirmation of a break-glass self-approval: what will run, who will be told, and an input in
+ * which the requester types the target's name.
+ */
+export function breakGlassModal(
+  request: RollbackRequest,
+  rules: { approvers: readonly string[]; selfApprovalAfterMs?: number | undefined },
+  clickedFrom: RequestOrigin,
+): ModalView {
+  const { plan } = request;
+  const afterMs = rules.selfApprovalAfterMs ?? 0;
+  const approvers = renderText(describeApprovers(rules.approvers));
+  const metadata: BreakGlassMetadata = {
+    requestId: request.id,
+    channel: clickedFrom.channel,
+    ...(clickedFrom.messageTs ? { messageTs: clickedFrom.messageTs } : {}),
+  };
+  return {
+    type: 'modal',
+    callback_id: BREAK_GLASS_VIEW,
+    private_metadata: JSON.stringify(metadata),
+    title: TITLE,
+    submit: { type: 'plain_text', text: 'Roll back now' },
+    close: { type: 'plain_text', text: 'Not yet' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `🚨 *No approver has acted on your rollback of ${plan.target}.* You may approve it yourself. The incident channel will say it was *${breakGlassWords({ afterMs })}* and mention the approvers: ${approvers}.`,
+        },
+      },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `${escapeForSlack(plan.resource)}\n*Live now:* ${escapeForSlack(plan.from.label)}  →  *Restore:* ${escapeForSlack(plan.to.label)}\n*What will run*\n${plan.steps.map((s, i) => `${i + 1}. ${escapeForSlack(s)}`).join('\n')}`,
+        },
+      },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: 'A rollback cannot be undone from the same pipeline.' }],
+      },
+      {
+        type: 'input',
+        block_id: BREAK_GLASS_BLOCK,
+        label: { type: 'plain_text', text: `Type ${plan.target} to confirm` },
+        element: {
+          type: 'plain_text_input',
+          action_id: BREAK_GLASS_INPUT,
+          placeholder: { type: 'plain_text', text: plan.target },
+        },
+      },
+    ],
+  };
+}
+
+/** The modal after a refusal other than a wrong name (the request expired, was approved meanwhile…). */
+export function breakGlassRefusedModal(error: RollbackError): ModalView {
+  return {
+    type: 'modal',
+    title: TITLE,
+    close: { type: 'plain_text', text: 'Close' },
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `❌ ${renderText(error.userText())}` } }],
+  };
+}
