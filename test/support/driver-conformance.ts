@@ -124,6 +124,17 @@ export function driverConformance(name: string, setup: () => Promise<Conformance
       expect(f.changes()).toBe(0);
     });
 
+    it('says what the plan changes by reading only, in a form that crosses Redis with the plan', async () => {
+      const plan = await f.driver.plan(context(), {});
+      if (f.driver.changes) {
+        const changes = await f.driver.changes(context(), plan);
+        expect(changes.length).toBeGreaterThan(0);
+        expect(planSchema.parse(JSON.parse(JSON.stringify({ ...plan, changes }))).changes).toEqual(changes);
+      }
+      if (f.driver.diff) expect(typeof (await f.driver.diff(context(), plan))).toBe('string');
+      expect(f.changes()).toBe(0);
+    });
+
     it('refuses an explicit version that does not exist', async () => {
       const error = await f.driver.plan(context(), { toVersion: f.unknownVersion }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RollbackError);

@@ -1,3 +1,4 @@
+import type { PlanChange } from '../../core/changes.js';
 import { RollbackError } from '../../core/errors.js';
 import type {
   DriverContext,
@@ -21,6 +22,7 @@ import { type HelmCliOptions, helmRollback } from './helm-cli.js';
 import { type HelmRevision, releaseHistory } from './release.js';
 import { chooseRevision, revisionInfo } from './select-revision.js';
 import type { HelmTarget, helmTargetSchema } from './target-schema.js';
+import { differingKeys } from './values-keys.js';
 
 /** The implementation, loaded by `helmDescriptor.load()` (descriptor.ts) only when a target needs it. */
 export const helmDriver: DriverFactory<typeof helmTargetSchema> = {
@@ -118,6 +120,19 @@ export class HelmDriver implements RollbackDriver {
           : []),
       ],
     };
+  }
+
+  /** The values keys that differ between the live revision and the restored one: names only, never values. */
+  async changes(ctx: DriverContext, plan: Plan): Promise<PlanChange[]> {
+    const revisions = await this.history(ctx);
+    const find = (id: string) => {
+      const found = revisions.find((r) => String(r.revision) === id);
+      if (!found) throw new RollbackError('VERSION_UNKNOWN', `Revision ${id} of ${this.target.release} is gone.`);
+      return found;
+    };
+    return [
+      { kind: 'values-keys', keys: differingKeys(find(plan.from.id).valueDigests, find(plan.to.id).valueDigests) },
+    ];
   }
 
   /** Argo CD or Flux managing the release's Deployments: what the plan says about them. */

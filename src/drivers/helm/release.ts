@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import type { V1Secret } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
+import { valueDigests } from './values-keys.js';
 
 /** The part of Helm's release record (helm pkg/release) the bot reads. */
 const releaseSchema = z.object({
@@ -27,6 +28,8 @@ const releaseSchema = z.object({
     })
     .optional(),
   manifest: z.string().optional().default(''),
+  /** The values the revision was installed or upgraded with (`helm get values`): read as digests only. */
+  config: z.record(z.string(), z.unknown()).nullish(),
   labels: z.record(z.string(), z.string()).optional(),
 });
 
@@ -49,6 +52,8 @@ export interface HelmRevision {
   images: string[];
   /** Release labels as `label:<key>`, chart annotations as `annotation:<key>`. */
   meta: Record<string, string>;
+  /** Its user-supplied values as key path → digest of the value (values-keys.ts); never the values. */
+  valueDigests: Record<string, string>;
   /** A digest of what the revision deploys (chart, versions, rendered manifest): equal for a rollback and its source. */
   content: string;
   /**
@@ -88,6 +93,7 @@ function decodeRelease(secretData: string): HelmRevision {
         Object.entries(release.chart?.metadata?.annotations ?? {}).map(([k, v]) => [`annotation:${k}`, v]),
       ),
     },
+    valueDigests: valueDigests(release.config ?? {}),
     content: createHash('sha256')
       .update(JSON.stringify([chart?.name, chart?.version, chart?.appVersion, release.manifest]))
       .digest('hex'),

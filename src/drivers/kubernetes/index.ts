@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { PlanChange } from '../../core/changes.js';
 import { RollbackError } from '../../core/errors.js';
 import type {
   DriverContext,
@@ -17,6 +18,7 @@ import type { DriverFactory } from '../types.js';
 import { sendGuardedPatch } from './guarded-patch.js';
 import { currentRevision, type Revision, revisionOf, revisionsOf, undoPatch } from './revisions.js';
 import type { KubernetesTarget, kubernetesTargetSchema } from './target-schema.js';
+import { podTemplateDifferences } from './template-diff.js';
 
 /** The implementation, loaded by `kubernetesDescriptor.load()` (descriptor.ts) only when a target needs it. */
 export const kubernetesDriver: DriverFactory<typeof kubernetesTargetSchema> = {
@@ -95,6 +97,17 @@ export class KubernetesDriver implements RollbackDriver {
       current: revisionInfo(current),
       precondition: deployment.metadata?.resourceVersion,
     };
+  }
+
+  /** The pod template differences between the live ReplicaSet and the restored one (images, env names, resources…). */
+  async changes(ctx: DriverContext, plan: Plan): Promise<PlanChange[]> {
+    const { revisions } = await this.read(ctx);
+    const find = (id: string) => {
+      const found = revisions.find((r) => r.replicaSet.metadata?.name === id);
+      if (!found) throw new RollbackError('VERSION_UNKNOWN', `ReplicaSet ${id} of ${this.resource} is gone.`);
+      return found.template;
+    };
+    return [{ kind: 'pod-template', differences: podTemplateDifferences(find(plan.from.id), find(plan.to.id)) }];
   }
 
   async plan(ctx: DriverContext, options: PlanOptions): Promise<Plan> {

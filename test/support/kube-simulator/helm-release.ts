@@ -14,6 +14,8 @@ export interface HelmRevisionSpec {
   /** Defaults to the release's chart version / appVersion. */
   chartVersion?: string;
   appVersion?: string;
+  /** More user-supplied values (`helm get values`), beside image and replicaCount. */
+  values?: Record<string, unknown>;
 }
 
 export interface HelmReleaseSpec {
@@ -188,7 +190,7 @@ export function releaseObject(spec: HelmReleaseSpec, index: number, firstDeploye
       schema: null,
       files: [],
     },
-    config: { image: revision.image, replicaCount: revision.replicas ?? 2 },
+    config: { image: revision.image, replicaCount: revision.replicas ?? 2, ...revision.values },
     manifest: renderManifest(spec, revision),
     version,
     namespace: spec.namespace,
