@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { nodeVersionProblem, readDotEnv } from '../config/start-up.js';
-import { isRollbackError } from '../core/errors.js';
+import { isRollbackError, RollbackError } from '../core/errors.js';
 import { parseLimit, parsePerson, parseReason, parseRequestId, parseVersion } from './arguments.js';
 import { doctorCommand } from './doctor-command.js';
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from './exit-codes.js';
@@ -13,7 +13,8 @@ import { planCommand } from './plan-command.js';
 import { historyCommand, recordCommand, statusCommand } from './read-commands.js';
 import { resumeCommand } from './resume-command.js';
 import { rollbackCommand } from './rollback-command.js';
-import { type CliContext, isDebug } from './setup.js';
+import { namedTargets, rollbackManyCommand } from './rollback-many-command.js';
+import { type CliContext, isDebug, loadCliConfig } from './setup.js';
 
 // `rapid-rollback history | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -148,8 +149,13 @@ async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('rollback')
-    .description('roll a target back, approved by a listed approver: the same rules and record as /rollback in Slack')
-    .argument('<target>', 'a target from rollback.yml')
+    .description(
+      'roll targets back, approved by a listed approver: the same rules and record as /rollback in Slack. Several targets (or a group) go on one approval',
+    )
+    .argument(
+      '<targets...>',
+      'targets or groups from rollback.yml (several: one request, refused as a whole if one cannot go)',
+    )
     .requiredOption('--reason <text>', 'why, for the notice and the incident record', parseReason)
     .requiredOption(
       '--approved-by <user-id>',
@@ -165,7 +171,7 @@ async function main(argv: readonly string[]): Promise<number> {
       act(
         (
           ctx,
-          target: string,
+          names: string[],
           options: {
             reason: string;
             approvedBy: string;
@@ -174,7 +180,7 @@ async function main(argv: readonly string[]): Promise<number> {
             yes?: boolean;
             wait: boolean;
           },
-        ) => rollbackCommand(ctx, target, options),
+        ) => rollbackNamed(ctx, names, options),
       ),
     );
 
@@ -276,3 +282,19 @@ const code = await main(process.argv);
 // Let stdout drain (it may be a pipe), then end even if a client keeps a socket open.
 await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
 process.exit(code);
+
+/** One target: the single-target flow (--to allowed). Several, or a group: one request for all of them. */
+function rollbackNamed(
+  ctx: CliContext,
+  names: string[],
+  options: Parameters<typeof rollbackCommand>[2],
+): Promise<ExitCode> {
+  const [first] = names;
+  const many = names.length > 1 || (first !== undefined && namedTargets([first], loadCliConfig(ctx)).group);
+  if (!many && first !== undefined) return rollbackCommand(ctx, first, options);
+  if (options.to !== undefined)
+    throw new RollbackError('COMMAND_INVALID', "--to names one target's version, not several targets'.", {
+      hint: 'Leave --to out: each target goes back to its previous version. Or roll one target back with --to. Nothing was done.',
+    });
+  return rollbackManyCommand(ctx, names, options);
+}
