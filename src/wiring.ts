@@ -3,6 +3,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from './config/load-config.js';
 import { DEFAULT_DRIFT_CHECK_MS } from './config/rollback-file.js';
+import { AlertProposals } from './core/alert-proposals.js';
 import type { ApproverDirectory } from './core/approval.js';
 import type { BatchStore } from './core/batch.js';
 import { labelSteps } from './core/batch-progress.js';
@@ -30,6 +31,7 @@ import { createSlackApp, createSlackClient, type SlackSettings } from './slack/a
 import { SlackApproverDirectory } from './slack/approver-directory.js';
 import { slackBatchReporter } from './slack/batch-reporter.js';
 import { DeferredReporter, waitForThread } from './slack/deferred-reporter.js';
+import { slackProposalBoard } from './slack/proposal-board.js';
 import { redisSeenSignatures } from './slack/replay-guard.js';
 import { slackThreadNotes } from './slack/thread-notes.js';
 import { SlackThreadReporter } from './slack/thread-reporter.js';
@@ -37,6 +39,7 @@ import { checkSlackToken } from './slack/token-check.js';
 import { RedisBatchStore } from './store/redis-batch-store.js';
 import { connectRedis } from './store/redis-connection.js';
 import { RedisFreezeStore } from './store/redis-freeze-store.js';
+import { RedisProposalStore } from './store/redis-proposal-store.js';
 import { RedisRequestStore } from './store/redis-request-store.js';
 
 export interface RunOptions {
@@ -86,10 +89,11 @@ export async function run(given: Config, log: Logger, options: RunOptions = {}):
   };
   const client = createSlackClient(slack, log);
   const slackToken = checkSlackToken(client, log);
+  const notes = slackThreadNotes(client, config.rules.incidentChannel, log);
   const core = await buildCore(config, log, {
     prefix: options.prefix,
     directory: new SlackApproverDirectory(client, log),
-    notes: slackThreadNotes(client, config.rules.incidentChannel, log),
+    notes,
     now: options.now,
   });
   const closers: Array<() => Promise<unknown>> = [async () => slackToken.stop()];
@@ -154,8 +158,21 @@ export async function run(given: Config, log: Logger, options: RunOptions = {}):
     port = server.port;
     closers.push(server.close);
   } else {
+    // Alertmanager's alerts propose rollbacks in the incident channel (POST /v1/alerts/alertmanager).
+    const alerts = new AlertProposals({
+      rollbacks: core.service,
+      rules: config.rules,
+      targets: config.targets,
+      requests: core.store,
+      freezes: core.freezes,
+      store: new RedisProposalStore(core.redis, { prefix: options.prefix ?? config.redisPrefix }),
+      board: slackProposalBoard(client, (target) => core.service.approvalFor(target)),
+      notes,
+      log: log.child({ component: 'alerts' }),
+      ...(options.now ? { now: options.now } : {}),
+    });
     const slackApp = createSlackApp(slack, core.service, log, {
-      routes: [...health, ...apiRoutes({ token: config.apiToken }, core.service.gate, log)],
+      routes: [...health, ...apiRoutes({ token: config.apiToken }, core.service.gate, log, alerts)],
       pickupWarningMs: options.pickupWarningMs,
       seenSignatures: redisSeenSignatures(core.redis, options.prefix ?? config.redisPrefix),
     });

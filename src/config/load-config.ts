@@ -204,7 +204,8 @@ function readRollbackFile(
       problems.push(`${file}: targets.${name}.kind: unknown kind "${raw.kind}"; known kinds: ${known}`);
       continue;
     }
-    const { approval, providerEntry } = takeApproval(raw);
+    const { alerts, ...entryWithoutAlerts } = raw;
+    const { approval, providerEntry } = takeApproval(entryWithoutAlerts);
     const entry = withSharedBlocks(providerEntry, driver, blocks, (key, takers) =>
       problems.push(
         `${file}: targets.${name}.${key}: applies only to ${takers.map((d) => d.displayName).join(' and ')} targets (kind ${takers.map((d) => d.kind).join(' or ')}), and ${name} is kind ${driver.kind}: remove it`,
@@ -224,6 +225,7 @@ function readRollbackFile(
       settings: settings.data as Record<string, unknown>,
       driftCheckEveryMs: own ?? parsed.data.driftCheckEvery,
       ...(approval ? { approval } : {}),
+      alerts: { match: alerts?.match, proposeWithinMs: alerts?.proposeWithin ?? parsed.data.alerts.proposeWithin },
     });
   }
   if (targets.length === 0 && problems.length === 0) problems.push(`${file}: targets: name at least one target`);

@@ -41,6 +41,33 @@ export const driftIntervalSchema = durationSchema.refine((ms) => ms >= 1_000, {
 /** DRIFT_CHECK_EVERY's default: 30 s. */
 export const DEFAULT_DRIFT_CHECK_MS = 30_000;
 
+/** proposeWithin's default: an alert that starts more than 30 minutes after a deploy is not blamed on it. */
+const DEFAULT_PROPOSE_WITHIN_MS = 30 * 60_000;
+
+/** `alerts:` at the top of rollback.yml: the default window for every target. */
+const fileAlertsSchema = z
+  .object({ proposeWithin: durationSchema.default(DEFAULT_PROPOSE_WITHIN_MS) })
+  .strict()
+  .default({ proposeWithin: DEFAULT_PROPOSE_WITHIN_MS });
+
+/**
+ * `alerts:` in a target's entry: the labels an alert must carry to be about it (besides `rollback_target: <name>`,
+ * which every target answers to), and its own window. The core's, not a provider's: taken off the entry before its
+ * driver's schema sees it.
+ */
+const targetAlertsSchema = z
+  .object({
+    match: z
+      .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'), z.string(), {
+        error: (issue) =>
+          issue.code === 'invalid_key' ? issue.issues[0]?.message : 'must map label names to values: { service: www }',
+      })
+      .refine((labels) => Object.keys(labels).length > 0, 'must name at least one label')
+      .optional(),
+    proposeWithin: durationSchema.optional(),
+  })
+  .strict();
+
 const approverListSchema = z
   .array(z.string().regex(/^[UWS][A-Z0-9]{2,}$/, 'must be a Slack user ID (U…/W…) or user-group ID (S…)'), {
     error: 'is required: a list of Slack user IDs (U…) or user-group IDs (S…) who may approve',
@@ -120,12 +147,18 @@ export const rollbackFileSchema = z
     selfApprovalAfter: selfApprovalAfterSchema.optional(),
     requestTtl: durationSchema.default(15 * 60_000),
     driftCheckEvery: driftIntervalSchema.default(DEFAULT_DRIFT_CHECK_MS),
+    /** Alertmanager's alerts: how soon after a deploy an alert proposes rolling it back (targets may set their own). */
+    alerts: fileAlertsSchema,
     targets: z.record(
       z.string().superRefine((name, ctx) => {
         const problem = targetNameProblem(name);
         if (problem) ctx.addIssue({ code: 'custom', message: problem });
       }),
-      z.looseObject({ kind: z.string({ error: 'is required (fastly)' }), ...targetApprovalSchema.shape }),
+      z.looseObject({
+        kind: z.string({ error: 'is required (fastly)' }),
+        ...targetApprovalSchema.shape,
+        alerts: targetAlertsSchema.optional(),
+      }),
       {
         // A bad target name is a key issue: its own message says what is wrong, not this one.
         error: (issue) =>

@@ -10,6 +10,15 @@ export interface TargetConfig {
   driftCheckEveryMs?: number | undefined;
   /** Its own approval settings (`approvers`, `allowSelfApproval` in its entry), if any. */
   approval?: TargetApproval | undefined;
+  /** Which alerts are about it and how soon after a deploy they propose a rollback (`alerts:`); unset: 30 min, by label. */
+  alerts?: TargetAlerts | undefined;
+}
+
+/** Alerts that name a target propose rolling it back when they start within proposeWithinMs of its last deploy. */
+interface TargetAlerts {
+  /** Labels an alert must carry, all of them, to be about this target (besides `rollback_target: <name>`). */
+  match?: Record<string, string> | undefined;
+  proposeWithinMs: number;
 }
 
 /** A target's own approval settings; each one unset means the file's. */

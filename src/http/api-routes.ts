@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CustomRoute } from '@slack/bolt';
+import type { AlertProposals } from '../core/alert-proposals.js';
 import type { DeployGate } from '../core/deploy-gate.js';
 import { isRollbackError, type RollbackError, toRollbackError } from '../core/errors.js';
 import { gateAnswerFields } from '../core/gate-answer.js';
 import type { Logger } from '../log.js';
+import { ALERTMANAGER_PATH, alertmanagerHandler } from './alertmanager-route.js';
 import { bearerMatches } from './bearer-token.js';
 import { jsonText } from './render-text.js';
 
@@ -19,9 +21,15 @@ type Request = IncomingMessage & { params?: Record<string, string | string[]> };
 /**
  * The HTTP API, served by the Slack receiver's own server on PORT (HTTP mode and Socket Mode alike):
  * `GET /v1/targets/<target>/gate?commit=<sha>` with `Authorization: Bearer <API_TOKEN>` answers 200 (deployable)
- * or 423 (frozen); 401 without the token, 404 for an unknown target or commit.
+ * or 423 (frozen); 401 without the token, 404 for an unknown target or commit. With `alerts`,
+ * `POST /v1/alerts/alertmanager` takes Alertmanager's webhook (alertmanager-route.ts).
  */
-export function apiRoutes(settings: ApiSettings, deployGate: Pick<DeployGate, 'gate'>, log: Logger): CustomRoute[] {
+export function apiRoutes(
+  settings: ApiSettings,
+  deployGate: Pick<DeployGate, 'gate'>,
+  log: Logger,
+  alerts?: Pick<AlertProposals, 'receive'>,
+): CustomRoute[] {
   const { token } = settings;
   const guarded =
     (handler: (req: Request, res: ServerResponse) => Promise<void>) => (req: Request, res: ServerResponse) => {
@@ -85,6 +93,15 @@ export function apiRoutes(settings: ApiSettings, deployGate: Pick<DeployGate, 'g
 
   return [
     { path: GATE_PATH, method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], handler: gate },
+    ...(alerts
+      ? [
+          {
+            path: ALERTMANAGER_PATH,
+            method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+            handler: guarded(alertmanagerHandler(alerts, log, send)),
+          },
+        ]
+      : []),
     {
       path: '/v1/*rest',
       method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
@@ -92,7 +109,7 @@ export function apiRoutes(settings: ApiSettings, deployGate: Pick<DeployGate, 'g
         send(res, 404, {
           error: {
             code: 'NOT_FOUND',
-            message: 'No such route. The API has GET /v1/targets/<target>/gate?commit=<sha>.',
+            message: `No such route. The API has GET /v1/targets/<target>/gate?commit=<sha>${alerts ? ` and POST ${ALERTMANAGER_PATH}` : ''}.`,
           },
         });
       }),

@@ -344,7 +344,10 @@ describe('kubectl against the simulator', () => {
   });
 
   it("records in metadata.managedFields who changed which field, keyed by kubectl's fieldManager", async () => {
-    const entries = sim.deployment('prod', 'edge')?.metadata.managedFields as KubeObject[];
+    const all = sim.deployment('prod', 'edge')?.metadata.managedFields as KubeObject[];
+    // The seed's apply (applyDeployment, as `kubectl apply` is recorded), which the later writes took fields from.
+    expect(all[0]?.manager).toBe('kubectl-client-side-apply');
+    const entries = all.slice(1);
     // label, then the JSON patch of the image, then set image, which took the image from kubectl-patch.
     expect(entries.map((e) => `${e.manager} ${e.operation}`)).toEqual(['kubectl-label Update', 'kubectl-set Update']);
     expect(entries[0]?.fieldsV1).toEqual({ 'f:metadata': { 'f:labels': { 'f:team': {} } } });
@@ -359,7 +362,7 @@ describe('kubectl against the simulator', () => {
       '-o',
       'jsonpath={.metadata.managedFields[*].manager}',
     );
-    expect(shown.stdout).toBe('kubectl-label kubectl-set');
+    expect(shown.stdout).toBe('kubectl-client-side-apply kubectl-label kubectl-set');
   });
 
   it('answers what kubectl asked for, as kubectl asked for it', () => {

@@ -135,6 +135,18 @@ export function driverConformance(name: string, setup: () => Promise<Conformance
       expect(f.changes()).toBe(0);
     });
 
+    it('says when the live version went live: before the plan, and at the rollback once it is made', async () => {
+      if (!f.driver.liveSince) return;
+      const plan = await f.driver.plan(context(), {});
+      const before = await f.driver.liveSince(context(), plan.from);
+      expect(before).toBeLessThanOrEqual(Date.now());
+      // Providers keep whole seconds (Kubernetes' managed fields, Fastly's audit log).
+      const changeStarted = Math.floor(Date.now() / 1_000) * 1_000;
+      await executePlan(f.driver, plan, context());
+      const live = await f.driver.live(context());
+      expect(await f.driver.liveSince(context(), live.current)).toBeGreaterThanOrEqual(changeStarted);
+    });
+
     it('refuses an explicit version that does not exist', async () => {
       const error = await f.driver.plan(context(), { toVersion: f.unknownVersion }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RollbackError);

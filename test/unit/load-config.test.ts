@@ -54,6 +54,8 @@ describe('loadConfig', () => {
         kind: 'fastly',
         settings: { kind: 'fastly', serviceId: 'SU1Z0isxPaozGVKXdv0eY' },
         driftCheckEveryMs: 30_000,
+        // An alert naming cdn (rollback_target) proposes a rollback within 30 minutes of a deploy.
+        alerts: { match: undefined, proposeWithinMs: 1_800_000 },
       },
     ]);
     expect(config.driverEnvironment.fastly).toEqual({ token: 'f', baseUrl: 'https://api.fastly.com' });

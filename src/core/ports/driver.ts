@@ -74,6 +74,12 @@ export interface RollbackDriver {
    */
   changedBy?(ctx: DriverContext, version: VersionInfo): Promise<string | undefined>;
   /**
+   * Optional: when `version` (the live one) went live, in ms since the epoch, when the provider says (Fastly's
+   * newest activation of it, a Helm revision's deploy time, the newest write of a Deployment's pod template). An
+   * alert is proposed as a rollback only when it started soon after; undefined when the provider cannot say.
+   */
+  liveSince?(ctx: DriverContext, version: VersionInfo): Promise<number | undefined>;
+  /**
    * Optional: what going from `plan.from` to `plan.to` changes, for the approver (a config diff's summary, values
    * keys, pod template differences). Reads only; names, never secret values. Throws when it cannot read: the
    * core says so in the plan, which still stands.

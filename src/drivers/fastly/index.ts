@@ -109,6 +109,12 @@ export class FastlyDriver implements RollbackDriver {
     return `activated by Fastly user ${newest.userId}${when}`;
   }
 
+  async liveSince(ctx: DriverContext, version: VersionInfo): Promise<number | undefined> {
+    const activations = await this.client.listActivations(this.target.serviceId, ctx.signal);
+    const at = Date.parse(activations.find((a) => String(a.version) === version.id)?.at ?? '');
+    return Number.isNaN(at) ? undefined : at;
+  }
+
   /** Fastly's diff from the live version to the restored one, summarised: lines added and removed, objects touched. */
   async changes(ctx: DriverContext, plan: Plan): Promise<PlanChange[]> {
     return [summariseDiff(await this.diff(ctx, plan))];

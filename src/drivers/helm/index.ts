@@ -172,6 +172,12 @@ export class HelmDriver implements RollbackDriver {
     return release ? `${what}; the release is managed by ${ownerName(release)}` : what;
   }
 
+  async liveSince(ctx: DriverContext, version: VersionInfo): Promise<number | undefined> {
+    const revision = (await this.history(ctx)).find((r) => String(r.revision) === version.id);
+    const at = Date.parse(revision?.deployedAt ?? '');
+    return Number.isNaN(at) ? undefined : at;
+  }
+
   private workloadNames(revision: HelmRevision): string[] {
     if (this.target.workloads) return this.target.workloads.map((w) => w.slice('deployment/'.length));
     return revision.workloads.filter((w) => w.kind === 'Deployment').map((w) => w.name);

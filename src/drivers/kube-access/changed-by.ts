@@ -51,13 +51,23 @@ export function managerWords(manager: string, owners: readonly GitOpsOwner[]): s
  * API server keeps no managed fields (older clusters) or none touch the template.
  */
 export function templateWriter(deployment: V1Deployment, owners: readonly GitOpsOwner[]): string | undefined {
+  const newest = newestTemplateWrite(deployment);
+  if (!newest?.entry.manager) return undefined;
+  const operation = newest.entry.operation ? `${newest.entry.operation} ` : '';
+  return `by ${managerWords(newest.entry.manager, owners)}, ${operation}at ${utcClock(newest.at)}`;
+}
+
+/** When the pod template was last written; undefined when the API server keeps no managed fields for it. */
+export function templateWrittenAt(deployment: V1Deployment): Date | undefined {
+  return newestTemplateWrite(deployment)?.at;
+}
+
+function newestTemplateWrite(deployment: V1Deployment): { entry: V1ManagedFieldsEntry; at: Date } | undefined {
   let newest: { entry: V1ManagedFieldsEntry; at: Date } | undefined;
   for (const entry of deployment.metadata?.managedFields ?? []) {
     const at = timeOf(entry);
     if (!entry.manager || !at || !touchesTemplate(entry)) continue;
     if (!newest || at.getTime() >= newest.at.getTime()) newest = { entry, at };
   }
-  if (!newest?.entry.manager) return undefined;
-  const operation = newest.entry.operation ? `${newest.entry.operation} ` : '';
-  return `by ${managerWords(newest.entry.manager, owners)}, ${operation}at ${utcClock(newest.at)}`;
+  return newest;
 }

@@ -9,7 +9,7 @@ import type {
   RollbackDriver,
 } from '../../core/ports/driver.js';
 import type { Plan, VerifyCheck, VersionInfo } from '../../core/types.js';
-import { templateWriter } from '../kube-access/changed-by.js';
+import { templateWriter, templateWrittenAt } from '../kube-access/changed-by.js';
 import { extraChecks } from '../kube-access/extra-checks.js';
 import { TargetGitOps } from '../kube-access/gitops-target.js';
 import { KubeApi, loadKubeConfig } from '../kube-access/kube-api.js';
@@ -227,6 +227,12 @@ export class KubernetesDriver implements RollbackDriver {
   async changedBy(ctx: DriverContext): Promise<string | undefined> {
     const deployment = await this.api.getDeployment(this.target.namespace, this.target.deployment, ctx.signal);
     return templateWriter(deployment, this.gitops.owners([deployment]));
+  }
+
+  /** When the pod template was last written (managed fields): a rollout, or a rollback, began then. */
+  async liveSince(ctx: DriverContext): Promise<number | undefined> {
+    const deployment = await this.api.getDeployment(this.target.namespace, this.target.deployment, ctx.signal);
+    return templateWrittenAt(deployment)?.getTime();
   }
 
   async verify(ctx: DriverContext, plan: Plan): Promise<VerifyCheck[]> {

@@ -56,6 +56,7 @@ import {
   releaseSecretName,
   renderDeployment,
 } from './helm-release.js';
+import type { FieldManagerWrite } from './managed-fields.js';
 import { clone, type KubeObject, ObjectStore } from './object-store.js';
 import { openApiGroupVersion, openApiRoot } from './openapi.js';
 import { RESOURCE_TYPES, type ResourceType } from './resources.js';
@@ -279,7 +280,8 @@ export class KubeSimulator {
         'kubectl.kubernetes.io/last-applied-configuration': lastApplied,
       },
     };
-    this.upsertDeployment(namespace, input);
+    // As `kubectl apply` writes it: the API server records the write in managedFields, with its time.
+    this.upsertDeployment(namespace, input, { manager: 'kubectl-client-side-apply', operation: 'Update' });
   }
 
   /**
@@ -305,19 +307,19 @@ export class KubeSimulator {
     });
   }
 
-  private upsertDeployment(namespace: string, input: KubeObject): void {
+  private upsertDeployment(namespace: string, input: KubeObject, manager?: FieldManagerWrite): void {
     this.createNamespace(namespace);
     const name: string = input.metadata?.name;
     if (!name) throw new Error('kube-simulator: a Deployment needs metadata.name');
     const existing = this.store.get('deployments', namespace, name);
     if (!existing) {
-      this.store.create('deployments', { ...input, metadata: { ...input.metadata, namespace } });
+      this.store.create('deployments', { ...input, metadata: { ...input.metadata, namespace } }, { manager });
     } else {
       const next = clone(existing);
       next.metadata.labels = { ...(existing.metadata.labels ?? {}), ...(input.metadata.labels ?? {}) };
       next.metadata.annotations = { ...(existing.metadata.annotations ?? {}), ...(input.metadata.annotations ?? {}) };
       next.spec = clone(input.spec);
-      this.store.update('deployments', next);
+      this.store.update('deployments', next, { manager });
     }
     this.controller.settle(namespace);
   }

@@ -1,0 +1,134 @@
+/**
+ * The real Alertmanager (Debian's `prometheus-alertmanager` package; `.ci/run` installs it when absent), started by
+ * a test on a free loopback port with a configuration and a data directory of its own, clustering off, and stopped
+ * after. Its one receiver is the bot's webhook, with the bot's API token as Alertmanager sends it
+ * (`http_config.authorization`). Tests post alerts to its API v2, as Prometheus does.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { freePort } from './free-port.js';
+import { waitUntil } from './wait.js';
+
+const BINARIES = ['/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager', '/usr/bin/alertmanager'];
+
+/** The Alertmanager binary, when one is installed. */
+function alertmanagerBinary(): string | undefined {
+  return BINARIES.find((file) => existsSync(file));
+}
+
+export interface PostedAlert {
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** RFC 3339; Alertmanager uses the time it receives the alert when absent. */
+  startsAt?: string;
+  /** RFC 3339; a time in the past resolves the alert. */
+  endsAt?: string;
+}
+
+export class AlertmanagerServer {
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+  ) {}
+
+  /**
+   * Starts Alertmanager sending every alert to `webhookUrl` with `Authorization: Bearer <token>`. Groups by
+   * alertname and rollback_target, after `groupWait` (default 200ms).
+   */
+  static async start(options: { webhookUrl: string; token: string; groupWait?: string }): Promise<AlertmanagerServer> {
+    const binary = alertmanagerBinary();
+    if (!binary)
+      throw new Error(
+        'alertmanager is not installed: `apt-get install prometheus-alertmanager` (.ci/run installs it when absent)',
+      );
+    const dir = mkdtempSync(join(tmpdir(), 'rr-alertmanager-'));
+    const config = {
+      route: {
+        receiver: 'rapid-rollback',
+        group_by: ['alertname', 'rollback_target'],
+        group_wait: options.groupWait ?? '200ms',
+        group_interval: '1s',
+        repeat_interval: '1h',
+      },
+      receivers: [
+        {
+          name: 'rapid-rollback',
+          webhook_configs: [
+            {
+              url: options.webhookUrl,
+              send_resolved: true,
+              http_config: { authorization: { type: 'Bearer', credentials: options.token } },
+            },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'alertmanager.yml'), stringify(config));
+    const port = await freePort();
+    const output: string[] = [];
+    const child = spawn(
+      binary,
+      [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // No gossip: it would listen on 0.0.0.0:9094, a port that is not ours.
+        '--cluster.listen-address=',
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    for (const stream of [child.stdout, child.stderr])
+      stream?.on('data', (chunk: Buffer) => output.push(String(chunk)));
+    const server = new AlertmanagerServer(`http://127.0.0.1:${port}`, child, dir);
+    try {
+      await waitUntil(
+        'alertmanager to be ready',
+        async () => {
+          if (child.exitCode !== null) throw new Error(`alertmanager exited (${child.exitCode}): ${output.join('')}`);
+          return (await fetch(`${server.url}/-/ready`).catch(() => undefined))?.ok;
+        },
+        30_000,
+      );
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  }
+
+  /** POST /api/v2/alerts, as Prometheus sends firing (and resolved) alerts. */
+  async post(alerts: PostedAlert[]): Promise<void> {
+    const response = await fetch(`${this.url}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alerts),
+    });
+    if (!response.ok) throw new Error(`alertmanager refused the alerts: ${response.status} ${await response.text()}`);
+  }
+
+  /** The alerts Alertmanager holds (GET /api/v2/alerts), with their fingerprints and state. */
+  async alerts(): Promise<Array<{ fingerprint: string; labels: Record<string, string>; status: { state: string } }>> {
+    const response = await fetch(`${this.url}/api/v2/alerts`);
+    return (await response.json()) as Array<{
+      fingerprint: string;
+      labels: Record<string, string>;
+      status: { state: string };
+    }>;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
