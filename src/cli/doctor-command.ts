@@ -194,10 +194,17 @@ export async function doctorCommand(ctx: CliContext): Promise<ExitCode> {
   let config: CliConfig | undefined;
   try {
     config = loadCliConfig(ctx);
+    const own = [
+      ...config.targets.flatMap((t) => (t.approval?.approvers ? [[t.name, t.approval.approvers] as const] : [])),
+      ...Object.entries(config.groupApproval).flatMap(([name, g]) =>
+        g.approvers ? [[name, g.approvers] as const] : [],
+      ),
+    ].map(([name, list]) => `${name}: ${terminalText(describeApprovers(list))}`);
+    const groups = Object.keys(config.groups);
     checks.push(
       ok(
         'config',
-        `${config.configFile}: ${config.targets.length} target${config.targets.length === 1 ? '' : 's'} (${config.targets.map((t) => t.name).join(', ')}), approvers ${terminalText(describeApprovers(config.rules.approvers))}, incident channel ${config.rules.incidentChannel}`,
+        `${config.configFile}: ${config.targets.length} target${config.targets.length === 1 ? '' : 's'} (${config.targets.map((t) => t.name).join(', ')})${groups.length > 0 ? `, groups ${groups.join(', ')}` : ''}, approvers ${terminalText(describeApprovers(config.rules.approvers))}${own.length > 0 ? ` (own approvers: ${own.join('; ')})` : ''}, incident channel ${config.rules.incidentChannel}`,
       ),
     );
   } catch (error) {

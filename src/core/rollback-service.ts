@@ -169,6 +169,19 @@ export class RollbackService {
     return this.targets.names();
   }
 
+  /** Who approves what, for help: the file's rules, the groups, and every target or group with approvers of its own. */
+  helpApprovals() {
+    const own = [
+      ...this.deps.targets.flatMap((t) =>
+        t.approval?.approvers ? [{ name: t.name, approvers: t.approval.approvers }] : [],
+      ),
+      ...Object.entries(this.deps.groupApproval ?? {}).flatMap(([name, g]) =>
+        g.approvers ? [{ name, approvers: g.approvers }] : [],
+      ),
+    ];
+    return { rules: this.deps.rules, groups: this.groups(), own };
+  }
+
   /** rollback.yml's groups: name → targets. */
   groups(): Readonly<Record<string, readonly string[]>> {
     return this.deps.groups ?? {};

@@ -106,6 +106,8 @@ describe('one approval for several targets, through Slack', () => {
         `    approvers: [${EDGE_APPROVER}, ${PEOPLE.approver}]`,
       ].join('\n'),
     });
+    const help = (JSON.parse((await h.command('help')).body) as { text: string }).text;
+    expect(help).toContain('with their own: edge: <@UEDGE>, <@UAPP>');
     await h.command('cdn edge both serve stale assets');
     const { id, message } = await awaitBatch();
     expect(textOf(message)).toMatch(/Needs one approver allowed on every target/);
@@ -138,6 +140,42 @@ describe('one approval for several targets, through Slack', () => {
     );
     expect(h.fastly.activeVersion(EDGE_SERVICE)).toBe(6);
   }, 90_000);
+
+  it('a failure of one target does not stop the others: each has its own outcome line, the summary counts both', async () => {
+    h = await startHarness({
+      services: [
+        { id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 },
+        { id: EDGE_SERVICE, name: 'edge-prod', versions: 7, active: 7 },
+      ],
+      extraTargets: ['  edge:', '    kind: fastly', `    serviceId: ${EDGE_SERVICE}`].join('\n'),
+    });
+    // Fastly refuses edge's activation (a 4xx is never tried again).
+    h.fastly.injectFaults({
+      status: 422,
+      count: 1,
+      match: ({ method, path }) => method === 'PUT' && path.includes(`/service/${EDGE_SERVICE}/version/6/activate`),
+    });
+    await h.command('cdn edge bad config');
+    const { id, message } = await awaitBatch();
+    await clickBatch('approve', message, id, PEOPLE.approver);
+    const notice = await h.slack.waitFor(() => notices()[0], 10_000);
+    const summary = await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).find((m) => /back on their versions/.test(textOf(m))),
+      30_000,
+    );
+    expect(textOf(summary)).toMatch(
+      /⚠️ \*cdn \+ edge: 1 of 2 back on their versions, verified, [^*]+\*\n• \*edge\* failed: /,
+    );
+    const all = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
+    expect(all).toContain('*cdn is back on v41*, verified.');
+    expect(all).toMatch(/❌ \*Rollback of edge failed\*/);
+    await h.slack.waitFor(() => /⚠️ 1 of 2 done — see thread/.test(textOf(notices()[0] as SimMessage)));
+    expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
+    expect(h.fastly.activeVersion(EDGE_SERVICE)).toBe(7);
+    // cdn is frozen by its rollback; edge, never changed, is not.
+    expect(await h.redis.exists(`${h.prefix}:freeze:cdn`)).toBe(1);
+    expect(await h.redis.exists(`${h.prefix}:freeze:edge`)).toBe(0);
+  }, 60_000);
 
   it('refused as a whole: one target without a previous version and one locked are listed with their reasons; nothing is requested', async () => {
     h = await startHarness({

@@ -115,6 +115,8 @@ describe('rapid-rollback rollback with several targets', { timeout: 180_000 }, (
     expect(w.fastly.activeVersion(CDN_SERVICE)).toBe(42);
     expect(w.fastly.activeVersion(EDGE_SERVICE)).toBe(7);
     expect(w.slack.messages(INCIDENT)).toHaveLength(0);
+    const doctor = await runCli(cliEntry, ['doctor'], w.env);
+    expect(doctor.stdout).toMatch(/✅ config: .*groups sites, approvers @UAPP \(own approvers: edge: @UEDGE\)/);
     const members = await redis.keys(`${w.prefix}:request:*`);
     expect(members).toHaveLength(2);
     for (const key of members) expect(await redis.hget(key, 'state')).toBe('cancelled');

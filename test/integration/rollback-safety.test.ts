@@ -113,6 +113,7 @@ describe('bad input', () => {
     const help = JSON.parse((await h.command('help')).body) as { text: string };
     expect(help.text).toContain('/rollback <target> to v<N> [reason]');
     expect(help.text).toContain('`cdn`');
+    expect(help.text).toContain('/rollback <target or group>… [reason]');
   });
 
   it('lists targets with their live version', async () => {

@@ -7,21 +7,33 @@ import { mention, renderText } from '../render-text.js';
 import { escapeForSlack } from '../slack-text.js';
 import { endedFreezesText, frozenLine } from './freeze-blocks.js';
 
-export function helpText(
-  targets: readonly string[],
-  rules: { approvers: readonly string[]; requestTtlMs: number; allowSelfApproval: boolean },
-): string {
+/** Who approves what, as help shows it: the file's list, and each target or group with a list of its own. */
+export interface HelpApprovals {
+  rules: { approvers: readonly string[]; requestTtlMs: number; allowSelfApproval: boolean };
+  groups: Readonly<Record<string, readonly string[]>>;
+  /** Targets and groups with approvers of their own. */
+  own: ReadonlyArray<{ name: string; approvers: readonly string[] }>;
+}
+
+export function helpText(targets: readonly string[], approvals: HelpApprovals): string {
+  const { rules, groups } = approvals;
+  const groupNames = Object.keys(groups);
+  const own = approvals.own.map((o) => `${o.name}: ${renderText(describeApprovers(o.approvers))}`);
   return [
     '*/rollback* — break-glass rollback, with approval',
     '• `/rollback <target> [reason]` — plan a rollback to the previously active version',
     '• `/rollback <target> to v<N> [reason]` — plan a rollback to a version you name',
+    '• `/rollback <target or group>… [reason]` — several targets on one approval: the leading words that name targets or groups are the targets, the rest is the reason',
     '• `/rollback status` (or `list`) — every target: live version, diverged from git or not, rollbacks under way',
     '• `/rollback history [target]` — the last rollbacks with outcome and duration, and the freezes that ended',
     '• `/rollback freeze <target> <reason>` — freeze a target by hand: the deploy gate refuses every deploy of it until an approved unfreeze',
     '• `/rollback unfreeze <target> <reason>` — ask to end a freeze; an approver must approve it',
     '• `/rollback help` — this text',
     `Targets: ${targets.map((t) => `\`${t}\``).join(', ')}`,
-    `Approvers: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (never the requester)'}. Requests expire after ${formatDuration(rules.requestTtlMs)}.`,
+    ...(groupNames.length > 0
+      ? [`Groups: ${groupNames.map((g) => `\`${g}\` (${(groups[g] ?? []).join(', ')})`).join(', ')}`]
+      : []),
+    `Approvers: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (never the requester)'}${own.length > 0 ? `; with their own: ${own.join('; ')}` : ''}. Several targets need one approver allowed on all of them. Requests expire after ${formatDuration(rules.requestTtlMs)}.`,
     'After a rollback its target is frozen: the deploy gate lets out only a commit that contains the revert, until an approved unfreeze.',
   ].join('\n');
 }

@@ -29,7 +29,7 @@ export function registerRollbackCommand(
   app.command('/rollback', async ({ command, ack, respond, client }) => {
     const parsed = parseCommand(command.text ?? '', { targets: service.targetNames(), groups: service.groups() });
     if (parsed.kind === 'help') {
-      await ack(ephemeral(helpText(service.targetNames(), service.rules)));
+      await ack(ephemeral(helpText(service.targetNames(), service.helpApprovals())));
       return;
     }
     if (parsed.kind === 'invalid') {
