@@ -6,6 +6,7 @@ import type { Plan, VersionInfo } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { containsRevert } from './commit-containment.js';
 import { commitFor } from './commit-mapping.js';
+import { commitsTakenOut } from './commits-taken-out.js';
 import { createRevertBranch } from './revert-branch.js';
 import type { GitSettings } from './schema.js';
 
@@ -62,6 +63,13 @@ export class GitSymmetry implements SymmetryRestorer {
       this.verdicts.set(key, verdict);
     }
     return verdict;
+  }
+
+  /** What the rollback takes out of production: `git log <restored>..<live>` in the target's repository. */
+  async commitsTakenOut(target: string, plan: Plan, ctx: { signal: AbortSignal; log: Logger }) {
+    const settings = this.settings.get(target);
+    if (!settings) return undefined;
+    return commitsTakenOut({ settings, target, plan, cacheDir: this.cacheDir }, ctx);
   }
 
   auto(target: string): boolean {
