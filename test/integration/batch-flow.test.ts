@@ -52,10 +52,12 @@ describe('one approval for several targets, through Slack', () => {
     expect(plan).toMatch(/\*api\*: v1\.1\.0 \(revision 2\) → \*v1\.0\.0 \(revision 1\)\* 📌/);
     expect(plan).toContain('helm rollback app 1 --namespace prod');
     expect(plan).toContain('Activate v41');
+    // What each rollback changes, under its plan: Fastly's diff summary (with Show diff), Helm's values keys.
+    expect(plan).toMatch(/What changes\*\n\*Diff v42 → v41\*/);
     const buttons = (message.blocks ?? []).flatMap(
       (b) => (b as { elements?: Array<{ action_id?: string; text?: { text: string } }> }).elements ?? [],
     );
-    expect(buttons.filter((b) => b.action_id).map((b) => b.text?.text)).toEqual(['Approve all 2 rollbacks', 'Cancel']);
+    expect(buttons.filter((b) => b.action_id).map((b) => b.text?.text)).toEqual(['Show diff', 'Approve all 2 rollbacks', 'Cancel']);
 
     // The requester may not approve their own (allowSelfApproval is off): nothing runs.
     await clickBatch('approve', message, id, PEOPLE.requester);

@@ -6,6 +6,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { RollbackRequest } from '../../core/request.js';
 import { mention, renderText } from '../render-text.js';
 import { escapeForSlack } from '../slack-text.js';
+import { changesBlocks } from './changes-blocks.js';
 
 type KnownBlock = types.KnownBlock;
 
@@ -50,8 +51,9 @@ function packed(lines: readonly string[]): KnownBlock[] {
   return blocks;
 }
 
-function memberBlocks(requests: readonly RollbackRequest[]): KnownBlock[] {
-  if (requests.length <= DETAILED_TARGETS) return requests.map(detailedMember);
+function memberBlocks(requests: readonly RollbackRequest[], changes: boolean): KnownBlock[] {
+  if (requests.length <= DETAILED_TARGETS)
+    return requests.flatMap((r) => [detailedMember(r), ...(changes ? changesBlocks(r.plan, r.id) : [])]);
   return packed(requests.map(versionsLine));
 }
 
@@ -96,7 +98,7 @@ export function batchRequestMessage(
         text: `⏪ Rollback requested: ${batch.name} (${requests.length} targets)`.slice(0, 150),
       },
     },
-    ...memberBlocks(requests),
+    ...memberBlocks(requests, true),
     requesterSection(batch),
     {
       type: 'context',
@@ -145,7 +147,7 @@ export function decidedBatchMessage(batch: RollbackBatch, requests: readonly Rol
   const text = `Rollback of ${batch.name}: ${decision}`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: `⏪ Rollback: ${batch.name}`.slice(0, 150) } },
-    ...memberBlocks(requests),
+    ...memberBlocks(requests, false),
     requesterSection(batch),
     { type: 'section', text: { type: 'mrkdwn', text: decision } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `\`${batch.id}\`` }] },
