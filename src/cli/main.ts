@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { nodeVersionProblem, readDotEnv } from '../config/start-up.js';
 import { isRollbackError, RollbackError } from '../core/errors.js';
+import { type ApproveOptions, approveCommand } from './approve-command.js';
 import { parseLimit, parsePerson, parseReason, parseRequestId, parseVersion } from './arguments.js';
 import { doctorCommand } from './doctor-command.js';
 import { EXIT, EXIT_CODES_HELP, type ExitCode, exitCodeFor } from './exit-codes.js';
@@ -36,6 +37,16 @@ The approver must be listed in rollback.yml (by user ID, or as a member of a lis
 Slack answers) and is not the requester unless allowSelfApproval. Unless --no-wait, the rollback runs
 here, whether or not a bot worker is up: this process runs its own job (no other) and prints each step.
 With --no-wait a bot worker runs it; if none is up, \`rapid-rollback resume <request-id>\` runs it here.`;
+
+const APPROVE_HELP = `
+Break-glass: with selfApprovalAfter in rollback.yml (say 10m), the requester of a request no approver has
+acted on for that long may approve it themselves, typing the target's name. The notice, the thread and the
+incident record say "self-approved after 10 min without an approver (break-glass)" and name the approvers.
+Before that time, or without the flag, it is refused as a self-approval (saying from when it is possible).
+
+Example:
+  $ rapid-rollback approve rb-mwr6wjds-tfq20d --approved-by U0123APPROVER
+  $ rapid-rollback approve rb-mwr6wjds-tfq20d --approved-by U0123ME --break-glass cdn`;
 
 const GATE_HELP = `
 Exit codes of gate, for a pipeline's deploy step:
@@ -183,6 +194,24 @@ async function main(argv: readonly string[]): Promise<number> {
         ) => rollbackNamed(ctx, names, options),
       ),
     );
+
+  program
+    .command('approve')
+    .description('approve a waiting request (from Slack, say) under the same rules as its Approve button, and run it')
+    .argument('<request-id>', 'the request (rb-…), as its Slack message and /rollback status show it')
+    .requiredOption(
+      '--approved-by <user-id>',
+      "the approver's Slack user ID (listed in approvers; the requester only with --break-glass)",
+      parsePerson,
+    )
+    .option(
+      '--break-glass <target>',
+      "the requester's own approval once no approver has acted for selfApprovalAfter: type the target's name",
+    )
+    .option('-y, --yes', 'do not ask for confirmation (required when stdin is not a terminal)')
+    .option('--no-wait', 'queue the job and return; a bot worker runs it')
+    .addHelpText('after', APPROVE_HELP)
+    .action(act((ctx, requestId: string, options: ApproveOptions) => approveCommand(ctx, requestId, options)));
 
   program
     .command('resume')

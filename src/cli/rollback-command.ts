@@ -127,7 +127,7 @@ async function requestAndApprove(
   }
 }
 
-async function queueAndFollow(
+export async function queueAndFollow(
   ctx: CliContext,
   core: Core,
   config: CliConfig,
