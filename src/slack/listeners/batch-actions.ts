@@ -13,8 +13,7 @@ import {
 import { noticeNotifier } from '../notice-notifier.js';
 import { mention, renderText } from '../render-text.js';
 import { type Click, clickOf, rewriteMessage, tellClicker } from './click.js';
-import type { DecisionOptions } from './decision-actions.js';
-import { warnIfNobodyPicksUp } from './decision-actions.js';
+import { type DecisionOptions, decisionSettings, warnIfNobodyPicksUp } from './decision-actions.js';
 
 function utcTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
@@ -27,9 +26,7 @@ export function registerBatchActions(
   log: Logger,
   options: DecisionOptions = {},
 ): void {
-  const pickupWarningMs = options.pickupWarningMs ?? 10_000;
-  const afterAcks = options.afterAcks ?? (() => Promise.resolve());
-  const slot = options.approvalSlot ?? (<T>(work: () => Promise<T>) => work());
+  const { pickupWarningMs, afterAcks, slot } = decisionSettings(options);
 
   app.action<BlockAction<ButtonAction>>(BATCH_APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();

@@ -38,15 +38,22 @@ export interface DecisionOptions {
   approvalSlot?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
+/** DecisionOptions with their defaults: a 10 s pickup warning, no waiting for other answers, no slots. */
+export function decisionSettings(options: DecisionOptions) {
+  return {
+    pickupWarningMs: options.pickupWarningMs ?? 10_000,
+    afterAcks: options.afterAcks ?? (() => Promise.resolve()),
+    slot: options.approvalSlot ?? (<T>(work: () => Promise<T>) => work()),
+  };
+}
+
 export function registerDecisionActions(
   app: App,
   service: RollbackService,
   log: Logger,
   options: DecisionOptions = {},
 ): void {
-  const pickupWarningMs = options.pickupWarningMs ?? 10_000;
-  const afterAcks = options.afterAcks ?? (() => Promise.resolve());
-  const slot = options.approvalSlot ?? (<T>(work: () => Promise<T>) => work());
+  const { pickupWarningMs, afterAcks, slot } = decisionSettings(options);
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action, respond, client }) => {
     await ack();
     await approve(
