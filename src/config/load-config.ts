@@ -278,7 +278,6 @@ function breakGlassProblems(
     requestTtl: number;
     selfApprovalAfter?: number | false | undefined;
     targets: Record<string, TargetApprovalEntry>;
-    groups: Record<string, TargetApprovalEntry>;
   },
 ): string[] {
   const entries: Array<[string, number | false | undefined]> = [
@@ -286,10 +285,6 @@ function breakGlassProblems(
     ...Object.entries(data.targets).map(([name, t]): [string, number | false | undefined] => [
       `targets.${name}.selfApprovalAfter`,
       t.selfApprovalAfter,
-    ]),
-    ...Object.entries(data.groups).map(([name, g]): [string, number | false | undefined] => [
-      `groups.${name}.selfApprovalAfter`,
-      g.selfApprovalAfter,
     ]),
   ];
   return entries

@@ -108,14 +108,20 @@ const groupTargetsSchema = z
   .array(z.string(), { error: 'must be a list of target names, e.g. [cdn, api]' })
   .min(1, 'must name at least one target');
 
-const richGroupSchema = z.object({ targets: groupTargetsSchema, ...targetApprovalSchema.shape }).strict();
+// Not selfApprovalAfter: a request on several targets is never self-approved by break-glass.
+const richGroupSchema = z
+  .object({
+    targets: groupTargetsSchema,
+    approvers: targetApprovalSchema.shape.approvers,
+    allowSelfApproval: targetApprovalSchema.shape.allowSelfApproval,
+  })
+  .strict();
 
 /** A group as the core reads it: its targets, and the approval settings it lists (for all of them at once). */
 export interface GroupEntry {
   targets: string[];
   approvers?: string[] | undefined;
   allowSelfApproval?: boolean | undefined;
-  selfApprovalAfter?: number | false | undefined;
 }
 
 /**
@@ -124,6 +130,15 @@ export interface GroupEntry {
  */
 const groupSchema = z.unknown().transform((value, ctx): GroupEntry => {
   const rich = !Array.isArray(value) && typeof value === 'object' && value !== null;
+  if (rich && 'selfApprovalAfter' in value) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        "break-glass is for a request on one target; a group's request always needs an approver. Set selfApprovalAfter on its targets (or the file) instead",
+      path: ['selfApprovalAfter'],
+    });
+    return z.NEVER;
+  }
   const checked = rich ? richGroupSchema.safeParse(value) : groupTargetsSchema.safeParse(value);
   if (!checked.success) {
     for (const issue of checked.error.issues)

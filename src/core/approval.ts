@@ -34,7 +34,6 @@ export function approvalScopes(
     name: string;
     approvers?: readonly string[] | undefined;
     allowSelfApproval?: boolean | undefined;
-    selfApprovalAfterMs?: number | false | undefined;
   },
 ): ApprovalScope[] {
   const scopes: ApprovalScope[] = targets.map((target) => ({
@@ -50,14 +49,13 @@ export function approvalScopes(
       approvers: group.approvers,
       own: true,
       allowSelfApproval: group.allowSelfApproval ?? rules.allowSelfApproval,
-      ...selfApprovalAfter(group.selfApprovalAfterMs, rules),
     });
   return scopes;
 }
 
 type RulesForScopes = Pick<Rules, 'approvers' | 'allowSelfApproval' | 'selfApprovalAfterMs'>;
 
-/** A target's (group's) own selfApprovalAfter, `false` when it turns the file's off, else the file's. */
+/** A target's own selfApprovalAfter, `false` when it turns the file's off, else the file's. */
 function selfApprovalAfter(own: number | false | undefined, rules: RulesForScopes): { selfApprovalAfterMs?: number } {
   const ms = own === undefined ? rules.selfApprovalAfterMs : own;
   return typeof ms === 'number' ? { selfApprovalAfterMs: ms } : {};

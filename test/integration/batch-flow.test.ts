@@ -57,7 +57,11 @@ describe('one approval for several targets, through Slack', () => {
     const buttons = (message.blocks ?? []).flatMap(
       (b) => (b as { elements?: Array<{ action_id?: string; text?: { text: string } }> }).elements ?? [],
     );
-    expect(buttons.filter((b) => b.action_id).map((b) => b.text?.text)).toEqual(['Show diff', 'Approve all 2 rollbacks', 'Cancel']);
+    expect(buttons.filter((b) => b.action_id).map((b) => b.text?.text)).toEqual([
+      'Show diff',
+      'Approve all 2 rollbacks',
+      'Cancel',
+    ]);
 
     // The requester may not approve their own (allowSelfApproval is off): nothing runs.
     await clickBatch('approve', message, id, PEOPLE.requester);

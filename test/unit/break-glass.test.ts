@@ -78,6 +78,11 @@ describe('break-glass (selfApprovalAfter)', () => {
     expect(problemsOf(`${base}selfApprovalAfter: soon\ntargets:\n${target}`)).toEqual([
       'selfApprovalAfter: "soon" is not a duration of at least 1s; write it like 10m, or off',
     ]);
+    expect(
+      problemsOf(`${base}targets:\n${target}groups:\n  all:\n    targets: [cdn]\n    selfApprovalAfter: 10m\n`),
+    ).toEqual([
+      "groups.all.selfApprovalAfter: break-glass is for a request on one target; a group's request always needs an approver. Set selfApprovalAfter on its targets (or the file) instead",
+    ]);
     expect(problemsOf(`${base}requestTtl: 15m\ntargets:\n${target}    selfApprovalAfter: 20m\n`)).toEqual([
       'targets.cdn.selfApprovalAfter: 20 min is not shorter than requestTtl (15 min), so a request would expire before its requester could approve it; shorten it or lengthen requestTtl',
     ]);
