@@ -122,12 +122,15 @@ export function tempDir(tag: string): string {
   return mkdtempSync(join(tmpdir(), `rr-bench-${tag}-`));
 }
 
-/** `<dir>/rollback.yml`: the bench's channel and approver, requests kept an hour, and these target lines. */
-export function writeRollbackYml(dir: string, targets: string[]): string {
+/**
+ * `<dir>/rollback.yml`: the bench's channel and approver, requests kept an hour, these target lines, and any
+ * other top-level settings (`groups: …`).
+ */
+export function writeRollbackYml(dir: string, targets: string[], settings: string[] = []): string {
   return writeConfig(dir, {
     incidentChannel: CHANNELS.incident,
     approvers: [PEOPLE.approver],
-    settings: ['requestTtl: 1h'],
+    settings: ['requestTtl: 1h', ...settings],
     targets,
   });
 }

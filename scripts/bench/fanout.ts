@@ -17,7 +17,6 @@ import {
   awaitOrigin,
   type BotProcess,
   CHANNELS,
-  cancelBody,
   checkDeadline,
   commandBody,
   fastlyTarget,
@@ -31,6 +30,7 @@ import {
   until,
   writeRollbackYml,
 } from './common.js';
+import { othersTraffic, otherTargets, sendMeanwhile, waitingTargets } from './meanwhile.js';
 
 export interface FanoutOptions {
   targets: number;
@@ -67,10 +67,8 @@ export interface FanoutResult {
   othersLastSentMs: number;
 }
 
-const serviceId = (i: number) => `FAN${String(i).padStart(3, '0')}Z0isxPaozGVKXdv`.slice(0, 22);
-const targetName = (i: number) => `f${String(i).padStart(3, '0')}`;
-const otherServiceId = (i: number) => `OTH${String(i).padStart(3, '0')}Z0isxPaozGVKXdv`.slice(0, 22);
-const otherName = (i: number) => `o${String(i).padStart(3, '0')}`;
+export const serviceId = (i: number) => `FAN${String(i).padStart(3, '0')}Z0isxPaozGVKXdv`.slice(0, 22);
+export const targetName = (i: number) => `f${String(i).padStart(3, '0')}`;
 
 export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
   const n = options.targets;
@@ -87,10 +85,7 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
   // Row 5b: others targets have a request waiting before the clicks (clicked during the fan-out), others more
   // are asked for during it.
   const others = options.others ?? 0;
-  for (let i = 0; i < 2 * others; i++) {
-    fastly.addService({ id: otherServiceId(i), name: `other-${i}`, versions: 12, active: 12 });
-    targets.push(...fastlyTarget(otherName(i), otherServiceId(i)));
-  }
+  targets.push(...otherTargets(fastly, others));
   const dir = tempDir('fanout');
   const config = writeRollbackYml(dir, targets);
   const bots: BotProcess[] = [];
@@ -116,7 +111,7 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
 
     // N requests, 25 at a time (planning is not what is measured here).
     const names = Array.from({ length: n }, (_, i) => targetName(i));
-    const waiting = Array.from({ length: others }, (_, i) => otherName(i));
+    const waiting = waitingTargets(others);
     const asked = await pool([...names, ...waiting], 25, (name) =>
       postSigned(url, commandBody(slack, `${name} fan-out`)),
     );
@@ -138,37 +133,14 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
     // N clicks at once, bodies signed before the clock starts.
     const bodies = names.map((name) => approveBody(slack, byTarget.get(name) as PostedRequest));
     // Row 5b: the other people's commands and clicks, alternating, bodies signed before the clock starts too.
-    const extra = Array.from({ length: 2 * others }, (_, k) => {
-      const i = Math.floor(k / 2);
-      if (k % 2 === 0)
-        return { kind: 'command' as const, body: commandBody(slack, `${otherName(others + i)} meanwhile`) };
-      const request = byTarget.get(otherName(i)) as PostedRequest;
-      return { kind: 'click' as const, body: (i % 2 === 0 ? approveBody : cancelBody)(slack, request) };
-    });
-    const everyMs = options.othersEveryMs ?? 40;
-    const afterMs = options.othersAfterMs ?? 200;
+    const extra = othersTraffic(slack, byTarget, others);
     const callsBefore = slack.calls.length;
     const firstClick = Date.now();
     const clickedAt: number[] = [];
-    const meanwhile = Promise.all(
-      extra.map(
-        ({ kind, body }, k) =>
-          new Promise<void>((resolve, reject) => {
-            setTimeout(
-              () => {
-                result.othersLastSentMs = Date.now() - firstClick;
-                postSigned(url, body).then((answer) => {
-                  if (answer.status !== 200)
-                    reject(new Error(`a ${kind} sent during the fan-out got ${answer.status}`));
-                  (kind === 'command' ? result.othersCommandAcks : result.othersClickAcks).push(answer.ms);
-                  resolve();
-                }, reject);
-              },
-              afterMs + k * everyMs,
-            );
-          }),
-      ),
-    );
+    const meanwhile = sendMeanwhile(url, extra, firstClick, {
+      everyMs: options.othersEveryMs,
+      afterMs: options.othersAfterMs,
+    });
     const answers = await Promise.all(
       bodies.map((body, i) => {
         clickedAt[i] = Date.now();
@@ -176,7 +148,10 @@ export async function fanout(options: FanoutOptions): Promise<FanoutResult> {
       }),
     );
     result.clicksSentMs = Date.now() - firstClick;
-    await meanwhile;
+    const during = await meanwhile;
+    result.othersCommandAcks = during.commandAcks;
+    result.othersClickAcks = during.clickAcks;
+    result.othersLastSentMs = during.lastSentMs;
     result.clickAcks = answers.map((a) => a.ms);
     if (answers.some((a) => a.status !== 200)) throw new Error('some Approve clicks were not acknowledged');
 

@@ -9,7 +9,7 @@
  *
  * Options: --latency <ms> (default 100: added by the Slack and the Fastly simulator to every call)
  *          --short  --rounds <n>  --bursts <n>  --targets <n> (fan-out)  --ready-delay <ms> (Helm pods)
- *          --only ack,fastly,helm,fanout,memory  --budget <s>  --json <file>  --strict (exit 1 on a ❌)
+ *          --only ack,fastly,helm,fanout,group,memory  --budget <s>  --json <file>  --strict (exit 1 on a ❌)
  *          --main <dist/main.js of another build>  --cpu-prof <dir> (a V8 profile per bot process)
  *          --quiet-wait <s> (wait up to s seconds for the 1-minute load average to fall below 0.5)
  *
@@ -40,6 +40,7 @@ import {
 } from './common.js';
 import { type FanoutResult, fanout } from './fanout.js';
 import { type FastlyFlowResult, fastlyFlow, medianTiming, type RoundTiming } from './fastly-flow.js';
+import { type GroupResult, group } from './group.js';
 import { type HelmResult, helmFigures } from './helm.js';
 import { idleMemory, type MemoryResult, mib } from './memory.js';
 
@@ -82,7 +83,7 @@ const settings = {
   settleMs: short ? 3_000 : 10_000,
   budgetMs: int(values.budget, short ? 110 : 900, 'budget') * 1000,
 };
-const ALL = ['memory', 'ack', 'fastly', 'helm', 'fanout'] as const;
+const ALL = ['memory', 'ack', 'fastly', 'helm', 'fanout', 'group'] as const;
 const only = new Set((values.only ?? ALL.join(',')).split(',').map((s) => s.trim()));
 for (const name of only)
   if (!(ALL as readonly string[]).includes(name))
@@ -179,6 +180,12 @@ function breakdown(a: RoundTiming[], b: RoundTiming[], latency: number): string 
   return lines.join('\n');
 }
 
+/** Where the time went in one group rollback (rows 5c, 5d). */
+function groupNote(g: GroupResult): string {
+  const span = ([a, b]: [number, number]) => `${ms(a)}–${ms(b)}`;
+  return `\`/rollback fleet\` → plan of ${g.targets} posted ${ms(g.plannedMs)}; after the click: notice ${ms(g.noticeMs)}, jobs added ${span(g.jobsAddedMs)}, picked up ${span(g.pickedUpMs)} (at most ${g.maxConcurrent} at once; a member held its worker slot p50 ${ms(median(g.slotHeldMs))}, of which pick-up → "back on" p50 ${ms(median(g.runToVerifiedMs))}), first Fastly request ${ms(g.firstFastlyMs)}, last activation ${ms(g.allActivatedMs)}, each member's "back on" ${p50p99(g.perTarget)}, last ${ms(g.allVerifiedMs)}, summary ${ms(g.summaryMs)} ("${g.summary}"); ${g.threadPosts} messages in the thread.${g.failures.length ? ` Failures: ${g.failures.join('; ')}` : ''}`;
+}
+
 async function main(): Promise<number> {
   if (!existsSync(mainJsPath())) {
     console.error(`bench: ${mainJsPath()} does not exist: run \`npm run build\` first.`);
@@ -265,6 +272,24 @@ async function main(): Promise<number> {
       others: settings.others,
     });
     raw.fanoutBusy = busy;
+  }
+
+  let grouped: GroupResult | undefined;
+  let groupedBusy: GroupResult | undefined;
+  if (only.has('group')) {
+    console.error(`bench: 5c. one approval for a group of ${settings.targets} targets…`);
+    grouped = await group({ targets: settings.targets, latencyMs: L, prefix: `${runPrefix}-grp` });
+    raw.group = grouped;
+    console.error(
+      `bench: 5d. the group again, ${settings.others} commands and ${settings.others} clicks of other people during it…`,
+    );
+    groupedBusy = await group({
+      targets: settings.targets,
+      latencyMs: L,
+      prefix: `${runPrefix}-grpbusy`,
+      others: settings.others,
+    });
+    raw.groupBusy = groupedBusy;
   }
 
   // ------------------------------------------------------------------------------------------ rows
@@ -380,6 +405,33 @@ async function main(): Promise<number> {
     });
     notes.push(
       `Row 5b: sent from 200 ms after the first Approve click to ${ms(busy.othersLastSentMs)} after it; the fan-out beside them: first click → all ${busy.targets} verified ${ms(busy.allVerifiedMs)}, its ${busy.targets} clicks answered ${p50p99(busy.clickAcks)}.${busy.failures.length ? ` Failures: ${busy.failures.join('; ')}` : ''}`,
+    );
+  }
+  if (grouped) {
+    rows.push({
+      id: '5c',
+      figure: `One approval for a group of ${grouped.targets} Fastly targets, app + 2 worker processes`,
+      latency: both,
+      measured: `click → all ${grouped.targets} verified ${ms(grouped.allVerifiedMs)} (summary posted ${ms(grouped.summaryMs)}); the click answered in ${ms(grouped.clickAckMs)}`,
+      against: `each member: notice, deciding read, activation, read-back, final post = ${5 * L} ms`,
+      aim: 'all verified ≤ 2 000 ms',
+      ok: grouped.failures.length === 0 && grouped.allVerifiedMs <= 2_000,
+    });
+    notes.push(`Row 5c: ${groupNote(grouped)}`);
+  }
+  if (groupedBusy) {
+    const acks = [...groupedBusy.othersCommandAcks, ...groupedBusy.othersClickAcks];
+    rows.push({
+      id: '5d',
+      figure: `Click answers during the group's fan-out: ${settings.others} \`/rollback\` + ${settings.others} Approve/Cancel clicks of other requests, one every 40 ms from 200 ms after the group's Approve click (row 5c), while its ${groupedBusy.targets} run`,
+      latency: both,
+      measured: `${p50p99(acks)}; commands ${p50p99(groupedBusy.othersCommandAcks)}, clicks ${p50p99(groupedBusy.othersClickAcks)}`,
+      against: "Slack's limit 3 000 ms",
+      aim: 'p99 ≤ 100 ms',
+      ok: percentile(acks, 99) <= 100,
+    });
+    notes.push(
+      `Row 5d: sent from 200 ms after the click to ${ms(groupedBusy.othersLastSentMs)} after it; the group beside them: ${groupNote(groupedBusy)}`,
     );
   }
   if (memory) {
