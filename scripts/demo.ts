@@ -207,9 +207,18 @@ async function rollback(target: string, reason: string, approver: string) {
   const before = h.slack.messages(CHANNELS.command).filter((m) => !m.threadTs).length;
   await command(PEOPLE.requester, `${target} ${reason}`);
   await h.slack.waitFor((sim) => sim.messages(CHANNELS.command).filter((m) => !m.threadTs).length > before, 15_000);
-  const request = await h.awaitRequest();
+  return approveAndFollow(target, await h.awaitRequest(), approver, CHANNELS.command);
+}
+
+/** An approver clicks Approve on a request message; resolves when the rollback's thread has its checklist. */
+async function approveAndFollow(
+  target: string,
+  request: { id: string; channel: string; ts: string },
+  approver: string,
+  channel: string,
+) {
   const notices = h.slack.messages(CHANNELS.incident).filter((m) => !m.threadTs).length;
-  person(approver, CHANNELS.command, `clicks [Approve] on ${request.id}`);
+  person(approver, channel, `clicks [Approve] on ${request.id}`);
   const clicked = Date.now();
   await h.click('approve', request, approver);
   const notice = await h.slack.waitFor(
@@ -228,6 +237,72 @@ async function rollback(target: string, reason: string, approver: string) {
   );
   figures.push([`${target}: Approve → verified in the thread`, (done?.at ?? Date.now()) - clicked]);
   return { request, notice };
+}
+
+/**
+ * Prometheus fires HighErrorRate for cdn ten minutes after v42 went live: through the real Alertmanager when it is
+ * installed (it groups the alert and calls the bot's webhook), else posted to the webhook as Alertmanager would.
+ * The bot proposes the rollback in #incidents; bob approves it.
+ */
+async function alertProposes(approver: string) {
+  const { AlertmanagerServer, alertmanagerBinary } = await import('../test/support/alertmanager-server.js');
+  const webhookUrl = `http://127.0.0.1:${h.running.port}/v1/alerts/alertmanager`;
+  const alertmanager = alertmanagerBinary()
+    ? await AlertmanagerServer.start({ webhookUrl, token: API_TOKEN })
+    : undefined;
+  const labels = { alertname: 'HighErrorRate', rollback_target: 'cdn', severity: 'page' };
+  const annotations = { summary: '5xx above 1 % on www-prod' };
+  try {
+    const sent = Date.now();
+    if (alertmanager) {
+      said.push({
+        at: sent,
+        line: '(Prometheus sends HighErrorRate{rollback_target="cdn"} to Alertmanager, which calls the bot)',
+      });
+      await alertmanager.post([{ labels, annotations }]);
+    } else {
+      said.push({
+        at: sent,
+        line: "(Alertmanager is not installed: the alert is posted to the bot's webhook as Alertmanager sends it)",
+      });
+      const startsAt = new Date().toISOString();
+      const alert = {
+        status: 'firing',
+        labels,
+        annotations,
+        startsAt,
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: 'demo',
+      };
+      await fetch(webhookUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ version: '4', status: 'firing', receiver: 'rapid-rollback', alerts: [alert] }),
+      });
+    }
+    const proposal = await h.slack.waitFor(
+      (sim) => sim.messages(CHANNELS.incident).find((m) => /Rollback proposed/.test(textOf(m))),
+      30_000,
+    );
+    const posted = h.slack.calls.find(
+      (c) => c.method === 'chat.postMessage' && /Rollback proposed/.test(textOf(c.args)),
+    );
+    figures.push([
+      alertmanager
+        ? 'alert sent to Alertmanager → proposal in Slack'
+        : 'alert posted to the webhook → proposal in Slack',
+      (posted?.at ?? Date.now()) - sent,
+    ]);
+    const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(proposal))?.[1] ?? '';
+    return await approveAndFollow(
+      'cdn',
+      { id, channel: proposal.channel, ts: proposal.ts },
+      approver,
+      CHANNELS.incident,
+    );
+  } finally {
+    await alertmanager?.stop();
+  }
 }
 
 /** The Helm target api was frozen by its rollback and has no git: settings: an approved unfreeze ends it. */
@@ -277,14 +352,15 @@ try {
     /Cancelled/.test(textOf(sim.messages(CHANNELS.command).find((m) => m.ts === own.ts)!)),
   );
 
-  // 2. Fastly: bob approves; 3. Helm: carol (in @sre-oncall) approves.
-  const cdn = await rollback('cdn', 'elevated 5xx after deploy 4f2a9c1', PEOPLE.approver);
+  // 2. Fastly: an alert proposes the rollback and bob approves it; 3. Helm: carol (in @sre-oncall) approves.
+  const cdn = await alertProposes(PEOPLE.approver);
   if (withHelm) await rollback('api', 'checkout errors since the 1.1.0 release', PEOPLE.groupMember);
 
   // 4. Symmetry with git: the runbook's "revert Git changes", done by the bot in a branch.
   const final = h.slack.thread(CHANNELS.incident, cdn.notice.ts).find((m) => /cdn is back on/.test(textOf(m)))!;
-  person(PEOPLE.requester, CHANNELS.incident, 'clicks [Create revert branch…] in the cdn thread');
-  await h.clickFollowUp(final, PEOPLE.requester);
+  // Alertmanager asked for this rollback, so an approver (or the requester, were it a person) makes the branch.
+  person(PEOPLE.approver, CHANNELS.incident, 'clicks [Create revert branch…] in the cdn thread');
+  await h.clickFollowUp(final, PEOPLE.approver);
   await h.slack.waitFor(
     (sim) =>
       sim

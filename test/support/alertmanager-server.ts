@@ -15,7 +15,7 @@ import { waitUntil } from './wait.js';
 const BINARIES = ['/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager', '/usr/bin/alertmanager'];
 
 /** The Alertmanager binary, when one is installed. */
-function alertmanagerBinary(): string | undefined {
+export function alertmanagerBinary(): string | undefined {
   return BINARIES.find((file) => existsSync(file));
 }
 
