@@ -96,6 +96,9 @@ describe.each(['http', 'socket'] as const)(
     it('gives approvers no bypass: after the time an approver approves the usual way, with no modal', async () => {
       let ahead = 0;
       h = await startHarness({ settings: ['selfApprovalAfter: 10m'], now: () => Date.now() + ahead, transport });
+      expect((await h.command('help')).body).toContain(
+        "Break-glass: when no approver has acted on a request for 10 min, its requester may approve it, typing the target's name.",
+      );
       await h.command('cdn elevated 5xx');
       const request = await h.awaitRequest();
       ahead = TEN_MIN;

@@ -9,10 +9,21 @@ import { endedFreezesText, frozenLine } from './freeze-blocks.js';
 
 /** Who approves what, as help shows it: the file's list, and each target or group with a list of its own. */
 export interface HelpApprovals {
-  rules: { approvers: readonly string[]; requestTtlMs: number; allowSelfApproval: boolean };
+  rules: {
+    approvers: readonly string[];
+    requestTtlMs: number;
+    allowSelfApproval: boolean;
+    selfApprovalAfterMs?: number | undefined;
+  };
   groups: Readonly<Record<string, readonly string[]>>;
   /** Targets and groups with approvers of their own. */
   own: ReadonlyArray<{ name: string; approvers: readonly string[] }>;
+}
+
+/** The break-glass line of help, when rollback.yml sets selfApprovalAfter. */
+function breakGlassHelp(rules: { allowSelfApproval: boolean; selfApprovalAfterMs?: number | undefined }): string {
+  if (rules.allowSelfApproval || rules.selfApprovalAfterMs === undefined) return '';
+  return ` Break-glass: when no approver has acted on a request for ${formatDuration(rules.selfApprovalAfterMs)}, its requester may approve it, typing the target's name.`;
 }
 
 export function helpText(targets: readonly string[], approvals: HelpApprovals): string {
@@ -33,7 +44,7 @@ export function helpText(targets: readonly string[], approvals: HelpApprovals): 
     ...(groupNames.length > 0
       ? [`Groups: ${groupNames.map((g) => `\`${g}\` (${(groups[g] ?? []).join(', ')})`).join(', ')}`]
       : []),
-    `Approvers: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (never the requester)'}${own.length > 0 ? `; with their own: ${own.join('; ')}` : ''}. Several targets need one approver allowed on all of them. Requests expire after ${formatDuration(rules.requestTtlMs)}.`,
+    `Approvers: ${renderText(describeApprovers(rules.approvers))}${rules.allowSelfApproval ? '' : ' (never the requester)'}${own.length > 0 ? `; with their own: ${own.join('; ')}` : ''}. Several targets need one approver allowed on all of them. Requests expire after ${formatDuration(rules.requestTtlMs)}.${breakGlassHelp(rules)}`,
     'After a rollback its target is frozen: the deploy gate lets out only a commit that contains the revert, until an approved unfreeze.',
   ].join('\n');
 }
