@@ -33,8 +33,13 @@ export const planChangeSchema = z.discriminatedUnion('kind', [
     added: z.number().int().nonnegative(),
     removed: z.number().int().nonnegative(),
     objects: z.array(diffObjectSchema),
+    moreObjects: z.number().int().nonnegative().optional(),
   }),
-  z.object({ kind: z.literal('values-keys'), keys: z.array(z.string()) }),
+  z.object({
+    kind: z.literal('values-keys'),
+    keys: z.array(z.string()),
+    more: z.number().int().nonnegative().optional(),
+  }),
   z.object({ kind: z.literal('pod-template'), differences: z.array(podTemplateDifferenceSchema) }),
   z.object({
     kind: z.literal('commits'),

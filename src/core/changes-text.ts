@@ -13,17 +13,18 @@ export interface ChangeWords {
 /** Names listed before "and N more". */
 const NAMES_SHOWN = 12;
 
-function list(names: readonly string[], shown = NAMES_SHOWN): string {
-  const more = names.length - shown;
+function list(names: readonly string[], shown = NAMES_SHOWN, beyond = 0): string {
+  const more = Math.max(0, names.length - shown) + beyond;
   return `${names.slice(0, shown).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }
 
 const PLURAL: Record<string, string> = { vcl: 'VCL', dictionary: 'dictionaries', acl: 'ACLs' };
 
-function objectLine(objects: readonly DiffObject[]): string {
+function objectLine(objects: readonly DiffObject[], more: number): string {
   const byType = new Map<string, string[]>();
   for (const o of objects) byType.set(o.type, [...(byType.get(o.type) ?? []), o.name]);
-  return [...byType].map(([type, names]) => `${PLURAL[type] ?? `${type}s`}: ${list(names, 6)}`).join(' · ');
+  const line = [...byType].map(([type, names]) => `${PLURAL[type] ?? `${type}s`}: ${list(names, 6)}`).join(' · ');
+  return more > 0 ? `${line} · and ${more} more objects` : line;
 }
 
 function podLine(d: PodTemplateDifference): string {
@@ -53,13 +54,13 @@ function wordsOf(plan: Plan, change: PlanChange): ChangeWords {
             title: `Diff ${span}`,
             lines: [
               `+${change.added} −${change.removed} lines`,
-              ...(change.objects.length ? [objectLine(change.objects)] : []),
+              ...(change.objects.length ? [objectLine(change.objects, change.moreObjects ?? 0)] : []),
             ],
           };
     case 'values-keys':
       return {
         title: `Values that differ ${span} (names only)`,
-        lines: [change.keys.length ? list(change.keys, 20) : 'none: the values are the same'],
+        lines: [change.keys.length ? list(change.keys, 20, change.more ?? 0) : 'none: the values are the same'],
       };
     case 'pod-template':
       return {

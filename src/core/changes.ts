@@ -27,11 +27,14 @@ export interface CommitOut {
   author: string;
 }
 
+/** Names a change keeps (it crosses Redis with the plan); past them, only how many more. */
+export const NAMES_KEPT = 50;
+
 export type PlanChange =
   /** The provider's diff of the two versions' configuration (Fastly): its size and the objects it touches. */
-  | { kind: 'config-diff'; added: number; removed: number; objects: DiffObject[] }
+  | { kind: 'config-diff'; added: number; removed: number; objects: DiffObject[]; moreObjects?: number | undefined }
   /** Helm values keys (paths such as `image.tag`) whose values differ between the two revisions; names only. */
-  | { kind: 'values-keys'; keys: string[] }
+  | { kind: 'values-keys'; keys: string[]; more?: number | undefined }
   | { kind: 'pod-template'; differences: PodTemplateDifference[] }
   /** Commits the rollback takes out of production, newest first: at most ten, and how many more. */
   | { kind: 'commits'; repo: string; commits: CommitOut[]; more: number }

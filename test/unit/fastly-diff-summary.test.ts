@@ -37,6 +37,23 @@ describe('summariseDiff (Fastly text diff → plan summary)', () => {
     ]);
   });
 
+  it('keeps fifty objects (the plan crosses Redis) and counts the rest', () => {
+    const from = {
+      ...defaultConfig(1),
+      backends: [
+        ...defaultConfig(1).backends,
+        ...Array.from({ length: 60 }, (_, i) => ({ name: `b${i}`, address: 'a.example.com' })),
+      ],
+    };
+    const summary = summariseDiff(
+      unifiedDiff(generatedVcl(from), generatedVcl(defaultConfig(1)), 'version 2', 'version 1'),
+    );
+    expect(summary.objects).toHaveLength(50);
+    expect(summary.objects.every((o) => o.type === 'backend')).toBe(true);
+    expect(summary.moreObjects).toBe(10);
+    expect(summary.removed).toBe(360);
+  });
+
   it('reads identical versions (Fastly then sends the whole configuration) as no change', () => {
     const config = generatedVcl(defaultConfig(1));
     expect(summariseDiff(unifiedDiff(config, config, 'version 1', 'version 1'))).toEqual({

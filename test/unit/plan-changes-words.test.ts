@@ -68,6 +68,15 @@ describe("a plan's changes in words", () => {
       '      none: the values are the same',
     ]);
     expect(changeLines(plan([]))).toEqual([]);
+    // What the driver kept (fifty names) and what it only counted.
+    const kept = changeWords(
+      plan([{ kind: 'values-keys', keys: Array.from({ length: 50 }, (_, i) => `k${i}`), more: 7 }]),
+    );
+    expect(kept[0]?.lines[0]).toMatch(/, k19 and 37 more$/);
+    const objects = changeWords(
+      plan([{ kind: 'config-diff', added: 1, removed: 0, objects: [{ type: 'acl', name: 'block' }], moreObjects: 3 }]),
+    );
+    expect(objects[0]?.lines).toEqual(['+1 −0 lines', 'ACLs: block · and 3 more objects']);
   });
 });
 

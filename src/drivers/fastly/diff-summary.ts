@@ -1,4 +1,4 @@
-import type { DiffObject, PlanChange } from '../../core/changes.js';
+import { type DiffObject, NAMES_KEPT, type PlanChange } from '../../core/changes.js';
 
 /** Lines of Fastly's generated configuration that open an object, and what kind of object. */
 const OPENERS: Array<{ pattern: RegExp; type: string; inner: boolean }> = [
@@ -18,7 +18,7 @@ const CLOSES_INNER = /^#--FASTLY \S+ END|^\}/;
 /**
  * The summary of Fastly's text diff between two versions (GET /service/{id}/diff/…): lines added and removed,
  * and the objects they belong to, found from the generated configuration's own headers in the diff's lines
- * (changed or context). A change under no recognised header counts as `vcl` "other". Identical versions (Fastly
+ * (changed or context). A change under no recognised header counts as `vcl` "other" (a blank one as none). Identical versions (Fastly
  * then sends the whole configuration, no line marked) give zero lines and no objects.
  */
 export function summariseDiff(diff: string): Extract<PlanChange, { kind: 'config-diff' }> {
@@ -48,12 +48,22 @@ export function summariseDiff(diff: string): Extract<PlanChange, { kind: 'config
       if (mark === '+') added++;
       else removed++;
       const domain = DOMAIN.exec(line);
-      note(domain ? { type: 'domain', name: domain[1] ?? '' } : (inner ?? outer ?? { type: 'vcl', name: 'other' }));
+      // A blank line between objects belongs to none of them.
+      if (domain) note({ type: 'domain', name: domain[1] ?? '' });
+      else if (line.trim() !== '' || inner || outer) note(inner ?? outer ?? { type: 'vcl', name: 'other' });
     }
     if (CLOSES_INNER.test(line)) {
       inner = undefined;
       if (line.startsWith('}')) outer = undefined;
     }
   }
-  return { kind: 'config-diff', added, removed, objects: [...objects.values()] };
+  const all = [...objects.values()];
+  const moreObjects = all.length - NAMES_KEPT;
+  return {
+    kind: 'config-diff',
+    added,
+    removed,
+    objects: all.slice(0, NAMES_KEPT),
+    ...(moreObjects > 0 ? { moreObjects } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import type { PlanChange } from '../../core/changes.js';
+import { NAMES_KEPT, type PlanChange } from '../../core/changes.js';
 import { RollbackError } from '../../core/errors.js';
 import type {
   DriverContext,
@@ -130,9 +130,9 @@ export class HelmDriver implements RollbackDriver {
       if (!found) throw new RollbackError('VERSION_UNKNOWN', `Revision ${id} of ${this.target.release} is gone.`);
       return found;
     };
-    return [
-      { kind: 'values-keys', keys: differingKeys(find(plan.from.id).valueDigests, find(plan.to.id).valueDigests) },
-    ];
+    const keys = differingKeys(find(plan.from.id).valueDigests, find(plan.to.id).valueDigests);
+    const more = keys.length - NAMES_KEPT;
+    return [{ kind: 'values-keys', keys: keys.slice(0, NAMES_KEPT), ...(more > 0 ? { more } : {}) }];
   }
 
   /** Argo CD or Flux managing the release's Deployments: what the plan says about them. */
