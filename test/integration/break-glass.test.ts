@@ -75,6 +75,11 @@ describe.each(['http', 'socket'] as const)(
       expect(thread).toContain('*cdn is back on v41*, verified');
       expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
       expect(h.fastly.activations).toHaveLength(1);
+      // The notice's last edit (its outcome) keeps the words.
+      await h.jobEnded(request.id);
+      const finalNotice = textOf(h.slack.messages(CHANNELS.incident).find((m) => m.ts === notice.ts) ?? {});
+      expect(finalNotice).toContain('✅ done in');
+      expect(finalNotice).toContain(`*${WORDS}* · approvers <@UAPP>, <!subteam^S0SRE> had not acted`);
       const rewritten = h.slack.messages(CHANNELS.command).find((m) => m.ts === request.ts);
       expect(textOf(rewritten ?? {})).toContain(`*Approved* by <@UREQ> at`);
       expect(textOf(rewritten ?? {})).toContain(`, ${WORDS}: rolling back now.`);
