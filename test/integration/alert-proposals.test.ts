@@ -231,4 +231,36 @@ describe('POST /v1/alerts/alertmanager', () => {
     expect(textOf(note)).toContain('cdn is frozen after a rollback, so nothing is proposed');
     expect(proposals(h)).toEqual([]);
   });
+
+  it('notes an alert for a target being rolled back in its thread, and proposes nothing when Fastly cannot say when v42 went live', async () => {
+    // No worker: the approved rollback holds cdn's lock while it waits for one.
+    h = await startHarness({ apiToken: TOKEN, mode: 'app' });
+    const harness = h;
+    await h.command('cdn elevated 5xx');
+    const request = await h.awaitRequest();
+    await h.click('approve', request, PEOPLE.approver);
+    const notice = await h.slack.waitFor((sim) =>
+      sim.messages(CHANNELS.incident).find((m) => !m.threadTs && /Rolling back cdn/.test(textOf(m))),
+    );
+
+    const locked = await send(h, payload([{ labels: { alertname: 'HighErrorRate', rollback_target: 'cdn' } }]));
+    expect(locked.body.alerts).toEqual([expect.objectContaining({ result: 'locked', request: request.id })]);
+    const note = await h.slack.waitFor(() =>
+      harness.slack.thread(CHANNELS.incident, notice.ts).find((m) => /HighErrorRate firing for cdn/.test(textOf(m))),
+    );
+    expect(textOf(note)).toContain('a rollback of cdn is already under way, so nothing is proposed');
+
+    await h.close();
+    h = await startHarness({ apiToken: TOKEN });
+    h.fastly.setEventsForbidden(true);
+    const unknown = await send(h, payload([{ labels: { alertname: 'HighErrorRate', rollback_target: 'cdn' } }]));
+    expect(unknown.body.alerts).toEqual([
+      expect.objectContaining({
+        result: 'deploy-time-unknown',
+        detail:
+          'fastly cannot say when v42 went live, so it is not known whether the alert followed a deploy; not proposed',
+      }),
+    ]);
+    expect(proposals(h)).toEqual([]);
+  });
 });

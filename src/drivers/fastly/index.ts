@@ -109,9 +109,10 @@ export class FastlyDriver implements RollbackDriver {
     return `activated by Fastly user ${newest.userId}${when}`;
   }
 
+  /** The newest activation of `version` in the audit log; undefined when the log cannot be read or lacks it. */
   async liveSince(ctx: DriverContext, version: VersionInfo): Promise<number | undefined> {
-    const activations = await this.client.listActivations(this.target.serviceId, ctx.signal);
-    const at = Date.parse(activations.find((a) => String(a.version) === version.id)?.at ?? '');
+    const activations = await this.readHistory(ctx);
+    const at = Date.parse(activations?.find((a) => String(a.version) === version.id)?.at ?? '');
     return Number.isNaN(at) ? undefined : at;
   }
 
