@@ -73,6 +73,8 @@ export function breakGlassModal(
         element: {
           type: 'plain_text_input',
           action_id: BREAK_GLASS_INPUT,
+          // Target names are at most 63 characters; the refusal of a wrong name quotes what was typed.
+          max_length: 100,
           placeholder: { type: 'plain_text', text: plan.target },
         },
       },
