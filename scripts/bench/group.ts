@@ -70,6 +70,8 @@ export interface GroupResult {
   slotHeldMs: number[];
   /** Per member: BullMQ pick-up → its "back on" line accepted by Slack. */
   runToVerifiedMs: number[];
+  /** The click on the system's monotonic clock, in µs (V8's CPU profiles use it: --cpu-prof windows). */
+  clickedAtMonotonicUs: number;
   /** Per member, ms after the click (for --json): pick-up, its Fastly requests, its thread posts, finished. */
   timelines: Array<{ target: string; pickedUp: number; fastly: string[]; slack: string[]; finished: number }>;
   failures: string[];
@@ -169,6 +171,7 @@ export async function group(options: GroupOptions): Promise<GroupResult> {
     maxConcurrent: 0,
     slotHeldMs: [],
     runToVerifiedMs: [],
+    clickedAtMonotonicUs: Number.NaN,
     timelines: [],
     failures: [],
     othersCommandAcks: [],
@@ -211,6 +214,7 @@ export async function group(options: GroupOptions): Promise<GroupResult> {
     const fastlyBefore = fastly.requests.length;
     const activationsBefore = fastly.activations.length;
     const clickedAt = Date.now();
+    result.clickedAtMonotonicUs = Number(process.hrtime.bigint() / 1000n);
     const meanwhile = sendMeanwhile(url, extra, clickedAt);
     const answer = await postSigned(url, body);
     result.clickAckMs = answer.ms;
