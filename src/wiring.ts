@@ -200,6 +200,15 @@ export function createSymmetry(config: Omit<Config, 'slack'>): SymmetryRestorer 
   return settings.size > 0 ? new GitSymmetry(settings, config.gitCacheDir) : undefined;
 }
 
+/**
+ * A member of a multi-target rollback gathers its step lines for up to 2 s, so that a quick one (a Fastly
+ * activation) posts its steps and its outcome as one message: a group of 100 shares one thread, where one
+ * message per member instead of two or three keeps the thread readable, the members' worker slots free
+ * sooner (each waits for its own lines to be taken) and Slack's posts to one channel fewer. A failure, the
+ * outcome and a progress line still send at once.
+ */
+const BATCH_MEMBER_LINES = { lingerMs: 2_000 } as const;
+
 export interface WorkerDeps {
   store: RequestStore;
   /** Multi-target requests: the last member to end sums the batch up in its thread. */
@@ -247,7 +256,7 @@ export async function startWorker(
       const notice = (thread: ThreadRef) => (thread.root === 'notice' && !job.batch ? job : undefined);
       const forThread = (thread: ThreadRef | undefined) => {
         const reporter = thread
-          ? new SlackThreadReporter(client, thread, notice(thread), jobLog)
+          ? new SlackThreadReporter(client, thread, notice(thread), jobLog, job.batch ? BATCH_MEMBER_LINES : {})
           : logOnlyReporter(jobLog);
         return job.batch ? labelSteps(reporter, job.plan.target) : reporter;
       };
