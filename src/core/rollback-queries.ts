@@ -2,7 +2,7 @@ import type { Logger } from '../log.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
 import type { FreezeService, FrozenTarget } from './freeze-service.js';
-import { type RequestStore, type RollbackRequest, requestUnknown } from './request.js';
+import { type RequestOrigin, type RequestStore, type RollbackRequest, requestUnknown } from './request.js';
 import type { TargetDrivers } from './target-drivers.js';
 import type { TimelineEvent } from './timeline.js';
 import type { RollbackRecord, VersionInfo } from './types.js';
@@ -55,10 +55,16 @@ export class RollbackQueries {
   /**
    * The provider's full diff of a request's plan, from what was live to what comes back (the "Show diff" button).
    * Reads only, with the plan's read timeout; throws when the target's provider has no diff or cannot give it.
+   * `clickedFrom`: the message the button was in; a request is shown only from its own channel and message.
    */
-  async fullDiff(id: string): Promise<{ request: RollbackRequest; diff: string }> {
+  async fullDiff(id: string, clickedFrom?: RequestOrigin): Promise<{ request: RollbackRequest; diff: string }> {
     const request = await this.deps.store.get(id);
-    if (!request) throw requestUnknown();
+    const elsewhere =
+      request &&
+      clickedFrom &&
+      (clickedFrom.channel !== request.origin.channel ||
+        (request.origin.messageTs !== undefined && clickedFrom.messageTs !== request.origin.messageTs));
+    if (!request || elsewhere) throw requestUnknown();
     const driver = this.deps.targets.driver(request.target);
     if (!driver.diff || (request.plan.identity && request.plan.identity !== driver.identity)) {
       throw new RollbackError('COMMAND_INVALID', `There is no diff to show for ${request.target}'s plan.`, {

@@ -6,7 +6,8 @@
 import { afterEach, expect, it } from 'vitest';
 import { SHOW_DIFF_ACTION } from '../../src/slack/blocks/changes-blocks.js';
 import { defaultConfig } from '../support/fastly-config.js';
-import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
+import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, SIGNING_SECRET, startHarness } from '../support/harness.js';
+import { blockAction, sendToApp } from '../support/slack-payloads.js';
 import { textOf } from '../support/slack-simulator.js';
 
 let h: Harness | undefined;
@@ -109,4 +110,21 @@ it('says when the diff is not available, in the plan and to whoever clicks, and 
     harness.privateTo(PEOPLE.approver).find((t) => t.includes('diff not available')),
   );
   expect(said).toMatch(/403/);
+
+  // A request's diff is shown only from its own message: the second request's id clicked on the first's message.
+  await sendToApp(
+    harness.eventsUrl,
+    blockAction({
+      actionId: SHOW_DIFF_ACTION,
+      value: (/`(rb-[a-z0-9-]+)`/.exec(textOf(second)) ?? [])[1] ?? '',
+      userId: PEOPLE.stranger,
+      channelId: CHANNELS.command,
+      messageTs: request.ts,
+      responseUrl: harness.slack.newResponseUrl({ userId: PEOPLE.stranger }),
+    }),
+    { signingSecret: SIGNING_SECRET },
+  );
+  await harness.slack.waitFor(() => harness.privateTo(PEOPLE.stranger).find((t) => t.includes('diff not available')));
+  const threads = [request.ts, second.ts].flatMap((ts) => harness.slack.thread(CHANNELS.command, ts));
+  expect(threads.filter((m) => /^Diff of cdn/.test(textOf(m)))).toEqual([]);
 });

@@ -25,7 +25,7 @@ export function registerDiffActions(
     const click = clickOf(body, action, respond, client);
     const clickLog = log.child({ requestId: click.requestId });
     try {
-      const { request, diff } = await service.queries.fullDiff(click.requestId);
+      const { request, diff } = await service.queries.fullDiff(click.requestId, click.from);
       const { plan } = request;
       const threadTs = body.message?.thread_ts ?? body.message?.ts;
       const what = `${escapeForSlack(plan.target)} ${escapeForSlack(plan.from.label)} → ${escapeForSlack(plan.to.label)}`;
