@@ -7,6 +7,7 @@ import {
   checkCanceller,
 } from './approval.js';
 import { BATCH_ID, type BatchStore, newBatchId, type RollbackBatch } from './batch.js';
+import { type BreakGlassConfirmation, breakGlassApprovalText, decideBreakGlass } from './break-glass.js';
 import type { Rules, TargetApproval, TargetConfig } from './config-types.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import type { RollbackDriver } from './ports/driver.js';
@@ -229,7 +230,16 @@ export class BatchService {
    * One approval for every member: the approver must be allowed on every target (and by the group), and every
    * target's lock is taken in one atomic step, or none is and nothing is approved.
    */
-  async approve(id: string, user: string, clickedFrom?: RequestOrigin): Promise<BatchState> {
+  /**
+   * `breakGlass`: the requester's confirmation (the batch's name typed) of a self-approval after no approver acted
+   * for selfApprovalAfter (break-glass.ts), as for one target; every target's scope must allow it.
+   */
+  async approve(
+    id: string,
+    user: string,
+    clickedFrom?: RequestOrigin,
+    options: { breakGlass?: BreakGlassConfirmation | undefined } = {},
+  ): Promise<BatchState> {
     const { service } = this.deps;
     const { batch, requests } = await this.find(id, clickedFrom);
     for (const request of requests) service.refuseIfClosed(request);
@@ -238,12 +248,26 @@ export class BatchService {
       await this.expireAll(requests, user);
       throw service.expired({ expiresAt: batch.expiresAt, target: batch.name });
     }
-    await checkApproverFor(batch, user, this.scopes(batch), this.deps.directory);
-    let result = await this.deps.store.approveAll(batch.members, user, now);
+    const scopes = this.scopes(batch);
+    const decision = decideBreakGlass(
+      { requester: batch.requester, createdAt: batch.createdAt, target: batch.name },
+      user,
+      scopes,
+      now,
+      options.breakGlass,
+    );
+    const breakGlass = decision.kind === 'break-glass' ? decision.breakGlass : undefined;
+    await checkApproverFor(
+      batch,
+      user,
+      decision.kind === 'break-glass' ? decision.scopes : scopes,
+      this.deps.directory,
+    );
+    let result = await this.deps.store.approveAll(batch.members, user, now, breakGlass);
     if (!result.ok && result.refusal.reason === 'locked') {
       // Throws unless the holder was an orphaned approval, now released: then approve again, once.
       await service.refuseIfLocked(result.refusal.request.target, result.id);
-      result = await this.deps.store.approveAll(batch.members, user, this.deps.now());
+      result = await this.deps.store.approveAll(batch.members, user, this.deps.now(), breakGlass);
     }
     if (result.ok) {
       this.deps.log.info({ batch: id, approver: user, targets: batch.targets }, 'multi-target rollback approved');
@@ -252,7 +276,9 @@ export class BatchService {
           service.record(r.id, {
             kind: 'approved',
             by: user,
-            text: text`approved by ${person(user)}, with ${batch.name}`,
+            text: breakGlass
+              ? text`${breakGlassApprovalText(user, breakGlass)}, with ${batch.name}`
+              : text`approved by ${person(user)}, with ${batch.name}`,
           }),
         ),
       );

@@ -1,4 +1,4 @@
-import type { BatchRef, RequestOrigin, RequestState, RollbackRequest, ThreadRef } from './request.js';
+import type { BatchRef, BreakGlass, RequestOrigin, RequestState, RollbackRequest, ThreadRef } from './request.js';
 import type { Plan } from './types.js';
 
 /**
@@ -49,6 +49,7 @@ interface BatchMemberOutcome {
   state: RequestState;
   plan: Pick<Plan, 'from' | 'to'>;
   approver?: string | undefined;
+  breakGlass?: BreakGlass | undefined;
   outcome?: string | undefined;
 }
 
@@ -78,6 +79,7 @@ export function batchOutcome(batch: BatchRef, members: readonly RollbackRequest[
       state: m.state,
       plan: { from: m.plan.from, to: m.plan.to },
       approver: m.approver,
+      breakGlass: m.breakGlass,
       outcome: m.outcome,
     })),
     succeeded: members.filter((m) => m.state === 'succeeded').length,

@@ -124,7 +124,7 @@ export interface RequestStore extends TimelineStore {
    * approve() for several requests of distinct targets at once: every request approved and every target's lock
    * taken, or nothing changed but the first refused request (an expired one is marked expired, as approve() does).
    */
-  approveAll(ids: readonly string[], approver: string, now: number): Promise<ApproveAllResult>;
+  approveAll(ids: readonly string[], approver: string, now: number, breakGlass?: BreakGlass): Promise<ApproveAllResult>;
   /** approved → pending (forgetting who approved, break-glass included) and drop the lock: used when the job could not be queued, so nothing is left half-done. */
   unapprove(id: string): Promise<void>;
   /**

@@ -21,7 +21,12 @@ export function slackBatchReporter(client: WebClient, log: Logger): BatchReporte
         .postMessage({ channel: thread.channel, thread_ts: thread.ts, text: summary, unfurl_links: false })
         .catch((err: unknown) => log.warn({ err }, 'could not post the summary of the multi-target rollback'));
       if (thread.root !== 'notice') return;
-      const members = outcome.members.map((m) => ({ target: m.target, plan: m.plan, approver: m.approver }));
+      const members = outcome.members.map((m) => ({
+        target: m.target,
+        plan: m.plan,
+        approver: m.approver,
+        breakGlass: m.breakGlass,
+      }));
       await client.chat
         .update({
           channel: thread.channel,

@@ -83,7 +83,7 @@ redis.call('HSET', KEYS[1], 'state', 'approved', 'approver', ARGV[1], 'approvedA
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'breakGlass', ARGV[3]) end
 return {'ok'}
 `;
-// KEYS: a request hash and its target's lock, pair after pair. ARGV: approver, now. Returns {verdict, pair, holder}.
+// KEYS: a request hash and its target's lock, pair after pair. ARGV: approver, now, break-glass (JSON or ''). Returns {verdict, pair, holder}.
 // Every pair is checked before any is changed: all approved and locked, or none.
 const APPROVE_ALL = `
 local pairs = #KEYS / 2
@@ -102,6 +102,7 @@ end
 for i = 1, pairs do
   redis.call('SET', KEYS[2 * i], redis.call('HGET', KEYS[2 * i - 1], 'id'))
   redis.call('HSET', KEYS[2 * i - 1], 'state', 'approved', 'approver', ARGV[1], 'approvedAt', ARGV[2])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[2 * i - 1], 'breakGlass', ARGV[3]) end
 end
 return {'ok'}
 `;
@@ -324,7 +325,12 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
     return { ok: false, reason: verdict === 'expired' ? 'expired' : 'closed', request };
   }
 
-  async approveAll(ids: readonly string[], approver: string, now: number): Promise<ApproveAllResult> {
+  async approveAll(
+    ids: readonly string[],
+    approver: string,
+    now: number,
+    breakGlass?: BreakGlass,
+  ): Promise<ApproveAllResult> {
     const pairs: [string, string][] = [];
     for (const id of ids) {
       const keys = await this.keysFor(id);
@@ -341,6 +347,7 @@ export class RedisRequestStore implements RequestStore, TimelineStore {
       ...pairs.flat(),
       approver,
       String(now),
+      breakGlass ? JSON.stringify(breakGlass) : '',
     )) as [string, number?, string?];
     if (verdict === 'ok') {
       const requests = (await Promise.all(ids.map((id) => this.get(id)))).filter((r) => r !== undefined);

@@ -27,6 +27,7 @@ async function awaitBatch() {
 
 async function clickBatch(action: 'approve' | 'cancel', message: SimMessage, id: string, user: string) {
   const body = blockAction({
+    triggerId: h.slack.newTriggerId(user),
     actionId: action === 'approve' ? 'rollback_batch_approve' : 'rollback_batch_cancel',
     value: id,
     userId: user,
@@ -247,5 +248,44 @@ describe('one approval for several targets, through Slack', () => {
     await h.slack.waitFor(() => h.privateTo(PEOPLE.approver).some((t) => /cancelled by/.test(t)));
     expect(notices()).toHaveLength(0);
     expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(42);
+  }, 60_000);
+
+  it('break-glass for a group: after selfApprovalAfter the requester confirms the group name in the modal; all run, every word says so', async () => {
+    let ahead = 0;
+    h = await startHarness({
+      settings: ['selfApprovalAfter: 10m', 'groups: { checkout: [cdn] }'],
+      now: () => Date.now() + ahead,
+    });
+    await h.command('checkout nobody answers');
+    const { id, message } = await awaitBatch();
+    await clickBatch('approve', message, id, PEOPLE.requester);
+    await h.slack.waitFor(() =>
+      h
+        .privateTo(PEOPLE.requester)
+        .some((t) => /You may approve it yourself from \d\d:\d\d UTC if no approver has acted/.test(t)),
+    );
+    expect(h.slack.viewsOf(PEOPLE.requester)).toEqual([]);
+
+    ahead = 10 * 60_000;
+    await clickBatch('approve', message, id, PEOPLE.requester);
+    const modal = await h.slack.waitFor((sim) => sim.viewsOf(PEOPLE.requester)[0]);
+    expect(textOf(modal.view)).toContain('No approver has acted on your rollback of checkout.');
+    expect(textOf(modal.view)).toContain('Type checkout to confirm');
+    const wrong = await h.submitView(modal.id, { break_glass_target: { target_name: 'cdn' } });
+    expect(wrong.outcome).toBe('errors');
+    expect(notices()).toHaveLength(0);
+    const right = await h.submitView(modal.id, { break_glass_target: { target_name: 'checkout' } });
+    expect(right.outcome).toBe('closed');
+    const notice = await h.slack.waitFor(() => notices()[0], 10_000);
+    expect(textOf(notice)).toContain(
+      'self-approved after 10 min without an approver (break-glass)* · approvers <@UAPP>',
+    );
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /1 of 1 back on their versions/.test(textOf(m))),
+      30_000,
+    );
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf).join('\n');
+    expect(thread).toContain('cdn: <@UREQ> self-approved after 10 min without an approver (break-glass)');
+    expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
   }, 60_000);
 });

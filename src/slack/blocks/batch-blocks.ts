@@ -3,9 +3,10 @@ import { type ApprovalScope, describeApprovers } from '../../core/approval.js';
 import type { BatchOutcome, RollbackBatch } from '../../core/batch.js';
 import type { BatchPlan } from '../../core/batch-service.js';
 import { formatDuration } from '../../core/duration.js';
-import type { RollbackRequest } from '../../core/request.js';
+import type { BreakGlass, RollbackRequest } from '../../core/request.js';
 import { mention, renderText } from '../render-text.js';
 import { escapeForSlack } from '../slack-text.js';
+import { approvalWords } from './break-glass-text.js';
 import { changesBlocks } from './changes-blocks.js';
 
 type KnownBlock = types.KnownBlock;
@@ -180,7 +181,12 @@ export function batchRefusedText(refusal: Extract<BatchPlan, { ok: false }>, rea
 /** The notice in the incident channel: "Rolling back checkout: cdn to v41, api to v1.0.0 (revision 1)". */
 export function rollingBackBatchNotice(
   batch: Pick<RollbackBatch, 'name' | 'reason' | 'requester'>,
-  requests: ReadonlyArray<{ target: string; plan: Pick<RollbackRequest['plan'], 'to'>; approver?: string | undefined }>,
+  requests: ReadonlyArray<{
+    target: string;
+    plan: Pick<RollbackRequest['plan'], 'to'>;
+    approver?: string | undefined;
+    breakGlass?: BreakGlass | undefined;
+  }>,
   status?: string,
 ) {
   const versions = requests.map((r) => `${r.target} to ${r.plan.to.label}`).join(', ');
@@ -197,7 +203,7 @@ export function rollingBackBatchNotice(
       elements: [
         {
           type: 'mrkdwn',
-          text: `${requests.length} targets, one thread · requested by ${mention(batch.requester)}, approved by ${mention(requests[0]?.approver)}${reason}`,
+          text: `${requests.length} targets, one thread · requested by ${mention(batch.requester)}, ${approvalWords(requests[0] ?? {})}${reason}`,
         },
       ],
     },

@@ -1,12 +1,14 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import type { BatchState } from '../../core/batch-service.js';
 import { toRollbackError } from '../../core/errors.js';
-import type { RollbackRequest } from '../../core/request.js';
+import type { RequestOrigin, RollbackRequest } from '../../core/request.js';
 import type { RollbackService } from '../../core/rollback-service.js';
 import { plainText } from '../../core/text.js';
 import type { Logger } from '../../log.js';
 import {
+  BATCH_BREAK_GLASS_VIEW,
   BREAK_GLASS_BLOCK,
   BREAK_GLASS_INPUT,
   BREAK_GLASS_VIEW,
@@ -54,7 +56,43 @@ export function registerBreakGlassView(
   launch: (click: Click, request: RollbackRequest) => Promise<void>,
   afterAcks: () => Promise<void>,
 ): void {
-  app.view(BREAK_GLASS_VIEW, async ({ ack, body, view, client }) => {
+  onBreakGlassSubmission(
+    app,
+    BREAK_GLASS_VIEW,
+    log,
+    (id, user, from, typed) => service.approve(id, user, from, { breakGlass: { targetName: typed } }),
+    launch,
+    afterAcks,
+  );
+}
+
+/** The same for a multi-target request's modal (the requester types the batch's name). */
+export function registerBatchBreakGlassView(
+  app: App,
+  service: RollbackService,
+  log: Logger,
+  launch: (click: Click, state: BatchState) => Promise<void>,
+  afterAcks: () => Promise<void>,
+): void {
+  onBreakGlassSubmission(
+    app,
+    BATCH_BREAK_GLASS_VIEW,
+    log,
+    (id, user, from, typed) => service.batches.approve(id, user, from, { breakGlass: { targetName: typed } }),
+    launch,
+    afterAcks,
+  );
+}
+
+function onBreakGlassSubmission<T>(
+  app: App,
+  callbackId: string,
+  log: Logger,
+  approve: (id: string, user: string, from: RequestOrigin, typed: string) => Promise<T>,
+  launch: (click: Click, approved: T) => Promise<void>,
+  afterAcks: () => Promise<void>,
+): void {
+  app.view(callbackId, async ({ ack, body, view, client }) => {
     const metadata = parseMetadata(view.private_metadata);
     if (!metadata) {
       log.warn({ metadata: view.private_metadata }, 'break-glass submission without its request');
@@ -64,9 +102,9 @@ export function registerBreakGlassView(
     const typed = view.state.values[BREAK_GLASS_BLOCK]?.[BREAK_GLASS_INPUT]?.value ?? '';
     const user = body.user.id;
     const from = { channel: metadata.channel, messageTs: metadata.messageTs };
-    let request: RollbackRequest;
+    let approved: T;
     try {
-      request = await service.approve(metadata.requestId, user, from, { breakGlass: { targetName: typed } });
+      approved = await approve(metadata.requestId, user, from, typed);
     } catch (error) {
       const coded = toRollbackError(error);
       if (coded.code === 'BREAK_GLASS_UNCONFIRMED')
@@ -83,7 +121,7 @@ export function registerBreakGlassView(
       client,
       respond: ephemeralTo(client, from.channel, user, log),
     };
-    await launch(click, request);
+    await launch(click, approved);
   });
 }
 
