@@ -59,12 +59,12 @@ function wordsOf(plan: Plan, change: PlanChange): ChangeWords {
           };
     case 'values-keys':
       return {
-        title: `Values that differ ${span} (names only)`,
+        title: `Values keys that differ (names only), ${span}`,
         lines: [change.keys.length ? list(change.keys, 20, change.more ?? 0) : 'none: the values are the same'],
       };
     case 'pod-template':
       return {
-        title: `Pod template ${span}`,
+        title: `Pod template differences, ${span}`,
         lines: change.differences.length
           ? change.differences.map(podLine)
           : ['no difference in images, env, resources or command'],

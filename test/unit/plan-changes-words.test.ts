@@ -45,11 +45,11 @@ describe("a plan's changes in words", () => {
     );
     expect(words).toEqual([
       {
-        title: 'Values that differ revision 2 → revision 1 (names only)',
+        title: 'Values keys that differ (names only), revision 2 → revision 1',
         lines: [`${Array.from({ length: 20 }, (_, i) => `key${i}`).join(', ')} and 3 more`],
       },
       {
-        title: 'Pod template revision 2 → revision 1',
+        title: 'Pod template differences, revision 2 → revision 1',
         lines: [
           'web: image web:2 → web:1',
           'web: env A added; B, C changed (names only)',
@@ -64,7 +64,7 @@ describe("a plan's changes in words", () => {
     ]);
     expect(changeLines(plan([{ kind: 'values-keys', keys: [] }]))).toEqual([
       '  What changes:',
-      '    Values that differ revision 2 → revision 1 (names only)',
+      '    Values keys that differ (names only), revision 2 → revision 1',
       '      none: the values are the same',
     ]);
     expect(changeLines(plan([]))).toEqual([]);
