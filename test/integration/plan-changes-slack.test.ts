@@ -128,3 +128,20 @@ it('says when the diff is not available, in the plan and to whoever clicks, and 
   const threads = [request.ts, second.ts].flatMap((ts) => harness.slack.thread(CHANNELS.command, ts));
   expect(threads.filter((m) => /^Diff of cdn/.test(textOf(m)))).toEqual([]);
 });
+
+it('shows a Deployment pod template difference and a Helm values key in their requests, with no Show diff', async () => {
+  h = await startHarness({ kube: { webImages: ['registry/web:1.0.0', 'registry/web:1.1.0'] } });
+  const harness = h;
+  await harness.command('web bad image');
+  const web = textOf((await harness.awaitRequest()).message);
+  expect(web).toContain('Pod template differences, revision 2 → revision 1');
+  expect(web).toContain('web: image registry/web:1.1.0 → registry/web:1.0.0');
+  expect(web).not.toContain('Show diff');
+
+  await harness.command('api bad release');
+  const api = await harness.slack.waitFor((sim) =>
+    sim.messages(CHANNELS.command).find((m) => /Rollback requested: api/.test(textOf(m))),
+  );
+  expect(textOf(api)).toContain('Values keys that differ (names only), v1.1.0 (revision 2) → v1.0.0 (revision 1)');
+  expect(textOf(api)).toMatch(/\nimage\n/);
+});
