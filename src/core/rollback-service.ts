@@ -561,8 +561,13 @@ export class RollbackService {
           { requestIds: requests.map((r) => r.id) },
           'no Redis replica confirmed the approval and its job in time',
         );
-      for (const request of requests)
-        await this.record(request.id, { kind: 'queued', text: options.threadPending ? 'queued' : 'queued; no thread' });
+      // Together, not one after another: a group's members learn where the notice is only after this (launch
+      // attaches the thread next), and one round trip per member kept them waiting.
+      await Promise.all(
+        requests.map((request) =>
+          this.record(request.id, { kind: 'queued', text: options.threadPending ? 'queued' : 'queued; no thread' }),
+        ),
+      );
     } catch (error) {
       this.deps.log.error({ err: error, requestIds: requests.map((r) => r.id) }, 'could not queue the rollback');
       const reopened = await Promise.all(requests.map((request) => this.deps.store.unapprove(request.id))).then(
