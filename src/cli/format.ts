@@ -8,6 +8,7 @@ import type { HistoryEntry, TargetStatus } from '../core/rollback-queries.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Plan, VersionInfo } from '../core/types.js';
 import { OUTCOME_ICON } from '../slack/blocks/help-blocks.js';
+import { changeLines } from './changes-lines.js';
 import { TERMINAL, terminalText } from './render-text.js';
 
 /**
@@ -35,6 +36,7 @@ export function planLines(plan: Plan): string[] {
     `  Live now: ${version(plan.from)}`,
     `  Restore:  ${version(plan.to)}  📌 pinned`,
     `  Why:      ${[SELECTION_NOTE[plan.selection], ...plan.notes].join(' · ')}`,
+    ...changeLines(plan),
     '  What will run:',
     ...plan.steps.map((step, i) => `    ${i + 1}. ${step}`),
     `  Runbook target: ${formatBudget(plan.budgetMs)} from approval to verified.`,

@@ -8,7 +8,6 @@ import type { RollbackDriver } from '../core/ports/driver.js';
 import { createDriver } from '../drivers/registry.js';
 import type { Logger } from '../log.js';
 import { connectRedis, createSymmetry, requestStoreOn } from '../wiring.js';
-import { changeLines } from './changes-lines.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { type CliContext, cliLogger, driverContext, loadCliConfig } from './setup.js';
@@ -77,7 +76,7 @@ export async function planCommand(
       }
     }
     ctx.out.line(`Plan: ${plan.target} ${plan.from.label} → ${plan.to.label} (nothing was changed)`);
-    for (const line of [...planLines(plan), ...changeLines(plan)]) ctx.out.line(line);
+    for (const line of planLines(plan)) ctx.out.line(line);
     if (problem)
       ctx.out.line(
         `⚠️ Redis did not answer, so locks and the no-undo rule were not checked, and \`rollback\` cannot run: ${problem}`,
