@@ -32,7 +32,8 @@ export interface AlertProposalsDeps {
   rollbacks: Pick<RollbackService, 'request' | 'recordOrigin' | 'driver'>;
   rules: Pick<Rules, 'incidentChannel'>;
   targets: readonly TargetConfig[];
-  requests: Pick<RequestStore, 'get' | 'lockHolder'>;
+  /** Requests, and their records: what each alert did is written in the record of the request it touched. */
+  requests: Pick<RequestStore, 'get' | 'lockHolder' | 'append'>;
   freezes: Pick<FreezeStore, 'current'>;
   store: ProposalStore;
   board: ProposalBoard;
@@ -178,6 +179,10 @@ export class AlertProposals {
       proposal.alerts.push(proposalAlert(alert));
     await this.deps.store.save(proposal, this.ttl(request));
     await this.rewrite(request, proposal);
+    await this.record(
+      request.id,
+      text`${alertName(alert)} firing since ${clock(alert.startsAt)} UTC (Alertmanager): added to this proposal`,
+    );
     return { result: 'added', request: request.id, detail: `added to the open proposal ${request.id}` };
   }
 
@@ -238,6 +243,7 @@ export class AlertProposals {
       await this.deps.store.release(name).catch(() => undefined);
       throw error;
     }
+    await this.record(request.id, text`${words.headline} (proposed by Alertmanager)`);
     log.info({ target: name, requestId: request.id }, 'alert proposed a rollback');
     return { result: 'proposed', request: request.id, detail: plainText(words.headline) };
   }
@@ -253,6 +259,7 @@ export class AlertProposals {
     line.resolvedAt = alert.endsAt ?? this.now();
     await this.deps.store.save(open.proposal, this.ttl(open.request));
     await this.rewrite(open.request, open.proposal);
+    await this.record(open.request.id, text`${line.name} resolved at ${clock(line.resolvedAt)} UTC (Alertmanager)`);
     return {
       result: 'resolved',
       request: open.request.id,
@@ -287,14 +294,23 @@ export class AlertProposals {
       );
   }
 
-  /** An alert that proposes nothing is said in the thread of the rollback in its way, when it has one. */
+  /**
+   * An alert that proposes nothing is said in the thread of the rollback in its way, when it has one, and written
+   * in that rollback's record.
+   */
   private async note(requestId: string, alert: Alert, target: string, why: Text): Promise<void> {
-    const thread = (await this.deps.requests.get(requestId))?.thread;
-    if (!thread || !this.deps.notes) return;
-    await this.deps.notes.post(
-      thread,
-      text`🔔 ${alertName(alert)} firing for ${target} since ${clock(alert.startsAt)} UTC (Alertmanager): ${why}`,
-    );
+    const words = text`🔔 ${alertName(alert)} firing for ${target} since ${clock(alert.startsAt)} UTC (Alertmanager): ${why}`;
+    const request = await this.deps.requests.get(requestId);
+    if (!request) return;
+    await this.record(requestId, words);
+    if (request.thread && this.deps.notes) await this.deps.notes.post(request.thread, words);
+  }
+
+  /** The durable record; a failed write is logged, never in the way. */
+  private async record(requestId: string, words: Text): Promise<void> {
+    await this.deps.requests
+      .append(requestId, { at: this.now(), kind: 'alert', text: words })
+      .catch((err: unknown) => this.deps.log.warn({ err, requestId }, 'could not write the incident record'));
   }
 }
 

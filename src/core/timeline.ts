@@ -19,7 +19,8 @@ export interface TimelineEvent {
     | 'unfrozen'
     | 'deploy-refused'
     | 'drift'
-    | 'gitops';
+    | 'gitops'
+    | 'alert';
   /** What happened, for people: words and references (who, which channel) each front end renders. */
   text: string | Text;
   by?: string | undefined;

@@ -193,6 +193,7 @@ const timelineEventSchema = z.object({
     'deploy-refused',
     'drift',
     'gitops',
+    'alert',
   ]),
   text: z.union([z.string(), textSchema]),
   by: z.string().optional(),

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { plainText } from '../../src/core/text.js';
+import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { AlertmanagerServer } from '../support/alertmanager-server.js';
 import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { type SimMessage, textOf } from '../support/slack-simulator.js';
@@ -122,6 +124,17 @@ describe('alerts propose a rollback', () => {
     await harness.jobEnded(request.id);
     expect(harness.fastly.activeVersion(CDN_SERVICE)).toBe(41);
     expect(harness.fastly.activations).toHaveLength(1);
+
+    // The incident record keeps what the alerts did.
+    const timeline = await new RedisRequestStore(harness.redis, { prefix: harness.prefix }).timeline(request.id);
+    const alertLines = timeline.filter((e) => e.kind === 'alert').map((e) => plainText(e.text));
+    expect(alertLines).toEqual([
+      expect.stringMatching(
+        /^🔔 HighErrorRate firing for cdn since .*Roll back to v41\? \(proposed by Alertmanager\)$/,
+      ),
+      expect.stringMatching(/^LatencyHigh firing since \d\d:\d\d UTC \(Alertmanager\): added to this proposal$/),
+      expect.stringMatching(/^LatencyHigh resolved at \d\d:\d\d UTC \(Alertmanager\)$/),
+    ]);
   });
 });
 
