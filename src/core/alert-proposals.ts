@@ -119,9 +119,10 @@ export class AlertProposals {
 
   private async firing(alert: Alert, target: TargetConfig, log: Logger): Promise<Result> {
     const name = target.name;
-    const open = await this.openProposal(name);
-    if (open === 'claimed') return { result: 'retry', detail: `a proposal for ${name} is being made; send it again` };
-    if (open) return this.join(open.proposal, open.request, alert);
+    const window = target.alerts?.proposeWithinMs ?? 30 * 60_000;
+    const slot = await this.openProposal(name, window);
+    if (slot === 'claimed') return { result: 'retry', detail: `a proposal for ${name} is being made; send it again` };
+    if (slot?.declined === false) return this.join(slot.proposal, slot.request, alert);
 
     const holder = await this.deps.requests.lockHolder(name);
     if (holder) {
@@ -149,8 +150,11 @@ export class AlertProposals {
     const deployed = await this.liveSince(this.deps.rollbacks.driver(name), log.child({ target: name }));
     if ('result' in deployed) return deployed;
     const { version, since } = deployed;
+    if (slot?.declined) {
+      if (slot.request.plan.from.label === version) return this.declined(slot.request, alert, log);
+      await this.deps.store.release(name);
+    }
     const after = alert.startsAt - since;
-    const window = target.alerts?.proposeWithinMs ?? 30 * 60_000;
     if (after < 0 || after > window) {
       const detail =
         after < 0
@@ -162,16 +166,40 @@ export class AlertProposals {
     return this.propose(alert, target, since, log);
   }
 
-  /** The target's proposal, when its request still waits for a decision; a decided or expired one is let go. */
+  /**
+   * The target's proposal: open while its request waits for a decision; declined once a person cancelled it, and
+   * then remembered for `window` (no alert about that deploy proposes again); an approved or expired one is let go.
+   */
   private async openProposal(
     target: string,
-  ): Promise<{ proposal: OpenProposal; request: RollbackRequest } | 'claimed' | undefined> {
+    window: number,
+  ): Promise<{ proposal: OpenProposal; request: RollbackRequest; declined: boolean } | 'claimed' | undefined> {
     const open = await this.deps.store.open(target);
     if (open === undefined || open === 'claimed') return open;
     const request = await this.deps.requests.get(open.requestId);
-    if (request?.state === 'pending' && this.now() <= request.expiresAt) return { proposal: open, request };
+    if (request?.state === 'pending' && this.now() <= request.expiresAt)
+      return { proposal: open, request, declined: false };
+    if (request?.state === 'cancelled') {
+      if (open.declinedAt === undefined) await this.deps.store.save({ ...open, declinedAt: this.now() }, window);
+      return { proposal: open, request, declined: true };
+    }
     await this.deps.store.release(target);
     return undefined;
+  }
+
+  /** A person cancelled the proposal for the deploy that is still live: later alerts about it are only noted. */
+  private async declined(request: RollbackRequest, alert: Alert, log: Logger): Promise<Result> {
+    const when = request.closedAt === undefined ? '' : ` at ${clock(request.closedAt)} UTC`;
+    await this.record(
+      request.id,
+      text`${alertName(alert)} firing since ${clock(alert.startsAt)} UTC (Alertmanager): not proposed again, this proposal was cancelled${when}`,
+    );
+    log.info({ target: request.target, requestId: request.id }, 'alert not proposed: its proposal was cancelled');
+    return {
+      result: 'declined',
+      request: request.id,
+      detail: `the proposal to roll back ${request.plan.from.label} (${request.id}) was cancelled by ${request.closedBy ?? 'someone'}${when}; not proposed again while ${request.plan.from.label} is live`,
+    };
   }
 
   private async join(proposal: OpenProposal, request: RollbackRequest, alert: Alert): Promise<Result> {
@@ -249,9 +277,11 @@ export class AlertProposals {
   }
 
   private async resolved(alert: Alert, target: TargetConfig, log: Logger): Promise<Result> {
-    const open = await this.openProposal(target.name);
+    const open = await this.openProposal(target.name, target.alerts?.proposeWithinMs ?? 30 * 60_000);
     const line =
-      typeof open === 'object' ? open.proposal.alerts.find((a) => a.fingerprint === alert.fingerprint) : undefined;
+      typeof open === 'object' && !open.declined
+        ? open.proposal.alerts.find((a) => a.fingerprint === alert.fingerprint)
+        : undefined;
     if (typeof open !== 'object' || !line) {
       log.info({ target: target.name }, 'resolved alert: no open proposal has it');
       return { result: 'not-open', detail: `no open proposal for ${target.name} has this alert; nothing to annotate` };

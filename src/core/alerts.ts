@@ -37,6 +37,7 @@ export interface AlertOutcome {
     | 'deploy-time-unknown'
     | 'refused'
     | 'not-open'
+    | 'declined'
     | 'retry';
   target?: string | undefined;
   /** The proposal's request, or the running rollback that kept the alert from proposing one. */

@@ -22,6 +22,7 @@ const proposalSchema = z.object({
   ts: z.string(),
   liveSince: z.number(),
   alerts: z.array(alertSchema),
+  declinedAt: z.number().optional(),
 }) satisfies z.ZodType<OpenProposal>;
 
 /**

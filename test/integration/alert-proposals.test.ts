@@ -67,6 +67,12 @@ function proposals(harness: Harness): SimMessage[] {
   return harness.slack.messages(CHANNELS.incident).filter((m) => /Rollback proposed/.test(textOf(m)));
 }
 
+/** Proposals posted so far (a decided one is rewritten without its mark). */
+function posted(harness: Harness): number {
+  return harness.slack.callsTo('chat.postMessage').filter((c) => c.ok && /Rollback proposed/.test(textOf(c.args)))
+    .length;
+}
+
 function requestOf(message: SimMessage) {
   const id = /`(rb-[a-z0-9-]+)`/.exec(textOf(message))?.[1];
   if (!id) throw new Error(`no request id in: ${textOf(message)}`);
@@ -275,5 +281,46 @@ describe('POST /v1/alerts/alertmanager', () => {
       }),
     ]);
     expect(proposals(h)).toEqual([]);
+  });
+
+  it('does not propose again for a deploy whose proposal a person cancelled, and proposes for the next deploy', async () => {
+    h = await startHarness({ apiToken: TOKEN });
+    const first = await send(h, payload([{ labels: { alertname: 'HighErrorRate', rollback_target: 'cdn' } }]));
+    expect(first.body.alerts).toEqual([expect.objectContaining({ result: 'proposed' })]);
+    const proposal = requestOf(proposals(h)[0] as SimMessage);
+    await h.click('cancel', proposal, PEOPLE.approver);
+    const harness = h;
+    await h.slack.waitFor(() =>
+      /Cancelled/.test(textOf(harness.slack.messages(CHANNELS.incident).find((m) => m.ts === proposal.ts) ?? {})),
+    );
+
+    const again = await send(h, payload([{ labels: { alertname: 'LatencyHigh', rollback_target: 'cdn' } }]));
+    expect(again.body.alerts).toEqual([
+      expect.objectContaining({
+        result: 'declined',
+        request: proposal.id,
+        detail: expect.stringMatching(
+          new RegExp(
+            `^the proposal to roll back v42 \\(${proposal.id}\\) was cancelled by UAPP at \\d\\d:\\d\\d UTC; not proposed again while v42 is live$`,
+          ),
+        ),
+      }),
+    ]);
+    expect(posted(h)).toBe(1);
+
+    // A new deploy: its alerts propose again.
+    h.fastly.addVersion(CDN_SERVICE, { number: 43 });
+    h.fastly.activateOutOfBand(CDN_SERVICE, 43);
+    const next = await send(
+      h,
+      payload([{ labels: { alertname: 'HighErrorRate', rollback_target: 'cdn' }, fingerprint: 'new' }]),
+    );
+    expect(next.body.alerts).toEqual([
+      expect.objectContaining({
+        result: 'proposed',
+        detail: expect.stringMatching(/, under a minute after v43 went live\. Roll back to v42\?$/),
+      }),
+    ]);
+    expect(posted(h)).toBe(2);
   });
 });

@@ -12,6 +12,8 @@ export interface OpenProposal {
   /** When the version it proposes to roll back from went live (ms since the epoch). */
   liveSince: number;
   alerts: ProposalAlert[];
+  /** When the bot saw that a person cancelled it (ms since the epoch). */
+  declinedAt?: number | undefined;
 }
 
 /**
