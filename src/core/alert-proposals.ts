@@ -61,10 +61,18 @@ export class AlertProposals {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Handles one notification's alerts in order; throws only when the store fails (the sender should retry). */
+  /**
+   * Handles one notification's alerts in order; throws only when the store fails (the sender should retry). Each
+   * proposal that alerts joined or resolved is rewritten once at the end, not once per alert: a storm of fifty
+   * alerts is one Slack edit, well within chat.update's rate limit.
+   */
   async receive(alerts: readonly Alert[]): Promise<AlertOutcome[]> {
     const outcomes: AlertOutcome[] = [];
     for (const alert of alerts) outcomes.push(...(await this.one(alert)));
+    const touched = new Set(
+      outcomes.filter((o) => o.result === 'added' || o.result === 'resolved').flatMap((o) => o.target ?? []),
+    );
+    for (const target of touched) await this.serially(target, () => this.rewriteOpen(target));
     return outcomes;
   }
 
@@ -206,7 +214,6 @@ export class AlertProposals {
     if (!proposal.alerts.some((a) => a.fingerprint === alert.fingerprint && a.startsAt === alert.startsAt))
       proposal.alerts.push(proposalAlert(alert));
     await this.deps.store.save(proposal, this.ttl(request));
-    await this.rewrite(request, proposal);
     await this.record(
       request.id,
       text`${alertName(alert)} firing since ${clock(alert.startsAt)} UTC (Alertmanager): added to this proposal`,
@@ -288,7 +295,6 @@ export class AlertProposals {
     }
     line.resolvedAt = alert.endsAt ?? this.now();
     await this.deps.store.save(open.proposal, this.ttl(open.request));
-    await this.rewrite(open.request, open.proposal);
     await this.record(open.request.id, text`${line.name} resolved at ${clock(line.resolvedAt)} UTC (Alertmanager)`);
     return {
       result: 'resolved',
@@ -316,7 +322,12 @@ export class AlertProposals {
     };
   }
 
-  private async rewrite(request: RollbackRequest, proposal: OpenProposal): Promise<void> {
+  /** Rewrites the target's proposal as the store has it now, if it still waits for a decision. */
+  private async rewriteOpen(target: string): Promise<void> {
+    const proposal = await this.deps.store.open(target);
+    if (typeof proposal !== 'object') return;
+    const request = await this.deps.requests.get(proposal.requestId);
+    if (request?.state !== 'pending') return;
     await this.deps.board
       .update(request, { channel: proposal.channel, ts: proposal.ts }, this.words(request, proposal))
       .catch((err: unknown) =>

@@ -323,4 +323,19 @@ describe('POST /v1/alerts/alertmanager', () => {
     ]);
     expect(posted(h)).toBe(2);
   });
+
+  it('adds a storm of alerts to the proposal with one edit of its message', async () => {
+    h = await startHarness({ apiToken: TOKEN });
+    await send(h, payload([{ labels: { alertname: 'HighErrorRate', rollback_target: 'cdn' } }]));
+    const storm = Array.from({ length: 50 }, (_, i) => ({
+      labels: { alertname: 'PodCrashLooping', pod: `www-${i}`, rollback_target: 'cdn' },
+      fingerprint: `pod${i}`,
+    }));
+    const answer = await send(h, payload(storm));
+    const results = (answer.body.alerts as Array<{ result: string }>).map((a) => a.result);
+    expect(results).toEqual(Array(50).fill('added'));
+    expect(h.slack.callsTo('chat.update')).toHaveLength(1);
+    const message = textOf(proposals(h)[0] as SimMessage);
+    expect(message.match(/PodCrashLooping firing since/g)).toHaveLength(50);
+  });
 });
