@@ -131,13 +131,25 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
       ended = true;
       throw error;
     } finally {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([reporter.flush(), new Promise((resolve) => (timer = setTimeout(resolve, flushTimeoutMs)))]);
-      clearTimeout(timer);
-      // After the flush: the summary comes under every member's last line.
-      if (ended) await endBatchMember(data, options, log);
+      if (data.batch) {
+        // A member of a multi-target rollback does not hold its worker slot while its thread is written: with
+        // Slack taking about one message a second in a channel, a group's members would otherwise wait for each
+        // other's lines before their own rollbacks could start. The summary comes once this member's lines are out.
+        const writing = reporter
+          .flush()
+          .then(() => (ended ? endBatchMember(data, options, log) : undefined))
+          .catch((err: unknown) => log.warn({ err }, 'could not finish the thread of a multi-target member'));
+        threadWrites.add(writing);
+        void writing.finally(() => threadWrites.delete(writing));
+      } else {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([reporter.flush(), new Promise((resolve) => (timer = setTimeout(resolve, flushTimeoutMs)))]);
+        clearTimeout(timer);
+      }
     }
   };
+  /** Members' thread lines still on their way to Slack (see above); closing the worker waits for them a while. */
+  const threadWrites = new Set<Promise<unknown>>();
   const worker = new Worker(options.queueName ?? QUEUE_NAME, runJob, {
     connection: options.connection,
     prefix: options.prefix ?? 'bull',
@@ -156,6 +168,16 @@ export function startRollbackWorker(options: WorkerOptions): Worker {
       options.log.error({ err, jobId: job.id }, 'could not report a rollback given up after its workers stopped'),
     );
   });
+  const closeWorker = worker.close.bind(worker);
+  worker.close = async (force?: boolean) => {
+    await closeWorker(force);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...threadWrites]),
+      new Promise((resolve) => (timer = setTimeout(resolve, flushTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+  };
   return worker;
 }
 

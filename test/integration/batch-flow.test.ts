@@ -288,4 +288,34 @@ describe('one approval for several targets, through Slack', () => {
     expect(thread).toContain('cdn: <@UREQ> self-approved after 10 min without an approver (break-glass)');
     expect(h.fastly.activeVersion(CDN_SERVICE)).toBe(41);
   }, 60_000);
+
+  it('a member does not hold its worker slot while Slack is slow to take its thread: the next member rolls back meanwhile', async () => {
+    // One worker slot, two targets. Slack rate-limits the notice for 6 s: every thread line waits for it.
+    h = await startHarness({
+      workerConcurrency: 1,
+      services: [
+        { id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 },
+        { id: EDGE_SERVICE, name: 'edge-prod', versions: 7, active: 7 },
+      ],
+      extraTargets: ['  edge:', '    kind: fastly', `    serviceId: ${EDGE_SERVICE}`].join('\n'),
+    });
+    await h.command('cdn edge bad config');
+    const { id, message } = await awaitBatch();
+    h.slack.injectErrors({ method: 'chat.postMessage', count: 1, status: 429, retryAfterSeconds: 6 });
+    await clickBatch('approve', message, id, PEOPLE.approver);
+    const notice = await h.slack.waitFor(() => notices()[0], 15_000);
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /2 of 2 back on their versions/.test(textOf(m))),
+      30_000,
+    );
+    // Both services were activated before Slack took the notice: the second member did not wait for the
+    // first one's lines (it would have, holding the only slot, until the notice and its thread were out).
+    const noticeAt = Number(notice.ts) * 1000;
+    const activated = h.fastly.activations.map((a) => Date.parse(a.at));
+    expect(activated).toHaveLength(2);
+    for (const at of activated) expect(at).toBeLessThan(noticeAt);
+    // And the thread still reads in order: each member's lines, then the summary last.
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
+    expect(thread.at(-1)).toMatch(/2 of 2 back on their versions/);
+  }, 60_000);
 });

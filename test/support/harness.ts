@@ -27,6 +27,8 @@ export const CHANNELS = { command: 'CCMD', incident: 'CINC' } as const;
 export const PEOPLE = { requester: 'UREQ', approver: 'UAPP', groupMember: 'UGRP', stranger: 'UOTHER' } as const;
 
 export interface HarnessOptions {
+  /** How many rollbacks the in-process worker runs at once (WORKER_CONCURRENCY). */
+  workerConcurrency?: number;
   /** API_TOKEN: turns the HTTP API (the deploy gate) on. */
   apiToken?: string;
   /** METRICS_TOKEN: GET /metrics then needs it as a bearer token. */
@@ -244,6 +246,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const prefix = `rrtest-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const running = await run(config, log, {
     prefix,
+    workerConcurrency: options.workerConcurrency,
     pickupWarningMs: options.pickupWarningMs,
     now: options.now,
   });
