@@ -25,6 +25,8 @@ import { plainText, type Text, text } from './text.js';
 
 /** A notification handled is remembered this long: Alertmanager re-sends a firing alert every repeat_interval. */
 const SEEN_TTL_MS = 7 * 24 * 3_600_000;
+/** How long an approved proposal is remembered, so that its alerts resolving are said in the rollback's thread. */
+const DECIDED_TTL_MS = 3_600_000;
 /** How long making one proposal may hold its target's slot (planning has its own 20 s timeout). */
 const CLAIM_TTL_MS = 60_000;
 
@@ -130,7 +132,7 @@ export class AlertProposals {
     const window = target.alerts?.proposeWithinMs ?? 30 * 60_000;
     const slot = await this.openProposal(name, window);
     if (slot === 'claimed') return { result: 'retry', detail: `a proposal for ${name} is being made; send it again` };
-    if (slot?.declined === false) return this.join(slot.proposal, slot.request, alert);
+    if (slot?.state === 'open') return this.join(slot.proposal, slot.request, alert);
 
     const holder = await this.deps.requests.lockHolder(name);
     if (holder) {
@@ -158,10 +160,10 @@ export class AlertProposals {
     const deployed = await this.liveSince(this.deps.rollbacks.driver(name), log.child({ target: name }));
     if ('result' in deployed) return deployed;
     const { version, since } = deployed;
-    if (slot?.declined) {
-      if (slot.request.plan.from.label === version) return this.declined(slot.request, alert, log);
-      await this.deps.store.release(name);
-    }
+    if (slot?.state === 'declined' && slot.request.plan.from.label === version)
+      return this.declined(slot.request, alert, log);
+    // A cancelled proposal for an earlier deploy, or an approved one whose rollback has ended: a new one may be made.
+    if (slot) await this.deps.store.release(name);
     const after = alert.startsAt - since;
     if (after < 0 || after > window) {
       const detail =
@@ -176,20 +178,27 @@ export class AlertProposals {
 
   /**
    * The target's proposal: open while its request waits for a decision; declined once a person cancelled it, and
-   * then remembered for `window` (no alert about that deploy proposes again); an approved or expired one is let go.
+   * then remembered for `window` (no alert about that deploy proposes again); decided once approved, and then
+   * remembered for an hour so that its alerts' resolutions are said in the rollback's thread. An expired one is let go.
    */
   private async openProposal(
     target: string,
     window: number,
-  ): Promise<{ proposal: OpenProposal; request: RollbackRequest; declined: boolean } | 'claimed' | undefined> {
+  ): Promise<
+    { proposal: OpenProposal; request: RollbackRequest; state: 'open' | 'declined' | 'decided' } | 'claimed' | undefined
+  > {
     const open = await this.deps.store.open(target);
     if (open === undefined || open === 'claimed') return open;
     const request = await this.deps.requests.get(open.requestId);
     if (request?.state === 'pending' && this.now() <= request.expiresAt)
-      return { proposal: open, request, declined: false };
+      return { proposal: open, request, state: 'open' };
     if (request?.state === 'cancelled') {
       if (open.declinedAt === undefined) await this.deps.store.save({ ...open, declinedAt: this.now() }, window);
-      return { proposal: open, request, declined: true };
+      return { proposal: open, request, state: 'declined' };
+    }
+    if (request && request.approvedAt !== undefined) {
+      if (open.decidedAt === undefined) await this.deps.store.save({ ...open, decidedAt: this.now() }, DECIDED_TTL_MS);
+      return { proposal: open, request, state: 'decided' };
     }
     await this.deps.store.release(target);
     return undefined;
@@ -284,22 +293,33 @@ export class AlertProposals {
   }
 
   private async resolved(alert: Alert, target: TargetConfig, log: Logger): Promise<Result> {
-    const open = await this.openProposal(target.name, target.alerts?.proposeWithinMs ?? 30 * 60_000);
+    const slot = await this.openProposal(target.name, target.alerts?.proposeWithinMs ?? 30 * 60_000);
     const line =
-      typeof open === 'object' && !open.declined
-        ? open.proposal.alerts.find((a) => a.fingerprint === alert.fingerprint)
+      typeof slot === 'object' && slot.state !== 'declined'
+        ? slot.proposal.alerts.find((a) => a.fingerprint === alert.fingerprint && a.resolvedAt === undefined)
         : undefined;
-    if (typeof open !== 'object' || !line) {
-      log.info({ target: target.name }, 'resolved alert: no open proposal has it');
+    if (typeof slot !== 'object' || !line) {
+      log.info({ target: target.name }, 'resolved alert: no proposal has it');
       return { result: 'not-open', detail: `no open proposal for ${target.name} has this alert; nothing to annotate` };
     }
     line.resolvedAt = alert.endsAt ?? this.now();
-    await this.deps.store.save(open.proposal, this.ttl(open.request));
-    await this.record(open.request.id, text`${line.name} resolved at ${clock(line.resolvedAt)} UTC (Alertmanager)`);
+    const { proposal, request } = slot;
+    await this.deps.store.save(proposal, slot.state === 'open' ? this.ttl(request) : DECIDED_TTL_MS);
+    const words = text`${line.name} resolved at ${clock(line.resolvedAt)} UTC (Alertmanager)`;
+    await this.record(request.id, words);
+    if (slot.state === 'decided') {
+      // The rollback it proposed was approved: its alert resolving is news for the people in that thread.
+      if (request.thread && this.deps.notes) await this.deps.notes.post(request.thread, text`✅ ${words}`);
+      return {
+        result: 'resolved',
+        request: request.id,
+        detail: `resolved at ${clock(line.resolvedAt)} UTC, said in the thread of rollback ${request.id}`,
+      };
+    }
     return {
       result: 'resolved',
-      request: open.request.id,
-      detail: `resolved at ${clock(line.resolvedAt)} UTC, said on the proposal ${open.request.id}`,
+      request: request.id,
+      detail: `resolved at ${clock(line.resolvedAt)} UTC, said on the proposal ${request.id}`,
     };
   }
 

@@ -23,6 +23,7 @@ const proposalSchema = z.object({
   liveSince: z.number(),
   alerts: z.array(alertSchema),
   declinedAt: z.number().optional(),
+  decidedAt: z.number().optional(),
 }) satisfies z.ZodType<OpenProposal>;
 
 /**

@@ -131,6 +131,24 @@ describe('alerts propose a rollback', () => {
     expect(harness.fastly.activeVersion(CDN_SERVICE)).toBe(41);
     expect(harness.fastly.activations).toHaveLength(1);
 
+    // HighErrorRate resolves after the rollback: said in the rollback's thread.
+    const notice = await harness.slack.waitFor((sim) =>
+      sim.messages(CHANNELS.incident).find((m) => !m.threadTs && /Rolling back cdn/.test(textOf(m))),
+    );
+    await alertmanager.post([
+      {
+        labels: { alertname: 'HighErrorRate', rollback_target: 'cdn', severity: 'page' },
+        endsAt: new Date(Date.now() - 1_000).toISOString(),
+      },
+    ]);
+    await harness.slack.waitFor(
+      (sim) =>
+        sim
+          .thread(CHANNELS.incident, notice.ts)
+          .find((m) => /✅ HighErrorRate resolved at \d\d:\d\d UTC \(Alertmanager\)/.test(textOf(m))),
+      15_000,
+    );
+
     // The incident record keeps what the alerts did.
     const timeline = await new RedisRequestStore(harness.redis, { prefix: harness.prefix }).timeline(request.id);
     const alertLines = timeline.filter((e) => e.kind === 'alert').map((e) => plainText(e.text));
@@ -140,6 +158,7 @@ describe('alerts propose a rollback', () => {
       ),
       expect.stringMatching(/^LatencyHigh firing since \d\d:\d\d UTC \(Alertmanager\): added to this proposal$/),
       expect.stringMatching(/^LatencyHigh resolved at \d\d:\d\d UTC \(Alertmanager\)$/),
+      expect.stringMatching(/^HighErrorRate resolved at \d\d:\d\d UTC \(Alertmanager\)$/),
     ]);
   });
 });

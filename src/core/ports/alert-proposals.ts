@@ -14,6 +14,8 @@ export interface OpenProposal {
   alerts: ProposalAlert[];
   /** When the bot saw that a person cancelled it (ms since the epoch). */
   declinedAt?: number | undefined;
+  /** When the bot saw that it was approved (ms since the epoch). */
+  decidedAt?: number | undefined;
 }
 
 /**
