@@ -357,4 +357,15 @@ describe('POST /v1/alerts/alertmanager', () => {
     const message = textOf(proposals(h)[0] as SimMessage);
     expect(message.match(/PodCrashLooping firing since/g)).toHaveLength(50);
   });
+
+  it('makes one proposal for two notifications about one target at once, in Socket Mode too', async () => {
+    h = await startHarness({ apiToken: TOKEN, transport: 'socket' });
+    const [a, b] = await Promise.all([
+      send(h, payload([{ labels: { alertname: 'HighErrorRate', rollback_target: 'cdn' } }])),
+      send(h, payload([{ labels: { alertname: 'LatencyHigh', rollback_target: 'cdn' } }])),
+    ]);
+    const results = [a, b].flatMap((r) => (r.body.alerts as Array<{ result: string }>).map((x) => x.result));
+    expect(results.sort()).toEqual(['added', 'proposed']);
+    expect(posted(h)).toBe(1);
+  });
 });
