@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/log.js';
 import { buildCore } from '../../src/wiring.js';
 import { bundleForNode } from '../support/bundle.js';
-import { runCli } from '../support/cli-process.js';
+import { runCli, simulatorEnv } from '../support/cli-process.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from '../support/rollback-yml.js';
@@ -45,15 +45,7 @@ describe('rapid-rollback approve --break-glass', { timeout: 180_000 }, () => {
       targets: fastlyTarget('cdn', CDN_SERVICE),
     });
     const prefix = `rrclibg-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const env = {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_API_URL: slack.apiUrl,
-      FASTLY_API_TOKEN: fastly.token,
-      FASTLY_API_URL: fastly.url,
-      REDIS_URL,
-      REDIS_PREFIX: prefix,
-      ROLLBACK_CONFIG: file,
-    };
+    const env = simulatorEnv({ slack, fastly, redisUrl: REDIS_URL, prefix, file });
     const config = loadConfig({ ...env, SLACK_SIGNING_SECRET: 's' });
     const ask = async (minutesAgo: number) => {
       const core = await buildCore(config, createLogger({ level: 'silent' }), {

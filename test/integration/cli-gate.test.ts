@@ -9,7 +9,7 @@ import { createLogger } from '../../src/log.js';
 import { RedisFreezeStore } from '../../src/store/redis-freeze-store.js';
 import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { bundleForNode } from '../support/bundle.js';
-import { jsonOf, runCli } from '../support/cli-process.js';
+import { jsonOf, runCli, simulatorEnv } from '../support/cli-process.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 import { pushCommit, repository } from '../support/git-repo.js';
 import { deleteKeys } from '../support/redis-keys.js';
@@ -75,17 +75,14 @@ async function startWorld(cdnGit: (dir: string) => Promise<string[]> = async () 
     approvers: [PEOPLE.approver, 'S0SRE'],
     targets: [...fastlyTarget('cdn', CDN_SERVICE, gitLines), ...fastlyTarget('edge', EDGE_SERVICE)],
   });
-  world.env = {
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_API_URL: slack.apiUrl,
-    FASTLY_API_TOKEN: fastly.token,
-    FASTLY_API_URL: fastly.url,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    ROLLBACK_CONFIG: file,
-    GIT_CACHE_DIR: join(dir, 'cache'),
-    USER: 'alice',
-  };
+  world.env = simulatorEnv({
+    slack,
+    fastly,
+    redisUrl: REDIS_URL,
+    prefix,
+    file,
+    extra: { GIT_CACHE_DIR: join(dir, 'cache'), USER: 'alice' },
+  });
   return world;
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForNode } from '../support/bundle.js';
-import { jsonOf, runCli } from '../support/cli-process.js';
+import { jsonOf, runCli, simulatorEnv } from '../support/cli-process.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from '../support/rollback-yml.js';
@@ -48,16 +48,7 @@ async function world(edgeExtra: string[] = []) {
     targets: [...fastlyTarget('cdn', CDN_SERVICE), ...fastlyTarget('edge', EDGE_SERVICE, edgeExtra)],
   });
   const prefix = `rrclim-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const env = {
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_API_URL: slack.apiUrl,
-    FASTLY_API_TOKEN: fastly.token,
-    FASTLY_API_URL: fastly.url,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    ROLLBACK_CONFIG: file,
-    USER: 'alice',
-  };
+  const env = simulatorEnv({ slack, fastly, redisUrl: REDIS_URL, prefix, file, extra: { USER: 'alice' } });
   cleanup = async () => {
     await Promise.all([slack.close().catch(() => undefined), fastly.close()]);
     await deleteKeys(redis, prefix);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundleForNode } from '../support/bundle.js';
-import { type CliRun, jsonOf, runCli } from '../support/cli-process.js';
+import { type CliRun, jsonOf, runCli, simulatorEnv } from '../support/cli-process.js';
 import { FastlySimulator } from '../support/fastly-simulator.js';
 import { deleteKeys } from '../support/redis-keys.js';
 import { fastlyTarget, writeRollbackYml } from '../support/rollback-yml.js';
@@ -62,16 +62,7 @@ async function startWorld(): Promise<World> {
     targets: [...fastlyTarget('cdn', CDN_SERVICE), ...fastlyTarget('edge', EDGE_SERVICE)],
   });
   const prefix = `rrcli-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const env = {
-    SLACK_BOT_TOKEN: slack.botToken,
-    SLACK_API_URL: slack.apiUrl,
-    FASTLY_API_TOKEN: fastly.token,
-    FASTLY_API_URL: fastly.url,
-    REDIS_URL,
-    REDIS_PREFIX: prefix,
-    ROLLBACK_CONFIG: file,
-    USER: 'alice',
-  };
+  const env = simulatorEnv({ slack, fastly, redisUrl: REDIS_URL, prefix, file, extra: { USER: 'alice' } });
   world = { slack, fastly, dir, file, env, prefix };
   return world;
 }

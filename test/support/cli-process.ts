@@ -35,3 +35,27 @@ export function jsonOf(run: CliRun): Record<string, unknown> {
     throw new Error(`stdout is not one JSON document:\n${run.stdout}\nstderr:\n${run.stderr}`);
   }
 }
+
+/**
+ * The environment a CLI run gets against the simulators and the real Redis: the Slack and Fastly simulators'
+ * tokens and URLs, the key prefix and the rollback.yml, plus `extra` (GIT_CACHE_DIR, USER…).
+ */
+export function simulatorEnv(world: {
+  slack: { botToken: string; apiUrl: string };
+  fastly: { token: string; url: string };
+  redisUrl: string;
+  prefix: string;
+  file: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: world.slack.botToken,
+    SLACK_API_URL: world.slack.apiUrl,
+    FASTLY_API_TOKEN: world.fastly.token,
+    FASTLY_API_URL: world.fastly.url,
+    REDIS_URL: world.redisUrl,
+    REDIS_PREFIX: world.prefix,
+    ROLLBACK_CONFIG: world.file,
+    ...world.extra,
+  };
+}
