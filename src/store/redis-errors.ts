@@ -9,6 +9,8 @@ const UNREACHABLE = [
   /Stream isn't writeable/,
   /Connection is closed/,
   /max retries per request/i,
+  // ioredis while no Sentinel answers (a failover under way, the Sentinels restarting).
+  /All sentinels are unreachable/,
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/,
   // A Redis restarting with persistence answers LOADING until the data is read back.
   /^LOADING /,

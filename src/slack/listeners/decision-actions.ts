@@ -279,7 +279,10 @@ export function warnIfNobodyPicksUp(
           `⚠️ Redis no longer has this rollback request (it restarted without its data?), so no worker will start it; unless steps appear above, nothing was changed. Check what is live with \`/rollback status\`, then request the rollback again, or roll back by hand with the runbook.`,
         );
       } else {
-        throw error;
+        // Anything else Redis answered mid-failover (an error ioredis words otherwise): try again while the
+        // window lasts, rather than leave the thread without its answer.
+        log.warn({ err: error, requestId: id }, 'could not read the request to check its pickup; checking again');
+        if (Date.now() - approvedAt < RECHECK_FOR_MS) schedule();
       }
       return;
     }
