@@ -130,6 +130,11 @@ describe('alerts propose a rollback', () => {
     await harness.jobEnded(request.id);
     expect(harness.fastly.activeVersion(CDN_SERVICE)).toBe(41);
     expect(harness.fastly.activations).toHaveLength(1);
+    // Decided, the message keeps its mark: the rollback was proposed by alerts.
+    const decided = await harness.slack.waitFor((sim) =>
+      sim.messages(CHANNELS.incident).find((m) => m.ts === request.ts && /Approved/.test(textOf(m))),
+    );
+    expect(textOf(decided)).toContain('🔔 Rollback (proposed by alerts): cdn');
 
     // HighErrorRate resolves after the rollback: said in the rollback's thread.
     const notice = await harness.slack.waitFor((sim) =>

@@ -1,4 +1,5 @@
 import type { types } from '@slack/bolt';
+import { ALERT_REQUESTER } from '../../core/alerts.js';
 import { describeApprovers } from '../../core/approval.js';
 import { breakGlassWords } from '../../core/break-glass.js';
 import { postRollbackChecklist } from '../../core/incident-record.js';
@@ -197,7 +198,17 @@ export function decidedRequestMessage(request: RollbackRequest, decision: string
   const { plan } = request;
   const text = `Rollback of ${plan.target} ${label(plan.from)} → ${label(plan.to)}: ${decision}`;
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: `⏪ Rollback: ${plan.target}` } },
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        // A proposal keeps its mark once decided: who asked (alerts) matters in the record of the channel.
+        text:
+          request.requester === ALERT_REQUESTER
+            ? `🔔 Rollback (proposed by alerts): ${plan.target}`
+            : `⏪ Rollback: ${plan.target}`,
+      },
+    },
     ...planSections(request),
     { type: 'section', text: { type: 'mrkdwn', text: decision } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: `\`${request.id}\`` }] },
