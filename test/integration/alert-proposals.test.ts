@@ -4,6 +4,7 @@ import { RedisRequestStore } from '../../src/store/redis-request-store.js';
 import { AlertmanagerServer } from '../support/alertmanager-server.js';
 import { CDN_SERVICE, CHANNELS, type Harness, PEOPLE, startHarness } from '../support/harness.js';
 import { type SimMessage, textOf } from '../support/slack-simulator.js';
+import { waitUntil } from '../support/wait.js';
 
 const TOKEN = 'alerts-test-token-0123456789abcdef';
 
@@ -80,6 +81,35 @@ function requestOf(message: SimMessage) {
 }
 
 describe('alerts propose a rollback', () => {
+  it('through the real Alertmanager: the same alert notified again and again (repeat_interval 1s) makes one proposal, never a second', async () => {
+    h = await startHarness({ apiToken: TOKEN });
+    const harness = h;
+    alertmanager = await AlertmanagerServer.start({
+      webhookUrl: webhookUrl(harness),
+      token: TOKEN,
+      repeatInterval: '1s',
+    });
+    const server = alertmanager;
+    await server.post([{ labels: { alertname: 'HighErrorRate', rollback_target: 'cdn', severity: 'page' } }]);
+    const proposal = await harness.slack.waitFor(() => proposals(harness)[0], 15_000);
+    const firstText = textOf(proposal);
+    const firstEdits = proposal.updates;
+    // Alertmanager sends the unchanged group again every second or so: wait for three more notifications.
+    const first = await server.webhookNotifications();
+    await waitUntil(
+      'three repeated notifications',
+      async () => (await server.webhookNotifications()) >= first + 3,
+      30_000,
+    );
+    expect(posted(harness)).toBe(1);
+    const now = textOf(harness.slack.messages(CHANNELS.incident).find((m) => m.ts === proposal.ts) ?? {});
+    // Nothing was added to it either: not edited, the alert's line there once, as in the first post.
+    expect(now.match(/• HighErrorRate firing since/g)).toHaveLength(1);
+    expect(now).toBe(firstText);
+    expect(harness.slack.messages(CHANNELS.incident).find((m) => m.ts === proposal.ts)?.updates).toBe(firstEdits);
+    expect(harness.fastly.activations).toHaveLength(0);
+  }, 60_000);
+
   it('through the real Alertmanager: the proposal appears in the incident channel, later alerts join it, a resolved one is noted, and only an approval runs it', async () => {
     h = await startHarness({ apiToken: TOKEN });
     const harness = h;

@@ -39,7 +39,13 @@ export class AlertmanagerServer {
    * Starts Alertmanager sending every alert to `webhookUrl` with `Authorization: Bearer <token>`. Groups by
    * alertname and rollback_target, after `groupWait` (default 200ms).
    */
-  static async start(options: { webhookUrl: string; token: string; groupWait?: string }): Promise<AlertmanagerServer> {
+  static async start(options: {
+    webhookUrl: string;
+    token: string;
+    groupWait?: string;
+    /** How soon a group that has not changed is sent again (default 1h): short, to test repeated notifications. */
+    repeatInterval?: string;
+  }): Promise<AlertmanagerServer> {
     const binary = alertmanagerBinary();
     if (!binary)
       throw new Error(
@@ -52,7 +58,7 @@ export class AlertmanagerServer {
         group_by: ['alertname', 'rollback_target'],
         group_wait: options.groupWait ?? '200ms',
         group_interval: '1s',
-        repeat_interval: '1h',
+        repeat_interval: options.repeatInterval ?? '1h',
       },
       receivers: [
         {
@@ -109,6 +115,16 @@ export class AlertmanagerServer {
       body: JSON.stringify(alerts),
     });
     if (!response.ok) throw new Error(`alertmanager refused the alerts: ${response.status} ${await response.text()}`);
+  }
+
+  /** Notifications Alertmanager has sent to webhooks so far (its own alertmanager_notifications_total). */
+  async webhookNotifications(): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    let total = 0;
+    for (const line of text.split('\n'))
+      if (line.startsWith('alertmanager_notifications_total{') && line.includes('integration="webhook"'))
+        total += Number(line.split(' ').at(-1));
+    return total;
   }
 
   /** The alerts Alertmanager holds (GET /api/v2/alerts), with their fingerprints and state. */
