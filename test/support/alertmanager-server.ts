@@ -4,13 +4,9 @@
  * after. Its one receiver is the bot's webhook, with the bot's API token as Alertmanager sends it
  * (`http_config.authorization`). Tests post alerts to its API v2, as Prometheus does.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { freePort } from './free-port.js';
-import { waitUntil } from './wait.js';
+import { type LoopbackDaemon, startLoopbackDaemon } from './loopback-daemon.js';
 
 const BINARIES = ['/usr/bin/prometheus-alertmanager', '/usr/local/bin/alertmanager', '/usr/bin/alertmanager'];
 
@@ -29,11 +25,11 @@ export interface PostedAlert {
 }
 
 export class AlertmanagerServer {
-  private constructor(
-    readonly url: string,
-    private readonly child: ChildProcess,
-    private readonly dir: string,
-  ) {}
+  private constructor(private readonly daemon: LoopbackDaemon) {}
+
+  get url(): string {
+    return this.daemon.url;
+  }
 
   /**
    * Starts Alertmanager sending every alert to `webhookUrl` with `Authorization: Bearer <token>`. Groups by
@@ -51,7 +47,6 @@ export class AlertmanagerServer {
       throw new Error(
         'alertmanager is not installed: `apt-get install prometheus-alertmanager` (.ci/run installs it when absent)',
       );
-    const dir = mkdtempSync(join(tmpdir(), 'rr-alertmanager-'));
     const config = {
       route: {
         receiver: 'rapid-rollback',
@@ -73,38 +68,20 @@ export class AlertmanagerServer {
         },
       ],
     };
-    writeFileSync(join(dir, 'alertmanager.yml'), stringify(config));
-    const port = await freePort();
-    const output: string[] = [];
-    const child = spawn(
+    const daemon = await startLoopbackDaemon({
+      name: 'alertmanager',
       binary,
-      [
-        `--config.file=${join(dir, 'alertmanager.yml')}`,
+      config,
+      args: ({ dir, configFile, port }) => [
+        `--config.file=${configFile}`,
         `--storage.path=${join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         // No gossip: it would listen on 0.0.0.0:9094, a port that is not ours.
         '--cluster.listen-address=',
         '--log.level=warn',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    for (const stream of [child.stdout, child.stderr])
-      stream?.on('data', (chunk: Buffer) => output.push(String(chunk)));
-    const server = new AlertmanagerServer(`http://127.0.0.1:${port}`, child, dir);
-    try {
-      await waitUntil(
-        'alertmanager to be ready',
-        async () => {
-          if (child.exitCode !== null) throw new Error(`alertmanager exited (${child.exitCode}): ${output.join('')}`);
-          return (await fetch(`${server.url}/-/ready`).catch(() => undefined))?.ok;
-        },
-        30_000,
-      );
-    } catch (error) {
-      await server.stop();
-      throw error;
-    }
-    return server;
+    });
+    return new AlertmanagerServer(daemon);
   }
 
   /** POST /api/v2/alerts, as Prometheus sends firing (and resolved) alerts. */
@@ -137,14 +114,7 @@ export class AlertmanagerServer {
     }>;
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.daemon.stop();
   }
 }

@@ -3,13 +3,9 @@
  * free loopback port with a configuration and a data directory of its own, and stopped after. Not the
  * project's simulator (prometheus-simulator.ts), which injects faults: this one runs real scrapes and PromQL.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { freePort } from './free-port.js';
-import { waitUntil } from './wait.js';
+import { type LoopbackDaemon, startLoopbackDaemon } from './loopback-daemon.js';
 
 const BINARIES = ['/usr/bin/prometheus', '/usr/local/bin/prometheus'];
 
@@ -27,18 +23,17 @@ export interface PromSample {
 }
 
 export class PrometheusServer {
-  private constructor(
-    readonly url: string,
-    private readonly child: ChildProcess,
-    private readonly dir: string,
-  ) {}
+  private constructor(private readonly daemon: LoopbackDaemon) {}
+
+  get url(): string {
+    return this.daemon.url;
+  }
 
   /** Starts Prometheus scraping `targets` every `scrapeInterval` and resolves once it says it is ready. */
   static async start(targets: ScrapeTarget[], options: { scrapeInterval?: string } = {}): Promise<PrometheusServer> {
     const binary = BINARIES.find((file) => existsSync(file));
     if (!binary)
       throw new Error('prometheus is not installed: `apt-get install prometheus` (.ci/run installs it when absent)');
-    const dir = mkdtempSync(join(tmpdir(), 'rr-prometheus-'));
     const interval = options.scrapeInterval ?? '1s';
     const config = {
       global: { scrape_interval: interval, evaluation_interval: interval },
@@ -50,36 +45,18 @@ export class PrometheusServer {
         ...(t.bearerToken ? { authorization: { type: 'Bearer', credentials: t.bearerToken } } : {}),
       })),
     };
-    writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
-    const port = await freePort();
-    const output: string[] = [];
-    const child = spawn(
+    const daemon = await startLoopbackDaemon({
+      name: 'prometheus',
       binary,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
+      config,
+      args: ({ dir, configFile, port }) => [
+        `--config.file=${configFile}`,
         `--storage.tsdb.path=${join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    for (const stream of [child.stdout, child.stderr])
-      stream?.on('data', (chunk: Buffer) => output.push(String(chunk)));
-    const server = new PrometheusServer(`http://127.0.0.1:${port}`, child, dir);
-    try {
-      await waitUntil(
-        'prometheus to be ready',
-        async () => {
-          if (child.exitCode !== null) throw new Error(`prometheus exited (${child.exitCode}): ${output.join('')}`);
-          return (await fetch(`${server.url}/-/ready`).catch(() => undefined))?.ok;
-        },
-        30_000,
-      );
-    } catch (error) {
-      await server.stop();
-      throw error;
-    }
-    return server;
+    });
+    return new PrometheusServer(daemon);
   }
 
   /** An instant query through the HTTP API (`/api/v1/query`), as Grafana or an alert rule would run it. */
@@ -103,14 +80,7 @@ export class PrometheusServer {
     return body.data.activeTargets.map((t) => ({ job: t.labels.job, health: t.health, lastError: t.lastError }));
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-      await gone;
-      clearTimeout(timer);
-    }
-    rmSync(this.dir, { recursive: true, force: true });
+  stop(): Promise<void> {
+    return this.daemon.stop();
   }
 }
