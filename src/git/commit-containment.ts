@@ -1,8 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { COMMIT_SHA } from '../core/freeze.js';
 import type { Logger } from '../log.js';
 import { withEveryBranch } from './cached-clone.js';
-import { DEFAULT_GIT_TIMEOUTS, type GitIn, GitRunner } from './git-runner.js';
+import type { GitIn } from './git-runner.js';
+import { readAccess } from './read-access.js';
 import type { GitSettings } from './schema.js';
 
 export interface ContainmentQuestion {
@@ -14,8 +14,6 @@ export interface ContainmentQuestion {
   commit: string;
   cacheDir: string;
 }
-
-const BOT = { name: 'rapid-rollback', email: 'rapid-rollback@users.noreply.invalid' };
 
 /**
  * Whether `commit` contains the revert: the revert commit is the commit itself or one of its ancestors, or (a
@@ -30,16 +28,7 @@ export async function containsRevert(
   // Both reach git as arguments: only a sha may (the gate checks it too).
   if (!COMMIT_SHA.test(commit) || !COMMIT_SHA.test(ancestor)) return 'unknown-commit';
   const log = ctx.log.child({ target, component: 'git-gate' });
-  const runner = new GitRunner({
-    env: ctx.env ?? process.env,
-    repo: settings.repo,
-    identity: { author: BOT, committer: BOT },
-    signal: ctx.signal,
-    log,
-    timeouts: DEFAULT_GIT_TIMEOUTS,
-  });
-  await mkdir(question.cacheDir, { recursive: true });
-  const access = { runner, cacheDir: question.cacheDir, signal: ctx.signal, log, report: () => undefined };
+  const access = await readAccess(settings, question.cacheDir, { signal: ctx.signal, log, env: ctx.env });
   // Commits never change: when the clone already has both, the answer needs no fetch (a pipeline asking again).
   const bothKnown = async (git: GitIn) =>
     (await resolve(git, commit)) !== undefined && (await resolve(git, ancestor)) !== undefined;

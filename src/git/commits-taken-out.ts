@@ -1,17 +1,15 @@
-import { mkdir } from 'node:fs/promises';
 import type { CommitOut, PlanChange } from '../core/changes.js';
 import { RollbackError } from '../core/errors.js';
 import type { Plan } from '../core/types.js';
 import type { Logger } from '../log.js';
 import { withEveryBranch } from './cached-clone.js';
 import { commitFor, mappingSource } from './commit-mapping.js';
-import { DEFAULT_GIT_TIMEOUTS, type GitIn, GitRunner } from './git-runner.js';
+import type { GitIn } from './git-runner.js';
+import { readAccess } from './read-access.js';
 import type { GitSettings } from './schema.js';
 
 /** Commits named before "and N more". */
 const COMMITS_SHOWN = 10;
-const BOT = { name: 'rapid-rollback', email: 'rapid-rollback@users.noreply.invalid' };
-
 function commitOf(plan: Plan, side: 'from' | 'to', settings: GitSettings): string {
   const version = plan[side];
   const commit = commitFor(version, settings);
@@ -44,16 +42,7 @@ export async function commitsTakenOut(
   const from = commitOf(plan, 'from', settings);
   const to = commitOf(plan, 'to', settings);
   const log = ctx.log.child({ target, component: 'git-plan' });
-  const runner = new GitRunner({
-    env: process.env,
-    repo: settings.repo,
-    identity: { author: BOT, committer: BOT },
-    signal: ctx.signal,
-    log,
-    timeouts: DEFAULT_GIT_TIMEOUTS,
-  });
-  await mkdir(question.cacheDir, { recursive: true });
-  const access = { runner, cacheDir: question.cacheDir, signal: ctx.signal, log, report: () => undefined };
+  const access = await readAccess(settings, question.cacheDir, { signal: ctx.signal, log });
   const bothKnown = async (git: GitIn) =>
     (await resolve(git, from)) !== undefined && (await resolve(git, to)) !== undefined;
   return withEveryBranch(
