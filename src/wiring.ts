@@ -172,7 +172,17 @@ export async function run(given: Config, log: Logger, options: RunOptions = {}):
       ...(options.now ? { now: options.now } : {}),
     });
     const slackApp = createSlackApp(slack, core.service, log, {
-      routes: [...health, ...apiRoutes({ token: config.apiToken }, core.service.gate, log, alerts)],
+      routes: [
+        ...health,
+        ...apiRoutes({ token: config.apiToken }, core.service.gate, log, {
+          // Each alert's outcome is counted for the operators (rollback_alerts_total).
+          receive: async (received) => {
+            const outcomes = await alerts.receive(received);
+            for (const outcome of outcomes) metrics.alertHandled(outcome);
+            return outcomes;
+          },
+        }),
+      ],
       pickupWarningMs: options.pickupWarningMs,
       seenSignatures: redisSeenSignatures(core.redis, options.prefix ?? config.redisPrefix),
     });

@@ -53,6 +53,7 @@ export class BotMetrics {
   private readonly approveToFirstCall: Histogram<'kind'>;
   private readonly providerCalls: Counter<'provider' | 'status_class'>;
   private readonly slackCalls: Counter<'method' | 'status_class'>;
+  private readonly alerts: Counter<'result' | 'target'>;
 
   constructor(private readonly log: Logger) {
     collectDefaultMetrics({ register: this.registry });
@@ -89,6 +90,17 @@ export class BotMetrics {
       labelNames: ['method', 'status_class'],
       registers,
     });
+    this.alerts = new Counter({
+      name: 'rollback_alerts_total',
+      help: "Alerts Alertmanager's webhook brought, by what the bot did (proposed, added, resolved, repeat, outside-window, locked, frozen, …) and target ('' when none).",
+      labelNames: ['result', 'target'],
+      registers,
+    });
+  }
+
+  /** One alert the webhook handled (POST /v1/alerts/alertmanager), by what was done with it. */
+  alertHandled(outcome: { result: string; target?: string | undefined }): void {
+    this.alerts.inc({ result: outcome.result, target: outcome.target ?? '' });
   }
 
   /** Adds the series read from Redis at each scrape (once the stores exist). */

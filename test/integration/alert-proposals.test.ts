@@ -108,6 +108,11 @@ describe('alerts propose a rollback', () => {
     expect(now).toBe(firstText);
     expect(harness.slack.messages(CHANNELS.incident).find((m) => m.ts === proposal.ts)?.updates).toBe(firstEdits);
     expect(harness.fastly.activations).toHaveLength(0);
+    // The operators see it in /metrics: one proposed, the rest repeats.
+    const metrics = await (await fetch(`http://127.0.0.1:${harness.running.port}/metrics`)).text();
+    expect(metrics).toContain('rollback_alerts_total{result="proposed",target="cdn"} 1\n');
+    const repeats = Number(/rollback_alerts_total\{result="repeat",target="cdn"\} (\d+)/.exec(metrics)?.[1]);
+    expect(repeats).toBeGreaterThanOrEqual(3);
   }, 60_000);
 
   it('through the real Alertmanager: the proposal appears in the incident channel, later alerts join it, a resolved one is noted, and only an approval runs it', async () => {
