@@ -8,6 +8,7 @@ import { afterRollbackMessage, followUpButtons, type NoticeFacts, rollingBackNot
 import { LineBatcher, type Outcome } from './thread/line-batcher.js';
 import { ProgressEditor } from './thread/progress-editor.js';
 import { SerialSender } from './thread/serial-sender.js';
+import { acquireThread } from './thread/shared-threads.js';
 
 export interface ThreadReporterOptions {
   /**
@@ -22,6 +23,13 @@ export interface ThreadReporterOptions {
    * Web API client's own retries gave up. Default 10 minutes: a thread arrives late rather than with a hole.
    */
   deliveryPatienceMs?: number;
+  /**
+   * Share the thread's writer with the other reporters on the same thread in this process (the members of a
+   * multi-target rollback): their lines are packed into few messages, in the order reported, and only a failure
+   * or a progress line cuts a message short. Slack takes about one message a second per channel; a group of 100
+   * posting a message each would take minutes to read.
+   */
+  shared?: boolean;
 }
 
 /** Members of a multi-target rollback each post the runbooks' checklist up to this many targets. */
@@ -39,6 +47,8 @@ export class SlackThreadReporter implements ProgressReporter {
   private readonly sender: SerialSender;
   private readonly lines: LineBatcher<KnownBlock>;
   private readonly progress: ProgressEditor;
+  /** Set when the writer is shared (options.shared): given back once this reporter's lines are out. */
+  private readonly releaseShared: (() => void) | undefined;
 
   constructor(
     private readonly client: WebClient,
@@ -47,8 +57,23 @@ export class SlackThreadReporter implements ProgressReporter {
     log: Logger,
     options: ThreadReporterOptions = {},
   ) {
-    this.sender = new SerialSender(log, options.deliveryPatienceMs ?? 10 * 60_000);
-    this.lines = new LineBatcher(this.sender, (text, final) => this.postLines(text, final), options.lingerMs ?? 250);
+    const make = () => {
+      const sender = new SerialSender(log, options.deliveryPatienceMs ?? 10 * 60_000);
+      const lines = new LineBatcher<KnownBlock>(
+        sender,
+        (text, final) => this.postLines(text, final),
+        options.lingerMs ?? 250,
+      );
+      return { sender, lines };
+    };
+    if (options.shared) {
+      const { shared, release } = acquireThread(`${thread.channel}:${thread.ts}`, make);
+      ({ sender: this.sender, lines: this.lines } = shared);
+      this.releaseShared = release;
+    } else {
+      ({ sender: this.sender, lines: this.lines } = make());
+      this.releaseShared = undefined;
+    }
     const messages = {
       post: async (text: string) => (await this.post({ text })).ts,
       update: (ts: string, text: string) => this.client.chat.update({ channel: this.thread.channel, ts, text }),
@@ -69,8 +94,11 @@ export class SlackThreadReporter implements ProgressReporter {
   finish(result: FinishedRollback): void {
     this.progress.close();
     // The outcome rides with the lines still gathering (the verification, usually): one Slack round trip
-    // between the read-back and "back on", not two.
-    this.lines.finish({ text: finishText(result), buttons: followUpButtons(result.job.requestId, result.followUps) });
+    // between the read-back and "back on", not two. On a shared thread an outcome without buttons is one more
+    // line: the message goes on gathering the other members' lines.
+    const buttons = followUpButtons(result.job.requestId, result.followUps);
+    if (this.releaseShared && buttons.length === 0) this.lines.add(finishText(result), false);
+    else this.lines.finish({ text: finishText(result), buttons });
     if (result.job.followUp) return;
     // A large multi-target rollback would bury its thread under checklists: each target's record has it.
     if (result.job.batch && result.job.batch.size > CHECKLISTS_UP_TO) return;
@@ -90,8 +118,9 @@ export class SlackThreadReporter implements ProgressReporter {
 
   flush(): Promise<void> {
     this.progress.close();
-    this.lines.release();
-    return this.sender.idle();
+    // A shared writer's message goes when its linger ends, carrying the other members' lines with it.
+    if (!this.releaseShared) this.lines.release();
+    return this.sender.idle().finally(() => this.releaseShared?.());
   }
 
   /** Step lines, and the outcome with its buttons: a section holds the text when there are buttons. */

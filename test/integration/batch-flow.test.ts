@@ -318,4 +318,40 @@ describe('one approval for several targets, through Slack', () => {
     const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
     expect(thread.at(-1)).toMatch(/2 of 2 back on their versions/);
   }, 60_000);
+
+  it("a group's members share one writer: their lines are packed into few thread messages, each target's in order", async () => {
+    const ids = ['EDGEsvc0000000000001', 'EDGEsvc0000000000002', 'EDGEsvc0000000000003', 'EDGEsvc0000000000004'];
+    h = await startHarness({
+      services: [
+        { id: CDN_SERVICE, name: 'www-prod', versions: 42, active: 42 },
+        ...ids.map((id, i) => ({ id, name: `edge-${i + 1}`, versions: 7, active: 7 })),
+      ],
+      extraTargets: ids
+        .map((id, i) => [`  edge${i + 1}:`, '    kind: fastly', `    serviceId: ${id}`].join('\n'))
+        .join('\n'),
+      settings: ['groups: { sites: [cdn, edge1, edge2, edge3, edge4] }'],
+    });
+    await h.command('sites bad config push');
+    const { id, message } = await awaitBatch();
+    // Slack is slow (as when it paces a channel's messages): lines pile up while each message is taken.
+    h.slack.setLatency(150);
+    await clickBatch('approve', message, id, PEOPLE.approver);
+    const notice = await h.slack.waitFor(() => notices()[0], 10_000);
+    await h.slack.waitFor(
+      (sim) => sim.thread(CHANNELS.incident, notice.ts).some((m) => /5 of 5 back on their versions/.test(textOf(m))),
+      30_000,
+    );
+    const thread = h.slack.thread(CHANNELS.incident, notice.ts).map(textOf);
+    // One message per member and the summary would be 6 (11 with the checklists); shared, the lines are packed.
+    const steps = thread.filter((t) => !/After the rollback/.test(t));
+    expect(steps.length).toBeLessThan(5);
+    const all = steps.join('\n');
+    for (const target of ['cdn', 'edge1', 'edge2', 'edge3', 'edge4']) {
+      const activated = all.indexOf(`${target}: Activated`);
+      const back = all.indexOf(`*${target} is back on`);
+      expect(activated).toBeGreaterThanOrEqual(0);
+      expect(back).toBeGreaterThan(activated);
+    }
+    expect(thread.at(-1)).toMatch(/5 of 5 back on their versions/);
+  }, 60_000);
 });
