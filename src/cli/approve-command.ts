@@ -9,8 +9,8 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { terminalText } from './render-text.js';
 import { inContext, queueAndFollow } from './rollback-command.js';
-import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
-import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
+import { type CliContext, cliLogger, loadCliConfig, requireConfirmation } from './setup.js';
+import { lazySlack, type SlackAccess } from './slack-access.js';
 
 export interface ApproveOptions {
   approvedBy: string;
@@ -32,21 +32,15 @@ export async function approveCommand(ctx: CliContext, requestId: string, options
       hint: 'Find it with `rapid-rollback status` or `rapid-rollback history`.',
     });
   }
-  if (!options.yes && !process.stdin.isTTY) {
-    throw new RollbackError(
-      'COMMAND_INVALID',
-      'Not approving a rollback without a confirmation, and stdin is not a terminal, so nobody can give one.',
-      {
-        hint: `Read \`rapid-rollback record ${requestId}\`, then run the same command with --yes. Nothing was done.`,
-      },
-    );
-  }
+  requireConfirmation(
+    options.yes,
+    'approving a rollback',
+    `Read \`rapid-rollback record ${requestId}\`, then run the same command with --yes. Nothing was done.`,
+  );
   const { out } = ctx;
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
-  let probe: Promise<SlackAccess> | undefined;
-  const slackAccess = () => (probe ??= probeSlack(config.slack, log));
-  const directory = new CliApproverDirectory(slackAccess, log);
+  const { slackAccess, directory } = lazySlack(config.slack, log);
   const core = await buildCore(config, log, { directory });
   void slackAccess();
   try {

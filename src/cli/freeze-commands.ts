@@ -1,6 +1,5 @@
 import type { CliConfig } from '../config/load-config.js';
 import { checkApproverFor, scopesOf } from '../core/approval.js';
-import { RollbackError } from '../core/errors.js';
 import type { FreezeService } from '../core/freeze-service.js';
 import { defaultRequester } from './arguments.js';
 import { confirm } from './confirm.js';
@@ -10,8 +9,8 @@ import { frozenJson, gateJson, liftedJson } from './freeze-json.js';
 import { withCore } from './read-commands.js';
 import { terminalText } from './render-text.js';
 import { CLI_ORIGIN, inContext } from './rollback-command.js';
-import type { CliContext } from './setup.js';
-import { CliApproverDirectory, probeSlack, quickThreadNotes, type SlackAccess } from './slack-access.js';
+import { type CliContext, requireConfirmation } from './setup.js';
+import { type CliApproverDirectory, lazySlack, quickThreadNotes } from './slack-access.js';
 
 /**
  * The deploy gate for a pipeline: exit 0 deployable, 1 frozen. Slack is not needed; a refused commit is said once
@@ -63,20 +62,17 @@ export interface UnfreezeOptions {
  * while Slack answers), never the requester unless allowSelfApproval, confirmed on a terminal or with --yes.
  */
 export async function unfreezeCommand(ctx: CliContext, target: string, options: UnfreezeOptions): Promise<ExitCode> {
-  if (!options.yes && !process.stdin.isTTY) {
-    throw new RollbackError(
-      'COMMAND_INVALID',
-      'Not lifting the freeze without a confirmation, and stdin is not a terminal, so nobody can give one.',
-      { hint: `See what holds it with \`rapid-rollback gate ${target}\`, then run the same command with --yes.` },
-    );
-  }
+  requireConfirmation(
+    options.yes,
+    'lifting the freeze',
+    `See what holds it with \`rapid-rollback gate ${target}\`, then run the same command with --yes.`,
+  );
   let directory: CliApproverDirectory | undefined;
   return withCore(
     ctx,
     (core, config) => unfreezeWith(ctx, core.service.freezes, config, directory!, target, options),
     (config, log) => {
-      let probe: Promise<SlackAccess> | undefined;
-      directory = new CliApproverDirectory(() => (probe ??= probeSlack(config.slack, log)), log);
+      directory = lazySlack(config.slack, log).directory;
       return { directory, notes: quickThreadNotes(config.slack, config.rules.incidentChannel, log) };
     },
   );

@@ -5,8 +5,8 @@ import { confirm } from './confirm.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { planLines } from './format.js';
 import { runHereAndFollow } from './rollback-command.js';
-import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
-import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
+import { type CliContext, cliLogger, loadCliConfig, requireConfirmation } from './setup.js';
+import { lazySlack } from './slack-access.js';
 
 /** What `resume` says when the job is not there to run, by where BullMQ has it. */
 const NOT_RUNNABLE = {
@@ -29,20 +29,15 @@ export async function resumeCommand(
       hint: 'Find it with `rapid-rollback status` or `rapid-rollback history`.',
     });
   }
-  if (!options.yes && !process.stdin.isTTY) {
-    throw new RollbackError(
-      'COMMAND_INVALID',
-      'Not running a rollback without a confirmation, and stdin is not a terminal, so nobody can give one.',
-      {
-        hint: `Read \`rapid-rollback record ${requestId}\`, then run the same command with --yes. Nothing was done.`,
-      },
-    );
-  }
+  requireConfirmation(
+    options.yes,
+    'running a rollback',
+    `Read \`rapid-rollback record ${requestId}\`, then run the same command with --yes. Nothing was done.`,
+  );
   const { out } = ctx;
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
-  let probe: Promise<SlackAccess> | undefined;
-  const directory = new CliApproverDirectory(() => (probe ??= probeSlack(config.slack, log)), log);
+  const { directory } = lazySlack(config.slack, log);
   const core = await buildCore(config, log, { directory });
   try {
     const request = await core.service.find(requestId);

@@ -15,8 +15,8 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { followRequest } from './follow-request.js';
 import { outcomeLines, planLines, progressLine } from './format.js';
 import { terminalText } from './render-text.js';
-import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
-import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
+import { type CliContext, cliLogger, loadCliConfig, requireConfirmation } from './setup.js';
+import { type CliApproverDirectory, lazySlack, type SlackAccess } from './slack-access.js';
 
 export interface RollbackOptions {
   reason: string;
@@ -37,22 +37,16 @@ export const CLI_ORIGIN = { channel: 'cli' };
  * in this process (BullMQ gives the job to exactly one worker) and the steps as the timeline records them.
  */
 export async function rollbackCommand(ctx: CliContext, target: string, options: RollbackOptions): Promise<ExitCode> {
-  if (!options.yes && !process.stdin.isTTY) {
-    throw new RollbackError(
-      'COMMAND_INVALID',
-      'Not rolling back without a confirmation, and stdin is not a terminal, so nobody can give one.',
-      {
-        hint: `Read \`rapid-rollback plan ${target}\`, then run the same command with --yes. Nothing was done.`,
-      },
-    );
-  }
+  requireConfirmation(
+    options.yes,
+    'rolling back',
+    `Read \`rapid-rollback plan ${target}\`, then run the same command with --yes. Nothing was done.`,
+  );
   const config = loadCliConfig(ctx);
   const log = cliLogger(ctx.env);
   // Slack is asked once start-up is done: loading the drivers can hold the event loop for seconds on a busy
   // machine, long enough for a probe started beside it to time out although Slack answered.
-  let probe: Promise<SlackAccess> | undefined;
-  const slackAccess = () => (probe ??= probeSlack(config.slack, log));
-  const directory = new CliApproverDirectory(slackAccess, log);
+  const { slackAccess, directory } = lazySlack(config.slack, log);
   const core = await buildCore(config, log, { directory }).catch((error: unknown) => {
     if (!isRollbackError(error) || error.code !== 'QUEUE_UNAVAILABLE') throw error;
     throw new RollbackError(error.code, text`${error.text} Nothing was done.`, {

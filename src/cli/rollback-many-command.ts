@@ -2,7 +2,6 @@ import { WebClient } from '@slack/web-api';
 import type { CliConfig } from '../config/load-config.js';
 import { checkApproverFor } from '../core/approval.js';
 import type { BatchPlan, BatchState } from '../core/batch-service.js';
-import { RollbackError } from '../core/errors.js';
 import type { Notifier } from '../core/ports/notifier.js';
 import type { RollbackRequest } from '../core/request.js';
 import type { TimelineEvent } from '../core/timeline.js';
@@ -17,8 +16,8 @@ import { followRequest } from './follow-request.js';
 import { outcomeLines, planLines, progressLine } from './format.js';
 import { terminalText } from './render-text.js';
 import { CLI_ORIGIN, inContext, type RollbackOptions } from './rollback-command.js';
-import { type CliContext, cliLogger, loadCliConfig } from './setup.js';
-import { CliApproverDirectory, probeSlack, type SlackAccess } from './slack-access.js';
+import { type CliContext, cliLogger, loadCliConfig, requireConfirmation } from './setup.js';
+import { type CliApproverDirectory, lazySlack, type SlackAccess } from './slack-access.js';
 
 /** What the names on the command line come to: the group's name or the targets joined, and every target once. */
 export function namedTargets(
@@ -47,19 +46,13 @@ export async function rollbackManyCommand(
   const { out } = ctx;
   const config = loadCliConfig(ctx);
   const { name, targets } = namedTargets(names, config);
-  if (!options.yes && !process.stdin.isTTY) {
-    throw new RollbackError(
-      'COMMAND_INVALID',
-      'Not rolling back without a confirmation, and stdin is not a terminal, so nobody can give one.',
-      {
-        hint: `Read \`rapid-rollback plan <target>\` for each of ${targets.join(', ')}, then run the same command with --yes. Nothing was done.`,
-      },
-    );
-  }
+  requireConfirmation(
+    options.yes,
+    'rolling back',
+    `Read \`rapid-rollback plan <target>\` for each of ${targets.join(', ')}, then run the same command with --yes. Nothing was done.`,
+  );
   const log = cliLogger(ctx.env);
-  let probe: Promise<SlackAccess> | undefined;
-  const slackAccess = () => (probe ??= probeSlack(config.slack, log));
-  const directory = new CliApproverDirectory(slackAccess, log);
+  const { slackAccess, directory } = lazySlack(config.slack, log);
   const core = await buildCore(config, log, { directory });
   void slackAccess();
   try {

@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { type CliConfig, loadConfig } from '../config/load-config.js';
+import { RollbackError } from '../core/errors.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Output } from './output.js';
 
@@ -38,4 +39,17 @@ export function isDebug(env: NodeJS.ProcessEnv): boolean {
 /** A driver call with its own deadline, as RollbackService gives its plan calls. */
 export function driverContext(log: Logger, timeoutMs: number) {
   return { log, signal: AbortSignal.timeout(timeoutMs), report: () => undefined };
+}
+
+/**
+ * A change needs its confirmation: --yes, or a terminal to ask on. Without either, refuses before anything is
+ * done: "Not <doing> without a confirmation, and stdin is not a terminal, so nobody can give one."
+ */
+export function requireConfirmation(yes: boolean | undefined, doing: string, hint: string): void {
+  if (yes || process.stdin.isTTY) return;
+  throw new RollbackError(
+    'COMMAND_INVALID',
+    `Not ${doing} without a confirmation, and stdin is not a terminal, so nobody can give one.`,
+    { hint },
+  );
 }

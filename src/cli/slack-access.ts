@@ -121,3 +121,16 @@ export class CliApproverDirectory implements ApproverDirectory {
     );
   }
 }
+
+/**
+ * Slack as a command that changes something asks it: probed once, when first needed (after start-up, so that
+ * loading the drivers cannot time the probe out), and the approver directory that reads user groups through it.
+ */
+export function lazySlack(
+  settings: Parameters<typeof probeSlack>[0],
+  log: Logger,
+): { slackAccess: () => Promise<SlackAccess>; directory: CliApproverDirectory } {
+  let probe: Promise<SlackAccess> | undefined;
+  const slackAccess = () => (probe ??= probeSlack(settings, log));
+  return { slackAccess, directory: new CliApproverDirectory(slackAccess, log) };
+}

@@ -9,6 +9,7 @@ import {
 import { BATCH_ID, type BatchStore, newBatchId, type RollbackBatch } from './batch.js';
 import { type BreakGlassConfirmation, breakGlassApprovalText, decideBreakGlass } from './break-glass.js';
 import type { Rules, TargetApproval, TargetConfig } from './config-types.js';
+import { utcTime } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import type { RollbackDriver } from './ports/driver.js';
 import type { Announcement, Notifier } from './ports/notifier.js';
@@ -191,9 +192,7 @@ export class BatchService {
     const refusals: BatchRefusal[] = [];
     for (const [name, pool] of pools) {
       if (pool.needed <= pool.remaining) continue;
-      const until = Number.isFinite(pool.resetsAt)
-        ? ` until ${new Date(pool.resetsAt).toISOString().slice(11, 16)} UTC`
-        : ' this hour';
+      const until = Number.isFinite(pool.resetsAt) ? ` until ${utcTime(pool.resetsAt)}` : ' this hour';
       refusals.push({
         error: new RollbackError(
           'PROVIDER_RATE_LIMITED',

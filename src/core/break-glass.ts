@@ -1,6 +1,6 @@
 import type { ApprovalScope } from './approval.js';
 import { describeApprovers } from './approval.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, utcTime } from './duration.js';
 import { RollbackError } from './errors.js';
 
 import type { BreakGlass, RollbackRequest } from './request.js';
@@ -31,10 +31,6 @@ function breakGlassWait(scopes: readonly ApprovalScope[]): { afterMs: number; by
     afterMs = Math.max(afterMs, scope.selfApprovalAfterMs);
   }
   return { afterMs, bypassed };
-}
-
-function utcTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 }
 
 export type BreakGlassDecision =

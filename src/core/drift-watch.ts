@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { DeployGate } from './deploy-gate.js';
+import { utcTime } from './duration.js';
 import { isAt } from './executor.js';
 import type { FreezeStore } from './freeze.js';
 import type { FreezeService } from './freeze-service.js';
@@ -32,10 +33,6 @@ export interface DriftWatchDeps {
   now?: () => number;
 }
 
-function clock(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
-
 /**
  * "Back on v41, verified" holds only until something puts v42 back (a GitOps controller, a pipeline, a person).
  * While a target is frozen after a rollback, each check re-reads its live version: a move to a deploy containing
@@ -65,7 +62,7 @@ export class DriftWatch {
       if (!(await this.deps.freezes.noteSeen(target, freeze.id, seen.id, current))) return 'seen';
       const at = this.now();
       if (isAt(current, restored)) {
-        const line = text`✅ ${target} is back on ${current.label} (the version the rollback restored) at ${clock(at)}.`;
+        const line = text`✅ ${target} is back on ${current.label} (the version the rollback restored) at ${utcTime(at)}.`;
         await this.deps.service.tell(freeze, line, { kind: 'drift', ok: true, text: line });
         return 'restored';
       }
@@ -74,7 +71,7 @@ export class DriftWatch {
         freeze.from && isAt(current, freeze.from)
           ? 'the version rolled back from is live again'
           : 'a version the deploy gate did not let out is live';
-      const line = text`⚠️ ${target} moved from ${seen.label} to ${current.label} at ${clock(at)} — ${what}${who ? ` (${who})` : ''}. ${target} stays frozen.`;
+      const line = text`⚠️ ${target} moved from ${seen.label} to ${current.label} at ${utcTime(at)} — ${what}${who ? ` (${who})` : ''}. ${target} stays frozen.`;
       this.deps.log.warn(
         { target, from: seen.id, to: current.id, who },
         'drift: the live version moved during a freeze',

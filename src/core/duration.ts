@@ -24,3 +24,8 @@ export function formatDuration(ms: number): string {
 export function formatBudget(ms: number): string {
   return ms >= 120_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1_000)} s`;
 }
+
+/** A moment as people read it in a thread: "02:14 UTC". */
+export function utcTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+}

@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import { type ApprovalScope, type ApproverDirectory, checkApproverFor, checkCanceller } from './approval.js';
 import type { Rules } from './config-types.js';
+import { utcTime } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import {
   type Freeze,
@@ -41,10 +42,6 @@ export interface FreezeServiceDeps {
 
 function short(sha: string): string {
   return sha.slice(0, 7);
-}
-
-function clock(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
 }
 
 /**
@@ -277,9 +274,9 @@ export class FreezeService {
   /** "frozen since 02:31 UTC after rollback rb-… (v42 → v41)", "frozen by hand by @alice at 02:31 UTC: …". */
   describe(freeze: Freeze): Text {
     if (freeze.cause === 'manual')
-      return text`frozen by hand by ${person(freeze.by)} since ${clock(freeze.since)}: "${freeze.reason}"`;
+      return text`frozen by hand by ${person(freeze.by)} since ${utcTime(freeze.since)}: "${freeze.reason}"`;
     const versions = freeze.from && freeze.restored ? ` (${freeze.from.label} → ${freeze.restored.label})` : '';
-    return text`frozen since ${clock(freeze.since)} after rollback ${freeze.id}${versions}`;
+    return text`frozen since ${utcTime(freeze.since)} after rollback ${freeze.id}${versions}`;
   }
 
   /** What will end the freeze, in the front end's words. */
@@ -332,7 +329,7 @@ export class FreezeService {
   private expired(request: UnfreezeRequest): RollbackError {
     return new RollbackError(
       'REQUEST_EXPIRED',
-      `This unfreeze request expired at ${clock(request.expiresAt)}, so it can no longer be approved.`,
+      `This unfreeze request expired at ${utcTime(request.expiresAt)}, so it can no longer be approved.`,
       { hint: text`Nothing was lifted. Ask again: ${command({ action: 'unfreeze', target: request.target })}.` },
     );
   }

@@ -13,7 +13,7 @@ import { type BreakGlassConfirmation, breakGlassApprovalText, decideBreakGlass }
 import type { Rules, TargetApproval, TargetConfig } from './config-types.js';
 import { DeployGate } from './deploy-gate.js';
 import { DriftWatch } from './drift-watch.js';
-import { formatDuration } from './duration.js';
+import { formatDuration, utcTime } from './duration.js';
 import { RollbackError, toRollbackError } from './errors.js';
 import { isAt } from './executor.js';
 import type { FreezeStore } from './freeze.js';
@@ -606,7 +606,7 @@ export class RollbackService {
   expired(request: Pick<RollbackRequest, 'expiresAt' | 'target'>): RollbackError {
     return new RollbackError(
       'REQUEST_EXPIRED',
-      `This request expired at ${new Date(request.expiresAt).toISOString().slice(11, 16)} UTC, so it can no longer be approved.`,
+      `This request expired at ${utcTime(request.expiresAt)}, so it can no longer be approved.`,
       {
         hint: text`Nothing was queued. Run ${command({ action: 'plan', target: request.target })} again for a fresh plan.`,
       },

@@ -2,7 +2,7 @@ import type { types } from '@slack/bolt';
 import { type ApprovalScope, describeApprovers } from '../../core/approval.js';
 import type { BatchOutcome, RollbackBatch } from '../../core/batch.js';
 import type { BatchPlan } from '../../core/batch-service.js';
-import { formatDuration } from '../../core/duration.js';
+import { formatDuration, utcTime } from '../../core/duration.js';
 import type { BreakGlass, RollbackRequest } from '../../core/request.js';
 import { mention, renderText } from '../render-text.js';
 import { escapeForSlack } from '../slack-text.js';
@@ -18,10 +18,6 @@ export const BATCH_CANCEL_ACTION = 'rollback_batch_cancel';
 const DETAILED_TARGETS = 10;
 /** Slack refuses a section's text over 3 000 characters. */
 const SECTION_LIMIT = 2_900;
-
-function utcTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
 
 /** "cdn: v42 → v41" for one member, escaped. */
 function versionsLine(request: Pick<RollbackRequest, 'target' | 'plan'>): string {

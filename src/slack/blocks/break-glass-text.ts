@@ -1,11 +1,8 @@
 import { describeApprovers } from '../../core/approval.js';
 import { breakGlassWords } from '../../core/break-glass.js';
+import { utcTime } from '../../core/duration.js';
 import type { BreakGlass } from '../../core/request.js';
 import { mention, renderText } from '../render-text.js';
-
-function utcTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
 
 /**
  * Who approved, as the notice says it. A break-glass approval says so and mentions the approvers who had not

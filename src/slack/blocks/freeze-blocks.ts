@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import { describeApprovers } from '../../core/approval.js';
+import { utcTime } from '../../core/duration.js';
 import type { Freeze, LiftedFreeze, UnfreezeRequest } from '../../core/freeze.js';
 import type { FrozenTarget } from '../../core/freeze-service.js';
 import type { Text } from '../../core/text.js';
@@ -10,10 +11,6 @@ type KnownBlock = types.KnownBlock;
 
 export const UNFREEZE_APPROVE_ACTION = 'unfreeze_approve';
 export const UNFREEZE_CANCEL_ACTION = 'unfreeze_cancel';
-
-function utcTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
 
 function utcDateTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;

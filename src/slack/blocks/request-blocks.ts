@@ -2,6 +2,7 @@ import type { types } from '@slack/bolt';
 import { ALERT_REQUESTER } from '../../core/alerts.js';
 import { describeApprovers } from '../../core/approval.js';
 import { breakGlassWords } from '../../core/break-glass.js';
+import { utcTime } from '../../core/duration.js';
 import { postRollbackChecklist } from '../../core/incident-record.js';
 import type { BreakGlass, RollbackRequest } from '../../core/request.js';
 import type { Plan, VersionInfo } from '../../core/types.js';
@@ -22,10 +23,6 @@ const SELECTION_NOTE: Record<Plan['selection'], string> = {
   inferred: '⚠️ Inferred, not read from history',
   explicit: 'Asked for explicitly',
 };
-
-function utcTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
 
 /** A version label as Slack text: labels come from providers (a Helm appVersion), so they are escaped. */
 function label(v: VersionInfo): string {

@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { BatchState } from '../../core/batch-service.js';
 import { breakGlassWords } from '../../core/break-glass.js';
+import { utcTime } from '../../core/duration.js';
 import { isRollbackError, type RollbackError, toRollbackError } from '../../core/errors.js';
 import type { Announcement } from '../../core/ports/notifier.js';
 import type { RollbackService } from '../../core/rollback-service.js';
@@ -17,10 +18,6 @@ import { mention, renderText } from '../render-text.js';
 import { registerBatchBreakGlassView } from './break-glass.js';
 import { type Click, clickOf, rewriteMessage, tellClicker } from './click.js';
 import { type DecisionOptions, decisionSettings, warnIfNobodyPicksUp } from './decision-actions.js';
-
-function utcTime(ms: number): string {
-  return `${new Date(ms).toISOString().slice(11, 16)} UTC`;
-}
 
 /** Approve and Cancel on a multi-target request: one click for every target in it. */
 export function registerBatchActions(
