@@ -195,19 +195,7 @@ export async function runHereAndFollow(
   base: Record<string, unknown>,
 ): Promise<ExitCode> {
   const { out } = ctx;
-  const worker = await startWorker(config, {
-    store: core.store,
-    freezes: core.freezes,
-    drivers: core.drivers,
-    // Without a token the CLI posts no notice, so its request has no thread for this client to write in.
-    client: config.slack ? createSlackClient(config.slack, log) : new WebClient(),
-    log,
-    bullPrefix: core.bullPrefix,
-    flushTimeoutMs: 10_000,
-    symmetry: core.symmetry,
-    lockMs: config.workerLockMs,
-    onlyRequest: request.id,
-  });
+  const worker = await workerFor(request.id, config, core, log);
   let runningHere = false;
   worker.worker.on('active', () => {
     runningHere = true;
@@ -279,5 +267,23 @@ export function inContext(error: unknown, context: string): unknown {
     hint: error.hintText,
     cause: error,
     details: error.details,
+  });
+}
+
+/** A worker in this process for one request's job only, from its dedicated queue (no bot worker takes it). */
+export function workerFor(requestId: string, config: CliConfig, core: Core, log: Logger) {
+  return startWorker(config, {
+    store: core.store,
+    batches: core.batches,
+    freezes: core.freezes,
+    drivers: core.drivers,
+    // Without a token the CLI posts no notice, so its request has no thread for this client to write in.
+    client: config.slack ? createSlackClient(config.slack, log) : new WebClient(),
+    log,
+    bullPrefix: core.bullPrefix,
+    flushTimeoutMs: 10_000,
+    symmetry: core.symmetry,
+    lockMs: config.workerLockMs,
+    onlyRequest: requestId,
   });
 }

@@ -1,21 +1,19 @@
-import { WebClient } from '@slack/web-api';
 import type { CliConfig } from '../config/load-config.js';
 import { checkApproverFor } from '../core/approval.js';
-import type { BatchPlan, BatchState } from '../core/batch-service.js';
+import { type BatchPlan, type BatchState, batchRefusalWords } from '../core/batch-service.js';
 import type { Notifier } from '../core/ports/notifier.js';
 import type { RollbackRequest } from '../core/request.js';
 import type { TimelineEvent } from '../core/timeline.js';
 import type { Logger } from '../log.js';
-import { createSlackClient } from '../slack/app.js';
 import { noticeNotifier } from '../slack/notice-notifier.js';
-import { buildCore, type Core, startWorker } from '../wiring.js';
+import { buildCore, type Core } from '../wiring.js';
 import { defaultRequester } from './arguments.js';
 import { confirm } from './confirm.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { followRequest } from './follow-request.js';
 import { outcomeLines, planLines, progressLine } from './format.js';
 import { terminalText } from './render-text.js';
-import { CLI_ORIGIN, inContext, type RollbackOptions } from './rollback-command.js';
+import { CLI_ORIGIN, inContext, type RollbackOptions, workerFor } from './rollback-command.js';
 import { type CliContext, cliLogger, loadCliConfig, requireConfirmation } from './setup.js';
 import { type CliApproverDirectory, lazySlack, type SlackAccess } from './slack-access.js';
 
@@ -89,20 +87,15 @@ export async function rollbackManyCommand(
 }
 
 function refusalLines(refusal: Extract<BatchPlan, { ok: false }>, reason: string): string[] {
-  const targetRefusals = refusal.refused.filter((r) => r.target !== undefined);
+  const words = batchRefusalWords(refusal);
   const lines = [
-    `❌ Nothing was requested for ${refusal.name}: one approval covers all ${refusal.targets.length} targets or none, and ${
-      targetRefusals.length > 0
-        ? `${targetRefusals.length} of them cannot be rolled back now.`
-        : 'the providers cannot take all of them now.'
-    }`,
+    `❌ ${words.subject} ${words.why}`,
     ...refusal.planned.map((r) => `  ✅ ${r.target}: ${r.plan.from.label} → ${r.plan.to.label}`),
     ...refusal.refused.map((r) => `  🚫 ${r.target ? `${r.target}: ` : ''}${terminalText(r.error.userText())}`),
   ];
-  const rest = refusal.planned.map((r) => r.target);
-  if (targetRefusals.length > 0 && rest.length > 0)
+  if (words.askAgainWith)
     lines.push(
-      `Ask again without them: rapid-rollback rollback ${rest.join(' ')} --reason ${JSON.stringify(reason)} …`,
+      `Ask again without them: rapid-rollback rollback ${words.askAgainWith.join(' ')} --reason ${JSON.stringify(reason)} …`,
     );
   return lines;
 }
@@ -190,23 +183,7 @@ async function launchAndFollow(
   }
   out.line(`⏳ Queued ${requests.length} rollbacks; running them here, all at once:`);
   // Each member on its own dedicated queue: one worker each, so they run side by side.
-  const workers = await Promise.all(
-    requests.map((request) =>
-      startWorker(config, {
-        store: core.store,
-        batches: core.batches,
-        freezes: core.freezes,
-        drivers: core.drivers,
-        client: config.slack ? createSlackClient(config.slack, log) : new WebClient(),
-        log,
-        bullPrefix: core.bullPrefix,
-        flushTimeoutMs: 10_000,
-        symmetry: core.symmetry,
-        lockMs: config.workerLockMs,
-        onlyRequest: request.id,
-      }),
-    ),
-  );
+  const workers = await Promise.all(requests.map((request) => workerFor(request.id, config, core, log)));
   let followed: Array<{ request: RollbackRequest | undefined; timeline: TimelineEvent[] }>;
   try {
     followed = await Promise.all(

@@ -355,3 +355,25 @@ export class BatchService {
     return { batch, requests: closed };
   }
 }
+
+/**
+ * What a refusal as a whole says, in every front end's words: why nothing was requested, and the targets to ask
+ * again with (undefined when no target could go, or the refusal was the providers' limit, not a target's rule).
+ */
+export function batchRefusalWords(refusal: Extract<BatchPlan, { ok: false }>): {
+  subject: string;
+  why: string;
+  askAgainWith: string[] | undefined;
+} {
+  const targetRefusals = refusal.refused.filter((r) => r.target !== undefined).length;
+  const rest = refusal.planned.map((r) => r.target);
+  return {
+    subject: `Nothing was requested for ${refusal.name}:`,
+    why: `one approval covers all ${refusal.targets.length} targets or none, and ${
+      targetRefusals > 0
+        ? `${targetRefusals} of them cannot be rolled back now.`
+        : 'the providers cannot take all of them now.'
+    }`,
+    askAgainWith: targetRefusals > 0 && rest.length > 0 ? rest : undefined,
+  };
+}

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import { type ApprovalScope, describeApprovers } from '../../core/approval.js';
 import type { BatchOutcome, RollbackBatch } from '../../core/batch.js';
-import type { BatchPlan } from '../../core/batch-service.js';
+import { type BatchPlan, batchRefusalWords } from '../../core/batch-service.js';
 import { formatDuration, utcTime } from '../../core/duration.js';
 import type { BreakGlass, RollbackRequest } from '../../core/request.js';
 import { mention, renderText } from '../render-text.js';
@@ -158,19 +158,16 @@ export function decidedBatchMessage(batch: RollbackBatch, requests: readonly Rol
  */
 export function batchRefusedText(refusal: Extract<BatchPlan, { ok: false }>, reason: string): string {
   const { planned, refused } = refusal;
-  const targetRefusals = refused.filter((r) => r.target !== undefined);
+  const words = batchRefusalWords(refusal);
   const lines = [
-    `❌ *Nothing was requested for ${escapeForSlack(refusal.name)}:* one approval covers all ${refusal.targets.length} targets or none, and ${
-      targetRefusals.length > 0
-        ? `${targetRefusals.length} of them cannot be rolled back now.`
-        : 'the providers cannot take all of them now.'
-    }`,
+    `❌ *${escapeForSlack(words.subject)}* ${words.why}`,
     ...planned.map((r) => `✅ ${versionsLine(r)}`),
     ...refused.map((r) => `${r.target ? `🚫 *${r.target}*: ` : '🚫 '}${renderText(r.error.userText())}`),
   ];
-  const rest = planned.map((r) => r.target);
-  if (targetRefusals.length > 0 && rest.length > 0)
-    lines.push(`Ask again without them: \`/rollback ${rest.join(' ')}${reason ? ` ${escapeForSlack(reason)}` : ''}\``);
+  if (words.askAgainWith)
+    lines.push(
+      `Ask again without them: \`/rollback ${words.askAgainWith.join(' ')}${reason ? ` ${escapeForSlack(reason)}` : ''}\``,
+    );
   return lines.join('\n');
 }
 
